@@ -1,0 +1,44 @@
+# Self-installing targets: a fresh clone needs only python3 (3.11+), node and make.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHECKOV_VENV := .tools/checkov
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup synth test lint bench clean
+
+$(VENV)/.synth-deps: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -e .
+	touch $@
+
+$(VENV)/.dev-deps: $(VENV)/.synth-deps requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# checkov pins old dependencies (packaging 23.2) that pytest 9 refuses: it gets its own venv.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements-checkov.txt
+	touch $@
+
+setup: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed
+
+## Synthesize every stack into cdk.out (no AWS account needed). Pass CONTEXT="-c profile=prod".
+synth: $(VENV)/.synth-deps
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out $(PY) app.py $(CONTEXT)
+	@ls cdk.out/*.template.json
+
+## Unit, nag, runtime tests plus cfn-lint and checkov over the synthesized templates.
+test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed
+	$(PY) -m pytest -n auto -q
+
+bench: $(VENV)/.dev-deps
+	$(PY) bench/run.py
+
+clean:
+	rm -rf cdk.out $(VENV) .tools .pytest_cache

@@ -1,0 +1,39 @@
+"""headless_commerce: AWS CDK constructs and stacks for headless e-commerce.
+
+Public names are imported lazily so Lambda code that lives in this package
+(`headless_commerce.runtime`, `headless_commerce.model`) never imports aws-cdk-lib.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Profile": ".config",
+    "PROFILES": ".config",
+    "ConfigError": ".config",
+    "get_profile": ".config",
+    "EncryptionKey": ".constructs.encryption",
+    "Network": ".constructs.network",
+    "SharedFiles": ".constructs.shared_files",
+    "Identity": ".constructs.identity",
+    "FoundationStack": ".stacks.foundation_stack",
+    "CommerceStack": ".stacks.commerce_stack",
+    "build": ".app_builder",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'headless_commerce' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

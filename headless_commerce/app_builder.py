@@ -1,0 +1,65 @@
+"""Builds the reference app: context -> config -> stacks in deploy order -> compliance gate.
+
+Shared by `app.py`, the tests and anyone who wants the whole architecture in their own App.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Environment, Stack, Validations
+from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks
+
+from .config import AppConfig, from_context
+from .stacks.commerce_stack import CommerceStack
+from .stacks.foundation_stack import FoundationStack
+
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+
+def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
+    """The `context` block of cdk.json: the CLI passes it, a plain `python3 app.py` does not."""
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text()).get("context", {}))
+
+
+@dataclasses.dataclass
+class ReferenceApp:
+    app: App
+    config: AppConfig
+    stacks: dict[str, Stack]
+
+
+def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
+          compliance: bool = True) -> ReferenceApp:
+    """Create the App and every stack. `context` overrides cdk.json (tests and -c flags)."""
+    app = App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
+    config = from_context(app.node.get_all_context(),
+                          default_account=os.environ.get("CDK_DEFAULT_ACCOUNT"),
+                          default_region=os.environ.get("CDK_DEFAULT_REGION"))
+    env = Environment(account=config.account, region=config.region)
+    common = {"profile": config.profile, "availability_zones": config.availability_zones, "env": env}
+
+    foundation = FoundationStack(app, config.stack_id("Foundation"),
+                                 description="Headless commerce: network, encryption key, shared files",
+                                 **common)
+    commerce = CommerceStack(app, config.stack_id("Commerce"), foundation=foundation,
+                             description="Headless commerce: identity and commerce services",
+                             **common)
+    if compliance:
+        add_compliance_gate(app)
+    return ReferenceApp(app=app, config=config, stacks={"Foundation": foundation, "Commerce": commerce})
+
+
+def add_compliance_gate(app: App) -> None:
+    """AwsSolutions, PCI DSS 3.2.1 and Serverless packs; any unacknowledged finding fails synth."""
+    Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app, verbose=True),
+        PCIDSS321Checks(app, verbose=True),
+        ServerlessChecks(app, verbose=True),
+    )

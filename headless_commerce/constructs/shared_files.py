@@ -1,0 +1,77 @@
+"""The shared EFS file system: page templates and config for the web tier, message templates
+and shared config for the app tier."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from ..config import Profile
+from ._props import check_exclusive, merge
+
+# POSIX identities the access points force, so the two tiers cannot write each other's tree.
+WEB_UID = 1001
+APP_UID = 1002
+
+
+def _access_point(fs: efs.IFileSystem, scope: Construct, id: str, path: str, uid: int) -> efs.AccessPoint:
+    return efs.AccessPoint(
+        scope, id, file_system=fs, path=path,
+        create_acl=efs.Acl(owner_uid=str(uid), owner_gid=str(uid), permissions="750"),
+        posix_user=efs.PosixUser(uid=str(uid), gid=str(uid)),
+    )
+
+
+class SharedFiles(Construct):
+    """Encrypted EFS with automatic backups, lifecycle to IA, mount targets in private subnets,
+    and one access point per tier (`/web`, `/app`).
+
+    Mount with `grant_mount(grantee, access_point)` plus `allow_from(connectable)`; the file
+    system policy denies anonymous and unencrypted access.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc,
+                 encryption_key: kms.IKey | None = None,
+                 existing_file_system: efs.IFileSystem | None = None,
+                 file_system_props: dict | None = None) -> None:
+        super().__init__(scope, id)
+        check_exclusive(type(self).__name__, existing_file_system=existing_file_system,
+                        file_system_props=file_system_props)
+        self.file_system: efs.IFileSystem = existing_file_system or efs.FileSystem(self, "FileSystem", **merge({
+            "vpc": vpc,
+            "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            "encrypted": True,
+            "kms_key": encryption_key,
+            "enable_automatic_backups": True,
+            "lifecycle_policy": _lifecycle(profile.efs_lifecycle_days),
+            "out_of_infrequent_access_policy": efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
+            "performance_mode": efs.PerformanceMode.GENERAL_PURPOSE,
+            "throughput_mode": efs.ThroughputMode.ELASTIC,
+            "removal_policy": profile.removal_policy,
+            "allow_anonymous_access": False,
+        }, file_system_props))
+        self.web_access_point = _access_point(self.file_system, self, "WebAccessPoint", "/web", WEB_UID)
+        self.app_access_point = _access_point(self.file_system, self, "AppAccessPoint", "/app", APP_UID)
+
+    def allow_from(self, peer: ec2.IConnectable) -> None:
+        self.file_system.connections.allow_default_port_from(peer, "NFS from a tier that mounts shared files")
+
+    def grant_mount(self, grantee: iam.IGrantable, access_point: efs.IAccessPoint, *, write: bool = False) -> iam.Grant:
+        """Mount through one access point only (IAM condition on the access point ARN)."""
+        actions = ["elasticfilesystem:ClientMount"] + (["elasticfilesystem:ClientWrite"] if write else [])
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=actions, resource_arns=[self.file_system.file_system_arn],
+            conditions={"StringEquals": {"elasticfilesystem:AccessPointArn": access_point.access_point_arn}},
+        )
+
+
+def _lifecycle(days: int) -> efs.LifecyclePolicy:
+    choices = {7: efs.LifecyclePolicy.AFTER_7_DAYS, 14: efs.LifecyclePolicy.AFTER_14_DAYS,
+               30: efs.LifecyclePolicy.AFTER_30_DAYS, 60: efs.LifecyclePolicy.AFTER_60_DAYS,
+               90: efs.LifecyclePolicy.AFTER_90_DAYS}
+    if days not in choices:
+        raise ValueError(f"EFS lifecycle must be one of {sorted(choices)} days, got {days}")
+    return choices[days]

@@ -1,0 +1,1 @@
+"""Deployable units. Stacks only compose constructs; references flow down the deploy order."""

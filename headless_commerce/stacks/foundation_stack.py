@@ -1,0 +1,19 @@
+"""Foundation: network, the customer-managed key, shared files. Deployed first."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from ..constructs.encryption import EncryptionKey
+from ..constructs.network import Network
+from ..constructs.shared_files import SharedFiles
+from ._base import CommerceStackBase
+
+
+class FoundationStack(CommerceStackBase):
+    def __init__(self, scope: Construct, id: str, **kwargs) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.encryption = EncryptionKey(self, "Encryption", profile=self.profile)
+        self.network = Network(self, "Network", profile=self.profile, encryption_key=self.encryption.key)
+        self.shared_files = SharedFiles(self, "SharedFiles", profile=self.profile, vpc=self.network.vpc,
+                                        encryption_key=self.encryption.key)
