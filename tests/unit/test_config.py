@@ -1,0 +1,54 @@
+import pytest
+from aws_cdk import RemovalPolicy
+
+from headless_commerce.config import TOGGLES, ConfigError, from_context, get_profile
+
+
+def test_dev_is_cheap_and_destroyable_prod_is_durable():
+    dev, prod = get_profile("dev"), get_profile("prod")
+    assert (dev.az_count, dev.nat_gateways, dev.removal_policy) == (2, 1, RemovalPolicy.DESTROY)
+    assert (prod.az_count, prod.nat_gateways, prod.removal_policy) == (3, 3, RemovalPolicy.RETAIN)
+    assert not dev.point_in_time_recovery and prod.point_in_time_recovery
+    assert not dev.deletion_protection and prod.deletion_protection
+
+
+def test_unknown_profile_lists_valid_ones():
+    with pytest.raises(ConfigError, match=r"unknown profile 'qa'; valid profiles: dev, prod"):
+        from_context({"profile": "qa"})
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as err:
+        from_context({"profile": "qa", "serch": "false", "search": "maybe", "stage": "Bad Stage"})
+    message = str(err.value)
+    for expected in ("unknown profile 'qa'", "unknown context key(s) serch", "'search' must be true or false",
+                     "stage 'Bad Stage'"):
+        assert expected in message
+
+
+@pytest.mark.parametrize("raw,expected", [("false", False), ("0", False), ("no", False), (False, False),
+                                          ("true", True), ("YES", True), (True, True)])
+def test_toggles_parse_cli_strings(raw, expected):
+    assert from_context({"search": raw}).enabled("search") is expected
+
+
+def test_defaults_enable_every_toggle_and_ignore_cdk_keys():
+    config = from_context({"@aws-cdk/core:checkSecretUsage": True, "aws:cdk:enable-path-metadata": True})
+    assert all(config.enabled(name) for name in TOGGLES)
+    assert config.profile.name == "dev"
+    with pytest.raises(ConfigError, match="unknown toggle"):
+        config.enabled("nope")
+
+
+def test_stage_prefixes_stack_ids_and_env_comes_from_context():
+    config = from_context({"stage": "blue", "account": "123456789012", "region": "eu-west-1"})
+    assert config.stack_id("Foundation") == "HeadlessCommerce-blue-Foundation"
+    assert (config.account, config.region) == ("123456789012", "eu-west-1")
+    assert from_context({}).stack_id("Commerce") == "HeadlessCommerce-Commerce"
+
+
+def test_availability_zones_must_cover_the_profile():
+    with pytest.raises(ConfigError, match="needs 3 availability zones"):
+        from_context({"profile": "prod", "availability_zones": "eu-west-1a,eu-west-1b"})
+    config = from_context({"profile": "prod", "availability_zones": "eu-west-1a, eu-west-1b,eu-west-1c"})
+    assert config.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")

@@ -1,0 +1,80 @@
+"""The whole reference app: stacks, deploy order, no hard-coded physical names."""
+
+import json
+import re
+
+import pytest
+
+from headless_commerce.config import ConfigError
+
+# Properties that give a resource a physical name; set literally they clash between stages.
+NAME_PROPERTIES = re.compile(
+    r"^(Name|AliasName|GroupName|RoleName|PolicyName|ManagedPolicyName|UserPoolName|FunctionName|"
+    r"TableName|BucketName|QueueName|TopicName|LogGroupName|EventBusName|ClusterName|DomainName|"
+    r"FileSystemName|SecretName|ApiName|StateMachineName|RuleName|ArchiveName|RegistryName|"
+    r"ReplicationGroupId|CacheClusterId|ServiceName)$"
+)
+# Names that are scoped inside a parent the stage already makes unique.
+SCOPED = {("AWS::Cognito::UserPoolGroup", "GroupName"), ("AWS::EC2::VPCEndpoint", "ServiceName")}
+
+
+def _literal_names(template: dict) -> set[tuple[str, str, str]]:
+    found = set()
+    for resource in template["Resources"].values():
+        for key, value in resource.get("Properties", {}).items():
+            if NAME_PROPERTIES.match(key) and isinstance(value, str) and (resource["Type"], key) not in SCOPED:
+                found.add((resource["Type"], key, value))
+    return found
+
+
+def test_stacks_exist_in_deploy_order(dev_app):
+    stacks = dev_app.reference.stacks
+    assert list(stacks) == ["Foundation", "Commerce"]
+    assert stacks["Foundation"] in stacks["Commerce"].dependencies
+    manifest = json.loads((dev_app.outdir / "manifest.json").read_text())
+    commerce = manifest["artifacts"]["HeadlessCommerce-Commerce"]
+    assert "HeadlessCommerce-Foundation" in commerce["dependencies"]
+
+
+def test_foundation_holds_network_key_and_files(dev_app):
+    types = {r["Type"] for r in dev_app.template("Foundation")["Resources"].values()}
+    assert {"AWS::EC2::VPC", "AWS::KMS::Key", "AWS::EFS::FileSystem", "AWS::EFS::AccessPoint"} <= types
+    key = next(r for r in dev_app.template("Foundation")["Resources"].values() if r["Type"] == "AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_commerce_holds_identity(dev_app):
+    types = {r["Type"] for r in dev_app.template("Commerce")["Resources"].values()}
+    assert "AWS::Cognito::UserPool" in types
+
+
+def test_prod_spans_three_azs_without_lookups(prod_app):
+    subnets = [r for r in prod_app.template("Foundation")["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"]
+    zones = {json.dumps(s["Properties"]["AvailabilityZone"]) for s in subnets}
+    assert len(zones) == 3 and all("Fn::GetAZs" in z for z in zones)
+    context = json.loads((prod_app.outdir / "manifest.json").read_text()).get("missing", [])
+    assert context == []  # nothing to look up in an AWS account
+
+
+def test_no_literal_physical_names(any_app):
+    for stack in any_app.reference.stacks:
+        assert _literal_names(any_app.template(stack)) == set(), stack
+
+
+def test_two_stages_side_by_side(dev_app, prod_app):
+    dev_names = {s.stack_name for s in dev_app.reference.stacks.values()}
+    prod_names = {s.stack_name for s in prod_app.reference.stacks.values()}
+    assert dev_names.isdisjoint(prod_names)
+    assert all(name.startswith("HeadlessCommerce-prod-") for name in prod_names)
+    # Exports are account-wide: two stages must not export the same name.
+    def exports(app):
+        return {json.dumps(o.get("Export", {}).get("Name")) for s in app.reference.stacks
+                for o in app.template(s).get("Outputs", {}).values() if "Export" in o}
+    assert exports(dev_app).isdisjoint(exports(prod_app))
+
+
+def test_bad_context_is_a_clear_error():
+    from headless_commerce.app_builder import build
+
+    with pytest.raises(ConfigError, match="valid profiles: dev, prod"):
+        build({"profile": "qa"})
