@@ -49,6 +49,9 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                                  description="Headless commerce: network, encryption key, shared files",
                                  **common)
     commerce = CommerceStack(app, config.stack_id("Commerce"), foundation=foundation,
+                             dax_enabled=config.profile.dax_enabled and config.enabled("dax"),
+                             allowed_origins=(config.storefront_origin,),
+                             payment_provider=config.payment_provider,
                              description="Headless commerce: identity and commerce services",
                              **common)
     if compliance:

@@ -112,7 +112,8 @@ TOGGLES: dict[str, bool] = {
 }
 
 # Context keys the reference app reads besides toggles.
-SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "storefront_origin")
+SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "storefront_origin",
+            "payment_provider")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _TRUE = {"true", "1", "yes", "on"}
@@ -128,6 +129,7 @@ class AppConfig:
     region: str
     availability_zones: tuple[str, ...] | None
     storefront_origin: str
+    payment_provider: str
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -214,4 +216,5 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         region=str(context.get("region") or default_region or "us-east-1"),
         availability_zones=zones,
         storefront_origin=str(context.get("storefront_origin") or "*"),
+        payment_provider=str(context.get("payment_provider") or "sandbox"),
     )

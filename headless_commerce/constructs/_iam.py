@@ -27,9 +27,12 @@ class ManagedGrantPolicies:
         owner = node.node.scope
         if owner is None or owner.node.try_find_child("Managed") is not None:
             return
-        iam.CfnManagedPolicy(
+        managed = iam.CfnManagedPolicy(
             owner, "Managed",
             policy_document=node.policy_document,
             roles=node.roles, users=node.users, groups=node.groups,
         )
+        checkov = node.get_metadata("checkov")
+        if checkov:
+            managed.add_metadata("checkov", checkov)
         owner.node.try_remove_child(node.node.id)

@@ -1,0 +1,113 @@
+"""AppTier: the commerce core — table (+ DAX), microservice functions, REST API, regional WAF."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from ..config import Profile
+from ..runtime import routes
+from ._nag import acknowledge
+from ._props import check_exclusive
+from .commerce_api import CommerceApi
+from .commerce_table import CommerceTable
+from .identity import Identity
+from .python_functions import PythonFunctions
+from .regional_waf import RegionalWaf
+
+PAYMENT_PROVIDERS = ("sandbox", "stripe")
+
+
+class AppTier(Construct):
+    """Public attributes: `table`, `dax_cluster`, `functions` (by route-table name),
+    `post_confirmation`, `api`, `web_acl`, `payment_secret`.
+
+    Functions get exactly the table access their `FunctionSpec` declares; only checkout and the
+    payment webhook can read the payment secret.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, identity: Identity,
+                 vpc: ec2.IVpc | None = None, encryption_key: kms.IKey | None = None,
+                 existing_table: dynamodb.ITableV2 | None = None, table_props: dict | None = None,
+                 dax_enabled: bool | None = None, allowed_origins: Sequence[str] = ("*",),
+                 payment_provider: str = "sandbox",
+                 existing_payment_secret: secretsmanager.ISecret | None = None,
+                 powertools_layer_arn: str | None = None, rest_api_props: dict | None = None) -> None:
+        super().__init__(scope, id)
+        check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
+        if payment_provider not in PAYMENT_PROVIDERS:
+            raise ValueError(f"AppTier: payment_provider must be one of {', '.join(PAYMENT_PROVIDERS)}, "
+                             f"got {payment_provider!r}")
+        self.data = CommerceTable(self, "Data", profile=profile, encryption_key=encryption_key,
+                                  existing_table=existing_table, table_props=table_props,
+                                  dax_enabled=dax_enabled, vpc=vpc)
+        self.table = self.data.table
+        self.dax_cluster = self.data.dax_cluster
+        self.payment_secret = existing_payment_secret or self._payment_secret(encryption_key)
+
+        factory = PythonFunctions(self, "Functions", profile=profile, vpc=vpc, encryption_key=encryption_key,
+                                  powertools_layer_arn=powertools_layer_arn)
+        environment = {
+            routes.ENV_TABLE_NAME: self.table.table_name,
+            routes.ENV_PAYMENT_PROVIDER: payment_provider,
+            routes.ENV_ALLOWED_ORIGIN: ",".join(allowed_origins),
+        }
+        self.functions: dict[str, lambda_.Function] = {}
+        for spec in routes.FUNCTIONS.values():
+            self.functions[spec.name] = self._function(factory, spec, environment)
+        self.post_confirmation = self._function(factory, routes.POST_CONFIRMATION, environment)
+        identity.add_post_confirmation(self.post_confirmation)
+
+        self.rest = CommerceApi(self, "Rest", profile=profile, functions=self.functions,
+                                authorizer=identity.authorizer(self, "Authorizer"),
+                                allowed_origins=allowed_origins, encryption_key=encryption_key,
+                                rest_api_props=rest_api_props)
+        self.api = self.rest.api
+        self.waf = RegionalWaf(self, "Waf", profile=profile, encryption_key=encryption_key,
+                               rate_limit_per_5_min=profile.api_throttle_burst * 10)
+        self.web_acl = self.waf.web_acl
+        self.waf.associate("ApiStage", self.api.deployment_stage.stage_arn)
+
+    def _function(self, factory: PythonFunctions, spec: routes.FunctionSpec, environment: dict) -> lambda_.Function:
+        env = dict(environment)
+        if spec.needs_payment_secret:
+            env[routes.ENV_PAYMENT_SECRET_ARN] = self.payment_secret.secret_arn
+        reads_through_dax = spec.name == "catalog" and self.data.dax_endpoint is not None
+        if reads_through_dax:
+            env[routes.ENV_DAX_ENDPOINT] = self.data.dax_endpoint
+        fn = factory.add(spec.name, handler=spec.handler, memory_mb=spec.memory_mb, timeout_s=spec.timeout_s,
+                         environment=env, reserved_concurrency=spec.reserved_concurrency)
+        if spec.table_access == "read":
+            self.table.grant_read_data(fn)
+        else:
+            self.table.grant_read_write_data(fn)
+        self.data.acknowledge_grant_wildcards(fn.role)
+        if spec.needs_payment_secret:
+            self.payment_secret.grant_read(fn)
+        if reads_through_dax:
+            self.data.grant_dax(fn)
+            self.data.allow_dax_from(fn)
+        return fn
+
+    def _payment_secret(self, key: kms.IKey | None) -> secretsmanager.Secret:
+        # Holds the provider's API key (set by the operator) and a generated webhook signing secret.
+        secret = secretsmanager.Secret(
+            self, "PaymentSecret", encryption_key=key,
+            description="Payment provider credentials: {api_key, webhook_secret}",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template='{"api_key": ""}', generate_string_key="webhook_secret",
+                exclude_punctuation=True, password_length=48),
+        )
+        acknowledge(secret, "AwsSolutions-SMG4",
+                    "Payment provider API keys are issued and rolled in the provider's dashboard; no "
+                    "rotation Lambda can mint them, so operators update this secret when they roll.")
+        acknowledge(secret, "PCI.DSS.321-SecretsManagerRotationEnabled",
+                    "Payment provider API keys are rolled in the provider's dashboard and pasted here; "
+                    "automatic rotation cannot create provider keys.")
+        return secret

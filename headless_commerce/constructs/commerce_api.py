@@ -1,0 +1,144 @@
+"""The public REST API, built from the one route table in `headless_commerce.runtime.routes`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from ..config import Profile
+from ..runtime.routes import ROUTES, Route
+from ._checkov import skip_checkov
+from ._nag import acknowledge
+from ._props import merge
+
+DRAFT4 = "http://json-schema.org/draft-04/schema#"
+ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"]
+
+# API Gateway's own rejections (schema, missing header, no token) in the same error shape the
+# handlers use, so clients parse one format.
+_GATEWAY_ERRORS = {
+    apigw.ResponseType.BAD_REQUEST_BODY: ("400", "invalid_body", '"Request body does not match the schema"'),
+    apigw.ResponseType.BAD_REQUEST_PARAMETERS: ("400", "invalid_parameters", "$context.error.messageString"),
+    apigw.ResponseType.UNAUTHORIZED: ("401", "unauthorized", '"Sign in to use this route"'),
+    apigw.ResponseType.ACCESS_DENIED: ("403", "forbidden", "$context.error.messageString"),
+    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("404", "not_found", '"No such route"'),
+    apigw.ResponseType.THROTTLED: ("429", "throttled", '"Too many requests, retry later"'),
+    apigw.ResponseType.DEFAULT_4_XX: (None, "bad_request", "$context.error.messageString"),
+    apigw.ResponseType.DEFAULT_5_XX: (None, "unavailable", '"The service is unavailable, retry later"'),
+}
+
+
+def _error_template(code: str, message: str) -> str:
+    return '{"error": {"code": "%s", "message": %s, "field": null}}' % (code, message)
+
+
+class CommerceApi(Construct):
+    """`api` (REST, regional, stage `v1`): one method per route, Cognito on `user` routes,
+    JSON Schema request models, access and execution logs, X-Ray, throttling, CORS."""
+
+    def __init__(self, scope: Construct, id: str, *, profile: Profile,
+                 functions: Mapping[str, lambda_.IFunction], authorizer: apigw.IAuthorizer,
+                 allowed_origins: Sequence[str] = ("*",), routes: Sequence[Route] = ROUTES,
+                 encryption_key: kms.IKey | None = None, rest_api_props: dict | None = None) -> None:
+        super().__init__(scope, id)
+        missing = sorted({r.function for r in routes} - set(functions))
+        if missing:
+            raise ValueError(f"CommerceApi: no function for route target(s) {', '.join(missing)}")
+        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=profile.log_retention,
+                                         removal_policy=profile.removal_policy, encryption_key=encryption_key)
+        self.api = apigw.RestApi(self, "Api", **merge({
+            "rest_api_name": f"{Stack.of(self).stack_name}-api",
+            "description": "Headless commerce public API v1",
+            "endpoint_types": [apigw.EndpointType.REGIONAL],
+            "cloud_watch_role": True,
+            "deploy_options": apigw.StageOptions(
+                stage_name="v1",
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=True),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False, metrics_enabled=True, tracing_enabled=True,
+                throttling_rate_limit=profile.api_throttle_rate,
+                throttling_burst_limit=profile.api_throttle_burst,
+            ),
+            "default_cors_preflight_options": apigw.CorsOptions(
+                allow_origins=list(allowed_origins), allow_headers=ALLOWED_HEADERS,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        }, rest_api_props))
+        acknowledge(self.api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+                    "API Gateway's account-level logging role needs exactly this AWS-maintained policy to "
+                    "write execution logs; it is the documented setup.")
+        stage = self.api.deployment_stage
+        no_cache = ("Responses are per-shopper (cart, orders) or must show live stock; a stage cache "
+                    "would leak or go stale. Catalog caching lives in the web tier and CloudFront.")
+        acknowledge(stage, "PCI.DSS.321-APIGWCacheEnabledAndEncrypted", no_cache)
+        skip_checkov(stage.node.default_child, "CKV_AWS_120", no_cache)
+        acknowledge(stage, "PCI.DSS.321-APIGWSSLEnabled",
+                    "Backend client certificates apply to HTTP integrations; every route here is a Lambda "
+                    "proxy integration invoked over API Gateway's signed AWS channel.")
+        self.validator = self.api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True)
+        cors_origin = "'*'" if list(allowed_origins) == ["*"] else f"'{allowed_origins[0]}'"
+        for response_type, (status, code, message) in _GATEWAY_ERRORS.items():
+            self.api.add_gateway_response(
+                response_type.response_type, type=response_type, status_code=status,
+                response_headers={"Access-Control-Allow-Origin": cors_origin},
+                templates={"application/json": _error_template(code, message)})
+
+        self.methods: dict[tuple[str, str], apigw.Method] = {}
+        self._integrations: dict[str, apigw.LambdaIntegration] = {}
+        for route in routes:
+            self._add_route(route, functions[route.function], authorizer)
+        self._acknowledge_public_methods(routes)
+
+    def _add_route(self, route: Route, fn: lambda_.IFunction, authorizer: apigw.IAuthorizer) -> None:
+        resource = self.api.root.resource_for_path(route.path)
+        integration = self._integrations.setdefault(
+            route.function, apigw.LambdaIntegration(fn, allow_test_invoke=False))
+        parameters = {f"method.request.path.{p}": True for p in route.path_params}
+        parameters |= {f"method.request.querystring.{q}": False for q in route.query_params}
+        parameters |= {f"method.request.header.{h}": True for h in route.required_headers}
+        models = None
+        if route.request_schema is not None:
+            cfn_model = apigw.CfnModel(self, f"{route.operation_id}Model", rest_api_id=self.api.rest_api_id,
+                                       content_type="application/json",
+                                       schema={"$schema": DRAFT4, "title": route.operation_id,
+                                               **json.loads(json.dumps(route.request_schema))})
+            models = {"application/json": apigw.Model.from_model_name(self, f"{route.operation_id}Ref", cfn_model.ref)}
+        user = route.auth == "user"
+        self.methods[(route.method, route.path)] = resource.add_method(
+            route.method, integration, operation_name=route.operation_id,
+            authorization_type=apigw.AuthorizationType.COGNITO if user else apigw.AuthorizationType.NONE,
+            authorizer=authorizer if user else None,
+            request_parameters=parameters or None, request_models=models,
+            request_validator=self.validator if (parameters or models) else None,
+        )
+
+    def _acknowledge_public_methods(self, routes: Sequence[Route]) -> None:
+        for route in routes:
+            if route.auth == "user":
+                continue
+            reason = ("Public by design: catalog browsing needs no account"
+                      if route.auth in ("public", "optional") else
+                      "Called by the payment provider; the handler verifies the HMAC signature instead")
+            method = self.methods[(route.method, route.path)]
+            acknowledge(method, "AwsSolutions-APIG4", reason + " (WAF and stage throttling still apply).")
+            acknowledge(method, "AwsSolutions-COG4", reason + "; no Cognito token exists for these callers.")
+            skip_checkov(method.node.default_child, "CKV_AWS_59", reason + ".")
+        for options in self.api.node.find_all():
+            if isinstance(options, apigw.Method) and options.http_method == "OPTIONS":
+                reason = "CORS preflight: browsers send OPTIONS without credentials by specification"
+                acknowledge(options, "AwsSolutions-APIG4", reason + " and the mock integration returns headers only.")
+                acknowledge(options, "AwsSolutions-COG4", reason + ", so no Cognito token can be required.")
+
+    @property
+    def url(self) -> str:
+        return self.api.url

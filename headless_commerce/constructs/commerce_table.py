@@ -1,0 +1,132 @@
+"""The single commerce table (design in `headless_commerce.model`) and its optional DAX cluster."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_dax as dax
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from .. import model
+from ..config import Profile
+from ._checkov import skip_checkov
+from ._nag import acknowledge
+from ._props import check_exclusive, merge
+
+DAX_TLS_PORT = 9111
+
+
+def table_defaults(profile: Profile, key: kms.IKey | None) -> dict:
+    string = dynamodb.AttributeType.STRING
+    return {
+        "partition_key": dynamodb.Attribute(name=model.PARTITION_KEY, type=string),
+        "sort_key": dynamodb.Attribute(name=model.SORT_KEY, type=string),
+        "global_secondary_indexes": [
+            dynamodb.GlobalSecondaryIndexPropsV2(
+                index_name=index.name,
+                partition_key=dynamodb.Attribute(name=index.partition_key, type=string),
+                sort_key=dynamodb.Attribute(name=index.sort_key, type=string),
+            )
+            for index in model.GSIS
+        ],
+        "billing": dynamodb.Billing.on_demand(),
+        "encryption": (dynamodb.TableEncryptionV2.customer_managed_key(key) if key is not None
+                       else dynamodb.TableEncryptionV2.aws_managed_key()),
+        "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=profile.point_in_time_recovery),
+        "deletion_protection": profile.deletion_protection,
+        # The transactional outbox relays committed outbox items from the stream.
+        "dynamo_stream": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        "time_to_live_attribute": model.TTL_ATTRIBUTE,
+        "removal_policy": profile.removal_policy,
+    }
+
+
+class CommerceTable(Construct):
+    """`table` (TableV2, on-demand, CMK, streams, TTL) and, when `dax` is on, `dax_cluster`.
+
+    DAX sits in the private subnets, encrypted at rest and in transit (TLS endpoint), and only
+    `allow_dax_from(peer)` opens its port.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, encryption_key: kms.IKey | None = None,
+                 existing_table: dynamodb.ITableV2 | None = None, table_props: dict | None = None,
+                 dax_enabled: bool | None = None, vpc: ec2.IVpc | None = None) -> None:
+        super().__init__(scope, id)
+        check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
+        if existing_table is not None:
+            self.table: dynamodb.ITableV2 = existing_table
+        else:
+            table = dynamodb.TableV2(self, "Table", **merge(table_defaults(profile, encryption_key), table_props))
+            if not profile.point_in_time_recovery:
+                skip_checkov(table.node.default_child, "CKV_AWS_165",
+                             "The dev profile holds only demo data and is destroyed with the stack; "
+                             "the prod profile turns PITR on.")
+                acknowledge(table, "AwsSolutions-DDB3",
+                            "The dev profile trades point-in-time recovery for cost on disposable data; "
+                            "the prod profile turns PITR on.")
+                acknowledge(table, "PCI.DSS.321-DynamoDBPITREnabled",
+                            "The dev profile holds only demo data and is destroyed with the stack; "
+                            "the prod profile turns PITR on.")
+            self.table = table
+
+        self.dax_cluster: dax.CfnCluster | None = None
+        self.dax_security_group: ec2.SecurityGroup | None = None
+        use_dax = profile.dax_enabled if dax_enabled is None else dax_enabled
+        if use_dax:
+            if vpc is None:
+                raise ValueError("CommerceTable: DAX needs `vpc`")
+            self._add_dax(profile, vpc)
+
+    def _add_dax(self, profile: Profile, vpc: ec2.IVpc) -> None:
+        role = iam.Role(self, "DaxRole", assumed_by=iam.ServicePrincipal("dax.amazonaws.com"),
+                        description="DAX reads and writes through to the commerce table")
+        self.table.grant_read_write_data(role)
+        self.acknowledge_grant_wildcards(role)
+        subnets = vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        subnet_group = dax.CfnSubnetGroup(self, "DaxSubnets", subnet_ids=subnets.subnet_ids,
+                                          description="Private subnets for the commerce DAX cluster")
+        self.dax_security_group = ec2.SecurityGroup(self, "DaxSecurityGroup", vpc=vpc, allow_all_outbound=False,
+                                                    description="DAX: TLS from commerce functions only")
+        self.dax_cluster = dax.CfnCluster(
+            self, "Dax",
+            iam_role_arn=role.role_arn,
+            node_type=profile.dax_node_type,
+            replication_factor=profile.dax_replication_factor,
+            sse_specification=dax.CfnCluster.SSESpecificationProperty(sse_enabled=True),
+            cluster_endpoint_encryption_type="TLS",
+            subnet_group_name=subnet_group.ref,
+            security_group_ids=[self.dax_security_group.security_group_id],
+            description="Read-through cache for catalog reads",
+        )
+        self.dax_cluster.node.add_dependency(role)
+
+    def acknowledge_grant_wildcards(self, role: iam.IRole) -> None:
+        """The two wildcards CDK's table grants produce, both bounded to this table and its key."""
+        table = self.table.node.default_child
+        if table is not None:
+            index_arn = f"<{Stack.of(self).get_logical_id(table)}.Arn>/index/*"
+            acknowledge(role, f"AwsSolutions-IAM5[Resource::{index_arn}]",
+                        "Queries use the table's own GSIs (orders by customer, products by category); "
+                        "the wildcard covers only this table's indexes.")
+        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+            acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]",
+                        "Encrypting table items and secrets with the one commerce CMK; the statement's "
+                        "resource is that single key ARN.")
+
+    @property
+    def dax_endpoint(self) -> str | None:
+        return self.dax_cluster.attr_cluster_discovery_endpoint_url if self.dax_cluster else None
+
+    def allow_dax_from(self, peer: ec2.IConnectable) -> None:
+        if self.dax_security_group is not None:
+            self.dax_security_group.connections.allow_from(peer, ec2.Port.tcp(DAX_TLS_PORT), "DAX over TLS")
+
+    def grant_dax(self, grantee: iam.IGrantable) -> iam.Grant | None:
+        if self.dax_cluster is None:
+            return None
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["dax:GetItem", "dax:BatchGetItem", "dax:Query"],
+                                          resource_arns=[self.dax_cluster.attr_arn])

@@ -1,0 +1,105 @@
+"""Python Lambda functions built the same way everywhere: one code asset, ARM, python3.14,
+Powertools public layer, X-Ray, JSON logs to a KMS-encrypted log group with profile retention,
+in the VPC, environment encrypted with the CMK, a role with only what the function needs."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from ..config import Profile
+from ._checkov import skip_checkov
+from ._nag import acknowledge
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+# AWS publishes the Powertools layer ARN per architecture and runtime; resolved at deploy time.
+POWERTOOLS_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/latest"
+
+
+@functools.lru_cache(maxsize=1)
+def code_directory() -> str:
+    """Stage only what runs in Lambda: the import-light package root, model and runtime."""
+    staging = Path(tempfile.mkdtemp(prefix="hc-lambda-")) / "code"
+    target = staging / PACKAGE_DIR.name
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    target.mkdir(parents=True)
+    shutil.copy2(PACKAGE_DIR / "__init__.py", target / "__init__.py")
+    shutil.copy2(PACKAGE_DIR / "model.py", target / "model.py")
+    shutil.copytree(PACKAGE_DIR / "runtime", target / "runtime", ignore=ignore)
+    return str(staging)
+
+
+class PythonFunctions(Construct):
+    """A factory scope: `add(name, handler, ...)` returns a configured function."""
+
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc | None,
+                 encryption_key: kms.IKey | None = None, powertools_layer_arn: str | None = None) -> None:
+        super().__init__(scope, id)
+        self._profile = profile
+        self._vpc = vpc
+        self._key = encryption_key
+        self.functions: dict[str, lambda_.Function] = {}
+        self.code = lambda_.Code.from_asset(code_directory())
+        layer_arn = powertools_layer_arn or ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_PARAMETER)
+        self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
+        self.security_group = None
+        if vpc is not None:
+            self.security_group = ec2.SecurityGroup(
+                self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
+                description="Commerce functions: outbound to AWS endpoints and payment providers only")
+
+    def add(self, name: str, *, handler: str, memory_mb: int, timeout_s: int,
+            environment: dict[str, str], reserved_concurrency: int | None = None,
+            invoked_synchronously: bool = True) -> lambda_.Function:
+        log_group = logs.LogGroup(self, f"{name}Logs", retention=self._profile.log_retention,
+                                  removal_policy=self._profile.removal_policy, encryption_key=self._key)
+        role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"Commerce function {name}")
+        log_group.grant_write(role)
+        fn = lambda_.Function(
+            self, name,
+            runtime=RUNTIME, architecture=ARCHITECTURE, handler=handler, code=self.code,
+            memory_size=memory_mb, timeout=Duration.seconds(timeout_s),
+            environment={"POWERTOOLS_SERVICE_NAME": name, **environment},
+            environment_encryption=self._key,
+            layers=[self.powertools_layer], tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON, log_group=log_group,
+            reserved_concurrent_executions=reserved_concurrency, role=role,
+            vpc=self._vpc, security_groups=[self.security_group] if self.security_group else None,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS) if self._vpc else None,
+        )
+        if self._vpc is not None:
+            # Hyperplane ENI management has no resource-level permissions.
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
+                         "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+                resources=["*"]))
+        wildcard_reason = ("Only X-Ray PutTraceSegments/PutTelemetryRecords and Lambda's VPC ENI actions use "
+                           "'*': those APIs have no resource-level permissions.")
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
+        skip_checkov(role.node.find_child("DefaultPolicy").node.default_child, "CKV_AWS_111", wildcard_reason)
+        cfn = fn.node.default_child
+        if invoked_synchronously:
+            reason = ("API Gateway and Cognito invoke this function synchronously and receive its error; "
+                      "an asynchronous DLQ or failure destination would never be used.")
+            acknowledge(fn, "Serverless-LambdaDLQ", reason)
+            acknowledge(fn, "Serverless-LambdaAsyncFailureDestination", reason)
+            skip_checkov(cfn, "CKV_AWS_116", reason)
+        if reserved_concurrency is None:
+            skip_checkov(cfn, "CKV_AWS_115", "API Gateway stage throttling bounds this function's concurrency; "
+                         "reserving some would fail in new accounts whose quota is 10.")
+        self.functions[name] = fn
+        return fn

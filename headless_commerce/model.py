@@ -1,0 +1,240 @@
+"""Single-table design shared by the CDK app, the Lambda runtime and the tests.
+
+Pure Python on purpose: the CDK side imports this without boto3 and the runtime imports it
+without aws_cdk, so neither side keeps its own copy of the key schema.
+
+Item collections (pk / sk):
+
+    PRODUCT#{product_id}   / PRODUCT              product (price, images, category)
+    SKU#{sku}              / SKU                  inventory: stock of one sellable SKU
+    CATEGORY               / CATEGORY#{id}        category (parent_id makes the tree)
+    CUSTOMER#{sub}         / PROFILE              customer profile + marketing consents
+    CUSTOMER#{sub}         / CART                 cart; lines are embedded (see below)
+    ORDER#{order_id}       / ORDER                order; lines are embedded
+    ORDER#{order_id}       / PAYMENT              payment: provider reference only, never card data
+    IDEMPOTENCY#{sub}#{key}/ IDEMPOTENCY          checkout idempotency record (TTL)
+    OUTBOX#{event_id}      / OUTBOX               outbox event (TTL), entity="OUTBOX"
+
+Global indexes (overloaded, sparse):
+
+    GSI1  gsi1pk/gsi1sk  CUSTOMER#{sub} -> ORDER#{created_at}#{id}  (orders, newest first)
+                         CATALOG        -> PRODUCT#{product_id}      (whole-catalog listing)
+    GSI2  gsi2pk/gsi2sk  CATEGORY#{id}  -> PRODUCT#{product_id}      (products by category)
+    GSI3  gsi3pk/gsi3sk  PRODUCT#{id}   -> PRODUCT | SKU#{sku}       (a product with its stock)
+
+Why inventory is keyed by SKU rather than under the product: add-to-cart and checkout address
+stock by SKU alone, so a SKU must be a primary key (a GetItem / transactional Update target).
+GSI3 gathers a product and its SKUs so "get product" stays one Query.
+
+Why cart and order lines are embedded rather than one item per line: a checkout transaction
+writes the order, one stock update per line, the idempotency record and an outbox event.
+With separate line items 50 lines would need 103 items, above the 100-item transaction limit;
+embedded, it is 53. An embedded cart is also updated atomically with one conditional write.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expires_at"
+ENTITY_ATTRIBUTE = "entity"
+
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+GSI1 = GlobalIndex("GSI1", "gsi1pk", "gsi1sk")
+GSI2 = GlobalIndex("GSI2", "gsi2pk", "gsi2sk")
+GSI3 = GlobalIndex("GSI3", "gsi3pk", "gsi3sk")
+GSIS: tuple[GlobalIndex, ...] = (GSI1, GSI2, GSI3)
+
+
+class Entity:
+    """Values of the `entity` attribute; the Streams filter selects `OUTBOX`."""
+
+    PRODUCT = "PRODUCT"
+    INVENTORY = "INVENTORY"
+    CATEGORY = "CATEGORY"
+    CUSTOMER = "CUSTOMER"
+    CART = "CART"
+    ORDER = "ORDER"
+    PAYMENT = "PAYMENT"
+    IDEMPOTENCY = "IDEMPOTENCY"
+    OUTBOX = "OUTBOX"
+
+
+class OrderStatus(str, enum.Enum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    CONFIRMED = "CONFIRMED"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    ACCEPTED_BY_OMS = "ACCEPTED_BY_OMS"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class EventSource:
+    ORDERS = "commerce.orders"
+    CUSTOMERS = "commerce.customers"
+    PAYMENTS = "commerce.payments"
+    CATALOG = "commerce.catalog"
+
+
+class EventName:
+    ORDER_PLACED = "OrderPlaced"
+    ORDER_STATUS_CHANGED = "OrderStatusChanged"
+    CUSTOMER_CONSENT_CHANGED = "CustomerConsentChanged"
+    PAYMENT_AUTHORIZED = "PaymentAuthorized"
+    PAYMENT_FAILED = "PaymentFailed"
+    PRODUCT_MODIFIED = "ProductModified"
+    INVENTORY_CHANGED = "InventoryChanged"
+
+
+EVENT_SOURCES: dict[str, str] = {
+    EventName.ORDER_PLACED: EventSource.ORDERS,
+    EventName.ORDER_STATUS_CHANGED: EventSource.ORDERS,
+    EventName.CUSTOMER_CONSENT_CHANGED: EventSource.CUSTOMERS,
+    EventName.PAYMENT_AUTHORIZED: EventSource.PAYMENTS,
+    EventName.PAYMENT_FAILED: EventSource.PAYMENTS,
+    EventName.PRODUCT_MODIFIED: EventSource.CATALOG,
+    EventName.INVENTORY_CHANGED: EventSource.CATALOG,
+}
+
+EVENT_VERSION = 1
+CATALOG_PARTITION = "CATALOG"
+CURRENCY = "USD"
+MAX_CART_LINES = 50
+MAX_LINE_QUANTITY = 99
+CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "push")
+# Outbox items only need to outlive the stream's 24 h retention plus replay slack.
+OUTBOX_TTL_SECONDS = 7 * 24 * 3600
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+Key = dict[str, str]
+
+
+def _key(pk: str, sk: str) -> Key:
+    return {PARTITION_KEY: pk, SORT_KEY: sk}
+
+
+def product_key(product_id: str) -> Key:
+    return _key(f"PRODUCT#{product_id}", "PRODUCT")
+
+
+def inventory_key(sku: str) -> Key:
+    return _key(f"SKU#{sku}", "SKU")
+
+
+def category_key(category_id: str) -> Key:
+    return _key("CATEGORY", f"CATEGORY#{category_id}")
+
+
+def categories_partition() -> str:
+    return "CATEGORY"
+
+
+def customer_key(sub: str) -> Key:
+    return _key(f"CUSTOMER#{sub}", "PROFILE")
+
+
+def cart_key(sub: str) -> Key:
+    return _key(f"CUSTOMER#{sub}", "CART")
+
+
+def cart_line_path(sku: str) -> tuple[str, str]:
+    """Document path of a cart line inside the cart item: lines.<sku>."""
+    return ("lines", sku)
+
+
+def order_key(order_id: str) -> Key:
+    return _key(f"ORDER#{order_id}", "ORDER")
+
+
+def order_line_path(index: int) -> str:
+    """Order lines are a list inside the order item."""
+    return f"lines[{index}]"
+
+
+def payment_key(order_id: str) -> Key:
+    return _key(f"ORDER#{order_id}", "PAYMENT")
+
+
+def idempotency_key(sub: str, key: str) -> Key:
+    # Scoped by customer: one customer's key can never replay another customer's order.
+    return _key(f"IDEMPOTENCY#{sub}#{key}", "IDEMPOTENCY")
+
+
+def outbox_key(event_id: str) -> Key:
+    return _key(f"OUTBOX#{event_id}", "OUTBOX")
+
+
+def product_index_keys(product_id: str, category_id: str | None) -> dict[str, str]:
+    keys = {
+        GSI1.partition_key: CATALOG_PARTITION,
+        GSI1.sort_key: f"PRODUCT#{product_id}",
+        GSI3.partition_key: f"PRODUCT#{product_id}",
+        GSI3.sort_key: "PRODUCT",
+    }
+    if category_id:
+        keys[GSI2.partition_key] = f"CATEGORY#{category_id}"
+        keys[GSI2.sort_key] = f"PRODUCT#{product_id}"
+    return keys
+
+
+def inventory_index_keys(product_id: str, sku: str) -> dict[str, str]:
+    return {GSI3.partition_key: f"PRODUCT#{product_id}", GSI3.sort_key: f"SKU#{sku}"}
+
+
+def order_index_keys(sub: str, created_at: str, order_id: str) -> dict[str, str]:
+    return {
+        GSI1.partition_key: f"CUSTOMER#{sub}",
+        GSI1.sort_key: f"ORDER#{created_at}#{order_id}",
+    }
+
+
+def customer_orders_partition(sub: str) -> str:
+    return f"CUSTOMER#{sub}"
+
+
+def category_products_partition(category_id: str) -> str:
+    return f"CATEGORY#{category_id}"
+
+
+def product_collection_partition(product_id: str) -> str:
+    return f"PRODUCT#{product_id}"
+
+
+def table_definition_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName): the one schema definition."""
+    attributes = [PARTITION_KEY, SORT_KEY]
+    for index in GSIS:
+        attributes += [index.partition_key, index.sort_key]
+    return {
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in attributes
+        ],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in GSIS
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }

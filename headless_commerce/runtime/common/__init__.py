@@ -1,0 +1,1 @@
+"""Shared runtime plumbing: HTTP, validation, errors, data access, idempotency, outbox."""

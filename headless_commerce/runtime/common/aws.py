@@ -1,0 +1,35 @@
+"""Lazily created AWS clients: nothing connects or reads config at import time."""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+
+_lock = threading.Lock()
+
+
+def table_name() -> str:
+    return os.environ["TABLE_NAME"]
+
+
+@lru_cache(maxsize=None)
+def _client(service: str):
+    import boto3  # deferred: keeps module import cheap for tests and tools that never call AWS
+
+    # boto3's default session is not thread-safe to create clients from.
+    with _lock:
+        return boto3.session.Session().client(service)
+
+
+def dynamodb():
+    return _client("dynamodb")
+
+
+def secretsmanager():
+    return _client("secretsmanager")
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests switch endpoints and credentials between cases)."""
+    _client.cache_clear()

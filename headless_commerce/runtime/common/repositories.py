@@ -1,0 +1,188 @@
+"""Data access for each entity of the single table; services never build keys themselves."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from headless_commerce import model
+from headless_commerce.runtime.common import dynamo
+from headless_commerce.runtime.common.aws import dynamodb
+from headless_commerce.runtime.common.clock import now_iso
+from headless_commerce.runtime.common.logging import logger
+
+
+@lru_cache(maxsize=1)
+def catalog_reader():
+    """The client catalog reads go through: DAX when DAX_ENDPOINT is set and the `amazondax`
+    package (a layer) imports; otherwise plain DynamoDB, so a missing layer degrades to
+    uncached reads instead of failing every request."""
+    endpoint = os.environ.get("DAX_ENDPOINT")
+    if endpoint:
+        try:
+            from amazondax import AmazonDaxClient  # type: ignore[import-not-found]
+        except ImportError:
+            logger.warning("DAX_ENDPOINT set but amazondax is not installed; using DynamoDB")
+        else:
+            return AmazonDaxClient(endpoint_url=endpoint)
+    return dynamodb()
+
+
+# ---- catalog ---------------------------------------------------------------------------
+
+def put_category(category_id: str, name: str, parent_id: str | None = None) -> None:
+    dynamo.put({**model.category_key(category_id), model.ENTITY_ATTRIBUTE: model.Entity.CATEGORY,
+                "category_id": category_id, "name": name, "parent_id": parent_id})
+
+
+def put_product(product: dict, skus: list[dict]) -> None:
+    """Write a product and its SKUs (each: sku, stock, optional price_amount, attributes).
+
+    A SKU's price defaults to the product's; the product's listed price is its cheapest SKU.
+    """
+    product_id = product["product_id"]
+    sku_items = []
+    for sku in skus:
+        sku_items.append({
+            **model.inventory_key(sku["sku"]),
+            **model.inventory_index_keys(product_id, sku["sku"]),
+            model.ENTITY_ATTRIBUTE: model.Entity.INVENTORY,
+            "sku": sku["sku"],
+            "product_id": product_id,
+            "name": product["name"],
+            "price_amount": int(sku.get("price_amount", product["price_amount"])),
+            "currency": product.get("currency", model.CURRENCY),
+            "stock": int(sku["stock"]),
+            "attributes": sku.get("attributes", {}),
+        })
+    listed = min((s["price_amount"] for s in sku_items), default=product["price_amount"])
+    item = {
+        **model.product_key(product_id),
+        **model.product_index_keys(product_id, product.get("category_id")),
+        model.ENTITY_ATTRIBUTE: model.Entity.PRODUCT,
+        "product_id": product_id,
+        "name": product["name"],
+        "description": product.get("description", ""),
+        "category_id": product.get("category_id"),
+        "price_amount": int(listed),
+        "currency": product.get("currency", model.CURRENCY),
+        "images": list(product.get("images", [])),
+        "skus": [s["sku"] for s in sku_items],
+        "updated_at": now_iso(),
+    }
+    for entry in [item, *sku_items]:
+        dynamo.put(entry)
+
+
+def get_product_collection(product_id: str) -> list[dict]:
+    """The product item and its SKU items: one Query over GSI3."""
+    items, _ = dynamo.query(
+        client=catalog_reader(), IndexName=model.GSI3.name,
+        KeyConditionExpression="#pk = :pk",
+        ExpressionAttributeNames={"#pk": model.GSI3.partition_key},
+        ExpressionAttributeValues=dynamo.values(pk=model.product_collection_partition(product_id)))
+    return items
+
+
+def list_products(category_id: str | None, limit: int, start_key: dict | None
+                  ) -> tuple[list[dict], dict | None]:
+    index = model.GSI2 if category_id else model.GSI1
+    partition = (model.category_products_partition(category_id) if category_id
+                 else model.CATALOG_PARTITION)
+    kwargs: dict = {
+        "IndexName": index.name,
+        "KeyConditionExpression": "#pk = :pk",
+        "ExpressionAttributeNames": {"#pk": index.partition_key},
+        "ExpressionAttributeValues": dynamo.values(pk=partition),
+        "Limit": limit,
+    }
+    if start_key:
+        kwargs["ExclusiveStartKey"] = start_key
+    return dynamo.query(client=catalog_reader(), **kwargs)
+
+
+def product_page_key(category_id: str | None) -> tuple[tuple[str, ...], dict[str, str]]:
+    """(attributes, fixed values) of a product-page cursor for pagination.decode_cursor."""
+    index = model.GSI2 if category_id else model.GSI1
+    partition = (model.category_products_partition(category_id) if category_id
+                 else model.CATALOG_PARTITION)
+    attributes = (model.PARTITION_KEY, model.SORT_KEY, index.partition_key, index.sort_key)
+    return attributes, {index.partition_key: partition}
+
+
+def list_categories() -> list[dict]:
+    items: list[dict] = []
+    start = None
+    while True:
+        kwargs: dict = {"KeyConditionExpression": "pk = :pk",
+                        "ExpressionAttributeValues": dynamo.values(pk=model.categories_partition())}
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page, start = dynamo.query(client=catalog_reader(), **kwargs)
+        items += page
+        if not start:
+            return items
+
+
+def get_skus(skus: list[str]) -> dict[str, dict]:
+    """Inventory items by SKU, strongly consistent (prices and stock for cart/checkout)."""
+    if not skus:
+        return {}
+    found = dynamo.batch_get([model.inventory_key(s) for s in skus])
+    return {item["sku"]: item for item in found}
+
+
+def get_stock(sku: str) -> int | None:
+    item = dynamo.get(model.inventory_key(sku))
+    return None if item is None else item["stock"]
+
+
+# ---- customers -------------------------------------------------------------------------
+
+def get_profile(sub: str) -> dict | None:
+    return dynamo.get(model.customer_key(sub))
+
+
+def create_profile(sub: str, email: str | None) -> bool:
+    """Create the profile unless it exists; True when this call created it."""
+    from botocore.exceptions import ClientError
+
+    now = now_iso()
+    item = {**model.customer_key(sub), model.ENTITY_ATTRIBUTE: model.Entity.CUSTOMER,
+            "customer_id": sub, "email": email, "created_at": now, "updated_at": now,
+            "consents": {channel: False for channel in model.CONSENT_CHANNELS}}
+    try:
+        dynamo.put(item, "attribute_not_exists(pk)")
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+# ---- orders ----------------------------------------------------------------------------
+
+def get_order(order_id: str) -> dict | None:
+    return dynamo.get(model.order_key(order_id))
+
+
+def list_customer_orders(sub: str, limit: int, start_key: dict | None
+                         ) -> tuple[list[dict], dict | None]:
+    kwargs: dict = {
+        "IndexName": model.GSI1.name,
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeNames": {"#pk": model.GSI1.partition_key, "#sk": model.GSI1.sort_key},
+        "ExpressionAttributeValues": dynamo.values(pk=model.customer_orders_partition(sub),
+                                                   prefix="ORDER#"),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_key:
+        kwargs["ExclusiveStartKey"] = start_key
+    return dynamo.query(**kwargs)
+
+
+def order_page_key(sub: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    attributes = (model.PARTITION_KEY, model.SORT_KEY, model.GSI1.partition_key,
+                  model.GSI1.sort_key)
+    return attributes, {model.GSI1.partition_key: model.customer_orders_partition(sub)}

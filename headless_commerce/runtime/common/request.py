@@ -1,0 +1,120 @@
+"""Turn an API Gateway REST proxy event into a validated Request."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+
+from headless_commerce.runtime.common.errors import ApiError, bad_request
+from headless_commerce.runtime.common.validation import validate
+from headless_commerce.runtime.routes import MAX_BODY_BYTES, PATH_PARAM_PATTERN, Route
+
+_PATH_PARAM = re.compile(PATH_PARAM_PATTERN)
+
+
+@dataclass(frozen=True)
+class Claims:
+    sub: str
+    email: str | None = None
+
+
+@dataclass
+class Request:
+    route: Route
+    path_params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: object = None
+    raw_body: bytes = b""
+    claims: Claims | None = None
+
+    def user(self) -> Claims:
+        if self.claims is None:
+            raise ApiError(401, "unauthorized", "Sign-in required")
+        return self.claims
+
+
+def claims_from_event(event: dict) -> Claims | None:
+    """Cognito claims put there by the API Gateway user-pool authorizer."""
+    context = event.get("requestContext")
+    authorizer = context.get("authorizer") if isinstance(context, dict) else None
+    claims = authorizer.get("claims") if isinstance(authorizer, dict) else None
+    if not isinstance(claims, dict):
+        return None
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not _PATH_PARAM.fullmatch(sub):
+        return None
+    email = claims.get("email")
+    return Claims(sub=sub, email=email if isinstance(email, str) else None)
+
+
+def _string_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, str)}
+
+
+def _raw_body(event: dict) -> bytes:
+    body = event.get("body")
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        raise bad_request("malformed_body", "Body must be a JSON document")
+    if event.get("isBase64Encoded"):
+        # Checked before decoding so a huge base64 body is refused without allocating it.
+        if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
+            raise bad_request("body_too_large", f"Body exceeds {MAX_BODY_BYTES} bytes")
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise bad_request("malformed_body", "Body is not valid base64") from None
+    return body.encode("utf-8", "surrogatepass")
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> object:
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise bad_request("malformed_json", "Body is not valid JSON") from None
+
+
+def build_request(event: dict, route: Route) -> Request:
+    claims = claims_from_event(event)
+    if route.auth == "user" and claims is None:
+        raise ApiError(401, "unauthorized", "Sign-in required")
+    headers = {k.lower(): v for k, v in _string_map(event.get("headers")).items()}
+    path_params = _string_map(event.get("pathParameters"))
+    for name in route.path_params:
+        value = path_params.get(name)
+        if value is None or not _PATH_PARAM.fullmatch(value):
+            raise bad_request("invalid_parameter", f"{name} has an invalid format", name)
+    query = {k: v for k, v in _string_map(event.get("queryStringParameters")).items()
+             if k in route.query_params}
+    for name in route.required_headers:
+        if not headers.get(name.lower()):
+            raise bad_request("missing_header", f"{name} header is required", name)
+
+    raw = _raw_body(event)
+    if len(raw) > MAX_BODY_BYTES:
+        raise bad_request("body_too_large", f"Body exceeds {MAX_BODY_BYTES} bytes")
+    body = None
+    if route.request_schema is not None:
+        content_type = headers.get("content-type", "application/json").split(";")[0].strip()
+        if content_type.lower() != "application/json":
+            raise bad_request("unsupported_media_type", "Content-Type must be application/json")
+        if not raw.strip():
+            raise bad_request("missing_body", "A JSON body is required")
+        body = parse_json(raw)
+        validate(route.request_schema, body)
+    elif raw.strip() and route.auth != "signature":
+        raise bad_request("unexpected_body", "This operation takes no body")
+
+    return Request(route=route, path_params=path_params, query=query, headers=headers,
+                   body=body, raw_body=raw, claims=claims)

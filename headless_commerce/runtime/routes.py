@@ -1,0 +1,276 @@
+"""The one route table: it builds API Gateway (CDK), the local router and openapi.json.
+
+Pure data and the standard library only, so CDK can import it without boto3 and handlers can
+import it cheaply.
+
+Environment variables the functions read:
+    TABLE_NAME               the single table (all functions)
+    DAX_ENDPOINT             optional; catalog reads go through DAX when set and the
+                             `amazondax` client is importable (layer), else plain DynamoDB
+    PAYMENT_PROVIDER         "sandbox" (default) | "stripe"
+    PAYMENT_SECRET_ARN       Secrets Manager secret, JSON {"api_key", "webhook_secret"}
+    ALLOWED_ORIGIN           value of Access-Control-Allow-Origin (omitted when unset)
+    POWERTOOLS_SERVICE_NAME  service name in structured logs
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ENV_TABLE_NAME = "TABLE_NAME"
+ENV_DAX_ENDPOINT = "DAX_ENDPOINT"
+ENV_PAYMENT_PROVIDER = "PAYMENT_PROVIDER"
+ENV_PAYMENT_SECRET_ARN = "PAYMENT_SECRET_ARN"
+ENV_ALLOWED_ORIGIN = "ALLOWED_ORIGIN"
+ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENVIRONMENT_VARIABLES: tuple[str, ...] = (
+    ENV_TABLE_NAME, ENV_DAX_ENDPOINT, ENV_PAYMENT_PROVIDER, ENV_PAYMENT_SECRET_ARN,
+    ENV_ALLOWED_ORIGIN, ENV_POWERTOOLS_SERVICE_NAME,
+)
+
+AUTH_MODES = frozenset({"public", "optional", "user", "signature"})
+MAX_BODY_BYTES = 16 * 1024
+# Every id in a path (product, sku, order) and a Cognito sub share this shape.
+PATH_PARAM_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{7,127}$"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+_ID = {"type": "string", "pattern": f"^{PATH_PARAM_PATTERN}$"}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 100}
+
+ADDRESS_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "line1", "city", "postal_code", "country"],
+    "properties": {
+        "name": _NAME,
+        "line1": {"type": "string", "minLength": 1, "maxLength": 200},
+        "line2": {"type": "string", "maxLength": 200},
+        "city": _NAME,
+        "region": {"type": "string", "maxLength": 100},
+        "postal_code": {"type": "string", "pattern": "^[A-Za-z0-9 -]{2,12}$"},
+        "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+    },
+}
+
+ADD_CART_ITEM_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["sku", "quantity"],
+    "properties": {"sku": _ID, "quantity": {"type": "integer", "minimum": 1, "maximum": 99}},
+}
+
+UPDATE_CART_ITEM_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["quantity"],
+    "properties": {"quantity": {"type": "integer", "minimum": 0, "maximum": 99}},
+}
+
+CHECKOUT_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["payment_token"],
+    "properties": {
+        # A provider token (tok_..., pm_...): card data never reaches this API.
+        "payment_token": {"type": "string", "pattern": "^[A-Za-z0-9_]{3,255}$"},
+        "shipping_address": ADDRESS_SCHEMA,
+    },
+}
+
+UPDATE_PROFILE_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "given_name": _NAME,
+        "family_name": _NAME,
+        "phone": {"type": "string", "pattern": "^\\+[1-9][0-9]{6,14}$"},
+        "locale": {"type": "string", "pattern": "^[a-z]{2}(-[A-Z]{2})?$"},
+        "default_address": ADDRESS_SCHEMA,
+    },
+}
+
+CONSENTS_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["email", "sms", "push"],
+    "properties": {
+        "email": {"type": "boolean"},
+        "sms": {"type": "boolean"},
+        "push": {"type": "boolean"},
+    },
+}
+
+ERROR_SCHEMA: dict = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "field"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string", "nullable": True},
+            },
+        }
+    },
+}
+
+_PATH_PARAM_NAMES = re.compile(r"{([^}]+)}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    auth: str
+    function: str
+    operation_id: str
+    summary: str
+    request_schema: dict | None = None
+    query_params: tuple[str, ...] = ()
+    required_headers: tuple[str, ...] = ()
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(_PATH_PARAM_NAMES.findall(self.path))
+
+    @property
+    def success_status(self) -> int:
+        return 201 if self.operation_id in _CREATED else 200
+
+
+_CREATED = frozenset({"checkout"})
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/products", "public", "catalog", "listProducts",
+          "Page of products, optionally in one category",
+          query_params=("category", "cursor", "limit")),
+    Route("GET", "/products/{product_id}", "public", "catalog", "getProduct",
+          "One product with price, available quantity and images"),
+    Route("GET", "/categories", "public", "catalog", "listCategories", "Category tree"),
+    Route("GET", "/cart", "user", "cart", "getCart", "The caller's cart"),
+    Route("POST", "/cart/items", "user", "cart", "addCartItem",
+          "Add a SKU to the cart (merges with an existing line)", ADD_CART_ITEM_SCHEMA),
+    Route("PATCH", "/cart/items/{sku}", "user", "cart", "updateCartItem",
+          "Set a line's quantity (0 removes it)", UPDATE_CART_ITEM_SCHEMA),
+    Route("DELETE", "/cart/items/{sku}", "user", "cart", "removeCartItem", "Remove a line"),
+    Route("POST", "/checkout", "user", "checkout", "checkout",
+          "Place the order from the cart", CHECKOUT_SCHEMA,
+          required_headers=(IDEMPOTENCY_HEADER,)),
+    Route("GET", "/orders", "user", "orders", "listOrders", "The caller's orders, newest first",
+          query_params=("cursor", "limit")),
+    Route("GET", "/orders/{order_id}", "user", "orders", "getOrder", "One of the caller's orders"),
+    Route("GET", "/me", "user", "customers", "getProfile", "The caller's profile"),
+    Route("PATCH", "/me", "user", "customers", "updateProfile",
+          "Change profile fields", UPDATE_PROFILE_SCHEMA),
+    Route("PUT", "/me/consents", "user", "customers", "putConsents",
+          "Set marketing consents per channel", CONSENTS_SCHEMA),
+    Route("POST", "/payments/webhook", "signature", "payments_webhook", "paymentWebhook",
+          "Payment provider callback (signed)"),
+)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str
+    memory_mb: int
+    timeout_s: int
+    # None everywhere: a new account's concurrency quota can be 10, and reserving any of it
+    # fails the deploy. Profiles may set it for prod.
+    reserved_concurrency: int | None
+    table_access: str
+    needs_payment_secret: bool = False
+
+
+_PKG = "headless_commerce.runtime"
+
+FUNCTIONS: dict[str, FunctionSpec] = {
+    spec.name: spec
+    for spec in (
+        FunctionSpec("catalog", f"{_PKG}.catalog.handler.handler", 512, 10, None, "read"),
+        FunctionSpec("cart", f"{_PKG}.cart.handler.handler", 256, 10, None, "read_write"),
+        # Longer timeout: it waits on the payment provider.
+        FunctionSpec("checkout", f"{_PKG}.orders.checkout_handler.handler", 512, 29, None,
+                     "read_write", needs_payment_secret=True),
+        FunctionSpec("orders", f"{_PKG}.orders.handler.handler", 256, 10, None, "read"),
+        FunctionSpec("customers", f"{_PKG}.customers.handler.handler", 256, 10, None,
+                     "read_write"),
+        FunctionSpec("payments_webhook", f"{_PKG}.payments.handler.handler", 256, 15, None,
+                     "read_write", needs_payment_secret=True),
+    )
+}
+
+POST_CONFIRMATION = FunctionSpec(
+    "post_confirmation", f"{_PKG}.customers.post_confirmation.handler", 256, 10, None,
+    "read_write")
+
+
+def _operation(route: Route) -> dict:
+    operation: dict = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "responses": {
+            str(route.success_status): {
+                "description": "Success",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "default": {
+                "description": "Error",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            },
+        },
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": dict(_ID)}
+        for name in route.path_params
+    ]
+    parameters += [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+        for name in route.query_params
+    ]
+    parameters += [
+        {"name": name, "in": "header", "required": True,
+         "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}
+         if name == IDEMPOTENCY_HEADER else {"type": "string"}}
+        for name in route.required_headers
+    ]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.request_schema is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": route.request_schema}},
+        }
+    if route.auth == "user":
+        operation["security"] = [{"cognito": []}]
+    elif route.auth == "optional":
+        operation["security"] = [{"cognito": []}, {}]
+    return operation
+
+
+def openapi_document(routes: tuple[Route, ...] = ROUTES, *, title: str = "Headless Commerce API",
+                     version: str = "1.0.0") -> dict:
+    paths: dict[str, dict] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA},
+            "securitySchemes": {
+                "cognito": {
+                    "type": "apiKey",
+                    "name": "Authorization",
+                    "in": "header",
+                    "description": "Cognito user pool ID token",
+                    "x-amazon-apigateway-authtype": "cognito_user_pools",
+                }
+            },
+        },
+    }
