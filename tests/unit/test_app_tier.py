@@ -1,0 +1,136 @@
+"""AppTier templates: table per profile, DAX only when enabled, auth on every user route,
+WAF associated, every function logged with retention."""
+
+import json
+
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk.assertions import Match
+
+from headless_commerce import model
+from headless_commerce.constructs.app_tier import AppTier
+from headless_commerce.constructs.identity import Identity
+from headless_commerce.constructs.network import Network
+from headless_commerce.runtime.routes import FUNCTIONS, POST_CONFIRMATION, ROUTES
+
+from .helpers import new_stack, template
+
+
+def _resources(app, type_):
+    return {k: v for k, v in app.template("Commerce")["Resources"].items() if v["Type"] == type_}
+
+
+def test_table_follows_profile(dev_app, prod_app):
+    for app, pitr, protected, policy in ((dev_app, False, False, "Delete"), (prod_app, True, True, "Retain")):
+        (table,) = _resources(app, "AWS::DynamoDB::GlobalTable").values()
+        props = table["Properties"]
+        replica = props["Replicas"][0]
+        assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is pitr
+        assert replica.get("DeletionProtectionEnabled", False) is protected
+        assert table["DeletionPolicy"] == policy
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+        assert props["TimeToLiveSpecification"] == {"AttributeName": model.TTL_ATTRIBUTE, "Enabled": True}
+        assert props["SSESpecification"]["SSEType"] == "KMS"
+        assert "KMSMasterKeyId" in replica["SSESpecification"]
+        assert {g["IndexName"] for g in props["GlobalSecondaryIndexes"]} == {g.name for g in model.GSIS}
+
+
+def test_dax_only_when_enabled(dev_app, prod_app):
+    assert _resources(dev_app, "AWS::DAX::Cluster") == {}
+    (cluster,) = _resources(prod_app, "AWS::DAX::Cluster").values()
+    assert cluster["Properties"]["SSESpecification"] == {"SSEEnabled": True}
+    assert cluster["Properties"]["ClusterEndpointEncryptionType"] == "TLS"
+    assert cluster["Properties"]["ReplicationFactor"] == 3
+    functions = _resources(prod_app, "AWS::Lambda::Function")
+    with_dax = [f for f in functions.values() if "DAX_ENDPOINT" in f["Properties"]["Environment"]["Variables"]]
+    assert len(with_dax) == 1 and with_dax[0]["Properties"]["Handler"] == FUNCTIONS["catalog"].handler
+
+
+def test_authorizer_on_every_user_route_and_none_elsewhere(any_app):
+    methods = [m["Properties"] for m in _resources(any_app, "AWS::ApiGateway::Method").values()
+               if m["Properties"]["HttpMethod"] != "OPTIONS"]
+    by_operation = {m["OperationName"]: m for m in methods}
+    assert set(by_operation) == {r.operation_id for r in ROUTES}
+    for route in ROUTES:
+        method = by_operation[route.operation_id]
+        if route.auth == "user":
+            assert method["AuthorizationType"] == "COGNITO_USER_POOLS", route.operation_id
+            assert "AuthorizerId" in method
+        else:
+            assert method["AuthorizationType"] == "NONE", route.operation_id
+
+
+def test_request_models_and_required_headers_come_from_routes(dev_app):
+    methods = {m["Properties"]["OperationName"]: m["Properties"]
+               for m in _resources(dev_app, "AWS::ApiGateway::Method").values()
+               if m["Properties"]["HttpMethod"] != "OPTIONS"}
+    models = _resources(dev_app, "AWS::ApiGateway::Model")
+    assert len(models) == sum(1 for r in ROUTES if r.request_schema)
+    checkout = methods["checkout"]
+    assert checkout["RequestParameters"]["method.request.header.Idempotency-Key"] is True
+    assert "application/json" in checkout["RequestModels"] and "RequestValidatorId" in checkout
+    for model_ in models.values():
+        assert model_["Properties"]["Schema"]["$schema"].startswith("http://json-schema.org/draft-04/")
+
+
+def test_waf_associated_with_the_stage(any_app):
+    (acl,) = _resources(any_app, "AWS::WAFv2::WebACL").values()
+    names = {r["Name"] for r in acl["Properties"]["Rules"]}
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesAmazonIpReputationList", "RatePerIp"} <= names
+    (association,) = _resources(any_app, "AWS::WAFv2::WebACLAssociation").values()
+    assert "DeploymentStage" in json.dumps(association["Properties"]["ResourceArn"])
+    assert len(_resources(any_app, "AWS::WAFv2::LoggingConfiguration")) == 1
+
+
+def test_every_function_is_arm_py314_traced_with_retained_logs(any_app):
+    functions = _resources(any_app, "AWS::Lambda::Function")
+    ours = {k: f for k, f in functions.items() if f["Properties"].get("Handler", "").startswith("headless_commerce.")}
+    assert len(ours) == len(FUNCTIONS) + 1
+    assert {f["Properties"]["Handler"] for f in ours.values()} == {s.handler for s in FUNCTIONS.values()} | {POST_CONFIRMATION.handler}
+    log_groups = _resources(any_app, "AWS::Logs::LogGroup")
+    retention = {"dev": 30, "prod": 365}[any_app.reference.config.profile.name]
+    for fn in ours.values():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.14" and props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["VpcConfig"]["SubnetIds"]
+        assert "KmsKeyArn" in props
+        group_id = props["LoggingConfig"]["LogGroup"]["Ref"]
+        assert log_groups[group_id]["Properties"]["RetentionInDays"] == retention
+        assert "KmsKeyId" in log_groups[group_id]["Properties"]
+
+
+def test_only_payment_functions_read_the_payment_secret(dev_app):
+    functions = _resources(dev_app, "AWS::Lambda::Function")
+    with_secret = {f["Properties"]["Handler"] for f in functions.values()
+                   if "PAYMENT_SECRET_ARN" in f["Properties"].get("Environment", {}).get("Variables", {})}
+    assert with_secret == {s.handler for s in FUNCTIONS.values() if s.needs_payment_secret}
+
+
+def test_post_confirmation_trigger_attached(dev_app):
+    (pool,) = _resources(dev_app, "AWS::Cognito::UserPool").values()
+    assert "PostConfirmation" in pool["Properties"]["LambdaConfig"]
+
+
+def test_existing_table_path_and_conflict():
+    stack, prof = new_stack()
+    network = Network(stack, "Network", profile=prof, interface_endpoints=[])
+    identity = Identity(stack, "Identity", profile=prof)
+    table = dynamodb.TableV2.from_table_name(stack, "Existing", "shop-table")
+    tier = AppTier(stack, "App", profile=prof, identity=identity, vpc=network.vpc, existing_table=table,
+                   powertools_layer_arn="arn:aws:lambda:eu-west-1:017000801446:layer:Powertools:1")
+    t = template(stack)
+    t.resource_count_is("AWS::DynamoDB::GlobalTable", 0)
+    t.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"TABLE_NAME": "shop-table"})}})
+    assert tier.table is table
+    with pytest.raises(ValueError, match="existing_table and table_props"):
+        AppTier(stack, "App2", profile=prof, identity=identity, existing_table=table, table_props={})
+
+
+def test_unknown_payment_provider_is_refused():
+    stack, prof = new_stack()
+    identity = Identity(stack, "Identity", profile=prof)
+    with pytest.raises(ValueError, match="payment_provider must be one of sandbox, stripe"):
+        AppTier(stack, "App", profile=prof, identity=identity, payment_provider="paypal")
