@@ -39,7 +39,7 @@ test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed
 	$(PY) -m pytest -n auto -q
 
 bench: $(VENV)/.dev-deps
-	$(PY) bench/run.py
+	$(PY) bench/runtime_bench.py
 
 clean:
 	rm -rf cdk.out $(VENV) .tools .pytest_cache
