@@ -6,8 +6,9 @@
 """
 
 import sys
+from pathlib import Path
 
-from headless_commerce.app_builder import build
+from headless_commerce.app_builder import build, write_openapi
 from headless_commerce.config import ConfigError
 
 
@@ -23,4 +24,6 @@ try:
 except ConfigError as err:
     print(f"error: {err}", file=sys.stderr)
     sys.exit(2)
-reference.app.synth()
+assembly = reference.app.synth()
+# The same route table that built API Gateway documents it for client developers.
+write_openapi(Path(assembly.directory) / "openapi.json")

@@ -66,3 +66,11 @@ def add_compliance_gate(app: App) -> None:
         PCIDSS321Checks(app, verbose=True),
         ServerlessChecks(app, verbose=True),
     )
+
+
+def write_openapi(path: Path) -> Path:
+    """Write the OpenAPI 3.0 document of the public API (from the same route table)."""
+    from .runtime.routes import openapi_document
+
+    path.write_text(json.dumps(openapi_document(), indent=2) + "\n")
+    return path

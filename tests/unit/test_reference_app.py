@@ -85,3 +85,15 @@ def test_bad_context_is_a_clear_error():
 
     with pytest.raises(ConfigError, match="valid profiles: dev, prod"):
         build({"profile": "qa"})
+
+
+def test_openapi_written_from_the_route_table(tmp_path):
+    from openapi_spec_validator import validate
+
+    from headless_commerce.app_builder import write_openapi
+    from headless_commerce.runtime.routes import ROUTES
+
+    document = json.loads(write_openapi(tmp_path / "openapi.json").read_text())
+    validate(document)
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert operations == {r.operation_id for r in ROUTES}
