@@ -22,6 +22,8 @@ from .python_functions import PythonFunctions
 from .regional_waf import RegionalWaf
 
 PAYMENT_PROVIDERS = ("sandbox", "stripe")
+# The DAX client and the two libraries it needs beyond the runtime's botocore, pinned.
+DAX_CLIENT_REQUIREMENTS = ["amazon-dax-client==2.1.0", "antlr4-python3-runtime==4.13.2", "six==1.17.0"]
 
 
 class AppTier(Construct):
@@ -58,6 +60,10 @@ class AppTier(Construct):
             routes.ENV_PAYMENT_PROVIDER: payment_provider,
             routes.ENV_ALLOWED_ORIGIN: ",".join(allowed_origins),
         }
+        self.dax_client_layer = (
+            factory.pip_layer("DaxClient", requirements=DAX_CLIENT_REQUIREMENTS,
+                              description="amazondax client for catalog reads through DAX")
+            if self.data.dax_endpoint is not None else None)
         self.functions: dict[str, lambda_.Function] = {}
         for spec in routes.FUNCTIONS.values():
             self.functions[spec.name] = self._function(factory, spec, environment)
@@ -82,7 +88,8 @@ class AppTier(Construct):
         if reads_through_dax:
             env[routes.ENV_DAX_ENDPOINT] = self.data.dax_endpoint
         fn = factory.add(spec.name, handler=spec.handler, memory_mb=spec.memory_mb, timeout_s=spec.timeout_s,
-                         environment=env, reserved_concurrency=spec.reserved_concurrency)
+                         environment=env, reserved_concurrency=spec.reserved_concurrency,
+                         extra_layers=[self.dax_client_layer] if reads_through_dax else None)
         if spec.table_access == "read":
             self.table.grant_read_data(fn)
         else:

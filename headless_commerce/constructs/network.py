@@ -43,6 +43,7 @@ class Network(Construct):
         check_exclusive(type(self).__name__, existing_vpc=existing_vpc, vpc_props=vpc_props)
         self.flow_log_group: logs.ILogGroup | None = None
         self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
         if existing_vpc is not None:
             self.vpc: ec2.IVpc = existing_vpc
             return

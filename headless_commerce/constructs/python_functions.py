@@ -21,6 +21,7 @@ from constructs import Construct
 from ..config import Profile
 from ._checkov import skip_checkov
 from ._nag import acknowledge
+from .pip_layer import PipLayer
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -61,9 +62,15 @@ class PythonFunctions(Construct):
                 self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
                 description="Commerce functions: outbound to AWS endpoints and payment providers only")
 
+    def pip_layer(self, id: str, *, requirements: list[str], description: str) -> lambda_.ILayerVersion:
+        """A layer of extra pure-Python libraries for this factory's runtime and architecture."""
+        return PipLayer(self, id, requirements=requirements, description=description,
+                        compatible_runtimes=[RUNTIME], compatible_architectures=[ARCHITECTURE]).layer
+
     def add(self, name: str, *, handler: str, memory_mb: int, timeout_s: int,
             environment: dict[str, str], reserved_concurrency: int | None = None,
-            invoked_synchronously: bool = True) -> lambda_.Function:
+            invoked_synchronously: bool = True,
+            extra_layers: list[lambda_.ILayerVersion] | None = None) -> lambda_.Function:
         log_group = logs.LogGroup(self, f"{name}Logs", retention=self._profile.log_retention,
                                   removal_policy=self._profile.removal_policy, encryption_key=self._key)
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -75,7 +82,7 @@ class PythonFunctions(Construct):
             memory_size=memory_mb, timeout=Duration.seconds(timeout_s),
             environment={"POWERTOOLS_SERVICE_NAME": name, **environment},
             environment_encryption=self._key,
-            layers=[self.powertools_layer], tracing=lambda_.Tracing.ACTIVE,
+            layers=[self.powertools_layer, *(extra_layers or [])], tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON, log_group=log_group,
             reserved_concurrent_executions=reserved_concurrency, role=role,
             vpc=self._vpc, security_groups=[self.security_group] if self.security_group else None,

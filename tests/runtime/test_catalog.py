@@ -100,3 +100,15 @@ def test_dax_endpoint_with_client_uses_dax(table, monkeypatch):
     repositories.catalog_reader.cache_clear()
     assert isinstance(repositories.catalog_reader(), FakeDax)
     assert created["endpoint"] == "dax://cluster.example:8111"
+
+
+def test_unreachable_dax_cluster_falls_back_to_dynamodb(catalog, monkeypatch):
+    class UnreachableDax:
+        def __init__(self, endpoint_url):
+            raise ConnectionError(f"no route to {endpoint_url}")
+
+    monkeypatch.setenv("DAX_ENDPOINT", "daxs://cluster.example:9111")
+    monkeypatch.setitem(sys.modules, "amazondax", types.SimpleNamespace(AmazonDaxClient=UnreachableDax))
+    repositories.catalog_reader.cache_clear()
+    assert repositories.catalog_reader() is aws.dynamodb()
+    assert call("GET", "/products/{product_id}", path_params={"product_id": "p-mug"}).status == 200

@@ -134,3 +134,19 @@ def test_unknown_payment_provider_is_refused():
     identity = Identity(stack, "Identity", profile=prof)
     with pytest.raises(ValueError, match="payment_provider must be one of sandbox, stripe"):
         AppTier(stack, "App", profile=prof, identity=identity, payment_provider="paypal")
+
+
+def test_catalog_gets_the_dax_client_layer_only_in_prod(dev_app, prod_app):
+    def catalog(app):
+        return next(f["Properties"] for f in _resources(app, "AWS::Lambda::Function").values()
+                    if f["Properties"].get("Handler") == FUNCTIONS["catalog"].handler)
+
+    assert len(catalog(dev_app)["Layers"]) == 1  # Powertools only
+    assert _resources(dev_app, "AWS::Lambda::LayerVersion") == {}
+    (layer_id,) = _resources(prod_app, "AWS::Lambda::LayerVersion")
+    assert {"Ref": layer_id} in catalog(prod_app)["Layers"]
+    layer = _resources(prod_app, "AWS::Lambda::LayerVersion")[layer_id]["Properties"]
+    assert layer["CompatibleRuntimes"] == ["python3.14"] and layer["CompatibleArchitectures"] == ["arm64"]
+    # The bundled asset really holds the client, importable as Lambda lays layers out.
+    asset = prod_app.outdir / f"asset.{layer['Content']['S3Key'].split('.')[0]}"
+    assert (asset / "python" / "amazondax" / "__init__.py").exists()

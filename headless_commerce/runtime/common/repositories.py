@@ -24,7 +24,12 @@ def catalog_reader():
         except ImportError:
             logger.warning("DAX_ENDPOINT set but amazondax is not installed; using DynamoDB")
         else:
-            return AmazonDaxClient(endpoint_url=endpoint)
+            # The client discovers the cluster eagerly; DynamoDB stays the source of truth, so
+            # an unreachable cache degrades to uncached reads rather than failing the request.
+            try:
+                return AmazonDaxClient(endpoint_url=endpoint)
+            except Exception:  # noqa: BLE001 - amazondax raises its own error hierarchy
+                logger.exception("DAX cluster unreachable at %s; using DynamoDB", endpoint)
     return dynamodb()
 
 
