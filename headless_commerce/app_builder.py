@@ -52,6 +52,7 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              dax_enabled=config.profile.dax_enabled and config.enabled("dax"),
                              allowed_origins=(config.storefront_origin,),
                              payment_provider=config.payment_provider,
+                             consent_webhook_url=config.consent_webhook_url,
                              description="Headless commerce: identity and commerce services",
                              **common)
     if compliance:

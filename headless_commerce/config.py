@@ -113,7 +113,7 @@ TOGGLES: dict[str, bool] = {
 
 # Context keys the reference app reads besides toggles.
 SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "storefront_origin",
-            "payment_provider")
+            "payment_provider", "consent_webhook_url")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _TRUE = {"true", "1", "yes", "on"}
@@ -130,6 +130,7 @@ class AppConfig:
     availability_zones: tuple[str, ...] | None
     storefront_origin: str
     payment_provider: str
+    consent_webhook_url: str | None = None
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -217,4 +218,5 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         availability_zones=zones,
         storefront_origin=str(context.get("storefront_origin") or "*"),
         payment_provider=str(context.get("payment_provider") or "sandbox"),
+        consent_webhook_url=str(context["consent_webhook_url"]) if context.get("consent_webhook_url") else None,
     )

@@ -14,6 +14,8 @@ Item collections (pk / sk):
     ORDER#{order_id}       / PAYMENT              payment: provider reference only, never card data
     IDEMPOTENCY#{sub}#{key}/ IDEMPOTENCY          checkout idempotency record (TTL)
     OUTBOX#{event_id}      / OUTBOX               outbox event (TTL), entity="OUTBOX"
+    OMS#{order_id}         / ACCEPTANCE           example OMS: an order it accepted (+ the
+                                                  OrderStatusChanged it publishes for it)
 
 Global indexes (overloaded, sparse):
 
@@ -68,6 +70,7 @@ class Entity:
     PAYMENT = "PAYMENT"
     IDEMPOTENCY = "IDEMPOTENCY"
     OUTBOX = "OUTBOX"
+    OMS_ACCEPTANCE = "OMS_ACCEPTANCE"
 
 
 class OrderStatus(str, enum.Enum):
@@ -85,6 +88,9 @@ class EventSource:
     CUSTOMERS = "commerce.customers"
     PAYMENTS = "commerce.payments"
     CATALOG = "commerce.catalog"
+    # The example Order Management System: it publishes OrderStatusChanged directly (PutEvents),
+    # not through the outbox, so it is absent from EVENT_SOURCES (the outbox's source table).
+    OMS = "commerce.oms"
 
 
 class EventName:
@@ -106,6 +112,27 @@ EVENT_SOURCES: dict[str, str] = {
     EventName.PRODUCT_MODIFIED: EventSource.CATALOG,
     EventName.INVENTORY_CHANGED: EventSource.CATALOG,
 }
+
+# Every source allowed to publish each event (the contracts' `source` enum): the outbox's own
+# source first, plus publishers outside the commerce table.
+EVENT_ALLOWED_SOURCES: dict[str, tuple[str, ...]] = {
+    name: (source, *((EventSource.OMS,) if name == EventName.ORDER_STATUS_CHANGED else ()))
+    for name, source in EVENT_SOURCES.items()
+}
+
+# Order statuses only move forward along this rank. The two terminal statuses outrank all
+# others so nothing moves an order out of them; a later status may skip intermediate ones.
+ORDER_STATUS_RANK: dict[str, int] = {
+    OrderStatus.PENDING_PAYMENT.value: 0,
+    OrderStatus.CONFIRMED.value: 1,
+    OrderStatus.ACCEPTED_BY_OMS.value: 2,
+    OrderStatus.SHIPPED.value: 3,
+    OrderStatus.DELIVERED.value: 4,
+    OrderStatus.CANCELLED.value: 100,
+    OrderStatus.PAYMENT_FAILED.value: 100,
+}
+TERMINAL_ORDER_STATUSES: frozenset[str] = frozenset(
+    {OrderStatus.CANCELLED.value, OrderStatus.PAYMENT_FAILED.value})
 
 EVENT_VERSION = 1
 CATALOG_PARTITION = "CATALOG"
@@ -175,6 +202,10 @@ def outbox_key(event_id: str) -> Key:
     return _key(f"OUTBOX#{event_id}", "OUTBOX")
 
 
+def oms_acceptance_key(order_id: str) -> Key:
+    return _key(f"OMS#{order_id}", "ACCEPTANCE")
+
+
 def product_index_keys(product_id: str, category_id: str | None) -> dict[str, str]:
     keys = {
         GSI1.partition_key: CATALOG_PARTITION,
@@ -238,3 +269,45 @@ def table_definition_kwargs() -> dict:
         "BillingMode": "PAY_PER_REQUEST",
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     }
+
+
+# ---- consent fan-out tables (one table each, owned by its consumer) ----------------------
+
+# Append-only consent history: one item per CustomerConsentChanged event, newest last.
+CONSENT_LEDGER_PARTITION_KEY = "customer_id"
+CONSENT_LEDGER_SORT_KEY = "entry"          # "{occurred_at}#{event_id}": time order, unique
+
+# Marketing audience: membership per (channel, customer). An opt-out leaves a tombstone
+# (opted_in=false) carrying the version it was applied at, so an older opt-in that arrives
+# later (redelivery, archive replay) can never re-add the customer.
+AUDIENCE_PARTITION_KEY = "channel"
+AUDIENCE_SORT_KEY = "customer_id"
+
+
+def consent_ledger_key(customer_id: str, occurred_at: str, event_id: str) -> Key:
+    return {CONSENT_LEDGER_PARTITION_KEY: customer_id,
+            CONSENT_LEDGER_SORT_KEY: f"{occurred_at}#{event_id}"}
+
+
+def audience_key(channel: str, customer_id: str) -> Key:
+    return {AUDIENCE_PARTITION_KEY: channel, AUDIENCE_SORT_KEY: customer_id}
+
+
+def _simple_table_kwargs(partition_key: str, sort_key: str) -> dict:
+    return {
+        "AttributeDefinitions": [{"AttributeName": partition_key, "AttributeType": "S"},
+                                 {"AttributeName": sort_key, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": partition_key, "KeyType": "HASH"},
+                      {"AttributeName": sort_key, "KeyType": "RANGE"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def consent_ledger_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the consent ledger table."""
+    return _simple_table_kwargs(CONSENT_LEDGER_PARTITION_KEY, CONSENT_LEDGER_SORT_KEY)
+
+
+def audience_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the marketing audience table."""
+    return _simple_table_kwargs(AUDIENCE_PARTITION_KEY, AUDIENCE_SORT_KEY)

@@ -28,7 +28,8 @@ DAX_CLIENT_REQUIREMENTS = ["amazon-dax-client==2.1.0", "antlr4-python3-runtime==
 
 class AppTier(Construct):
     """Public attributes: `table`, `dax_cluster`, `functions` (by route-table name),
-    `post_confirmation`, `api`, `web_acl`, `payment_secret`.
+    `post_confirmation`, `api`, `web_acl`, `payment_secret`, and `function_factory` for other
+    constructs in the stack that add functions built the same way.
 
     Functions get exactly the table access their `FunctionSpec` declares; only checkout and the
     payment webhook can read the payment secret.
@@ -53,7 +54,7 @@ class AppTier(Construct):
         self.dax_cluster = self.data.dax_cluster
         self.payment_secret = existing_payment_secret or self._payment_secret(encryption_key)
 
-        factory = PythonFunctions(self, "Functions", profile=profile, vpc=vpc, encryption_key=encryption_key,
+        self.function_factory = factory = PythonFunctions(self, "Functions", profile=profile, vpc=vpc, encryption_key=encryption_key,
                                   powertools_layer_arn=powertools_layer_arn)
         environment = {
             routes.ENV_TABLE_NAME: self.table.table_name,

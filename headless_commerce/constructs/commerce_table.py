@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
 from aws_cdk import aws_dax as dax
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -12,9 +11,9 @@ from constructs import Construct
 
 from .. import model
 from ..config import Profile
-from ._checkov import skip_checkov
-from ._nag import acknowledge
+from ._nag import acknowledge_key_grant
 from ._props import check_exclusive, merge
+from ._tables import acknowledge_dev_pitr, acknowledge_index_grant
 
 DAX_TLS_PORT = 9111
 
@@ -62,15 +61,7 @@ class CommerceTable(Construct):
         else:
             table = dynamodb.TableV2(self, "Table", **merge(table_defaults(profile, encryption_key), table_props))
             if not profile.point_in_time_recovery:
-                skip_checkov(table.node.default_child, "CKV_AWS_165",
-                             "The dev profile holds only demo data and is destroyed with the stack; "
-                             "the prod profile turns PITR on.")
-                acknowledge(table, "AwsSolutions-DDB3",
-                            "The dev profile trades point-in-time recovery for cost on disposable data; "
-                            "the prod profile turns PITR on.")
-                acknowledge(table, "PCI.DSS.321-DynamoDBPITREnabled",
-                            "The dev profile holds only demo data and is destroyed with the stack; "
-                            "the prod profile turns PITR on.")
+                acknowledge_dev_pitr(table)
             self.table = table
 
         self.dax_cluster: dax.CfnCluster | None = None
@@ -106,16 +97,8 @@ class CommerceTable(Construct):
 
     def acknowledge_grant_wildcards(self, role: iam.IRole) -> None:
         """The two wildcards CDK's table grants produce, both bounded to this table and its key."""
-        table = self.table.node.default_child
-        if table is not None:
-            index_arn = f"<{Stack.of(self).get_logical_id(table)}.Arn>/index/*"
-            acknowledge(role, f"AwsSolutions-IAM5[Resource::{index_arn}]",
-                        "Queries use the table's own GSIs (orders by customer, products by category); "
-                        "the wildcard covers only this table's indexes.")
-        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-            acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]",
-                        "Encrypting table items and secrets with the one commerce CMK; the statement's "
-                        "resource is that single key ARN.")
+        acknowledge_index_grant(role, self.table)
+        acknowledge_key_grant(role)
 
     @property
     def dax_endpoint(self) -> str | None:

@@ -42,4 +42,12 @@ class EncryptionKey(Construct):
                     f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:*",
             }},
         ))
+        # EventBridge encrypts the bus and delivers to CMK-encrypted queues as the service.
+        key.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowEventBridgeInThisAccount",
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        ))
         self.key = key

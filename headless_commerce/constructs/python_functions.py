@@ -20,7 +20,7 @@ from constructs import Construct
 
 from ..config import Profile
 from ._checkov import skip_checkov
-from ._nag import acknowledge
+from ._nag import acknowledge, acknowledge_key_grant
 from .pip_layer import PipLayer
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -97,11 +97,13 @@ class PythonFunctions(Construct):
         wildcard_reason = ("Only X-Ray PutTraceSegments/PutTelemetryRecords and Lambda's VPC ENI actions use "
                            "'*': those APIs have no resource-level permissions.")
         acknowledge(role, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
+        if self._key is not None:
+            acknowledge_key_grant(role)
         skip_checkov(role.node.find_child("DefaultPolicy").node.default_child, "CKV_AWS_111", wildcard_reason)
         cfn = fn.node.default_child
         if invoked_synchronously:
-            reason = ("API Gateway and Cognito invoke this function synchronously and receive its error; "
-                      "an asynchronous DLQ or failure destination would never be used.")
+            reason = ("Invoked synchronously (API Gateway, Cognito, EventBridge Pipes or an SQS event source "
+                      "mapping whose queue has its own DLQ); an async DLQ or failure destination would never fire.")
             acknowledge(fn, "Serverless-LambdaDLQ", reason)
             acknowledge(fn, "Serverless-LambdaAsyncFailureDestination", reason)
             skip_checkov(cfn, "CKV_AWS_116", reason)

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ..constructs.app_tier import AppTier
+from .. import model
+from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.identity import Identity
+from ..constructs.order_events import OrderEvents
+from ..constructs.outbox_relay import OutboxRelay
 from ._base import CommerceStackBase
 from .foundation_stack import FoundationStack
+
+
+RELAY_HANDLER = "headless_commerce.runtime.events.relay.handler"
 
 
 class CommerceStack(CommerceStackBase):
     def __init__(self, scope: Construct, id: str, *, foundation: FoundationStack,
                  dax_enabled: bool | None = None, allowed_origins: tuple[str, ...] = ("*",),
-                 payment_provider: str = "sandbox", **kwargs) -> None:
+                 payment_provider: str = "sandbox", consent_webhook_url: str | None = None, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         self.identity = Identity(self, "Identity", profile=self.profile)
@@ -26,7 +34,28 @@ class CommerceStack(CommerceStackBase):
                                 vpc=foundation.network.vpc, encryption_key=key,
                                 dax_enabled=dax_enabled, allowed_origins=allowed_origins,
                                 payment_provider=payment_provider)
+        self._add_event_flows(foundation, key, consent_webhook_url)
         CfnOutput(self, "ApiUrl", value=self.app_tier.api.url)
         CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
         CfnOutput(self, "WebClientId", value=self.identity.web_client.user_pool_client_id)
         CfnOutput(self, "MobileClientId", value=self.identity.mobile_client.user_pool_client_id)
+
+    def _add_event_flows(self, foundation: FoundationStack, key: kms.IKey, consent_webhook_url: str | None) -> None:
+        """Outbox relay and this stack's consumers; their rules live here, on Foundation's bus."""
+        functions = self.app_tier.function_factory
+        relay = functions.add("outbox_relay", handler=RELAY_HANDLER, memory_mb=256, timeout_s=30, environment={})
+        self.outbox_relay = OutboxRelay(self, "OutboxRelay", table=self.app_tier.table, bus=foundation.events.bus,
+                                        enrichment=relay, encryption_key=key,
+                                        sources=sorted(set(model.EVENT_SOURCES.values())))
+        handoff = foundation.oms_handoff
+        # Imported with the imported key, so consumer grants stay in this stack's role policies.
+        oms_queue, oms_dead_letters = (
+            sqs.Queue.from_queue_attributes(self, id, queue_arn=queue.queue_arn, queue_url=queue.queue_url,
+                                            key_arn=key.key_arn, fifo=True)
+            for id, queue in (("OmsQueue", handoff.queue), ("OmsDeadLetters", handoff.dead_letter_queue)))
+        self.order_events = OrderEvents(self, "OrderEvents", functions=functions, table=self.app_tier.table,
+                                        events=foundation.events, oms_queue=oms_queue,
+                                        oms_dead_letter_queue=oms_dead_letters, encryption_key=key)
+        self.consent_fanout = ConsentFanout(self, "ConsentFanout", profile=self.profile, functions=functions,
+                                            events_=foundation.events, encryption_key=key,
+                                            webhook_url=consent_webhook_url)

@@ -1,11 +1,14 @@
-"""Foundation: network, the customer-managed key, shared files. Deployed first."""
+"""Foundation: network, the customer-managed key, shared files, the event bus and the OMS
+hand-off queue. Deployed first."""
 
 from __future__ import annotations
 
 from constructs import Construct
 
 from ..constructs.encryption import EncryptionKey
+from ..constructs.event_bus import EventBus
 from ..constructs.network import Network
+from ..constructs.oms_handoff import OmsHandoff
 from ..constructs.shared_files import SharedFiles
 from ._base import CommerceStackBase
 
@@ -17,3 +20,5 @@ class FoundationStack(CommerceStackBase):
         self.network = Network(self, "Network", profile=self.profile, encryption_key=self.encryption.key)
         self.shared_files = SharedFiles(self, "SharedFiles", profile=self.profile, vpc=self.network.vpc,
                                         encryption_key=self.encryption.key)
+        self.events = EventBus(self, "Events", profile=self.profile, encryption_key=self.encryption.key)
+        self.oms_handoff = OmsHandoff(self, "OmsHandoff", bus=self.events.bus, encryption_key=self.encryption.key)

@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import threading
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -26,7 +27,7 @@ from moto.dynamodb.responses import DynamoHandler  # noqa: E402
 
 from headless_commerce import model  # noqa: E402
 from headless_commerce.runtime import routes  # noqa: E402
-from headless_commerce.runtime.common import aws, repositories  # noqa: E402
+from headless_commerce.runtime.common import aws, dynamo, repositories  # noqa: E402
 from headless_commerce.runtime.payments import provider as payment_provider  # noqa: E402
 from headless_commerce.runtime.payments.sandbox import SandboxProvider  # noqa: E402
 
@@ -173,3 +174,144 @@ def ddb_calls(table) -> CallCounter:
     counter = CallCounter()
     aws.dynamodb().meta.events.register("before-call.dynamodb.*", counter)
     return counter
+
+
+# ---- events: stream records, SQS events, example envelopes, queues and the bus ------------
+# (used by tests/runtime/test_events_*.py)
+
+ACCOUNT = "123456789012"
+EVENT_BUS = "commerce-test-bus"
+
+
+def stream_record(event_name: str, new_image: dict | None, old_image: dict | None = None) -> dict:
+    """A DynamoDB stream record as Pipes (and Lambda) deliver it; images in DynamoDB JSON."""
+    image = new_image or old_image or {}
+    data: dict = {"ApproximateCreationDateTime": 1767225600,
+                  "Keys": {k: image[k] for k in ("pk", "sk") if k in image},
+                  "SequenceNumber": str(uuid.uuid4().int)[:21], "SizeBytes": 512,
+                  "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    if new_image is not None:
+        data["NewImage"] = new_image
+    if old_image is not None:
+        data["OldImage"] = old_image
+    return {"eventID": uuid.uuid4().hex, "eventName": event_name, "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "dynamodb": data,
+            "eventSourceARN": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/commerce-test/stream/x"}
+
+
+def outbox_stream_records(detail_type: str | None = None) -> list[dict]:
+    """The table's outbox items as stream INSERT records. moto's in-process DynamoDB Streams
+    API answers "Not yet implemented", so the record is built around the item's real
+    DynamoDB JSON (a stream NewImage has exactly that shape)."""
+    items = aws.dynamodb().scan(TableName=dynamo.table_name(), FilterExpression="entity = :e",
+                                ExpressionAttributeValues=dynamo.values(e="OUTBOX"))["Items"]
+    return [stream_record("INSERT", item) for item in items
+            if detail_type is None or item["detail_type"]["S"] == detail_type]
+
+
+def eventbridge_event(envelope: dict) -> dict:
+    """What a rule target with the default input delivers: the EventBridge event whose
+    `detail` is the whole envelope."""
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": envelope["detail_type"],
+            "source": envelope["source"], "account": ACCOUNT, "time": "2026-01-31T12:00:00Z",
+            "region": "us-east-1", "resources": [], "detail": envelope}
+
+
+def sqs_event(*bodies: object, fifo: bool = False, groups: list[str] | None = None) -> dict:
+    """An SQS event source batch; dict bodies are JSON-encoded, strings sent as they are."""
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:consumer" + (".fifo" if fifo else "")
+    records = []
+    for index, body in enumerate(bodies):
+        attributes = {"ApproximateReceiveCount": "1", "SentTimestamp": "1767225600000"}
+        if fifo:
+            attributes["MessageGroupId"] = (groups or ["g"] * len(bodies))[index]
+        records.append({"messageId": f"msg-{index}", "receiptHandle": f"rh-{index}",
+                        "body": body if isinstance(body, str) else json.dumps(body),
+                        "attributes": attributes, "messageAttributes": {},
+                        "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": queue,
+                        "awsRegion": "us-east-1"})
+    return {"Records": records}
+
+
+def example_event(name: str, detail: dict | None = None, **envelope: object) -> dict:
+    """A schema-valid example of each contract (override detail fields or envelope fields)."""
+    at = "2026-01-31T12:00:00.000000Z"
+    details = {
+        "OrderPlaced": {"order_id": "o-1", "customer_id": "alice", "status": "PENDING_PAYMENT",
+                        "total": 2500, "currency": "USD",
+                        "lines": [{"sku": "mug-1", "quantity": 2, "unit_price": 1250}]},
+        "OrderStatusChanged": {"order_id": "o-1", "customer_id": "alice", "to": "ACCEPTED_BY_OMS"},
+        "PaymentAuthorized": {"order_id": "o-1", "customer_id": "alice", "amount": 2500,
+                              "currency": "USD", "provider": "sandbox", "decline_code": None},
+        "PaymentFailed": {"order_id": "o-1", "customer_id": "alice", "amount": 2500,
+                          "currency": "USD", "provider": "sandbox", "decline_code": "card_declined"},
+        "ProductModified": {"product_id": "p-mug", "change": "UPSERTED", "modified_at": at,
+                            "name": "Coffee Mug", "category_id": "kitchen", "price_amount": 1250,
+                            "currency": "USD", "skus": ["mug-1"]},
+        "InventoryChanged": {"sku": "mug-1", "product_id": "p-mug", "available": 8,
+                             "changed_at": at, "delta": -2, "reason": "ORDER"},
+        "CustomerConsentChanged": {"customer_id": "alice",
+                                   "consents": {"email": True, "sms": False, "push": False},
+                                   "previous": {"email": False, "sms": False, "push": False},
+                                   "changed_at": at},
+    }
+    sources = {"OrderStatusChanged": model.EventSource.OMS}
+    return {"id": str(uuid.uuid4()), "version": 1, "occurred_at": at,
+            "source": sources.get(name, model.EVENT_SOURCES[name]), "detail_type": name,
+            "detail": {**details[name], **(detail or {})}, **envelope}
+
+
+def queue_messages(url: str, limit: int = 10) -> list[dict]:
+    """Receive what a queue holds, with attributes; received messages stay in flight
+    (invisible), so a second call returns only messages sent since."""
+    found: list[dict] = []
+    while len(found) < limit:
+        batch = aws.sqs().receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                          MessageAttributeNames=["All"],
+                                          AttributeNames=["All"]).get("Messages", [])
+        if not batch:
+            return found
+        found += batch
+    return found
+
+
+@pytest.fixture
+def dead_letters(table, monkeypatch) -> str:
+    """A consumer dead-letter queue; its URL is in DEAD_LETTER_QUEUE_URL."""
+    url = aws.sqs().create_queue(QueueName="consumer-dlq")["QueueUrl"]
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", url)
+    return url
+
+
+@pytest.fixture
+def ledger_table(table, monkeypatch) -> str:
+    monkeypatch.setenv("CONSENT_LEDGER_TABLE_NAME", "consent-ledger-test")
+    aws.dynamodb().create_table(TableName="consent-ledger-test", **model.consent_ledger_table_kwargs())
+    return "consent-ledger-test"
+
+
+@pytest.fixture
+def audience_table(table, monkeypatch) -> str:
+    monkeypatch.setenv("AUDIENCE_TABLE_NAME", "audience-test")
+    aws.dynamodb().create_table(TableName="audience-test", **model.audience_table_kwargs())
+    return "audience-test"
+
+
+@dataclass
+class Bus:
+    name: str
+    status_queue_url: str   # every event from commerce.oms lands here (a standard queue)
+
+
+@pytest.fixture
+def bus(table, monkeypatch) -> Bus:
+    """A moto EventBridge bus (EVENT_BUS_NAME) with a rule capturing the OMS's events."""
+    events = aws.eventbridge()
+    events.create_event_bus(Name=EVENT_BUS)
+    monkeypatch.setenv("EVENT_BUS_NAME", EVENT_BUS)
+    url = aws.sqs().create_queue(QueueName="oms-status-capture")["QueueUrl"]
+    arn = aws.sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="oms-status", EventBusName=EVENT_BUS,
+                    EventPattern=json.dumps({"source": [model.EventSource.OMS]}))
+    events.put_targets(Rule="oms-status", EventBusName=EVENT_BUS, Targets=[{"Id": "capture", "Arn": arn}])
+    return Bus(EVENT_BUS, url)

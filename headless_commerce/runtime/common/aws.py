@@ -30,6 +30,14 @@ def secretsmanager():
     return _client("secretsmanager")
 
 
+def sqs():
+    return _client("sqs")
+
+
+def eventbridge():
+    return _client("events")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     _client.cache_clear()

@@ -2,7 +2,9 @@
 
 jsonschema is not shipped to Lambda, so this covers exactly: type, required, properties,
 additionalProperties (false or a schema), minimum/maximum, minLength/maxLength, pattern, enum,
-items, minItems/maxItems. tests/runtime checks it agrees with jsonschema's Draft4Validator.
+items, minItems/maxItems (plus the annotations $schema, title, description). The same validator
+checks the event contracts (runtime/events/contracts.py). tests/runtime checks it agrees with
+jsonschema's Draft4Validator.
 It reports the first problem with a dotted field path a client can show next to an input.
 """
 
@@ -16,7 +18,7 @@ from headless_commerce.runtime.common.errors import ApiError
 SUPPORTED_KEYWORDS = frozenset({
     "type", "required", "properties", "additionalProperties", "minimum", "maximum",
     "minLength", "maxLength", "pattern", "enum", "items", "minItems", "maxItems",
-    "description", "title",
+    "description", "title", "$schema",
 })
 
 

@@ -1,0 +1,68 @@
+"""Queues built one way everywhere: TLS only, CMK-encrypted, a dead-letter queue with an alarm."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from ._nag import acknowledge
+from ._props import merge
+
+MAX_RECEIVE_COUNT = 5
+
+
+def _encryption(key: kms.IKey | None) -> dict:
+    if key is None:
+        return {"encryption": sqs.QueueEncryption.SQS_MANAGED}
+    return {"encryption": sqs.QueueEncryption.KMS, "encryption_master_key": key,
+            "data_key_reuse": Duration.hours(1)}
+
+
+def dead_letter_queue(scope: Construct, id: str, *, key: kms.IKey | None, fifo: bool = False) -> sqs.Queue:
+    """A DLQ that keeps messages for the longest SQS allows, so nothing ages out unseen."""
+    queue = sqs.Queue(scope, id, enforce_ssl=True, fifo=fifo or None,
+                      retention_period=Duration.days(14), **_encryption(key))
+    reason = "This queue is itself the dead-letter queue; a DLQ of a DLQ would only move the problem."
+    acknowledge(queue, "AwsSolutions-SQS3", reason)
+    acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
+    return queue
+
+
+def work_queue(scope: Construct, id: str, *, key: kms.IKey | None, dead_letter: sqs.IQueue,
+               visibility_timeout: Duration, fifo: bool = False,
+               content_based_deduplication: bool | None = None, overrides: dict | None = None) -> sqs.Queue:
+    return sqs.Queue(scope, id, **merge({
+        "enforce_ssl": True, "fifo": fifo or None,
+        "content_based_deduplication": content_based_deduplication,
+        "visibility_timeout": visibility_timeout, "retention_period": Duration.days(4),
+        "dead_letter_queue": sqs.DeadLetterQueue(queue=dead_letter, max_receive_count=MAX_RECEIVE_COUNT),
+        **_encryption(key),
+    }, overrides))
+
+
+def dead_letter_alarm(scope: Construct, id: str, queue: sqs.IQueue, what: str) -> cloudwatch.Alarm:
+    """Alarm as soon as one message is dead-lettered: each one is a lost business event."""
+    return cloudwatch.Alarm(
+        scope, id,
+        alarm_description=f"Messages dead-lettered for {what}; inspect and redrive {queue.node.path}",
+        metric=queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
+        threshold=0, evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+
+
+def consume(queue: sqs.IQueue, consumer: lambda_.Function, *, batch_size: int = 10) -> lambda_.EventSourceMapping:
+    """An SQS event source that reports failures per message, so one bad message never makes
+    the rest of its batch be redelivered."""
+    queue.grant_consume_messages(consumer)
+    mapping = consumer.add_event_source_mapping(
+        f"From{queue.node.id}", event_source_arn=queue.queue_arn, batch_size=batch_size,
+        report_batch_item_failures=True)
+    acknowledge(mapping, "Serverless-LambdaEventSourceMappingDestination",
+                "Lambda supports on-failure destinations only for stream and Kafka sources; for SQS the "
+                "queue's redrive policy moves a repeatedly failing message to its dead-letter queue.")
+    return mapping

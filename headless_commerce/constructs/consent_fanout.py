@@ -1,0 +1,86 @@
+"""CustomerConsentChanged fan-out: the append-only consent ledger, the marketing audience and,
+when configured, a third-party CMS/marketing system through an EventBridge API destination.
+Each target fails independently into its own dead-letter queue."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, SecretValue
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from .. import model
+from ..config import Profile
+from ._nag import acknowledge
+from ._queues import dead_letter_alarm, dead_letter_queue
+from ._tables import secure_table
+from .event_bus import EventBus
+from .python_functions import PythonFunctions
+
+LEDGER_HANDLER = "headless_commerce.runtime.consents.ledger.handler"
+AUDIENCE_HANDLER = "headless_commerce.runtime.marketing.audience.handler"
+CONSENT_PATTERN = events.EventPattern(source=[model.EventSource.CUSTOMERS],
+                                      detail_type=[model.EventName.CUSTOMER_CONSENT_CHANGED])
+
+
+class ConsentFanout(Construct):
+    """`ledger_table`, `audience_table`, `ledger`, `audience` (functions), `subscriptions`, and
+    `api_destination` / `connection_secret` when `webhook_url` is given."""
+
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, functions: PythonFunctions,
+                 events_: EventBus, encryption_key: kms.IKey | None = None, webhook_url: str | None = None,
+                 webhook_rate_per_second: int = 10) -> None:
+        super().__init__(scope, id)
+        if webhook_url is not None and not webhook_url.startswith("https://"):
+            raise ValueError(f"ConsentFanout: webhook_url must be an https:// URL, got {webhook_url!r}")
+        self.ledger_table = secure_table(self, "LedgerTable", definition=model.consent_ledger_table_kwargs(),
+                                         profile=profile, encryption_key=encryption_key)
+        self.audience_table = secure_table(self, "AudienceTable", definition=model.audience_table_kwargs(),
+                                           profile=profile, encryption_key=encryption_key)
+        self.ledger = functions.add("consent_ledger", handler=LEDGER_HANDLER, memory_mb=256, timeout_s=30,
+                                    environment={"CONSENT_LEDGER_TABLE_NAME": self.ledger_table.table_name})
+        # Append-only: the ledger writer may add history, never change or delete it.
+        self.ledger_table.grant(self.ledger, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query")
+        if encryption_key is not None:
+            encryption_key.grant_encrypt_decrypt(self.ledger)
+        self.audience = functions.add("marketing_audience", handler=AUDIENCE_HANDLER, memory_mb=256, timeout_s=30,
+                                      environment={"AUDIENCE_TABLE_NAME": self.audience_table.table_name})
+        self.audience_table.grant_read_write_data(self.audience)
+        self.subscriptions = {
+            name: events_.subscribe(self, f"{name.title()}Subscription", consumer=fn,
+                                    detail_types=[model.EventName.CUSTOMER_CONSENT_CHANGED],
+                                    sources_=[model.EventSource.CUSTOMERS], encryption_key=encryption_key)
+            for name, fn in (("ledger", self.ledger), ("audience", self.audience))
+        }
+        self.api_destination: events.ApiDestination | None = None
+        self.connection_secret: secretsmanager.Secret | None = None
+        if webhook_url:
+            self._add_api_destination(events_, encryption_key, webhook_url, webhook_rate_per_second)
+
+    def _add_api_destination(self, events_: EventBus, key: kms.IKey | None, url: str, rate: int) -> None:
+        # The operator pastes the third party's API key here; EventBridge copies it into the connection.
+        self.connection_secret = secretsmanager.Secret(
+            self, "ConnectionSecret", encryption_key=key,
+            description="API key for the third-party consent webhook",
+            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True))
+        reason = ("A third party issues this API key; no rotation Lambda can mint it, so operators "
+                  "replace the value when the provider rolls it.")
+        acknowledge(self.connection_secret, "AwsSolutions-SMG4", reason)
+        acknowledge(self.connection_secret, "PCI.DSS.321-SecretsManagerRotationEnabled", reason)
+        connection = events.Connection(
+            self, "Connection", description="Third-party consent webhook",
+            authorization=events.Authorization.api_key(
+                "x-api-key", SecretValue.secrets_manager(self.connection_secret.secret_arn)))
+        self.api_destination = events.ApiDestination(
+            self, "Destination", connection=connection, endpoint=url,
+            http_method=events.HttpMethod.POST, rate_limit_per_second=rate,
+            description="CustomerConsentChanged to the third-party CMS")
+        dead_letters = dead_letter_queue(self, "WebhookDeadLetters", key=key)
+        rule = events.Rule(self, "WebhookRule", event_bus=events_.bus, event_pattern=CONSENT_PATTERN,
+                           description="CustomerConsentChanged to the third-party CMS")
+        rule.add_target(targets.ApiDestination(self.api_destination, dead_letter_queue=dead_letters,
+                                               max_event_age=Duration.hours(24), retry_attempts=185,
+                                               event=events.RuleTargetInput.from_event_path("$.detail")))
+        self.webhook_alarm = dead_letter_alarm(self, "WebhookDeadLetterAlarm", dead_letters, "the consent webhook")

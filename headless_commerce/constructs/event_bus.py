@@ -1,0 +1,109 @@
+"""The commerce EventBridge bus: CMK-encrypted, archived for replay, with a schema registry
+populated from the event contracts, and one way for every consumer to subscribe."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_eventschemas as eventschemas
+from constructs import Construct
+
+from ..config import Profile
+from ._props import check_exclusive, merge
+from ._queues import consume, dead_letter_alarm, dead_letter_queue, work_queue
+
+CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "runtime" / "common" / "contracts"
+
+
+def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, dict]:
+    """Event name -> JSON Schema, from the same files the runtime validates with."""
+    return {path.stem: json.loads(path.read_text()) for path in sorted(directory.glob("*.json"))}
+
+
+class EventSubscription(Construct):
+    """A rule on `bus` delivering matching events to a consumer Lambda through its own queue.
+
+    Every subscription gets the same safety net: the rule target retries for `max_event_age`
+    and dead-letters what it cannot deliver; the queue retries failed messages
+    (`MAX_RECEIVE_COUNT`) and dead-letters them; the consumer dead-letters schema-invalid
+    events itself with the reason (env `DEAD_LETTER_QUEUE_URL`); an alarm fires on the first
+    dead letter. Attributes: `rule`, `queue`, `dead_letter_queue`, `alarm`.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, bus: events.IEventBus, detail_types: Sequence[str],
+                 sources_: Sequence[str] | None = None, consumer: lambda_.Function,
+                 encryption_key: kms.IKey | None = None, max_event_age: Duration = Duration.hours(24),
+                 retry_attempts: int = 185, batch_size: int = 10) -> None:
+        super().__init__(scope, id)
+        self.dead_letter_queue = dead_letter_queue(self, "DeadLetters", key=encryption_key)
+        self.queue = work_queue(self, "Queue", key=encryption_key, dead_letter=self.dead_letter_queue,
+                                # SQS wants the visibility timeout to cover the consumer's run (x6 per AWS).
+                                visibility_timeout=Duration.seconds(consumer.timeout.to_seconds() * 6)
+                                if consumer.timeout else Duration.minutes(5))
+        pattern = events.EventPattern(detail_type=list(detail_types),
+                                      source=list(sources_) if sources_ else None)
+        self.rule = events.Rule(self, "Rule", event_bus=bus, event_pattern=pattern,
+                                description=f"{', '.join(detail_types)} to {consumer.node.id}")
+        self.rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue,
+                                              max_event_age=max_event_age, retry_attempts=retry_attempts))
+        self.event_source = consume(self.queue, consumer, batch_size=batch_size)
+        consumer.add_environment("DEAD_LETTER_QUEUE_URL", self.dead_letter_queue.queue_url)
+        self.dead_letter_queue.grant_send_messages(consumer)
+        self.alarm = dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, consumer.node.id)
+
+
+class EventBus(Construct):
+    """`bus`, `archive`, `schema_registry`, `schemas` (by event name).
+
+    With `existing_bus` only the schema registry is created: the bus's owner decides on
+    encryption and archiving.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, encryption_key: kms.IKey | None = None,
+                 existing_bus: events.IEventBus | None = None, bus_props: dict | None = None,
+                 contracts: dict[str, dict] | None = None) -> None:
+        super().__init__(scope, id)
+        check_exclusive(type(self).__name__, existing_bus=existing_bus, bus_props=bus_props)
+        self._key = encryption_key
+        self.archive: events.Archive | None = None
+        if existing_bus is not None:
+            self.bus: events.IEventBus = existing_bus
+        else:
+            bus = events.EventBus(self, "Bus", **merge({
+                "description": "Headless commerce domain events",
+                "kms_key": encryption_key,
+            }, bus_props))
+            self.archive = bus.archive("Archive", description="Every commerce event, for replay",
+                                       event_pattern=events.EventPattern(account=[Aws.ACCOUNT_ID]),
+                                       retention=profile.event_archive_retention)
+            self.bus = bus
+
+        self.schema_registry = eventschemas.CfnRegistry(
+            self, "Registry", description="Versioned contracts of the commerce events")
+        self.schemas = {
+            name: eventschemas.CfnSchema(
+                self, f"{name}Schema", registry_name=self.schema_registry.attr_registry_name,
+                type="JSONSchemaDraft4", content=json.dumps(schema),
+                description=f"{name} event contract")
+            for name, schema in (contracts if contracts is not None else load_contracts()).items()
+        }
+
+    def subscribe(self, scope: Construct, id: str, *, detail_types: Sequence[str], consumer: lambda_.Function,
+                  sources_: Sequence[str] | None = None, **options) -> EventSubscription:
+        """Create the subscription in `scope` (the consumer's stack), never in this one."""
+        return EventSubscription(scope, id, bus=self.bus, detail_types=detail_types, sources_=sources_,
+                                 consumer=consumer, **options)
+
+    def grant_put_events(self, grantee: iam.IGrantable, source: str) -> iam.Grant:
+        """PutEvents on this bus, only for events whose `source` is the publisher's own."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["events:PutEvents"], resource_arns=[self.bus.event_bus_arn],
+            conditions={"StringEquals": {"events:source": source}})

@@ -1,0 +1,72 @@
+"""Orders handed to the Order Management System over an SQS FIFO queue.
+
+EventBridge rule targets can only set a static FIFO message group, so the rule fills a buffer
+queue and an EventBridge Pipe moves each event on with MessageGroupId = order id (orders stay
+in sequence per order, not globally) and MessageDeduplicationId = the event's id (a relayed
+duplicate of the same outbox event is dropped by SQS).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_pipes as pipes
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from .. import model
+from ._nag import acknowledge_key_grant
+from ._props import check_exclusive
+from ._queues import dead_letter_alarm, dead_letter_queue, work_queue
+
+GROUP_ID_PATH = "$.body.detail.detail.order_id"
+DEDUPLICATION_ID_PATH = "$.body.detail.id"
+
+
+class OmsHandoff(Construct):
+    """`queue` (FIFO, what the OMS consumes), `dead_letter_queue` (FIFO), `buffer`, `rule`, `pipe`."""
+
+    def __init__(self, scope: Construct, id: str, *, bus: events.IEventBus, encryption_key: kms.IKey | None = None,
+                 existing_queue: sqs.IQueue | None = None, queue_props: dict | None = None,
+                 consumer_timeout: Duration = Duration.seconds(30)) -> None:
+        super().__init__(scope, id)
+        check_exclusive(type(self).__name__, existing_queue=existing_queue, queue_props=queue_props)
+        self.dead_letter_queue = dead_letter_queue(self, "DeadLetters", key=encryption_key, fifo=True)
+        self.queue: sqs.IQueue = existing_queue or work_queue(
+            self, "Queue", key=encryption_key, dead_letter=self.dead_letter_queue, fifo=True,
+            content_based_deduplication=False, overrides=queue_props,
+            visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * 6))
+
+        buffer_dead_letters = dead_letter_queue(self, "BufferDeadLetters", key=encryption_key)
+        self.buffer = work_queue(self, "Buffer", key=encryption_key, dead_letter=buffer_dead_letters,
+                                 visibility_timeout=Duration.minutes(1))
+        self.rule = events.Rule(self, "OrderPlaced", event_bus=bus, description="OrderPlaced to the OMS hand-off",
+                                event_pattern=events.EventPattern(source=[model.EventSource.ORDERS],
+                                                                  detail_type=[model.EventName.ORDER_PLACED]))
+        self.rule.add_target(targets.SqsQueue(self.buffer, dead_letter_queue=buffer_dead_letters,
+                                              max_event_age=Duration.hours(24), retry_attempts=185))
+
+        role = iam.Role(self, "PipeRole", assumed_by=iam.ServicePrincipal("pipes.amazonaws.com"),
+                        description="Moves OrderPlaced events from the buffer to the OMS FIFO queue")
+        self.buffer.grant_consume_messages(role)
+        self.queue.grant_send_messages(role)
+        acknowledge_key_grant(role)
+        self.pipe = pipes.CfnPipe(
+            self, "Pipe", role_arn=role.role_arn, description="OrderPlaced -> OMS FIFO (group = order id)",
+            source=self.buffer.queue_arn,
+            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
+                sqs_queue_parameters=pipes.CfnPipe.PipeSourceSqsQueueParametersProperty(batch_size=10)),
+            target=self.queue.queue_arn,
+            target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
+                input_template="<$.body.detail>",
+                sqs_queue_parameters=pipes.CfnPipe.PipeTargetSqsQueueParametersProperty(
+                    message_group_id=GROUP_ID_PATH, message_deduplication_id=DEDUPLICATION_ID_PATH)),
+        )
+        self.pipe.node.add_dependency(role)
+        self.alarms = [
+            dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, "the OMS consumer"),
+            dead_letter_alarm(self, "BufferDeadLetterAlarm", buffer_dead_letters, "the OMS hand-off"),
+        ]

@@ -1,0 +1,52 @@
+"""Order lifecycle consumers: the example OMS (FIFO hand-off -> ACCEPTED_BY_OMS) and the
+orders service applying OrderStatusChanged to the order, idempotently and never backwards."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from .. import model
+from ..runtime import routes
+from ._queues import consume
+from ._tables import acknowledge_index_grant
+from .event_bus import EventBus, EventSubscription
+from .python_functions import PythonFunctions
+
+OMS_CONSUMER_HANDLER = "headless_commerce.runtime.oms.consumer.handler"
+STATUS_APPLIER_HANDLER = "headless_commerce.runtime.orders.status_events.handler"
+
+
+class OrderEvents(Construct):
+    """`oms_consumer` (reads the OMS FIFO queue, batch failures reported per message) and
+    `status_applier` with its `status_subscription`."""
+
+    def __init__(self, scope: Construct, id: str, *, functions: PythonFunctions, table: dynamodb.ITableV2,
+                 events: EventBus, oms_queue: sqs.IQueue, oms_dead_letter_queue: sqs.IQueue,
+                 encryption_key: kms.IKey | None = None) -> None:
+        super().__init__(scope, id)
+        self.oms_consumer = functions.add(
+            "oms_consumer", handler=OMS_CONSUMER_HANDLER, memory_mb=256, timeout_s=30,
+            environment={routes.ENV_TABLE_NAME: table.table_name, "EVENT_BUS_NAME": events.bus.event_bus_name,
+                         "DEAD_LETTER_QUEUE_URL": oms_dead_letter_queue.queue_url})
+        table.grant_read_write_data(self.oms_consumer)
+        acknowledge_index_grant(self.oms_consumer.role, table)
+        events.grant_put_events(self.oms_consumer, model.EventSource.OMS)
+        oms_dead_letter_queue.grant_send_messages(self.oms_consumer)
+        consume(oms_queue, self.oms_consumer)
+
+        self.status_applier = functions.add(
+            "order_status", handler=STATUS_APPLIER_HANDLER, memory_mb=256, timeout_s=30,
+            environment={routes.ENV_TABLE_NAME: table.table_name})
+        table.grant_read_write_data(self.status_applier)
+        acknowledge_index_grant(self.status_applier.role, table)
+        self.status_subscription: EventSubscription = events.subscribe(
+            self, "StatusChanges", detail_types=[model.EventName.ORDER_STATUS_CHANGED],
+            consumer=self.status_applier, encryption_key=encryption_key)
+
+    @property
+    def functions(self) -> dict[str, lambda_.Function]:
+        return {"oms_consumer": self.oms_consumer, "order_status": self.status_applier}

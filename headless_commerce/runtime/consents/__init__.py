@@ -1,0 +1,1 @@
+"""Consent fan-out consumers that keep consent records outside the commerce table."""

@@ -1,0 +1,12 @@
+"""Lambda entry point: CustomerConsentChanged (SQS) -> consent ledger.
+
+Env: CONSENT_LEDGER_TABLE_NAME, DEAD_LETTER_QUEUE_URL.
+"""
+
+from headless_commerce import model
+from headless_commerce.runtime.consents import service
+from headless_commerce.runtime.events.consumer import run_batch
+
+
+def handler(event: dict, context: object = None) -> dict:
+    return run_batch(event, service.record, detail_type=model.EventName.CUSTOMER_CONSENT_CHANGED)

@@ -1,0 +1,1 @@
+"""Marketing: consent-driven audiences kept by us (Pinpoint engagement is end-of-support)."""

@@ -1,0 +1,1 @@
+"""Example Order Management System consumer: the other end of the OMS FIFO queue."""

@@ -1,0 +1,12 @@
+"""Lambda entry point: OMS FIFO queue (OrderPlaced, body = the envelope) -> accept the order.
+
+Env: TABLE_NAME, EVENT_BUS_NAME, DEAD_LETTER_QUEUE_URL.
+"""
+
+from headless_commerce import model
+from headless_commerce.runtime.events.consumer import run_batch
+from headless_commerce.runtime.oms import service
+
+
+def handler(event: dict, context: object = None) -> dict:
+    return run_batch(event, service.accept, detail_type=model.EventName.ORDER_PLACED)
