@@ -25,6 +25,9 @@ os.environ.update({
     "TABLE_NAME": "bench", "PAYMENT_PROVIDER": "sandbox", "POWERTOOLS_SERVICE_NAME": "bench",
 })
 
+from headless_commerce.runtime import routes  # noqa: E402 - needs the path above
+from headless_commerce.runtime.events import subscriptions  # noqa: E402
+
 RESULTS: list[tuple[str, float, str, bool]] = []
 
 
@@ -81,15 +84,11 @@ def dynamodb_calls() -> None:
         aws.reset_clients()
 
 
-HANDLERS = [
-    "headless_commerce.runtime.catalog.handler",
-    "headless_commerce.runtime.cart.handler",
-    "headless_commerce.runtime.orders.checkout_handler",
-    "headless_commerce.runtime.orders.handler",
-    "headless_commerce.runtime.customers.handler",
-    "headless_commerce.runtime.customers.post_confirmation",
-    "headless_commerce.runtime.payments.handler",
-]
+# Every deployed handler module: the route table's and the event consumers'.
+HANDLERS = list(dict.fromkeys(
+    spec.handler.rsplit(".", 1)[0]
+    for spec in (*routes.FUNCTIONS.values(), routes.POST_CONFIRMATION)
+)) + [handler.rsplit(".", 1)[0] for handler in subscriptions.ALL_HANDLERS]
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 
 

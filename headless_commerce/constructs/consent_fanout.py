@@ -5,6 +5,7 @@ Each target fails independently into its own dead-letter queue."""
 from __future__ import annotations
 
 from aws_cdk import Duration, SecretValue
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
@@ -13,14 +14,14 @@ from constructs import Construct
 
 from .. import model
 from ..config import Profile
+from ..runtime import routes
+from ..runtime.events.subscriptions import CONSENT_LEDGER, MARKETING_AUDIENCE, Consumer
 from ._nag import acknowledge
 from ._queues import dead_letter_alarm, dead_letter_queue
-from ._tables import secure_table
+from ._tables import acknowledge_index_grant, secure_table
 from .event_bus import EventBus
 from .python_functions import PythonFunctions
 
-LEDGER_HANDLER = "headless_commerce.runtime.consents.ledger.handler"
-AUDIENCE_HANDLER = "headless_commerce.runtime.marketing.audience.handler"
 CONSENT_PATTERN = events.EventPattern(source=[model.EventSource.CUSTOMERS],
                                       detail_type=[model.EventName.CUSTOMER_CONSENT_CHANGED])
 
@@ -30,7 +31,8 @@ class ConsentFanout(Construct):
     `api_destination` / `connection_secret` when `webhook_url` is given."""
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, functions: PythonFunctions,
-                 events_: EventBus, encryption_key: kms.IKey | None = None, webhook_url: str | None = None,
+                 events_: EventBus, encryption_key: kms.IKey | None = None,
+                 profile_table: dynamodb.ITableV2 | None = None, webhook_url: str | None = None,
                  webhook_rate_per_second: int = 10) -> None:
         super().__init__(scope, id)
         if webhook_url is not None and not webhook_url.startswith("https://"):
@@ -39,25 +41,36 @@ class ConsentFanout(Construct):
                                          profile=profile, encryption_key=encryption_key)
         self.audience_table = secure_table(self, "AudienceTable", definition=model.audience_table_kwargs(),
                                            profile=profile, encryption_key=encryption_key)
-        self.ledger = functions.add("consent_ledger", handler=LEDGER_HANDLER, memory_mb=256, timeout_s=30,
+        self.ledger = functions.add(CONSENT_LEDGER.name, handler=CONSENT_LEDGER.handler, memory_mb=256,
+                                    timeout_s=30,
                                     environment={"CONSENT_LEDGER_TABLE_NAME": self.ledger_table.table_name})
         # Append-only: the ledger writer may add history, never change or delete it.
-        self.ledger_table.grant(self.ledger, "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query")
+        self.ledger_table.grant(self.ledger, "dynamodb:PutItem")
         if encryption_key is not None:
             encryption_key.grant_encrypt_decrypt(self.ledger)
-        self.audience = functions.add("marketing_audience", handler=AUDIENCE_HANDLER, memory_mb=256, timeout_s=30,
-                                      environment={"AUDIENCE_TABLE_NAME": self.audience_table.table_name})
+        audience_env = {"AUDIENCE_TABLE_NAME": self.audience_table.table_name}
+        if profile_table is not None:
+            # Contact details are copied from the profile, never carried on the bus.
+            audience_env[routes.ENV_TABLE_NAME] = profile_table.table_name
+        self.audience = functions.add(MARKETING_AUDIENCE.name, handler=MARKETING_AUDIENCE.handler, memory_mb=256,
+                                      timeout_s=30, environment=audience_env)
         self.audience_table.grant_read_write_data(self.audience)
+        if profile_table is not None:
+            profile_table.grant(self.audience, "dynamodb:GetItem")
+            acknowledge_index_grant(self.audience.role, profile_table)
         self.subscriptions = {
-            name: events_.subscribe(self, f"{name.title()}Subscription", consumer=fn,
-                                    detail_types=[model.EventName.CUSTOMER_CONSENT_CHANGED],
-                                    sources_=[model.EventSource.CUSTOMERS], encryption_key=encryption_key)
-            for name, fn in (("ledger", self.ledger), ("audience", self.audience))
+            consumer.name: self._subscribe(events_, consumer, fn, encryption_key)
+            for consumer, fn in ((CONSENT_LEDGER, self.ledger), (MARKETING_AUDIENCE, self.audience))
         }
         self.api_destination: events.ApiDestination | None = None
         self.connection_secret: secretsmanager.Secret | None = None
         if webhook_url:
             self._add_api_destination(events_, encryption_key, webhook_url, webhook_rate_per_second)
+
+    def _subscribe(self, events_: EventBus, consumer: Consumer, fn, key: kms.IKey | None):
+        return events_.subscribe(self, f"{consumer.name.title().replace('_', '')}Subscription", consumer=fn,
+                                 detail_types=list(consumer.detail_types), sources_=list(consumer.sources),
+                                 encryption_key=key)
 
     def _add_api_destination(self, events_: EventBus, key: kms.IKey | None, url: str, rate: int) -> None:
         # The operator pastes the third party's API key here; EventBridge copies it into the connection.

@@ -11,13 +11,12 @@ from constructs import Construct
 
 from .. import model
 from ..runtime import routes
+from ..runtime.events.subscriptions import OMS_CONSUMER, ORDER_STATUS
 from ._queues import consume
 from ._tables import acknowledge_index_grant
 from .event_bus import EventBus, EventSubscription
 from .python_functions import PythonFunctions
 
-OMS_CONSUMER_HANDLER = "headless_commerce.runtime.oms.consumer.handler"
-STATUS_APPLIER_HANDLER = "headless_commerce.runtime.orders.status_events.handler"
 
 
 class OrderEvents(Construct):
@@ -29,7 +28,7 @@ class OrderEvents(Construct):
                  encryption_key: kms.IKey | None = None) -> None:
         super().__init__(scope, id)
         self.oms_consumer = functions.add(
-            "oms_consumer", handler=OMS_CONSUMER_HANDLER, memory_mb=256, timeout_s=30,
+            OMS_CONSUMER.name, handler=OMS_CONSUMER.handler, memory_mb=256, timeout_s=30,
             environment={routes.ENV_TABLE_NAME: table.table_name, "EVENT_BUS_NAME": events.bus.event_bus_name,
                          "DEAD_LETTER_QUEUE_URL": oms_dead_letter_queue.queue_url})
         table.grant_read_write_data(self.oms_consumer)
@@ -39,14 +38,14 @@ class OrderEvents(Construct):
         consume(oms_queue, self.oms_consumer)
 
         self.status_applier = functions.add(
-            "order_status", handler=STATUS_APPLIER_HANDLER, memory_mb=256, timeout_s=30,
+            ORDER_STATUS.name, handler=ORDER_STATUS.handler, memory_mb=256, timeout_s=30,
             environment={routes.ENV_TABLE_NAME: table.table_name})
         table.grant_read_write_data(self.status_applier)
         acknowledge_index_grant(self.status_applier.role, table)
         self.status_subscription: EventSubscription = events.subscribe(
-            self, "StatusChanges", detail_types=[model.EventName.ORDER_STATUS_CHANGED],
+            self, "StatusChanges", detail_types=list(ORDER_STATUS.detail_types), sources_=list(ORDER_STATUS.sources),
             consumer=self.status_applier, encryption_key=encryption_key)
 
     @property
     def functions(self) -> dict[str, lambda_.Function]:
-        return {"oms_consumer": self.oms_consumer, "order_status": self.status_applier}
+        return {OMS_CONSUMER.name: self.oms_consumer, ORDER_STATUS.name: self.status_applier}

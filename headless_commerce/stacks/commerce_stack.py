@@ -13,11 +13,9 @@ from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.identity import Identity
 from ..constructs.order_events import OrderEvents
 from ..constructs.outbox_relay import OutboxRelay
+from ..runtime.events.subscriptions import RELAY_HANDLER
 from ._base import CommerceStackBase
 from .foundation_stack import FoundationStack
-
-
-RELAY_HANDLER = "headless_commerce.runtime.events.relay.handler"
 
 
 class CommerceStack(CommerceStackBase):
@@ -58,4 +56,4 @@ class CommerceStack(CommerceStackBase):
                                         oms_dead_letter_queue=oms_dead_letters, encryption_key=key)
         self.consent_fanout = ConsentFanout(self, "ConsentFanout", profile=self.profile, functions=functions,
                                             events_=foundation.events, encryption_key=key,
-                                            webhook_url=consent_webhook_url)
+                                            profile_table=self.app_tier.table, webhook_url=consent_webhook_url)

@@ -29,8 +29,11 @@ NAMES = sorted(model.EVENT_SOURCES)
 def test_one_contract_file_per_event_named_after_it():
     assert sorted(p.stem for p in CONTRACTS_DIR.glob("*.json")) == NAMES
     assert list(CONTRACTS) == NAMES and len(CONTRACTS) == len(NAMES)
-    with pytest.raises(KeyError):
-        CONTRACTS["../routes"]
+    for name in ("../common/contracts/OrderPlaced", "OrderPlaced.json", "", 7):
+        with pytest.raises(KeyError):
+            CONTRACTS[name]
+    with pytest.raises(ContractError):
+        validate_event(example_event("OrderPlaced", detail_type="../common/contracts/OrderPlaced"))
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,12 +1,15 @@
-"""Checkout -> outbox -> relay -> bus -> OMS FIFO queue -> OMS -> bus -> status applier, on
+"""Checkout -> outbox -> relay -> bus -> OMS hand-off -> OMS -> bus -> status applier, on
 moto, with the stream record delivered twice and every consumer message redelivered.
 
-What moto 5.2.5 routes itself: PutEvents -> rule pattern -> SQS target, SqsParameters'
-MessageGroupId (a static value, as in AWS), and FIFO content-based deduplication. What it does
-not: a target's InputPath (ignored), so the OMS target uses the equivalent InputTransformer
-(`{"detail": "$.detail"}` / `<detail>`) to deliver the bare envelope as `InputPath: $.detail`
-does in AWS; and the Pipe, emulated by `pipe_to_bus` exactly as its target maps the relay's
-output ($.source, $.detail_type, <$.detail>).
+The hand-off mirrors constructs/oms_handoff.py: a rule puts OrderPlaced on a standard buffer
+queue, and a Pipe moves each message to the OMS FIFO queue with body `<$.body.detail>` (the
+envelope), MessageGroupId `$.body.detail.detail.order_id` and MessageDeduplicationId
+`$.body.detail.id` (a rule target can only set a static group id).
+
+moto 5.2.5 routes PutEvents -> rule pattern -> SQS itself and applies FIFO deduplication.
+It has no EventBridge Pipes, so both pipes are emulated exactly as their targets map:
+`pipe_to_bus` for the outbox relay ($.source, $.detail_type, <$.detail>) and
+`pipe_to_oms_queue` for the hand-off above.
 """
 
 from __future__ import annotations
@@ -20,8 +23,6 @@ from headless_commerce.runtime.oms import consumer as oms_consumer
 from headless_commerce.runtime.orders import status_events
 from tests.runtime.conftest import add, checkout, outbox_stream_records, queue_messages
 
-OMS_GROUP = "orders"
-
 
 def pipe_to_bus(entries: list[dict], bus_name: str) -> None:
     aws.eventbridge().put_events(Entries=[
@@ -29,18 +30,30 @@ def pipe_to_bus(entries: list[dict], bus_name: str) -> None:
          "Detail": json.dumps(e["detail"])} for e in entries])
 
 
-def oms_fifo_queue(bus_name: str) -> tuple[str, str]:
+def oms_handoff(bus_name: str) -> tuple[str, str, str]:
+    """(buffer url, OMS FIFO url, OMS FIFO arn) with the OrderPlaced rule on the buffer."""
     sqs = aws.sqs()
-    url = sqs.create_queue(QueueName="oms-orders.fifo", Attributes={
-        "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    buffer = sqs.create_queue(QueueName="oms-buffer")["QueueUrl"]
+    buffer_arn = sqs.get_queue_attributes(QueueUrl=buffer, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    fifo = sqs.create_queue(QueueName="oms-orders.fifo", Attributes={
+        "FifoQueue": "true", "ContentBasedDeduplication": "false"})["QueueUrl"]
+    fifo_arn = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     events = aws.eventbridge()
     events.put_rule(Name="orders-to-oms", EventBusName=bus_name, EventPattern=json.dumps(
         {"source": [model.EventSource.ORDERS], "detail-type": [model.EventName.ORDER_PLACED]}))
-    events.put_targets(Rule="orders-to-oms", EventBusName=bus_name, Targets=[{
-        "Id": "oms", "Arn": arn, "SqsParameters": {"MessageGroupId": OMS_GROUP},
-        "InputTransformer": {"InputPathsMap": {"detail": "$.detail"}, "InputTemplate": "<detail>"}}])
-    return url, arn
+    events.put_targets(Rule="orders-to-oms", EventBusName=bus_name,
+                       Targets=[{"Id": "buffer", "Arn": buffer_arn}])
+    return buffer, fifo, fifo_arn
+
+
+def pipe_to_oms_queue(buffer_url: str, fifo_url: str) -> int:
+    moved = queue_messages(buffer_url)
+    for message in moved:
+        event = json.loads(message["Body"])
+        aws.sqs().send_message(QueueUrl=fifo_url, MessageBody=json.dumps(event["detail"]),
+                               MessageGroupId=event["detail"]["detail"]["order_id"],
+                               MessageDeduplicationId=event["detail"]["id"])
+    return len(moved)
 
 
 def lambda_event(messages: list[dict], queue_arn: str) -> dict:
@@ -56,7 +69,7 @@ def test_a_placed_order_reaches_the_oms_once_and_comes_back_accepted(catalog, sa
     add("alice", "mug-1", 2)
     order = checkout("alice", "key-e2e-000001").body
     assert order["status"] == "CONFIRMED"
-    oms_url, oms_arn = oms_fifo_queue(bus.name)
+    buffer_url, oms_url, oms_arn = oms_handoff(bus.name)
 
     # The stream delivers the OrderPlaced record twice (a Pipes retry); both relays publish.
     [record] = outbox_stream_records(model.EventName.ORDER_PLACED)
@@ -65,12 +78,14 @@ def test_a_placed_order_reaches_the_oms_once_and_comes_back_accepted(catalog, sa
     pipe_to_bus(first, bus.name)
     pipe_to_bus(second, bus.name)
 
-    # FIFO content-based deduplication: one message for the OMS, the bare envelope.
+    # Both copies reach the buffer (EventBridge gives each PutEvents its own event id); the
+    # FIFO queue drops the second by the envelope's id: one message for the OMS.
+    assert pipe_to_oms_queue(buffer_url, oms_url) == 2
     received = queue_messages(oms_url)
     assert len(received) == 1
     envelope = json.loads(received[0]["Body"])
     assert envelope == first[0]["detail"] and envelope["detail"]["order_id"] == order["order_id"]
-    assert received[0]["Attributes"]["MessageGroupId"] == OMS_GROUP
+    assert received[0]["Attributes"]["MessageGroupId"] == order["order_id"]
 
     # The OMS gets the message twice (visibility timeout ran out): one status change published.
     batch = lambda_event(received, oms_arn)

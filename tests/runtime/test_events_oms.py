@@ -19,7 +19,7 @@ def published(bus) -> list[dict]:
 
 
 def deliver(envelope: dict) -> dict:
-    return consumer.handler(sqs_event(envelope, fifo=True, groups=["orders"]), None)
+    return consumer.handler(sqs_event(envelope, fifo=True, groups=[envelope["detail"]["order_id"]]), None)
 
 
 def test_order_is_accepted_once_and_announced_once(bus, dead_letters):

@@ -143,3 +143,15 @@ def test_subscribe_puts_everything_in_the_consumer_scope():
     t = template(stack)
     t.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": {
         "DEAD_LETTER_QUEUE_URL": {"Ref": stack.get_logical_id(sub.dead_letter_queue.node.default_child)}}}})
+
+
+def test_rules_follow_the_subscription_table(dev_app):
+    from headless_commerce.runtime.events.subscriptions import RULE_CONSUMERS
+
+    patterns = [r["Properties"]["EventPattern"] for r in _of(dev_app, "Commerce", "AWS::Events::Rule").values()]
+    for consumer in RULE_CONSUMERS:
+        assert {"source": list(consumer.sources), "detail-type": list(consumer.detail_types)} in patterns
+    functions = [f["Properties"]["Handler"] for f in _of(dev_app, "Commerce", "AWS::Lambda::Function").values()
+                 if f["Properties"].get("Handler", "").startswith("headless_commerce.")]
+    from headless_commerce.runtime.events.subscriptions import ALL_HANDLERS
+    assert set(ALL_HANDLERS) <= set(functions)

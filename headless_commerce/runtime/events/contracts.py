@@ -26,6 +26,11 @@ class ContractError(ValueError):
         self.field = field
 
 
+@lru_cache(maxsize=1)
+def _names() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in CONTRACTS_DIR.glob("*.json")))
+
+
 @lru_cache(maxsize=None)
 def _load(name: str) -> dict:
     return json.loads((CONTRACTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
@@ -33,21 +38,19 @@ def _load(name: str) -> dict:
 
 class _Contracts(Mapping):
     """name -> schema; a file is read the first time its event is validated, so a function
-    pays only for the contracts of the events it handles."""
-
-    def _names(self) -> list[str]:
-        return sorted(p.stem for p in CONTRACTS_DIR.glob("*.json"))
+    pays only for the contracts of the events it handles. Only names listed in the directory
+    are looked up: `detail_type` comes from the message and must never become a path."""
 
     def __getitem__(self, name: str) -> dict:
-        if not isinstance(name, str) or not (CONTRACTS_DIR / f"{name}.json").is_file():
+        if name not in _names():
             raise KeyError(name)
         return _load(name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._names())
+        return iter(_names())
 
     def __len__(self) -> int:
-        return len(self._names())
+        return len(_names())
 
 
 CONTRACTS: Mapping[str, dict] = _Contracts()

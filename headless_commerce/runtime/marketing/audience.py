@@ -1,7 +1,7 @@
 """Lambda entry point: CustomerConsentChanged (SQS) -> marketing audience membership.
 
-Env: AUDIENCE_TABLE_NAME, TABLE_NAME (profile contact details, read only),
-DEAD_LETTER_QUEUE_URL.
+Env: AUDIENCE_TABLE_NAME, DEAD_LETTER_QUEUE_URL, and optionally TABLE_NAME (the commerce
+table, GetItem only: copies contact details from the profile on opt-in).
 """
 
 from headless_commerce import model

@@ -6,8 +6,10 @@ out-of-order events are no-ops. An opt-out is therefore a tombstone (opted_in=fa
 removed), not a delete: a deleted item would forget its version and let an older opt-in
 re-add the customer.
 
-Contact details are not in the event (no personal data on the bus); an opt-in reads them from
-the customer's profile in the commerce table. Senders should still re-check `opted_in`.
+Contact details are not in the event (no personal data on the bus). When the function can
+read the commerce table (TABLE_NAME set), an opt-in copies them from the customer's profile;
+otherwise the membership is recorded without them and the sender resolves them at send time.
+Senders should re-check `opted_in` either way.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from headless_commerce.runtime.common import aws, dynamo, repositories
 from headless_commerce.runtime.common.logging import logger
 
 ENV_AUDIENCE_TABLE_NAME = "AUDIENCE_TABLE_NAME"
+ENV_TABLE_NAME = "TABLE_NAME"   # optional: the commerce table, read for contact details
 # Which profile attribute reaches a customer on each channel (push tokens live with devices).
 CONTACT_ATTRIBUTE = {"email": "email", "sms": "phone", "push": None}
 
@@ -53,7 +56,7 @@ def apply(envelope: dict) -> dict[str, bool]:
     detail = envelope["detail"]
     customer_id = detail["customer_id"]
     version = f"{detail['changed_at']}#{envelope['id']}"
-    wants_contact = any(detail["consents"].values())
+    wants_contact = any(detail["consents"].values()) and bool(os.environ.get(ENV_TABLE_NAME))
     profile = repositories.get_profile(customer_id) if wants_contact else None
     if wants_contact and profile is None:
         logger.warning("opt-in for a customer without a profile", extra={"customer_id": customer_id})

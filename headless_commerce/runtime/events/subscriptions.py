@@ -1,0 +1,34 @@
+"""Who consumes which event: one table read by the CDK constructs, the local mode and the
+bench, so a consumer is declared once. Pure data; no AWS imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from headless_commerce.model import EventName, EventSource
+
+RELAY_HANDLER = "headless_commerce.runtime.events.relay.handler"
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    handler: str
+    detail_types: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+# Reads the OMS FIFO hand-off queue (OrderPlaced, group = order id), not a rule of its own.
+OMS_CONSUMER = Consumer("oms_consumer", "headless_commerce.runtime.oms.consumer.handler",
+                        (EventName.ORDER_PLACED,), (EventSource.ORDERS,))
+# Only the OMS's status changes: the orders service applies its own at the source.
+ORDER_STATUS = Consumer("order_status", "headless_commerce.runtime.orders.status_events.handler",
+                        (EventName.ORDER_STATUS_CHANGED,), (EventSource.OMS,))
+CONSENT_LEDGER = Consumer("consent_ledger", "headless_commerce.runtime.consents.ledger.handler",
+                          (EventName.CUSTOMER_CONSENT_CHANGED,), (EventSource.CUSTOMERS,))
+MARKETING_AUDIENCE = Consumer("marketing_audience", "headless_commerce.runtime.marketing.audience.handler",
+                              (EventName.CUSTOMER_CONSENT_CHANGED,), (EventSource.CUSTOMERS,))
+
+# Consumers fed by an EventBridge rule -> their own queue.
+RULE_CONSUMERS: tuple[Consumer, ...] = (ORDER_STATUS, CONSENT_LEDGER, MARKETING_AUDIENCE)
+ALL_HANDLERS: tuple[str, ...] = (RELAY_HANDLER, OMS_CONSUMER.handler, *(c.handler for c in RULE_CONSUMERS))
