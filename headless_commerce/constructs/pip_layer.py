@@ -45,9 +45,10 @@ def build_layer(requirements: Sequence[str], cache_dir: Path = CACHE_DIR) -> Pat
     for cache in (staging / "python").rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
     (staging / ".complete").touch()
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.move(str(staging), str(target))
+    try:
+        staging.rename(target)  # atomic: a parallel build that finished first wins
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
