@@ -175,7 +175,7 @@ def checkout(sub: str, email: str | None, key: str, body: dict, *,
             short = [l["sku"] for l, code in zip(order["lines"], codes[1:]) if code == "ConditionalCheckFailed"]
             if short:
                 raise conflict("out_of_stock", "Not enough stock for: " + ", ".join(short),
-                               "sku", {"skus": short})
+                               "sku", {"skus": short}) from None
             if "TransactionConflict" not in codes or attempt == _CONFLICT_RETRIES - 1:
                 raise
             time.sleep(random.uniform(0, 0.05 * 2 ** attempt))
