@@ -42,6 +42,9 @@ class Profile:
     efs_lifecycle_days: int
     # Interface endpoints cost per AZ-hour; dev keeps the few that keep secrets and keys off NAT.
     interface_endpoints: tuple[str, ...]
+    # Function name -> reserved concurrency, where a cap protects a downstream (the payment
+    # provider's rate limits). Empty in dev: new accounts have a concurrency quota of 10.
+    reserved_concurrency: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -92,6 +95,7 @@ _PROD = dataclasses.replace(
         "SECRETS_MANAGER", "KMS", "EVENTBRIDGE", "SQS", "CLOUDWATCH_LOGS", "XRAY",
         "ECR", "ECR_DOCKER", "STS",
     ),
+    reserved_concurrency={"checkout": 100, "payments_webhook": 20},
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_DEV, _PROD)}

@@ -44,6 +44,7 @@ class AppTier(Construct):
                  powertools_layer_arn: str | None = None, rest_api_props: dict | None = None) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
+        self._profile = profile
         if payment_provider not in PAYMENT_PROVIDERS:
             raise ValueError(f"AppTier: payment_provider must be one of {', '.join(PAYMENT_PROVIDERS)}, "
                              f"got {payment_provider!r}")
@@ -89,7 +90,9 @@ class AppTier(Construct):
         if reads_through_dax:
             env[routes.ENV_DAX_ENDPOINT] = self.data.dax_endpoint
         fn = factory.add(spec.name, handler=spec.handler, memory_mb=spec.memory_mb, timeout_s=spec.timeout_s,
-                         environment=env, reserved_concurrency=spec.reserved_concurrency,
+                         environment=env,
+                         reserved_concurrency=self._profile.reserved_concurrency.get(spec.name,
+                                                                                     spec.reserved_concurrency),
                          extra_layers=[self.dax_client_layer] if reads_through_dax else None)
         if spec.table_access == "read":
             self.table.grant_read_data(fn)

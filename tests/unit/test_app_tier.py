@@ -152,3 +152,16 @@ def test_catalog_gets_the_dax_client_layer_only_in_prod(dev_app, prod_app):
     # The bundled asset really holds the client, importable as Lambda lays layers out.
     asset = prod_app.outdir / f"asset.{layer['Content']['S3Key'].split('.')[0]}"
     assert (asset / "python" / "amazondax" / "__init__.py").exists()
+
+
+def test_reserved_concurrency_caps_payment_paths_in_prod_only(dev_app, prod_app):
+    def reserved(app):
+        return {f["Properties"]["Handler"]: f["Properties"].get("ReservedConcurrentExecutions")
+                for f in _resources(app, "AWS::Lambda::Function").values()
+                if f["Properties"].get("Handler", "").startswith("headless_commerce.")}
+
+    assert set(reserved(dev_app).values()) == {None}
+    prod = reserved(prod_app)
+    assert prod[FUNCTIONS["checkout"].handler] == 100
+    assert prod[FUNCTIONS["payments_webhook"].handler] == 20
+    assert prod[FUNCTIONS["catalog"].handler] is None
