@@ -8,7 +8,7 @@ CHECKOV_VENV := .tools/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup synth test lint bench clean
+.PHONY: setup synth test bench local clean
 
 $(VENV)/.synth-deps: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed
 
 bench: $(VENV)/.dev-deps
 	$(PY) bench/runtime_bench.py
+	$(PY) bench/local_bench.py
+
+## The whole store on this machine, no AWS account: PORT=8080 CATALOG=path/to/catalog.json
+local: $(VENV)/.dev-deps
+	$(PY) -m headless_commerce.cli local --port $(or $(PORT),8080) $(if $(CATALOG),--catalog $(CATALOG))
 
 clean:
 	rm -rf cdk.out $(VENV) .tools .pytest_cache

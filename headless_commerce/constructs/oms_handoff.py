@@ -18,12 +18,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import model
+from ..runtime.events.subscriptions import OMS_DEDUPLICATION_ID_PATH, OMS_GROUP_ID_PATH, OMS_INPUT_PATH
 from ._nag import acknowledge_key_grant
 from ._props import check_exclusive
 from ._queues import dead_letter_alarm, dead_letter_queue, work_queue
 
-GROUP_ID_PATH = "$.body.detail.detail.order_id"
-DEDUPLICATION_ID_PATH = "$.body.detail.id"
 
 
 class OmsHandoff(Construct):
@@ -61,9 +60,9 @@ class OmsHandoff(Construct):
                 sqs_queue_parameters=pipes.CfnPipe.PipeSourceSqsQueueParametersProperty(batch_size=10)),
             target=self.queue.queue_arn,
             target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
-                input_template="<$.body.detail>",
+                input_template=f"<{OMS_INPUT_PATH}>",
                 sqs_queue_parameters=pipes.CfnPipe.PipeTargetSqsQueueParametersProperty(
-                    message_group_id=GROUP_ID_PATH, message_deduplication_id=DEDUPLICATION_ID_PATH)),
+                    message_group_id=OMS_GROUP_ID_PATH, message_deduplication_id=OMS_DEDUPLICATION_ID_PATH)),
         )
         self.pipe.node.add_dependency(role)
         self.alarms = [

@@ -16,13 +16,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_pipes as pipes
 from constructs import Construct
 
-from .. import model
+from ..runtime.events.subscriptions import OUTBOX_FILTER
 from ._nag import acknowledge_key_grant
 from ._queues import dead_letter_alarm, dead_letter_queue
 
-# TTL expiry and later updates of outbox items are REMOVE/MODIFY records: never relayed.
-OUTBOX_FILTER = {"eventName": ["INSERT"],
-                 "dynamodb": {"NewImage": {model.ENTITY_ATTRIBUTE: {"S": [model.Entity.OUTBOX]}}}}
 
 
 class OutboxRelay(Construct):

@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from headless_commerce.model import EventName, EventSource
+from headless_commerce.model import ENTITY_ATTRIBUTE, Entity, EventName, EventSource
 
 RELAY_HANDLER = "headless_commerce.runtime.events.relay.handler"
+
+# The outbox relay pipe's stream filter: TTL expiry and later updates of outbox items are
+# REMOVE/MODIFY records and are never relayed.
+OUTBOX_FILTER = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {ENTITY_ATTRIBUTE: {"S": [Entity.OUTBOX]}}}}
+
+# The OMS hand-off pipe (buffer queue -> FIFO): JSON paths over the buffer's SQS record.
+OMS_GROUP_ID_PATH = "$.body.detail.detail.order_id"
+OMS_DEDUPLICATION_ID_PATH = "$.body.detail.id"
+OMS_INPUT_PATH = "$.body.detail"
 
 
 @dataclass(frozen=True)

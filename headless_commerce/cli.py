@@ -1,0 +1,117 @@
+"""`headless-commerce` command line: `headless-commerce local [--port N] [--catalog FILE]`.
+
+Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM), 2 for a usage problem (invalid catalog
+file, busy port), 1 if local mode fails to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="headless-commerce",
+                                     description="Headless commerce on AWS: tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    local = commands.add_parser(
+        "local", help="run the store on this machine (embedded AWS, no account needed)",
+        description="Run the API, the event flow and a seeded catalog on an embedded AWS (moto).")
+    local.add_argument("--port", type=int, default=8080,
+                       help="API port (default 8080; 0 picks a free one)")
+    local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    local.add_argument("--catalog", metavar="FILE",
+                       help="seed this catalog JSON file (format: headless_commerce/local/CATALOG.md)"
+                            " instead of the demo catalog")
+    local.add_argument("--region", default=os.environ.get("HC_LOCAL_REGION", "us-east-1"),
+                       help="region the embedded AWS reports (default us-east-1)")
+    local.add_argument("--log-level", default="WARNING",
+                       choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                       help="log level of local mode and the handlers (default WARNING)")
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
+def run_local(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        return _error(f"--port must be 0..65535, got {args.port}")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", args.log_level)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    started_at = time.monotonic()
+
+    from headless_commerce.local import seed  # light: no boto3, no moto
+
+    catalog = None
+    if args.catalog:
+        try:
+            catalog = seed.load(args.catalog)
+        except seed.CatalogError as problem:
+            return _error(f"invalid catalog {args.catalog}: {problem}")
+
+    from headless_commerce.local.server import LocalCommerce
+
+    try:
+        local = LocalCommerce(host=args.host, port=args.port, catalog=catalog, region=args.region)
+    except OSError as problem:
+        if problem.errno == errno.EADDRINUSE:
+            return _error(f"port {args.port} on {args.host} is already in use; stop what is "
+                          "using it or pick another with --port N (--port 0 picks a free one)")
+        return _error(f"cannot listen on {args.host}:{args.port}: {problem.strerror or problem}")
+
+    if args.host not in ("127.0.0.1", "localhost"):
+        print(f"warning: listening on {args.host}: local mode is for one developer's machine; "
+              "the embedded Cognito signs tokens with moto's published key, so anyone who can "
+              "reach it can forge a sign-in", file=sys.stderr, flush=True)
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            started = local.start()
+        except Exception as problem:
+            logging.getLogger("headless_commerce.local").exception("start-up failed")
+            print(f"error: local mode failed to start: {problem}", file=sys.stderr, flush=True)
+            local.stop()
+            return 1
+        source = f"from {args.catalog}" if args.catalog else "demo catalog"
+        print(f"Headless Commerce local mode is ready ({time.monotonic() - started_at:.1f} s)\n"
+              f"  API           {started.api_url}\n"
+              f"  well-known    {started.api_url}/.well-known/headless-commerce.json\n"
+              f"  OpenAPI       {started.api_url}/openapi.json\n"
+              f"  embedded AWS  {started.aws_endpoint_url}  (region {started.region})\n"
+              f"  catalog       {started.products} products in {started.categories} categories "
+              f"({source})\n"
+              "Press Ctrl-C to stop.", flush=True)
+        while not stop.wait(0.5):
+            pass
+        print("Stopping...", flush=True)
+        local.stop()
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "local":
+        return run_local(args)
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""The embedded AWS: moto's server in this process, and the resources local mode needs,
+created from the shared definitions (model.py, routes.py, runtime/events/subscriptions.py).
+
+moto gaps bridged here (local mode only, nothing in the runtime changes):
+- moto handles requests in threads without locking a table, so two conditional writes could
+  both pass their check; every DynamoDB (and Streams) request is serialised, which restores
+  DynamoDB's per-request atomicity (the same bridge tests/runtime/conftest.py uses).
+- moto restores a table from a deep copy when a transaction is cancelled, leaving the stream
+  records of the cancelled writes on the discarded copy's shard; the local relay therefore
+  re-resolves its position by sequence number on every poll (local/events.StreamRelay), so
+  it always reads the live shard and never relays an event of a rolled-back transaction.
+- moto sorts a whole table with Python-level comparisons on every Query; for tables whose keys
+  are all strings the same order is computed on the raw values (~5x faster product reads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import urllib.request
+from dataclasses import dataclass, field
+
+from headless_commerce import model
+from headless_commerce.local.subscriptions import (
+    OMS_HANDOFF,
+    RULE_CONSUMERS,
+    event_pattern,
+)
+
+DEFAULT_REGION = "us-east-1"
+PREFIX = "hc-local"
+LOCAL_ACCESS_KEY = "local"  # dummy credentials: moto accepts anything
+QUEUE_VISIBILITY_TIMEOUT_S = 30
+MAX_RECEIVE_COUNT = 5  # as constructs/_queues.MAX_RECEIVE_COUNT
+
+_patch_lock = threading.Lock()
+_patched = False
+
+
+def _patch_moto() -> None:
+    global _patched
+    with _patch_lock:
+        if _patched:
+            return
+        from moto.dynamodb.models.table import Table
+        from moto.dynamodb.responses import DynamoHandler
+        from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+        lock = threading.RLock()
+        for handler_class in (DynamoHandler, DynamoDBStreamsHandler):
+            original = handler_class.call_action
+
+            def serialised(self, _original=original):
+                with lock:
+                    return _original(self)
+
+            handler_class.call_action = serialised
+
+        original_all_items = Table.all_items
+
+        def all_items(self):
+            items = []
+            for hash_set in self.items.values():
+                if self.range_key_attr:
+                    items.extend(hash_set.values())
+                else:
+                    items.append(hash_set)
+            if all(i.hash_key.type == "S" and (i.range_key is None or i.range_key.type == "S")
+                   for i in items):
+                return sorted(items, key=lambda i: (i.hash_key.value,
+                                                    i.range_key.value if i.range_key else ""))
+            return original_all_items(self)
+
+        Table.all_items = all_items
+        _patched = True
+
+
+class EmbeddedAws:
+    """moto's WSGI app on a werkzeug threaded server bound to loopback (port 0 = free)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        class QuietHandler(MotoRequestHandler):
+            def log_request(self, *args, **kwargs) -> None:  # one line per AWS call is noise
+                pass
+
+        _patch_moto()
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws",
+                                        daemon=True)
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
+
+    def start(self) -> EmbeddedAws:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@dataclass
+class QueuePair:
+    url: str
+    arn: str
+    dead_letter_url: str
+    dead_letter_arn: str
+
+
+@dataclass
+class Resources:
+    region: str
+    endpoint_url: str
+    table_name: str
+    ledger_table_name: str
+    audience_table_name: str
+    bus_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+    payment_secret_arn: str
+    jwks: dict
+    oms_buffer: QueuePair
+    oms_queue: QueuePair
+    consumer_queues: dict[str, QueuePair] = field(default_factory=dict)
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    def handler_environment(self) -> dict[str, str]:
+        """What the functions read (routes.ENVIRONMENT_VARIABLES and the consumers' variables).
+        DEAD_LETTER_QUEUE_URL differs per consumer: the poller sets it around each call."""
+        return {
+            "TABLE_NAME": self.table_name,
+            "PAYMENT_PROVIDER": "sandbox",
+            "PAYMENT_SECRET_ARN": self.payment_secret_arn,
+            "EVENT_BUS_NAME": self.bus_name,
+            "CONSENT_LEDGER_TABLE_NAME": self.ledger_table_name,
+            "AUDIENCE_TABLE_NAME": self.audience_table_name,
+        }
+
+
+def aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """Process environment pointing every boto3 client (handlers included) at the embedded AWS."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": LOCAL_ACCESS_KEY,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def _client(service: str, endpoint_url: str, region: str):
+    import boto3
+
+    return boto3.session.Session().client(
+        service, endpoint_url=endpoint_url, region_name=region,
+        aws_access_key_id=LOCAL_ACCESS_KEY, aws_secret_access_key=LOCAL_ACCESS_KEY)
+
+
+def _queue_pair(sqs, name: str, *, fifo: bool = False) -> QueuePair:
+    suffix = ".fifo" if fifo else ""
+    fifo_attrs = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if fifo else {}
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq{suffix}", Attributes=fifo_attrs)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    url = sqs.create_queue(QueueName=f"{name}{suffix}", Attributes={
+        **fifo_attrs,
+        "VisibilityTimeout": str(QUEUE_VISIBILITY_TIMEOUT_S),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                     "maxReceiveCount": MAX_RECEIVE_COUNT}),
+    })["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    return QueuePair(url, arn, dlq_url, dlq_arn)
+
+
+def _rule(events, bus: str, name: str, pattern: dict, queue: QueuePair) -> None:
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue.arn}])
+
+
+def enable_stream(resources: Resources) -> str:
+    """Switch on the commerce table's stream as model.table_definition_kwargs() defines it;
+    returns the stream ARN."""
+    dynamodb = _client("dynamodb", resources.endpoint_url, resources.region)
+    spec = model.table_definition_kwargs()["StreamSpecification"]
+    table = dynamodb.update_table(TableName=resources.table_name, StreamSpecification=spec)
+    return table["TableDescription"]["LatestStreamArn"]
+
+
+def fetch_jwks(endpoint_url: str, user_pool_id: str) -> dict:
+    with urllib.request.urlopen(f"{endpoint_url}/{user_pool_id}/.well-known/jwks.json",
+                                timeout=10) as response:
+        return json.loads(response.read())
+
+
+def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
+                     prefix: str = PREFIX) -> Resources:
+    dynamodb = _client("dynamodb", endpoint_url, region)
+    table_name = f"{prefix}-commerce"
+    # The stream is switched on after seeding (enable_stream): the deployed pipe starts at
+    # TRIM_HORIZON, and thousands of seed records would only be read to be filtered out.
+    definition = model.table_definition_kwargs()
+    definition.pop("StreamSpecification")
+    dynamodb.create_table(TableName=table_name, **definition)
+    ledger, audience = f"{prefix}-consent-ledger", f"{prefix}-audience"
+    dynamodb.create_table(TableName=ledger, **model.consent_ledger_table_kwargs())
+    dynamodb.create_table(TableName=audience, **model.audience_table_kwargs())
+
+    sqs = _client("sqs", endpoint_url, region)
+    events = _client("events", endpoint_url, region)
+    bus = f"{prefix}-bus"
+    events.create_event_bus(Name=bus)
+    oms_buffer = _queue_pair(sqs, f"{prefix}-oms-buffer")
+    oms_queue = _queue_pair(sqs, f"{prefix}-oms", fifo=True)
+    _rule(events, bus, f"{prefix}-oms-order-placed", OMS_HANDOFF.event_pattern(), oms_buffer)
+    consumer_queues = {}
+    for consumer in RULE_CONSUMERS:
+        queue = _queue_pair(sqs, f"{prefix}-{consumer.name.replace('_', '-')}")
+        _rule(events, bus, f"{prefix}-{consumer.name}", event_pattern(consumer), queue)
+        consumer_queues[consumer.name] = queue
+
+    cognito = _client("cognito-idp", endpoint_url, region)
+    pool_id = cognito.create_user_pool(
+        PoolName=f"{prefix}-users", UsernameAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": True,
+                                     "RequireLowercase": True, "RequireNumbers": True,
+                                     "RequireSymbols": True}},
+    )["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName=f"{prefix}-web", GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
+                           "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+
+    secret_arn = _client("secretsmanager", endpoint_url, region).create_secret(
+        Name=f"{prefix}/payment-provider",
+        SecretString=json.dumps({"api_key": "", "webhook_secret": secrets.token_hex(32)}),
+    )["ARN"]
+
+    return Resources(
+        region=region, endpoint_url=endpoint_url, table_name=table_name,
+        ledger_table_name=ledger, audience_table_name=audience, bus_name=bus,
+        user_pool_id=pool_id, user_pool_client_id=client_id, payment_secret_arn=secret_arn,
+        jwks=fetch_jwks(endpoint_url, pool_id), oms_buffer=oms_buffer, oms_queue=oms_queue,
+        consumer_queues=consumer_queues)
+
+
+def apply_environment(resources: Resources, *, allowed_origin: str = "*") -> None:
+    """Point this process's handlers at the embedded AWS and the local resources."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "DAX_ENDPOINT", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+    os.environ.update(aws_environment(resources.endpoint_url, resources.region))
+    os.environ.update(resources.handler_environment())
+    os.environ.setdefault("ALLOWED_ORIGIN", allowed_origin)
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "headless-commerce-local")
+    from headless_commerce.runtime.common import aws, repositories
+
+    aws.reset_clients()
+    repositories.catalog_reader.cache_clear()

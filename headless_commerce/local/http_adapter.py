@@ -1,0 +1,337 @@
+"""HTTP request -> API Gateway REST proxy event -> the route's Lambda handler -> HTTP response.
+
+`routes.ROUTES` drives the router, as it drives API Gateway and openapi.json. What API Gateway
+itself answers is answered here in the same JSON error shape (constructs/commerce_api.py's
+gateway responses): no token or a bad one on a `user` route -> 401, unknown path -> 404,
+known path with another method -> 405, CORS preflight -> 204. Everything else is the
+handler's answer. `LocalApi.handle` is the socket-free core; `make_server` wraps it in a
+stdlib ThreadingHTTPServer.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from headless_commerce.local.auth import (
+    InvalidToken,
+    TokenVerifier,
+    authorizer_claims,
+    bearer_token,
+)
+from headless_commerce.runtime.routes import FUNCTIONS, POST_CONFIRMATION, ROUTES, Route
+
+log = logging.getLogger("headless_commerce.local")
+
+STAGE = "local"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024          # API Gateway's payload limit
+CORS_ALLOWED_HEADERS = "Authorization,Content-Type,Idempotency-Key,X-Request-Id"
+Response = tuple[int, dict[str, str], bytes]
+
+
+# ---- routing ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Match:
+    route: Route | None
+    path_params: dict[str, str] = field(default_factory=dict)
+    allowed: tuple[str, ...] = ()      # methods of the matched path (empty: unknown path)
+
+
+class Router:
+    """API Gateway resource matching: `{name}` is one non-empty path segment; literal segments
+    win over parameters (API Gateway prefers the most specific resource)."""
+
+    def __init__(self, routes: Iterable[Route] = ROUTES) -> None:
+        self._templates: dict[tuple[str, ...], dict[str, Route]] = {}
+        for route in routes:
+            self._templates.setdefault(_segments(route.path), {})[route.method] = route
+
+    def match(self, method: str, path: str) -> Match:
+        segments = _segments(path)
+        best: tuple[int, tuple[str, ...]] | None = None
+        for template in self._templates:
+            if len(template) != len(segments):
+                continue
+            literal = 0
+            for want, got in zip(template, segments):
+                if want.startswith("{") and want.endswith("}"):
+                    if not got:
+                        break
+                elif want != got:
+                    break
+                else:
+                    literal += 1
+            else:
+                if best is None or literal > best[0]:
+                    best = (literal, template)
+        if best is None:
+            return Match(None)
+        template = best[1]
+        methods = self._templates[template]
+        params = {want[1:-1]: unquote(got) for want, got in zip(template, segments)
+                  if want.startswith("{")}
+        return Match(methods.get(method.upper()), params, tuple(sorted(methods)))
+
+
+def _segments(path: str) -> tuple[str, ...]:
+    # "/" -> (); "/a/b" -> ("a", "b"); "/a/" -> ("a", "") (API Gateway has no such resource).
+    return tuple(path.split("/")[1:]) if path not in ("", "/") else ()
+
+
+# ---- event and response translation -----------------------------------------------------------
+
+def _single_and_multi(pairs: list[tuple[str, str]]) -> tuple[dict | None, dict | None]:
+    if not pairs:
+        return None, None
+    multi: dict[str, list[str]] = {}
+    for name, value in pairs:
+        multi.setdefault(name, []).append(value)
+    return {name: values[-1] for name, values in multi.items()}, multi
+
+
+def body_field(body: bytes) -> tuple[str | None, bool]:
+    """(event body, isBase64Encoded): text bodies as-is, anything not UTF-8 as base64."""
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), True
+
+
+def proxy_event(route: Route, *, method: str, path: str, query: str,
+                headers: list[tuple[str, str]], body: bytes, path_params: dict[str, str],
+                claims: dict | None, source_ip: str = "127.0.0.1",
+                request_id: str | None = None, now: float | None = None) -> dict:
+    """The API Gateway REST (v1) proxy event a Lambda integration receives."""
+    now = time.time() if now is None else now
+    single_headers, multi_headers = _single_and_multi(headers)
+    single_query, multi_query = _single_and_multi(parse_qsl(query, keep_blank_values=True))
+    body_text, is_base64 = body_field(body)
+    request_id = request_id or str(uuid.uuid4())
+    lower = {k.lower(): v for k, v in (single_headers or {}).items()}
+    context: dict = {
+        "accountId": "123456789012", "apiId": "local", "stage": STAGE,
+        "requestId": request_id, "extendedRequestId": request_id,
+        "resourcePath": route.path, "httpMethod": method, "path": f"/{STAGE}{path}",
+        "protocol": "HTTP/1.1", "domainName": lower.get("host", "localhost"),
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "requestTimeEpoch": int(now * 1000),
+        "identity": {"sourceIp": source_ip, "userAgent": lower.get("user-agent")},
+    }
+    if claims is not None:
+        context["authorizer"] = {"claims": authorizer_claims(claims)}
+    return {
+        "resource": route.path, "path": path, "httpMethod": method,
+        "headers": single_headers, "multiValueHeaders": multi_headers,
+        "queryStringParameters": single_query, "multiValueQueryStringParameters": multi_query,
+        "pathParameters": path_params or None, "stageVariables": None,
+        "requestContext": context, "body": body_text, "isBase64Encoded": is_base64,
+    }
+
+
+def from_proxy_result(result: object) -> Response:
+    """A Lambda proxy result -> (status, headers, body); a malformed one is API Gateway's 502."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        return error(502, "unavailable", "The service is unavailable, retry later")
+    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[str(name)] = ", ".join(str(v) for v in values)
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode("utf-8")
+    return result["statusCode"], headers, raw
+
+
+def json_bytes(document: object) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode("utf-8")
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A gateway response: the handlers' error shape."""
+    return status, {"Content-Type": "application/json", **(headers or {})}, json_bytes(
+        {"error": {"code": code, "message": message, "field": None}})
+
+
+# ---- the adapter ---------------------------------------------------------------------------------
+
+def import_handler(dotted: str) -> Callable:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+class LocalApi:
+    """Everything the local HTTP server answers, as one `handle` call (no sockets)."""
+
+    def __init__(self, *, verifier: TokenVerifier, documents: dict[str, Callable[[], object]],
+                 assets: Callable[[str], Response | None] | None = None,
+                 allowed_origin: str = "*", user_pool_id: str = "", region: str = "us-east-1",
+                 router: Router | None = None) -> None:
+        self.router = router or Router()
+        self.verifier = verifier
+        self.documents = documents           # path -> () -> JSON document
+        self.assets = assets
+        self.allowed_origin = allowed_origin
+        self.user_pool_id = user_pool_id
+        self.region = region
+        self._handlers: dict[str, Callable] = {}
+        self._lock = threading.Lock()
+        self._confirmed: set[str] = set()
+
+    # -- helpers
+    def _cors(self) -> dict[str, str]:
+        return {"Access-Control-Allow-Origin": self.allowed_origin} if self.allowed_origin else {}
+
+    def _handler(self, function: str) -> Callable:
+        with self._lock:
+            if function not in self._handlers:
+                self._handlers[function] = import_handler(FUNCTIONS[function].handler)
+            return self._handlers[function]
+
+    def ensure_profile(self, claims: dict) -> None:
+        """Cognito's post-confirmation trigger, which moto does not run: called for a sub's
+        first authenticated request in this process (the trigger itself is idempotent)."""
+        sub = claims["sub"]
+        with self._lock:
+            if sub in self._confirmed:
+                return
+        event = {
+            "version": "1", "region": self.region, "userPoolId": self.user_pool_id,
+            "userName": str(claims.get("cognito:username", sub)),
+            "callerContext": {"awsSdkVersion": "local", "clientId": self.verifier.client_id},
+            "triggerSource": "PostConfirmation_ConfirmSignUp",
+            "request": {"userAttributes": {
+                "sub": sub, "email": claims.get("email"), "email_verified": "true",
+                "cognito:user_status": "CONFIRMED"}},
+            "response": {},
+        }
+        try:
+            import_handler(POST_CONFIRMATION.handler)(event, None)
+        except Exception:
+            log.exception("post-confirmation trigger failed for %s", sub)
+            return
+        with self._lock:
+            self._confirmed.add(sub)
+
+    # -- the request
+    def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
+               source_ip: str = "127.0.0.1") -> Response:
+        method = method.upper()
+        parts = urlsplit(target)
+        path = parts.path or "/"
+        if method == "GET" and path in self.documents:
+            return 200, {"Content-Type": "application/json", "Cache-Control": "no-store",
+                         **self._cors()}, json_bytes(self.documents[path]())
+        if method in ("GET", "HEAD") and path.startswith("/assets/") and self.assets:
+            asset = self.assets(path)
+            if asset is not None:
+                return asset
+        match = self.router.match(method, path)
+        if not match.allowed:
+            return error(404, "not_found", "No such route", self._cors())
+        if method == "OPTIONS":
+            return 204, {**self._cors(),
+                         "Access-Control-Allow-Methods": ",".join((*match.allowed, "OPTIONS")),
+                         "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS,
+                         "Access-Control-Max-Age": "600"}, b""
+        if match.route is None:
+            return error(405, "method_not_allowed", f"{method} is not allowed on {path}",
+                         {**self._cors(), "Allow": ", ".join(match.allowed)})
+        route = match.route
+        claims = None
+        if route.auth in ("user", "optional"):
+            authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
+            try:
+                claims = self.verifier.verify(bearer_token(authorization))
+            except InvalidToken as problem:
+                if route.auth == "user":
+                    log.info("401 on %s %s: %s", method, path, problem)
+                    return error(401, "unauthorized", "Sign in to use this route", self._cors())
+            if claims is not None:
+                self.ensure_profile(claims)
+        event = proxy_event(route, method=method, path=path, query=parts.query, headers=headers,
+                            body=body, path_params=match.path_params, claims=claims,
+                            source_ip=source_ip)
+        try:
+            result = self._handler(route.function)(event, None)
+        except Exception:
+            log.exception("handler %s raised", route.function)
+            return error(502, "unavailable", "The service is unavailable, retry later", self._cors())
+        return from_proxy_result(result)
+
+
+# ---- the socket side -------------------------------------------------------------------------------
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"          # keep-alive: every response has a Content-Length
+    server_version = "headless-commerce-local"
+
+    def log_message(self, format: str, *args) -> None:
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def _respond(self, response: Response, *, head: bool = False) -> None:
+        status, headers, body = response
+        self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head and body:
+            self.wfile.write(body)
+
+    def _dispatch(self) -> None:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self.close_connection = True
+            self._respond(error(411, "length_required", "Send a Content-Length"))
+            return
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_REQUEST_BYTES:
+            self.close_connection = True
+            self._respond(error(413, "request_too_large", "Request body too large"))
+            return
+        body = self.rfile.read(length) if length else b""
+        api = self.server.api
+        if api is None:
+            self._respond(error(503, "starting", "Local mode is still starting"))
+            return
+        response = api.handle(self.command, self.path, list(self.headers.items()), body,
+                                   self.client_address[0])
+        self._respond(response, head=self.command == "HEAD")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
+
+
+class LocalHttpServer(ThreadingHTTPServer):
+    """Binds at construction (OSError if the port is in use: on Linux SO_REUSEADDR only
+    reuses TIME_WAIT ports, never a listening one); `api` is attached once everything runs."""
+
+    daemon_threads = True
+    api: LocalApi | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{advertised_host(host)}:{port}"
+
+
+def advertised_host(bound: str) -> str:
+    """A wildcard bind is reached through loopback on this machine."""
+    return "127.0.0.1" if bound in ("", "0.0.0.0") else bound
+
+
+def make_server(host: str, port: int) -> LocalHttpServer:
+    return LocalHttpServer((host, port), _RequestHandler)

@@ -1,0 +1,138 @@
+"""Local mode, put together: bind the API port, start the embedded AWS, create resources,
+seed the catalog, start the event flow, serve. `LocalCommerce.stop()` undoes it in reverse."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+
+from headless_commerce.local import aws as embedded
+from headless_commerce.local import demo_catalog, seed
+from headless_commerce.local.auth import TokenVerifier
+from headless_commerce.local.events import OmsPipe, QueuePoller, StreamRelay
+from headless_commerce.local.http_adapter import (
+    LocalApi,
+    Response,
+    import_handler,
+    make_server,
+)
+from headless_commerce.local.subscriptions import (
+    OMS_CONSUMER,
+    RELAY_HANDLER,
+    RULE_CONSUMERS,
+)
+from headless_commerce.runtime import routes
+
+log = logging.getLogger("headless_commerce.local")
+WELL_KNOWN_PATH = "/.well-known/headless-commerce.json"
+OPENAPI_PATH = "/openapi.json"
+_ASSET = re.compile(r"^/assets/products/([A-Za-z0-9][A-Za-z0-9._:-]{0,63})\.svg$")
+
+
+def placeholder_image(path: str) -> Response | None:
+    """A generated SVG for /assets/products/<id>.svg (CloudFront serves /assets/* from S3)."""
+    found = _ASSET.match(path)
+    if not found:
+        return None
+    name = found.group(1)
+    hue = int(hashlib.sha256(name.encode()).hexdigest()[:4], 16) % 360
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600" viewBox="0 0 600 600">'
+           f'<rect width="600" height="600" fill="hsl({hue},45%,82%)"/>'
+           f'<text x="300" y="310" font-family="sans-serif" font-size="48" text-anchor="middle" '
+           f'fill="hsl({hue},45%,25%)">{html.escape(name)}</text></svg>').encode()
+    return 200, {"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=3600"}, svg
+
+
+@dataclass
+class Started:
+    api_url: str
+    aws_endpoint_url: str
+    region: str
+    categories: int
+    products: int
+
+
+class LocalCommerce:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, catalog: dict | None = None,
+                 region: str = embedded.DEFAULT_REGION, poll_interval: float = 0.2) -> None:
+        # Binding first: a busy port fails before anything else starts (OSError).
+        self.http = make_server(host, port)
+        self.host, self.region = host, region
+        self.catalog = catalog if catalog is not None else demo_catalog.generate()
+        self.poll_interval = poll_interval
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.aws: embedded.EmbeddedAws | None = None
+        self.resources: embedded.Resources | None = None
+        self.pollers: dict[str, threading.Thread] = {}
+        self._serving = False
+
+    @property
+    def api_url(self) -> str:
+        return self.http.url
+
+    def well_known(self) -> dict:
+        r = self.resources
+        return {"api_url": self.api_url, "storefront_url": None,
+                "aws_endpoint_url": r.endpoint_url, "region": r.region,
+                "user_pool_id": r.user_pool_id, "user_pool_client_id": r.user_pool_client_id}
+
+    def openapi(self) -> dict:
+        document = routes.openapi_document()
+        document["servers"] = [{"url": self.api_url, "description": "local mode"}]
+        return document
+
+    def start(self) -> Started:
+        self.aws = embedded.EmbeddedAws(self.host).start()
+        self.resources = r = embedded.create_resources(self.aws.endpoint_url, self.region)
+        embedded.apply_environment(r)
+        categories, products = seed.seed(self.catalog)
+        self._start_event_flow(r)
+        self.http.api = LocalApi(
+            verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
+            documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi},
+            assets=placeholder_image, allowed_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
+            user_pool_id=r.user_pool_id, region=r.region)
+        server = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
+        server.start()
+        self._serving = True
+        self._threads.append(server)
+        return Started(self.api_url, r.endpoint_url, r.region, categories, products)
+
+    def _start_event_flow(self, r: embedded.Resources) -> None:
+        client = embedded._client
+        streams = client("dynamodbstreams", r.endpoint_url, r.region)
+        stream_arn = embedded.enable_stream(r)   # after seeding: see create_resources
+        common = {"stop": self._stop, "interval": self.poll_interval}
+        self.pollers["outbox-relay"] = StreamRelay(
+            streams=streams, events=client("events", r.endpoint_url, r.region),
+            table_stream_arn=stream_arn, bus_name=r.bus_name, region=r.region,
+            relay=import_handler(RELAY_HANDLER), **common)
+        self.pollers["oms-pipe"] = OmsPipe(sqs=client("sqs", r.endpoint_url, r.region),
+                                           buffer_url=r.oms_buffer.url, fifo_url=r.oms_queue.url,
+                                           **common)
+        consumers = [(OMS_CONSUMER.name, OMS_CONSUMER.handler, r.oms_queue)] + [
+            (c.name, c.handler, r.consumer_queues[c.name]) for c in RULE_CONSUMERS]
+        for name, handler, queue in consumers:
+            self.pollers[name] = QueuePoller(
+                name, sqs=client("sqs", r.endpoint_url, r.region), queue_url=queue.url,
+                queue_arn=queue.arn, region=r.region, handler=import_handler(handler),
+                environment={"DEAD_LETTER_QUEUE_URL": queue.dead_letter_url}, **common)
+        for poller in self.pollers.values():
+            poller.start()
+            self._threads.append(poller)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._serving:
+            self.http.shutdown()
+        self.http.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self.aws is not None:
+            self.aws.stop()
