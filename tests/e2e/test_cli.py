@@ -64,6 +64,7 @@ def test_file_catalog_is_served_and_sigterm_exits_0(tmp_path):
         assert [p["product_id"] for p in products] == ["sencha"]
         product = request("GET", f"{api}/products/sencha").body
         assert product["available"] == 9 and product["price"]["amount"] == 1250
+        assert product["brand"] == "Leaf" and products[0]["brand"] == "Leaf"
         tree = request("GET", f"{api}/categories").body["items"]
         assert tree[0]["children"][0]["category_id"] == "green"
     finally:

@@ -18,6 +18,7 @@ def _summary(item: dict) -> dict:
         "product_id": item["product_id"],
         "name": item["name"],
         "category_id": item.get("category_id"),
+        "brand": item.get("brand"),
         "price": money(item["price_amount"], item["currency"]),
         "images": item.get("images", []),
     }

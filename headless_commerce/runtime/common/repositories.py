@@ -69,6 +69,7 @@ def put_product(product: dict, skus: list[dict]) -> None:
         "name": product["name"],
         "description": product.get("description", ""),
         "category_id": product.get("category_id"),
+        "brand": product.get("brand"),
         "price_amount": int(listed),
         "currency": product.get("currency", model.CURRENCY),
         "images": list(product.get("images", [])),
