@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from headless_commerce import model
@@ -176,56 +174,9 @@ def load(path: str | Path) -> dict:
 
 # ---- seeding ----------------------------------------------------------------------------------
 
-@contextmanager
-def _collected_puts():
-    """While seeding, the repositories' unconditional puts are collected instead of sent one
-    by one, then written with BatchWriteItem (1,000 products: ~120 calls instead of ~3,000)."""
-    from headless_commerce.runtime.common import dynamo
-
-    original = dynamo.put
-    collected: list[dict] = []
-
-    def collect(item: dict, condition: str | None = None, **expression: object) -> None:
-        if condition or expression:
-            original(item, condition, **expression)
-        else:
-            collected.append(item)
-
-    dynamo.put = collect
-    try:
-        yield collected
-    finally:
-        dynamo.put = original
-
-
-def _batch_write(items: list[dict]) -> None:
-    from headless_commerce.runtime.common import dynamo
-    from headless_commerce.runtime.common.aws import dynamodb, table_name
-
-    client, name = dynamodb(), table_name()
-    for start in range(0, len(items), 25):
-        request = {name: [{"PutRequest": {"Item": dynamo.to_item(item)}}
-                          for item in items[start:start + 25]]}
-        for attempt in range(10):
-            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-            if not request:
-                break
-            time.sleep(min(0.05 * 2 ** attempt, 1.0))
-        else:
-            raise RuntimeError("BatchWriteItem kept returning unprocessed items")
-
-
 def seed(catalog: dict) -> tuple[int, int]:
     """Write a validated catalog; returns (categories, products)."""
     from headless_commerce.runtime.common import repositories
 
-    with _collected_puts() as items:
-        for category in catalog["categories"]:
-            repositories.put_category(category["category_id"], category["name"],
-                                      category.get("parent_id"))
-        for product in catalog["products"]:
-            # `brand` rides along for when the repository stores it (search facets).
-            repositories.put_product({k: v for k, v in product.items() if k != "skus"},
-                                     product["skus"])
-    _batch_write(items)
+    repositories.put_catalog(catalog["categories"], catalog["products"])
     return len(catalog["categories"]), len(catalog["products"])

@@ -89,6 +89,20 @@ def put(item: dict, condition: str | None = None, **expression: object) -> None:
     dynamodb().put_item(**kwargs)
 
 
+def batch_put(items: list[dict]) -> None:
+    """BatchWriteItem in chunks of 25, retrying unprocessed items with backoff."""
+    client, name = dynamodb(), table_name()
+    for start in range(0, len(items), 25):
+        request = {name: [{"PutRequest": {"Item": to_item(item)}} for item in items[start:start + 25]]}
+        for attempt in range(10):
+            request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            if not request:
+                break
+            time.sleep(min(0.05 * 2 ** attempt, 1.0))
+        else:
+            raise RuntimeError("BatchWriteItem kept returning unprocessed items")
+
+
 def transact(items: list[dict]) -> None:
     """TransactWriteItems; each entry is {"Put"|"Update"|"Delete"|"ConditionCheck": {...}}
     without TableName (added here)."""

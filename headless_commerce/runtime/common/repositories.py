@@ -35,13 +35,17 @@ def catalog_reader():
 
 # ---- catalog ---------------------------------------------------------------------------
 
+def category_item(category_id: str, name: str, parent_id: str | None = None) -> dict:
+    return {**model.category_key(category_id), model.ENTITY_ATTRIBUTE: model.Entity.CATEGORY,
+            "category_id": category_id, "name": name, "parent_id": parent_id}
+
+
 def put_category(category_id: str, name: str, parent_id: str | None = None) -> None:
-    dynamo.put({**model.category_key(category_id), model.ENTITY_ATTRIBUTE: model.Entity.CATEGORY,
-                "category_id": category_id, "name": name, "parent_id": parent_id})
+    dynamo.put(category_item(category_id, name, parent_id))
 
 
-def put_product(product: dict, skus: list[dict]) -> None:
-    """Write a product and its SKUs (each: sku, stock, optional price_amount, attributes).
+def product_items(product: dict, skus: list[dict]) -> list[dict]:
+    """The product item and its SKU items (each: sku, stock, optional price_amount, attributes).
 
     A SKU's price defaults to the product's; the product's listed price is its cheapest SKU.
     """
@@ -76,8 +80,20 @@ def put_product(product: dict, skus: list[dict]) -> None:
         "skus": [s["sku"] for s in sku_items],
         "updated_at": now_iso(),
     }
-    for entry in [item, *sku_items]:
+    return [item, *sku_items]
+
+
+def put_product(product: dict, skus: list[dict]) -> None:
+    for entry in product_items(product, skus):
         dynamo.put(entry)
+
+
+def put_catalog(categories: list[dict], products: list[dict]) -> None:
+    """Bulk load (demo and file catalogs): unconditional puts, batched 25 per call."""
+    items = [category_item(c["category_id"], c["name"], c.get("parent_id")) for c in categories]
+    for product in products:
+        items += product_items({k: v for k, v in product.items() if k != "skus"}, product["skus"])
+    dynamo.batch_put(items)
 
 
 def get_product_collection(product_id: str) -> list[dict]:
