@@ -47,7 +47,9 @@ def dev_app(tmp_path_factory) -> Synthesized:
 
 @pytest.fixture(scope="session")
 def prod_app(tmp_path_factory) -> Synthesized:
-    return synthesize(tmp_path_factory, "prod", {"profile": "prod", "stage": "prod"})
+    # prod also turns on the optional third-party consent webhook, so the gate and linters see it.
+    return synthesize(tmp_path_factory, "prod", {"profile": "prod", "stage": "prod",
+                                                 "consent_webhook_url": "https://cms.example.com/consents"})
 
 
 @pytest.fixture(params=["dev", "prod"])

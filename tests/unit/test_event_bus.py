@@ -104,8 +104,10 @@ def test_consumers_report_batch_item_failures(dev_app):
     assert all(m["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
 
 
-def test_api_destination_only_when_configured(dev_app):
+def test_api_destination_only_when_configured(dev_app, prod_app):
     assert _of(dev_app, "Commerce", "AWS::Events::ApiDestination") == {}
+    (destination,) = _of(prod_app, "Commerce", "AWS::Events::ApiDestination").values()
+    assert destination["Properties"]["InvocationEndpoint"] == "https://cms.example.com/consents"
     stack, prof = new_stack()
     bus = EventBus(stack, "Events", profile=prof, contracts={})
     functions = PythonFunctions(stack, "Fns", profile=prof, vpc=None, powertools_layer_arn="arn:aws:lambda:eu-west-1:1:layer:p:1")
