@@ -37,7 +37,6 @@ class Profile:
     dax_replication_factor: int
     api_throttle_rate: int
     api_throttle_burst: int
-    lambda_memory_mb: int
     event_archive_retention: Duration
     efs_lifecycle_days: int
     # Interface endpoints cost per AZ-hour; dev keeps the few that keep secrets and keys off NAT.
@@ -66,7 +65,6 @@ _DEV = Profile(
     dax_replication_factor=1,
     api_throttle_rate=50,
     api_throttle_burst=100,
-    lambda_memory_mb=512,
     event_archive_retention=Duration.days(7),
     efs_lifecycle_days=7,
     interface_endpoints=("SECRETS_MANAGER", "KMS"),
@@ -88,7 +86,6 @@ _PROD = dataclasses.replace(
     dax_replication_factor=3,
     api_throttle_rate=1000,
     api_throttle_burst=2000,
-    lambda_memory_mb=1024,
     event_archive_retention=Duration.days(365),
     efs_lifecycle_days=30,
     interface_endpoints=(
