@@ -18,9 +18,23 @@ _EXPORTS = {
     "Network": ".constructs.network",
     "SharedFiles": ".constructs.shared_files",
     "Identity": ".constructs.identity",
+    "AppTier": ".constructs.app_tier",
+    "CommerceTable": ".constructs.commerce_table",
+    "CommerceApi": ".constructs.commerce_api",
+    "PythonFunctions": ".constructs.python_functions",
+    "PipLayer": ".constructs.pip_layer",
+    "RegionalWaf": ".constructs.regional_waf",
+    "EventBus": ".constructs.event_bus",
+    "EventSubscription": ".constructs.event_bus",
+    "OmsHandoff": ".constructs.oms_handoff",
+    "OutboxRelay": ".constructs.outbox_relay",
+    "OrderEvents": ".constructs.order_events",
+    "ConsentFanout": ".constructs.consent_fanout",
+    "ManagedGrantPolicies": ".constructs._iam",
     "FoundationStack": ".stacks.foundation_stack",
     "CommerceStack": ".stacks.commerce_stack",
     "build": ".app_builder",
+    "add_compliance_gate": ".app_builder",
 }
 
 __all__ = sorted(_EXPORTS)
