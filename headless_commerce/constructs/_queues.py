@@ -9,10 +9,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ..runtime.events.subscriptions import MAX_RECEIVE_COUNT
 from ._nag import acknowledge
 from ._props import merge
 
-MAX_RECEIVE_COUNT = 5
 
 
 def _encryption(key: kms.IKey | None) -> dict:

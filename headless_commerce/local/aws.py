@@ -28,18 +28,22 @@ from headless_commerce.local.subscriptions import (
     RULE_CONSUMERS,
     event_pattern,
 )
+from headless_commerce.runtime.events.subscriptions import MAX_RECEIVE_COUNT
 
 DEFAULT_REGION = "us-east-1"
 PREFIX = "hc-local"
 LOCAL_ACCESS_KEY = "local"  # dummy credentials: moto accepts anything
 QUEUE_VISIBILITY_TIMEOUT_S = 30
-MAX_RECEIVE_COUNT = 5  # as constructs/_queues.MAX_RECEIVE_COUNT
 
 _patch_lock = threading.Lock()
 _patched = False
 
 
-def _patch_moto() -> None:
+def make_moto_atomic() -> None:
+    """Serialise moto's DynamoDB (and Streams) request handling, as real DynamoDB applies each
+    request atomically: without it two threads can both pass a `stock >= :qty` condition before
+    either writes. Also sorts all-string keys on raw values (moto's generic comparison makes
+    every Query slow). Idempotent; used by local mode and the runtime tests."""
     global _patched
     with _patch_lock:
         if _patched:
@@ -92,7 +96,7 @@ class EmbeddedAws:
             def log_request(self, *args, **kwargs) -> None:  # one line per AWS call is noise
                 pass
 
-        _patch_moto()
+        make_moto_atomic()
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws",

@@ -23,7 +23,6 @@ os.environ.pop("DAX_ENDPOINT", None)
 os.environ.pop("PAYMENT_SECRET_ARN", None)
 
 from moto import mock_aws  # noqa: E402
-from moto.dynamodb.responses import DynamoHandler  # noqa: E402
 
 from headless_commerce import model  # noqa: E402
 from headless_commerce.runtime import routes  # noqa: E402
@@ -31,20 +30,10 @@ from headless_commerce.runtime.common import aws, dynamo, repositories  # noqa: 
 from headless_commerce.runtime.payments import provider as payment_provider  # noqa: E402
 from headless_commerce.runtime.payments.sandbox import SandboxProvider  # noqa: E402
 
-# Real DynamoDB applies each request atomically (a transaction's conditions and writes are
-# one step). moto's in-process backend does not lock, so two threads could both pass a
-# `stock >= :qty` check before either writes. Serialising moto's request handling restores
-# the server-side atomicity; clients still run fully concurrently.
-_moto_lock = threading.RLock()
-_original_call_action = DynamoHandler.call_action
+from headless_commerce.local.aws import make_moto_atomic  # noqa: E402
 
-
-def _serialised_call_action(self):
-    with _moto_lock:
-        return _original_call_action(self)
-
-
-DynamoHandler.call_action = _serialised_call_action
+# Real DynamoDB applies each request atomically; clients still run fully concurrently.
+make_moto_atomic()
 
 WEBHOOK_SECRET = "whsec_test_secret"
 

@@ -9,6 +9,9 @@ from headless_commerce.model import ENTITY_ATTRIBUTE, Entity, EventName, EventSo
 
 RELAY_HANDLER = "headless_commerce.runtime.events.relay.handler"
 
+# Deliveries of one message before its queue dead-letters it (deployed and local queues).
+MAX_RECEIVE_COUNT = 5
+
 # The outbox relay pipe's stream filter: TTL expiry and later updates of outbox items are
 # REMOVE/MODIFY records and are never relayed.
 OUTBOX_FILTER = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {ENTITY_ATTRIBUTE: {"S": [Entity.OUTBOX]}}}}
