@@ -87,7 +87,7 @@ def dynamodb_calls() -> None:
 # Every deployed handler module: the route table's and the event consumers'.
 HANDLERS = list(dict.fromkeys(
     spec.handler.rsplit(".", 1)[0]
-    for spec in (*routes.FUNCTIONS.values(), routes.POST_CONFIRMATION)
+    for spec in (*routes.FUNCTIONS.values(), routes.POST_CONFIRMATION, routes.ORDER_SWEEPER)
 )) + [handler.rsplit(".", 1)[0] for handler in subscriptions.ALL_HANDLERS]
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 

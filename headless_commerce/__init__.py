@@ -29,6 +29,7 @@ _EXPORTS = {
     "OmsHandoff": ".constructs.oms_handoff",
     "OutboxRelay": ".constructs.outbox_relay",
     "OrderEvents": ".constructs.order_events",
+    "PendingOrderSweeper": ".constructs.order_sweeper",
     "ConsentFanout": ".constructs.consent_fanout",
     "ManagedGrantPolicies": ".constructs._iam",
     "FoundationStack": ".stacks.foundation_stack",

@@ -92,7 +92,7 @@ _PROD = dataclasses.replace(
         "SECRETS_MANAGER", "KMS", "EVENTBRIDGE", "SQS", "CLOUDWATCH_LOGS", "XRAY",
         "ECR", "ECR_DOCKER", "STS",
     ),
-    reserved_concurrency={"checkout": 100, "payments_webhook": 20},
+    reserved_concurrency={"checkout": 100, "payments_webhook": 20, "order_sweeper": 1},
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_DEV, _PROD)}

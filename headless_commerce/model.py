@@ -22,11 +22,22 @@ Global indexes (overloaded, sparse):
     GSI1  gsi1pk/gsi1sk  CUSTOMER#{sub} -> ORDER#{created_at}#{id}  (orders, newest first)
                          CATALOG        -> PRODUCT#{product_id}      (whole-catalog listing)
     GSI2  gsi2pk/gsi2sk  CATEGORY#{id}  -> PRODUCT#{product_id}      (products by category)
+                         ORDERS#PENDING_PAYMENT#{shard}
+                                        -> {created_at}#{order_id}   (orders awaiting payment)
     GSI3  gsi3pk/gsi3sk  PRODUCT#{id}   -> PRODUCT | SKU#{sku}       (a product with its stock)
 
 Why inventory is keyed by SKU rather than under the product: add-to-cart and checkout address
 stock by SKU alone, so a SKU must be a primary key (a GetItem / transactional Update target).
 GSI3 gathers a product and its SKUs so "get product" stays one Query.
+
+Why pending orders are in GSI2, sharded: the order sweeper must find orders stuck in
+PENDING_PAYMENT without a scan. The order item carries gsi2pk/gsi2sk only while it is pending:
+checkout's order Put sets them and the settling transaction REMOVEs them, so the entry costs
+no extra call and the index holds only pending orders (sparse). Category partitions are
+"CATEGORY#...", so catalog queries never see orders. One partition key value for every order
+would make each order two writes (insert, then delete) on a single GSI partition, and a
+throttled GSI throttles the base table's writes, i.e. checkout, at peak; the key is therefore
+spread over PENDING_ORDER_SHARDS values by a hash of the order id, and the sweeper queries each.
 
 Why cart and order lines are embedded rather than one item per line: a checkout transaction
 writes the order, one stock update per line, the idempotency record and an outbox event.
@@ -37,6 +48,7 @@ embedded, it is 53. An embedded cart is also updated atomically with one conditi
 from __future__ import annotations
 
 import enum
+import zlib
 from dataclasses import dataclass
 
 PARTITION_KEY = "pk"
@@ -143,6 +155,11 @@ CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "push")
 # Outbox items only need to outlive the stream's 24 h retention plus replay slack.
 OUTBOX_TTL_SECONDS = 7 * 24 * 3600
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# Pending orders' GSI2 partition key is spread over this many values (see the docstring).
+# Changing it strands pending orders on the dropped shards: only ever raise it together with a
+# sweeper that still reads the old ones.
+PENDING_ORDER_SHARDS = 8
+PENDING_ORDERS_PREFIX = "ORDERS#PENDING_PAYMENT#"
 
 Key = dict[str, str]
 
@@ -228,6 +245,17 @@ def order_index_keys(sub: str, created_at: str, order_id: str) -> dict[str, str]
         GSI1.partition_key: f"CUSTOMER#{sub}",
         GSI1.sort_key: f"ORDER#{created_at}#{order_id}",
     }
+
+
+def pending_order_index_keys(created_at: str, order_id: str) -> dict[str, str]:
+    """GSI2 keys an order carries only while it is PENDING_PAYMENT (sorted oldest first)."""
+    shard = zlib.crc32(order_id.encode()) % PENDING_ORDER_SHARDS
+    return {GSI2.partition_key: f"{PENDING_ORDERS_PREFIX}{shard}",
+            GSI2.sort_key: f"{created_at}#{order_id}"}
+
+
+def pending_order_partitions() -> tuple[str, ...]:
+    return tuple(f"{PENDING_ORDERS_PREFIX}{shard}" for shard in range(PENDING_ORDER_SHARDS))
 
 
 def customer_orders_partition(sub: str) -> str:

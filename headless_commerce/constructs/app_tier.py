@@ -53,6 +53,7 @@ class AppTier(Construct):
                                   dax_enabled=dax_enabled, vpc=vpc)
         self.table = self.data.table
         self.dax_cluster = self.data.dax_cluster
+        self.payment_provider = payment_provider
         self.payment_secret = existing_payment_secret or self._payment_secret(encryption_key)
 
         self.function_factory = factory = PythonFunctions(self, "Functions", profile=profile, vpc=vpc, encryption_key=encryption_key,

@@ -21,6 +21,7 @@ from constructs import Construct
 from ..config import Profile
 from ._checkov import skip_checkov
 from ._nag import acknowledge, acknowledge_key_grant
+from ._queues import dead_letter_alarm, dead_letter_queue
 from .pip_layer import PipLayer
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -76,8 +77,13 @@ class PythonFunctions(Construct):
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"Commerce function {name}")
         log_group.grant_write(role)
+        # Asynchronous invocations (schedules, rule targets) that still fail after Lambda's
+        # retries land in a dead-letter queue with an alarm, never on the floor.
+        async_dead_letters = None if invoked_synchronously else dead_letter_queue(
+            self, f"{name}DeadLetters", key=self._key)
         fn = lambda_.Function(
             self, name,
+            dead_letter_queue=async_dead_letters,
             runtime=RUNTIME, architecture=ARCHITECTURE, handler=handler, code=self.code,
             memory_size=memory_mb, timeout=Duration.seconds(timeout_s),
             environment={"POWERTOOLS_SERVICE_NAME": name, **environment},
@@ -110,5 +116,7 @@ class PythonFunctions(Construct):
         if reserved_concurrency is None:
             skip_checkov(cfn, "CKV_AWS_115", "API Gateway stage throttling bounds this function's concurrency; "
                          "reserving some would fail in new accounts whose quota is 10.")
+        if async_dead_letters is not None:
+            dead_letter_alarm(self, f"{name}DeadLetterAlarm", async_dead_letters, name)
         self.functions[name] = fn
         return fn

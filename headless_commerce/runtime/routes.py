@@ -207,6 +207,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 POST_CONFIRMATION = FunctionSpec(
     "post_confirmation", f"{_PKG}.customers.post_confirmation.handler", 256, 10, None,
     "read_write")
+# Scheduled: settles orders stuck in PENDING_PAYMENT (reads the env PENDING_ORDER_TIMEOUT_MINUTES).
+ORDER_SWEEPER = FunctionSpec(
+    "order_sweeper", f"{_PKG}.orders.sweeper.handler", 256, 120, None, "read_write",
+    needs_payment_secret=True)
 
 
 def _operation(route: Route) -> dict:

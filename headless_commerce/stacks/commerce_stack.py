@@ -12,6 +12,7 @@ from .. import model
 from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.identity import Identity
 from ..constructs.order_events import OrderEvents
+from ..constructs.order_sweeper import PendingOrderSweeper
 from ..constructs.outbox_relay import OutboxRelay
 from ..runtime.events.subscriptions import RELAY_HANDLER
 from ._base import CommerceStackBase
@@ -33,6 +34,10 @@ class CommerceStack(CommerceStackBase):
                                 dax_enabled=dax_enabled, allowed_origins=allowed_origins,
                                 payment_provider=payment_provider)
         self._add_event_flows(foundation, key, consent_webhook_url)
+        self.order_sweeper = PendingOrderSweeper(
+            self, "OrderSweeper", functions=self.app_tier.function_factory, table=self.app_tier.table,
+            payment_secret=self.app_tier.payment_secret, payment_provider=self.app_tier.payment_provider,
+            encryption_key=key, reserved_concurrency=self.profile.reserved_concurrency.get("order_sweeper"))
         CfnOutput(self, "ApiUrl", value=self.app_tier.api.url)
         CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
         CfnOutput(self, "WebClientId", value=self.identity.web_client.user_pool_client_id)

@@ -108,7 +108,9 @@ def test_only_payment_functions_read_the_payment_secret(dev_app):
     functions = _resources(dev_app, "AWS::Lambda::Function")
     with_secret = {f["Properties"]["Handler"] for f in functions.values()
                    if "PAYMENT_SECRET_ARN" in f["Properties"].get("Environment", {}).get("Variables", {})}
-    assert with_secret == {s.handler for s in FUNCTIONS.values() if s.needs_payment_secret}
+    from headless_commerce.constructs.order_sweeper import SWEEPER_HANDLER
+
+    assert with_secret == {s.handler for s in FUNCTIONS.values() if s.needs_payment_secret} | {SWEEPER_HANDLER}
 
 
 def test_post_confirmation_trigger_attached(dev_app):
@@ -165,3 +167,21 @@ def test_reserved_concurrency_caps_payment_paths_in_prod_only(dev_app, prod_app)
     assert prod[FUNCTIONS["checkout"].handler] == 100
     assert prod[FUNCTIONS["payments_webhook"].handler] == 20
     assert prod[FUNCTIONS["catalog"].handler] is None
+
+
+def test_pending_order_sweeper_runs_on_a_schedule_with_a_dlq(dev_app, prod_app):
+    from headless_commerce.constructs.order_sweeper import SWEEPER_HANDLER
+
+    for app, reserved in ((dev_app, None), (prod_app, 1)):
+        functions = _resources(app, "AWS::Lambda::Function")
+        (logical_id, sweeper), = [(k, f) for k, f in functions.items() if f["Properties"].get("Handler") == SWEEPER_HANDLER]
+        props = sweeper["Properties"]
+        assert props["Environment"]["Variables"]["PENDING_ORDER_TIMEOUT_MINUTES"] == "15"
+        assert "PAYMENT_SECRET_ARN" in props["Environment"]["Variables"]
+        assert "TargetArn" in props["DeadLetterConfig"]
+        assert props.get("ReservedConcurrentExecutions") == reserved
+        schedules = [r["Properties"] for r in _resources(app, "AWS::Events::Rule").values()
+                     if "ScheduleExpression" in r["Properties"]]
+        (schedule,) = [r for r in schedules if r["Targets"][0]["Arn"] == {"Fn::GetAtt": [logical_id, "Arn"]}]
+        assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+        assert "Arn" in schedule["Targets"][0]["DeadLetterConfig"]

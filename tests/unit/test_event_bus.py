@@ -45,7 +45,8 @@ def test_every_rule_target_has_a_dlq_and_retry_policy(dev_app):
     for rule in rules.values():
         for target in rule["Properties"]["Targets"]:
             assert "Arn" in target["DeadLetterConfig"]
-            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
+            assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] > 0
+            assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 2
 
 
 def test_every_dead_letter_queue_has_an_alarm(dev_app):
@@ -150,7 +151,8 @@ def test_subscribe_puts_everything_in_the_consumer_scope():
 def test_rules_follow_the_subscription_table(dev_app):
     from headless_commerce.runtime.events.subscriptions import RULE_CONSUMERS
 
-    patterns = [r["Properties"]["EventPattern"] for r in _of(dev_app, "Commerce", "AWS::Events::Rule").values()]
+    patterns = [r["Properties"]["EventPattern"] for r in _of(dev_app, "Commerce", "AWS::Events::Rule").values()
+                if "EventPattern" in r["Properties"]]
     for consumer in RULE_CONSUMERS:
         assert {"source": list(consumer.sources), "detail-type": list(consumer.detail_types)} in patterns
     functions = [f["Properties"]["Handler"] for f in _of(dev_app, "Commerce", "AWS::Lambda::Function").values()

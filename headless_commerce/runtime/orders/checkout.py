@@ -3,6 +3,8 @@
 DynamoDB calls on the first attempt: BatchGetItem (cart + idempotency record), BatchGetItem
 (current SKU prices), TransactWriteItems (order + stock decrements + idempotency record +
 OrderPlaced), then after the payment provider one TransactWriteItems settling the order.
+An order whose invocation died and whose client never retried is settled later by the sweeper
+(orders/sweeper.py), found through the sparse pending-order index set on the order here.
 
 Idempotency: the key binds the request body and the cart it consumed. A retry with the same
 key and body returns the same order and status code without charging again; a different
@@ -27,7 +29,11 @@ from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.fraud.screen import FraudContext, FraudScreen, allow_all
 from headless_commerce.runtime.orders import transitions
 from headless_commerce.runtime.orders.views import order_view
-from headless_commerce.runtime.payments.provider import PaymentProvider, get_provider
+from headless_commerce.runtime.payments.provider import (
+    Authorization,
+    PaymentProvider,
+    get_provider,
+)
 from headless_commerce.runtime.routes import FUNCTIONS, IDEMPOTENCY_HEADER
 
 _PENDING = model.OrderStatus.PENDING_PAYMENT.value
@@ -63,12 +69,27 @@ def _pay(order: dict, token: str, provider: PaymentProvider, cart_version: int |
                                   currency=order["currency"], token=token)
     except Exception:
         # The order stays PENDING_PAYMENT with stock reserved; a retry with the same key
-        # resumes it after RESUME_AFTER_S.
+        # resumes it after RESUME_AFTER_S, and without a retry the sweeper settles it.
         logger.exception("payment provider failed", extra={"order_id": order["order_id"]})
         return Response(503, {"error": {"code": "payment_unavailable",
                                         "message": "Payment could not be processed; retry",
                                         "field": None}}, {"Retry-After": str(RESUME_AFTER_S)})
-    return _outcome(transitions.settle(order, auth, cart_version))
+    settled = transitions.settle(order, auth, cart_version)
+    if auth.approved and settled["status"] == model.OrderStatus.PAYMENT_FAILED.value:
+        # The sweeper (or a failure webhook) failed the order and released its stock while this
+        # resumed call was authorizing: release the now orphaned hold on the card.
+        _void(provider, auth)
+    return _outcome(settled)
+
+
+def _void(provider: PaymentProvider, auth: Authorization) -> None:
+    try:
+        provider.void(auth.id)
+        logger.warning("voided the authorization of an order settled as failed meanwhile",
+                       extra={"order_id": auth.order_id})
+    except Exception:  # noqa: BLE001 - best effort: an unused authorization also expires
+        logger.exception("could not void an orphaned authorization",
+                         extra={"order_id": auth.order_id})
 
 
 def _reused() -> ApiError:
@@ -89,7 +110,7 @@ def _replay(record: dict, request_hash: str, cart: dict | None, token: str,
         if order["status"] != _PENDING:
             break
         if age_seconds(order["created_at"]) > RESUME_AFTER_S:
-            return _pay(order, token, provider, None)
+            return _pay(order, token, provider, order.get("cart_version"))
         time.sleep(delay)
         order = repositories.get_order(record["order_id"])
     return _outcome(order)
@@ -154,9 +175,14 @@ def checkout(sub: str, email: str | None, key: str, body: dict, *,
     cart_version = cart["version"]
     order = {
         **model.order_key(order_id), **model.order_index_keys(sub, now, order_id),
+        # In the sparse pending-order index until settled (the sweeper's work list).
+        **model.pending_order_index_keys(now, order_id),
         model.ENTITY_ATTRIBUTE: model.Entity.ORDER,
         "order_id": order_id, "customer_id": sub, "status": _PENDING, "lines": order_lines,
         "total": total, "currency": currency, "shipping_address": address,
+        # Whoever settles the order (this call, a resumed retry, the sweeper) clears the cart
+        # only if it is still this one.
+        "cart_version": cart_version,
         "created_at": now, "updated_at": now,
     }
     items = _place_items(order, sub, key, request_hash, _cart_hash(lines))

@@ -2,7 +2,9 @@
 
 Every transition is one transaction conditioned on the order still being PENDING_PAYMENT, so
 checkout, a retried checkout and a payment webhook can all race to settle an order and only
-one of them changes it (and, on failure, releases the reserved stock).
+one of them changes it (and, on failure, releases the reserved stock). The same transaction
+removes the order's pending-order index entry (model.pending_order_index_keys), so the sweeper
+only ever finds orders that are still pending.
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ def _payment_record(order: dict, auth: Authorization, now: str) -> dict:
             "updated_at": now}
 
 
+_PENDING_INDEX = (model.GSI2.partition_key, model.GSI2.sort_key)
+
+
 def _settled(order: dict, auth: Authorization) -> dict:
     now = now_iso()
     new_status = (model.OrderStatus.CONFIRMED if auth.approved
                   else model.OrderStatus.PAYMENT_FAILED).value
-    return {**order, "status": new_status, "updated_at": now,
+    kept = {k: v for k, v in order.items() if k not in _PENDING_INDEX}
+    return {**kept, "status": new_status, "updated_at": now,
             "payment": _payment_record(order, auth, now)}
 
 
@@ -42,9 +48,12 @@ def _items(order: dict, settled: dict, auth: Authorization, cart_version: int | 
     order_id, customer_id = order["order_id"], order["customer_id"]
     items: list[dict] = [{"Update": {
         "Key": dynamo.to_item(model.order_key(order_id)),
-        "UpdateExpression": "SET #status = :new, updated_at = :now, payment = :payment",
+        # REMOVE: the order leaves the sparse pending-order index as it leaves PENDING_PAYMENT.
+        "UpdateExpression": ("SET #status = :new, updated_at = :now, payment = :payment "
+                             "REMOVE #ipk, #isk"),
         "ConditionExpression": "#status = :pending",
-        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeNames": {"#status": "status", "#ipk": _PENDING_INDEX[0],
+                                     "#isk": _PENDING_INDEX[1]},
         "ExpressionAttributeValues": dynamo.values(new=new_status, now=now, payment=payment,
                                                    pending=_PENDING),
     }}, {"Put": {"Item": dynamo.to_item({
@@ -76,17 +85,24 @@ def _items(order: dict, settled: dict, auth: Authorization, cart_version: int | 
 
 def settle(order: dict, auth: Authorization, cart_version: int | None = None) -> dict:
     """Apply the authorization outcome if the order is still pending; return the order."""
+    return settle_if_pending(order, auth, cart_version)[0]
+
+
+def settle_if_pending(order: dict, auth: Authorization, cart_version: int | None = None
+                      ) -> tuple[dict, bool]:
+    """settle(), also telling whether this call applied it (False: someone settled it first,
+    and the order returned is theirs)."""
     for attempt in range(_CONFLICT_RETRIES):
         settled = _settled(order, auth)
         try:
             dynamo.transact(_items(order, settled, auth, cart_version))
-            return settled
+            return settled, True
         except ClientError as error:
             codes = dynamo.cancellation_codes(error)
             if codes is None:
                 raise
             if codes and codes[0] == "ConditionalCheckFailed":
-                return repositories.get_order(order["order_id"])  # someone settled it first
+                return repositories.get_order(order["order_id"]), False  # someone settled it first
             if auth.approved and codes and codes[-1] == "ConditionalCheckFailed":
                 cart_version = None  # the shopper changed the cart meanwhile: keep it
                 continue

@@ -52,6 +52,16 @@ class PaymentProvider(ABC):
         creates a second charge."""
 
     @abstractmethod
+    def find_authorization(self, order_id: str) -> Authorization | None:
+        """Read-only: the outcome of the order's earlier authorize call as the provider
+        recorded it, or None when it has no record of one. Never creates a charge. Raises
+        when the provider cannot tell yet (outage, still processing): the caller retries later."""
+
+    @abstractmethod
+    def void(self, authorization_id: str) -> dict:
+        """Release an uncaptured authorization (the order it was for did not go ahead)."""
+
+    @abstractmethod
     def capture(self, authorization_id: str, amount: int | None = None) -> dict: ...
 
     @abstractmethod

@@ -3,6 +3,9 @@
 tok_visa approves; tok_chargeDeclined declines (card_declined); tok_fraudulent declines
 (fraudulent); any other token declines (invalid_token). Authorizations are idempotent per
 order id, like a Stripe idempotency key.
+
+The ledger lives in this object, i.e. in one process: find_authorization in another process
+(the sweeper's Lambda) has no record and answers None, "never authorized".
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 from headless_commerce.runtime.payments import signature
 from headless_commerce.runtime.payments.provider import (
@@ -33,11 +37,27 @@ class SandboxProvider(PaymentProvider):
         self.authorize_calls = 0
         self.captures: dict[str, int] = {}
         self.refunds: dict[str, int] = {}
+        self.voided: set[str] = set()
 
     @property
     def charges(self) -> list[Authorization]:
-        """Approved authorizations: what a real provider would have put on a card."""
-        return [a for a in self.authorizations.values() if a.approved]
+        """Approved, not voided authorizations: what a real provider would hold on a card."""
+        return [a for a in self.authorizations.values() if a.approved and a.id not in self.voided]
+
+    def find_authorization(self, order_id: str) -> Authorization | None:
+        with self._lock:
+            found = self.authorizations.get(order_id)
+            if found is not None and found.id in self.voided:
+                return replace(found, approved=False, decline_code="voided")
+            return found
+
+    def void(self, authorization_id: str) -> dict:
+        with self._lock:
+            self._find(authorization_id)
+            if authorization_id in self.captures:
+                raise ValueError("a captured authorization is refunded, not voided")
+            self.voided.add(authorization_id)
+            return {"id": authorization_id, "status": "canceled"}
 
     def authorize(self, *, order_id: str, amount: int, currency: str, token: str) -> Authorization:
         with self._lock:
@@ -54,7 +74,7 @@ class SandboxProvider(PaymentProvider):
 
     def _find(self, authorization_id: str) -> Authorization:
         found = next((a for a in self.authorizations.values() if a.id == authorization_id), None)
-        if found is None or not found.approved:
+        if found is None or not found.approved or authorization_id in self.voided:
             raise ValueError(f"no approved authorization {authorization_id}")
         return found
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from headless_commerce.runtime.payments.provider import (
     Authorization, PaymentProvider, WebhookEvent, WebhookPayloadError, WebhookSignatureError)
 
+_AUTHORIZED = ("requires_capture", "succeeded")
 _WEBHOOK_KINDS = {
     "payment_intent.amount_capturable_updated": "authorized",
     "payment_intent.succeeded": "authorized",
@@ -67,10 +68,40 @@ class StripeProvider(PaymentProvider):
             return Authorization(id="", order_id=order_id, approved=False, amount=amount,
                                  currency=currency, provider=self.name,
                                  decline_code=error.code or "invalid_request")
-        approved = intent.status in ("requires_capture", "succeeded")
+        approved = intent.status in _AUTHORIZED
         return Authorization(id=intent.id, order_id=order_id, approved=approved, amount=amount,
                              currency=currency, provider=self.name,
                              decline_code=None if approved else intent.status)
+
+    def find_authorization(self, order_id: str) -> Authorization | None:
+        """Search the PaymentIntents by the order id authorize() put in their metadata (a
+        read; re-sending the create with its idempotency key would create one if none
+        exists). Search lags writes by up to about a minute: callers ask about orders far
+        older than that."""
+        _, client = self._stripe()
+        quoted = order_id.replace("\\", "\\\\").replace("'", "\\'")
+        found = client.v1.payment_intents.search(
+            {"query": f"metadata['order_id']:'{quoted}'", "limit": 10})
+        intents = [i.to_dict() for i in found.data]
+        intents = [i for i in intents if (i.get("metadata") or {}).get("order_id") == order_id]
+        if not intents:
+            return None
+        approved = [i for i in intents if i["status"] in _AUTHORIZED]
+        if not approved and any(i["status"] == "processing" for i in intents):
+            raise RuntimeError(f"the authorization of order {order_id} is still processing")
+        intent = (approved or sorted(intents, key=lambda i: i.get("created") or 0))[-1]
+        error = intent.get("last_payment_error") or {}
+        return Authorization(id=intent["id"], order_id=order_id, approved=bool(approved),
+                             amount=intent["amount"], currency=intent["currency"].upper(),
+                             provider=self.name,
+                             decline_code=None if approved else (error.get("code") or intent["status"]))
+
+    def void(self, authorization_id: str) -> dict:
+        _, client = self._stripe()
+        intent = client.v1.payment_intents.cancel(
+            authorization_id, {"cancellation_reason": "abandoned"},
+            {"idempotency_key": f"void-{authorization_id}"})
+        return {"id": intent.id, "status": intent.status}
 
     def capture(self, authorization_id: str, amount: int | None = None) -> dict:
         _, client = self._stripe()

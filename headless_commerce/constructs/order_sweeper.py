@@ -1,0 +1,51 @@
+"""Settles orders left PENDING_PAYMENT (a crashed checkout whose client never retried), so
+their stock does not stay reserved forever."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from ..runtime import routes
+from ._queues import dead_letter_alarm, dead_letter_queue
+from ._tables import acknowledge_index_grant
+from .python_functions import PythonFunctions
+
+SWEEPER_HANDLER = routes.ORDER_SWEEPER.handler
+
+
+class PendingOrderSweeper(Construct):
+    """`function` run every `every` by `rule`; orders pending longer than `timeout` are
+    confirmed if the provider authorized them, otherwise failed with their stock released."""
+
+    def __init__(self, scope: Construct, id: str, *, functions: PythonFunctions, table: dynamodb.ITableV2,
+                 payment_secret: secretsmanager.ISecret, payment_provider: str,
+                 encryption_key: kms.IKey | None = None, timeout: Duration = Duration.minutes(15),
+                 every: Duration = Duration.minutes(5), reserved_concurrency: int | None = None) -> None:
+        super().__init__(scope, id)
+        if every.to_minutes() < 1 or timeout.to_minutes() < 1:
+            raise ValueError("PendingOrderSweeper: `every` and `timeout` must be at least one minute")
+        self.function = functions.add(
+            routes.ORDER_SWEEPER.name, handler=SWEEPER_HANDLER, memory_mb=routes.ORDER_SWEEPER.memory_mb,
+            timeout_s=routes.ORDER_SWEEPER.timeout_s,
+            invoked_synchronously=False,
+            # Overlapping sweeps are safe (settling is conditional) but wasteful; prod caps it at 1.
+            reserved_concurrency=reserved_concurrency,
+            environment={routes.ENV_TABLE_NAME: table.table_name,
+                         routes.ENV_PAYMENT_PROVIDER: payment_provider,
+                         routes.ENV_PAYMENT_SECRET_ARN: payment_secret.secret_arn,
+                         "PENDING_ORDER_TIMEOUT_MINUTES": str(int(timeout.to_minutes()))})
+        table.grant_read_write_data(self.function)
+        acknowledge_index_grant(self.function.role, table)
+        payment_secret.grant_read(self.function)
+        dead_letters = dead_letter_queue(self, "ScheduleDeadLetters", key=encryption_key)
+        self.rule = events.Rule(self, "Schedule", schedule=events.Schedule.rate(every),
+                                description="Settle orders stuck in PENDING_PAYMENT")
+        self.rule.add_target(targets.LambdaFunction(self.function, dead_letter_queue=dead_letters,
+                                                    retry_attempts=2, max_event_age=every))
+        self.alarm = dead_letter_alarm(self, "ScheduleDeadLetterAlarm", dead_letters, "the order sweeper schedule")
