@@ -96,6 +96,23 @@ def test_webhook_failure_releases_stock(catalog, sandbox, monkeypatch):
     assert repositories.get_stock("pan-1") == 3
 
 
+def test_late_authorization_for_a_failed_order_is_voided(catalog, sandbox, monkeypatch):
+    order_id = pending_order(sandbox, monkeypatch)
+    failed = json.dumps({"id": "evt_3", "type": "payment.failed",
+                         "data": {"order_id": order_id, "decline_code": "expired_card"}}).encode()
+    assert webhook(failed, signature.sign(failed, WEBHOOK_SECRET)).body["status"] == "PAYMENT_FAILED"
+    voided = []
+    monkeypatch.setattr(sandbox, "void", lambda authorization_id: voided.append(authorization_id))
+    late = json.dumps({"id": "evt_4", "type": "payment.authorized",
+                       "data": {"order_id": order_id, "authorization_id": "sbx_auth_late"}}).encode()
+    reply = webhook(late, signature.sign(late, WEBHOOK_SECRET))
+    assert reply.status == 200 and reply.body["applied"] is False
+    assert voided == ["sbx_auth_late"]
+    # The order stays failed: a late authorization never revives it.
+    assert call("GET", "/orders/{order_id}", sub="alice", path_params={"order_id": order_id}).body[
+        "status"] == "PAYMENT_FAILED"
+
+
 def test_webhook_rejects_bad_signatures_and_bodies(catalog, sandbox):
     raw = json.dumps({"id": "evt", "type": "payment.authorized", "data": {"order_id": "x"}}).encode()
     assert webhook(raw, None).status == 401

@@ -30,9 +30,9 @@ from headless_commerce.runtime.fraud.screen import FraudContext, FraudScreen, al
 from headless_commerce.runtime.orders import transitions
 from headless_commerce.runtime.orders.views import order_view
 from headless_commerce.runtime.payments.provider import (
-    Authorization,
     PaymentProvider,
     get_provider,
+    release_orphaned_authorization,
 )
 from headless_commerce.runtime.routes import FUNCTIONS, IDEMPOTENCY_HEADER
 
@@ -78,18 +78,8 @@ def _pay(order: dict, token: str, provider: PaymentProvider, cart_version: int |
     if auth.approved and settled["status"] == model.OrderStatus.PAYMENT_FAILED.value:
         # The sweeper (or a failure webhook) failed the order and released its stock while this
         # resumed call was authorizing: release the now orphaned hold on the card.
-        _void(provider, auth)
+        release_orphaned_authorization(provider, auth)
     return _outcome(settled)
-
-
-def _void(provider: PaymentProvider, auth: Authorization) -> None:
-    try:
-        provider.void(auth.id)
-        logger.warning("voided the authorization of an order settled as failed meanwhile",
-                       extra={"order_id": auth.order_id})
-    except Exception:  # noqa: BLE001 - best effort: an unused authorization also expires
-        logger.exception("could not void an orphaned authorization",
-                         extra={"order_id": auth.order_id})
 
 
 def _reused() -> ApiError:

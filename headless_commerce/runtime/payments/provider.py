@@ -77,6 +77,20 @@ _secret_cache: dict[str, tuple[float, dict]] = {}
 _secret_lock = threading.Lock()
 
 
+def release_orphaned_authorization(provider: PaymentProvider, auth: Authorization) -> None:
+    """Void an approved authorization whose order was meanwhile settled as failed (by the sweeper
+    or a failure webhook), so the shopper's card carries no hold for an order that will never
+    ship. Best effort: an unused authorization also expires on its own."""
+    from headless_commerce.runtime.common.logging import logger
+
+    try:
+        provider.void(auth.id)
+        logger.warning("voided the authorization of an order settled as failed meanwhile",
+                       extra={"order_id": auth.order_id})
+    except Exception:  # noqa: BLE001 - see docstring
+        logger.exception("could not void an orphaned authorization", extra={"order_id": auth.order_id})
+
+
 def payment_secret() -> dict:
     """{"api_key", "webhook_secret"} from PAYMENT_SECRET_ARN, cached for five minutes so a
     rotation is picked up without a cold start. Empty when no secret is configured."""

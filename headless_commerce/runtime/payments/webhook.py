@@ -12,7 +12,8 @@ from headless_commerce.runtime.common.errors import ApiError, bad_request
 from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.orders import transitions
 from headless_commerce.runtime.payments.provider import (
-    Authorization, PaymentProvider, WebhookPayloadError, WebhookSignatureError)
+    Authorization, PaymentProvider, WebhookPayloadError, WebhookSignatureError,
+    release_orphaned_authorization)
 
 
 def handle(payload: bytes, headers: dict[str, str], provider: PaymentProvider) -> dict:
@@ -31,11 +32,18 @@ def handle(payload: bytes, headers: dict[str, str], provider: PaymentProvider) -
         # Acknowledge: a provider would retry a 4xx forever for an order we never had.
         logger.warning("webhook for unknown order", extra={"order_id": event.order_id})
         return {"received": True, "applied": False}
-    if order["status"] != model.OrderStatus.PENDING_PAYMENT.value:
-        return {"received": True, "applied": False}
     auth = Authorization(id=event.authorization_id or "", order_id=order["order_id"],
                          approved=event.kind == "authorized", amount=order["total"],
                          currency=order["currency"], provider=provider.name,
                          decline_code=event.decline_code)
+    if order["status"] != model.OrderStatus.PENDING_PAYMENT.value:
+        _release_if_orphaned(provider, auth, order["status"])
+        return {"received": True, "applied": False}
     settled = transitions.settle(order, auth)
+    _release_if_orphaned(provider, auth, settled["status"])
     return {"received": True, "applied": True, "status": settled["status"]}
+
+
+def _release_if_orphaned(provider: PaymentProvider, auth: Authorization, status: str) -> None:
+    if auth.approved and auth.id and status == model.OrderStatus.PAYMENT_FAILED.value:
+        release_orphaned_authorization(provider, auth)
