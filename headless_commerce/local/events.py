@@ -14,6 +14,8 @@ import json
 import logging
 import os
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -250,3 +252,25 @@ class OmsPipe(_Poller):
             self._sqs.delete_message(QueueUrl=self._buffer, ReceiptHandle=message["ReceiptHandle"])
             self.forwarded += 1
         return bool(messages)
+
+
+def scheduled_event(rule_name: str, region: str) -> dict:
+    """What an EventBridge schedule delivers to its Lambda target."""
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "000000000000",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "region": region,
+            "resources": [f"arn:aws:events:{region}:000000000000:rule/{rule_name}"], "detail": {}}
+
+
+class ScheduledInvoker(_Poller):
+    """A `rate(...)` schedule: invokes `handler` every `interval` seconds."""
+
+    def __init__(self, name: str, *, handler: Callable[[dict, object], object], region: str,
+                 stop: threading.Event, interval: float) -> None:
+        super().__init__(name, stop, interval)
+        self._handler = handler
+        self._region = region
+
+    def poll(self) -> bool:
+        self._handler(scheduled_event(self.name, self._region), None)
+        return False

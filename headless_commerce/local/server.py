@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from headless_commerce.local import aws as embedded
 from headless_commerce.local import demo_catalog, seed
 from headless_commerce.local.auth import TokenVerifier
-from headless_commerce.local.events import OmsPipe, QueuePoller, StreamRelay
+from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
     LocalApi,
     Response,
@@ -31,6 +31,7 @@ from headless_commerce.runtime import routes
 log = logging.getLogger("headless_commerce.local")
 WELL_KNOWN_PATH = "/.well-known/headless-commerce.json"
 OPENAPI_PATH = "/openapi.json"
+SWEEP_INTERVAL_S = 60.0
 _ASSET = re.compile(r"^/assets/products/([A-Za-z0-9][A-Za-z0-9._:-]{0,63})\.svg$")
 
 
@@ -123,6 +124,11 @@ class LocalCommerce:
                 name, sqs=client("sqs", r.endpoint_url, r.region), queue_url=queue.url,
                 queue_arn=queue.arn, region=r.region, handler=import_handler(handler),
                 environment={"DEAD_LETTER_QUEUE_URL": queue.dead_letter_url}, **common)
+        # The deployed sweeper runs every 5 minutes; locally once a minute keeps demos snappy.
+        sweeper = routes.ORDER_SWEEPER
+        self.pollers[sweeper.name] = ScheduledInvoker(
+            sweeper.name, handler=import_handler(sweeper.handler), region=r.region,
+            stop=self._stop, interval=SWEEP_INTERVAL_S)
         for poller in self.pollers.values():
             poller.start()
             self._threads.append(poller)

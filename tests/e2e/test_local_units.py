@@ -298,3 +298,19 @@ def test_catalog_shape_errors():
                            ({"categories": [], "products": [], "x": 1}, "unknown top-level")]:
         with pytest.raises(seed.CatalogError, match=text):
             seed.validate(document)
+
+
+def test_scheduled_invoker_delivers_scheduled_events_until_stopped():
+    import threading
+
+    calls = []
+    stop = threading.Event()
+    invoker = events.ScheduledInvoker("order_sweeper", handler=lambda event, context: calls.append(event),
+                                      region="us-east-1", stop=stop, interval=0.05)
+    invoker.start()
+    time.sleep(0.3)
+    stop.set()
+    invoker.join(timeout=2)
+    assert not invoker.is_alive() and len(calls) >= 2
+    assert calls[0]["detail-type"] == "Scheduled Event" and calls[0]["source"] == "aws.events"
+    assert calls[0]["resources"][0].endswith(":rule/order_sweeper")
