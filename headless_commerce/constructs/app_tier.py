@@ -24,6 +24,9 @@ from .regional_waf import RegionalWaf
 PAYMENT_PROVIDERS = ("sandbox", "stripe")
 # The DAX client and the two libraries it needs beyond the runtime's botocore, pinned.
 DAX_CLIENT_REQUIREMENTS = ["amazon-dax-client==2.1.0", "antlr4-python3-runtime==4.13.2", "six==1.17.0"]
+# The Stripe SDK and what it needs beyond the runtime (botocore's urllib3 is not importable as such).
+STRIPE_REQUIREMENTS = ["stripe==16.1.0", "requests==2.34.2", "typing_extensions==4.16.0", "urllib3==2.8.0",
+                       "charset-normalizer==3.5.2", "idna==3.20", "certifi==2026.10.19.post1"]
 
 
 class AppTier(Construct):
@@ -67,6 +70,11 @@ class AppTier(Construct):
             factory.pip_layer("DaxClient", requirements=DAX_CLIENT_REQUIREMENTS,
                               description="amazondax client for catalog reads through DAX")
             if self.data.dax_endpoint is not None else None)
+        # Functions that talk to the payment provider get its SDK; the sandbox needs none.
+        self.payment_layers: list[lambda_.ILayerVersion] = (
+            [factory.pip_layer("StripeSdk", requirements=STRIPE_REQUIREMENTS,
+                               description="Stripe SDK for the stripe payment provider")]
+            if payment_provider == "stripe" else [])
         self.functions: dict[str, lambda_.Function] = {}
         for spec in routes.FUNCTIONS.values():
             self.functions[spec.name] = self._function(factory, spec, environment)
@@ -94,7 +102,8 @@ class AppTier(Construct):
                          environment=env,
                          reserved_concurrency=self._profile.reserved_concurrency.get(spec.name,
                                                                                      spec.reserved_concurrency),
-                         extra_layers=[self.dax_client_layer] if reads_through_dax else None)
+                         extra_layers=([self.dax_client_layer] if reads_through_dax else [])
+                         + (self.payment_layers if spec.needs_payment_secret else []))
         if spec.table_access == "read":
             self.table.grant_read_data(fn)
         else:

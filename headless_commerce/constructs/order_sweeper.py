@@ -8,6 +8,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -26,14 +27,15 @@ class PendingOrderSweeper(Construct):
     def __init__(self, scope: Construct, id: str, *, functions: PythonFunctions, table: dynamodb.ITableV2,
                  payment_secret: secretsmanager.ISecret, payment_provider: str,
                  encryption_key: kms.IKey | None = None, timeout: Duration = Duration.minutes(15),
-                 every: Duration = Duration.minutes(5), reserved_concurrency: int | None = None) -> None:
+                 every: Duration = Duration.minutes(5), reserved_concurrency: int | None = None,
+                 payment_layers: list[lambda_.ILayerVersion] | None = None) -> None:
         super().__init__(scope, id)
         if every.to_minutes() < 1 or timeout.to_minutes() < 1:
             raise ValueError("PendingOrderSweeper: `every` and `timeout` must be at least one minute")
         self.function = functions.add(
             routes.ORDER_SWEEPER.name, handler=SWEEPER_HANDLER, memory_mb=routes.ORDER_SWEEPER.memory_mb,
             timeout_s=routes.ORDER_SWEEPER.timeout_s,
-            invoked_synchronously=False,
+            invoked_synchronously=False, extra_layers=payment_layers,
             # Overlapping sweeps are safe (settling is conditional) but wasteful; prod caps it at 1.
             reserved_concurrency=reserved_concurrency,
             environment={routes.ENV_TABLE_NAME: table.table_name,

@@ -37,7 +37,8 @@ class CommerceStack(CommerceStackBase):
         self.order_sweeper = PendingOrderSweeper(
             self, "OrderSweeper", functions=self.app_tier.function_factory, table=self.app_tier.table,
             payment_secret=self.app_tier.payment_secret, payment_provider=self.app_tier.payment_provider,
-            encryption_key=key, reserved_concurrency=self.profile.reserved_concurrency.get("order_sweeper"))
+            encryption_key=key, reserved_concurrency=self.profile.reserved_concurrency.get("order_sweeper"),
+            payment_layers=self.app_tier.payment_layers)
         CfnOutput(self, "ApiUrl", value=self.app_tier.api.url)
         CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
         CfnOutput(self, "WebClientId", value=self.identity.web_client.user_pool_client_id)

@@ -185,3 +185,27 @@ def test_pending_order_sweeper_runs_on_a_schedule_with_a_dlq(dev_app, prod_app):
         (schedule,) = [r for r in schedules if r["Targets"][0]["Arn"] == {"Fn::GetAtt": [logical_id, "Arn"]}]
         assert schedule["ScheduleExpression"] == "rate(5 minutes)"
         assert "Arn" in schedule["Targets"][0]["DeadLetterConfig"]
+
+
+def test_stripe_provider_ships_its_sdk_to_payment_functions_only(tmp_path):
+    from aws_cdk import App, Environment, Stack
+
+    from headless_commerce.config import PROFILES
+
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Shop", env=Environment(account="111111111111", region="eu-west-1"))
+    identity = Identity(stack, "Identity", profile=PROFILES["dev"])
+    tier = AppTier(stack, "App", profile=PROFILES["dev"], identity=identity, payment_provider="stripe",
+                   powertools_layer_arn="arn:aws:lambda:eu-west-1:017000801446:layer:Powertools:1")
+    (layer,) = tier.payment_layers
+    t = template(stack)
+    functions = t.find_resources("AWS::Lambda::Function")
+    layered = {f["Properties"]["Handler"] for f in functions.values() if len(f["Properties"]["Layers"]) == 2}
+    assert layered == {s.handler for s in FUNCTIONS.values() if s.needs_payment_secret}
+    assert t.find_resources("AWS::Lambda::Function", {"Properties": {"Environment": {"Variables": {
+        "PAYMENT_PROVIDER": "stripe"}}}})
+    # The bundled SDK carries wheels compiled for Lambda (arm64, CPython 3.14).
+    assembly = app.synth()
+    compiled = list((tmp_path).glob("asset.*/python/charset_normalizer/*.so"))
+    assert compiled and all("cpython-314-aarch64" in p.name for p in compiled), assembly.directory
+    assert list(tmp_path.glob("asset.*/python/stripe/__init__.py"))

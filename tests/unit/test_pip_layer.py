@@ -32,3 +32,16 @@ def test_build_is_cached(tmp_path):
     (first / "python" / "marker").write_text("kept")
     assert build_layer([str(wheel_dir)], cache_dir=tmp_path / "cache") == first
     assert (first / "python" / "marker").read_text() == "kept"
+
+
+def test_wheels_target_the_lambda_runtime_not_the_build_machine():
+    from headless_commerce.constructs.pip_layer import target_platform
+
+    assert target_platform(lambda_.Runtime.PYTHON_3_14, lambda_.Architecture.ARM_64) == (
+        "--platform", "manylinux2014_aarch64", "--implementation", "cp", "--python-version", "3.14")
+    assert "manylinux2014_x86_64" in target_platform(lambda_.Runtime.PYTHON_3_13, lambda_.Architecture.X86_64)
+    stack, _ = new_stack()
+    with pytest.raises(ValueError, match="one runtime and one architecture"):
+        PipLayer(stack, "Two", requirements=["six==1.17.0"], description="x",
+                 compatible_runtimes=[lambda_.Runtime.PYTHON_3_13, lambda_.Runtime.PYTHON_3_14],
+                 compatible_architectures=[lambda_.Architecture.ARM_64])
