@@ -108,8 +108,9 @@ class PythonFunctions(Construct):
         skip_checkov(role.node.find_child("DefaultPolicy").node.default_child, "CKV_AWS_111", wildcard_reason)
         cfn = fn.node.default_child
         if invoked_synchronously:
-            reason = ("Invoked synchronously (API Gateway, Cognito, EventBridge Pipes or an SQS event source "
-                      "mapping whose queue has its own DLQ); an async DLQ or failure destination would never fire.")
+            reason = ("Invoked synchronously (API Gateway, Cognito, EventBridge Pipes, an SQS event source "
+                      "mapping whose queue has its own DLQ, or a stream event source mapping with its own "
+                      "on-failure destination); an async DLQ or failure destination would never fire.")
             acknowledge(fn, "Serverless-LambdaDLQ", reason)
             acknowledge(fn, "Serverless-LambdaAsyncFailureDestination", reason)
             skip_checkov(cfn, "CKV_AWS_116", reason)
