@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 import re
 
+import jsii
+
 from aws_cdk import Duration, Names, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -38,10 +40,12 @@ from aws_cdk import aws_opensearchservice as opensearch
 from constructs import Construct
 
 from ..config import Profile
+from ..runtime import table_permissions
 from ..runtime.search import settings
-from ..runtime.search.indexer import STREAM_FILTERS
+from ..runtime.search.indexer import FUNCTION_NAME, STREAM_FILTERS
 from ._checkov import skip_checkov
-from ._nag import acknowledge, acknowledge_key_grant
+from ._iam import grant_send, grant_table_actions
+from ._nag import acknowledge
 from ._props import check_exclusive, merge
 from ._queues import dead_letter_alarm, dead_letter_queue
 from ._tables import acknowledge_index_grant
@@ -83,6 +87,19 @@ def domain_defaults(profile: Profile) -> dict:
 def replicas(profile: Profile) -> int:
     """Replicas per shard: none on one node; two in prod so every AZ holds a full copy."""
     return 2 if profile.is_production else 0
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class _QueueDestination:
+    """An on-failure destination granted with SendMessage and only the key actions SQS needs
+    (CDK's SqsDlq grants the whole send family, kms:ReEncrypt* included)."""
+
+    def __init__(self, queue) -> None:
+        self._queue = queue
+
+    def bind(self, target, target_handler) -> lambda_.DlqDestinationConfig:
+        grant_send(self._queue, target_handler)
+        return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
 
 
 class _DataAccessPolicy:
@@ -173,7 +190,7 @@ class SearchDomain(Construct):
         self.dead_letter_queue = dead_letter_queue(self, "IndexerFailures", key=encryption_key)
         # The indexer's role exists before the domain: it is the fine-grained access control master.
         self.indexer = functions.add(
-            "search_indexer", handler=INDEXER_HANDLER, memory_mb=512, timeout_s=300,
+            FUNCTION_NAME, handler=INDEXER_HANDLER, memory_mb=512, timeout_s=300,
             environment={}, extra_layers=[self.layer])
         self.indexer.node.add_dependency(self.dead_letter_queue)
 
@@ -195,7 +212,7 @@ class SearchDomain(Construct):
             self.indexer.add_environment(key, value)
         self._grant(self.indexer, write=True)
         self.connect(self.indexer)
-        table.grant_read_data(self.indexer)
+        grant_table_actions(table, self.indexer, table_permissions.actions_for(FUNCTION_NAME))
         acknowledge_index_grant(self.indexer.role, table)
         self._stream(table)
 
@@ -320,7 +337,7 @@ class SearchDomain(Construct):
             table, starting_position=lambda_.StartingPosition.TRIM_HORIZON, batch_size=100,
             max_batching_window=Duration.seconds(1), bisect_batch_on_error=True, retry_attempts=10,
             max_record_age=Duration.days(1), report_batch_item_failures=True,
-            on_failure=sources.SqsDlq(self.dead_letter_queue),
+            on_failure=_QueueDestination(self.dead_letter_queue),
             filters=[{"pattern": json.dumps(f)} for f in STREAM_FILTERS]))
         self.alarm = dead_letter_alarm(self, "IndexerFailureAlarm", self.dead_letter_queue,
                                        "the search indexer (stream batches that kept failing)")

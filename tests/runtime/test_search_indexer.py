@@ -121,3 +121,12 @@ def test_an_unreachable_engine_fails_every_record_of_the_batch(table):
         search_provider.set_provider(None)
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [
         r["dynamodb"]["SequenceNumber"] for r in records]
+
+
+def test_reindex_backfills_the_catalog(engine, catalog):
+    result = indexer.handler({"action": "reindex"})
+    assert result["documents"] == len(catalog) and result["index"].startswith("local-")
+    assert {i["product_id"] for i in engine.search(parse_search({"q": "a", "limit": "50"})).items} <= {
+        c[0] for c in catalog}
+    assert _names(engine, "frying pan")[0] == "Frying Pan"
+    assert _names(engine, "cap", in_stock="false") == ["Baseball Cap"]

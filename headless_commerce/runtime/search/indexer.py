@@ -17,6 +17,7 @@ from headless_commerce import model
 from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.search import service
 
+FUNCTION_NAME = "search_indexer"
 INDEXED_ENTITIES = (model.Entity.PRODUCT, model.Entity.INVENTORY)
 # The event source mapping's filter: any insert, update or delete of an indexed item.
 STREAM_FILTERS: tuple[dict, ...] = (
@@ -36,6 +37,10 @@ def product_of(record: dict) -> str | None:
 
 
 def handler(event: dict, context: object = None) -> dict:
+    # A direct invocation {"action": "reindex"} (the `search reindex` command) runs a full
+    # backfill from inside the VPC, where the domain is reachable.
+    if event.get("action") == "reindex":
+        return service.reindex()
     records = event.get("Records") or []
     by_product: dict[str, list[str]] = {}
     for record in records:
