@@ -182,6 +182,7 @@ class SearchDomain(Construct):
         self._principals: list[str] = []
         self._domain_arn: str | None = None
         self._cfn_domain: opensearch.CfnDomain | None = None
+        self.domain_name: str | None = None
         self.security_group = (ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
                                                  description="Search: HTTPS from the commerce functions only")
                                if vpc is not None and existing_domain is None else None)
@@ -233,7 +234,7 @@ class SearchDomain(Construct):
 
     def _domain(self, vpc: ec2.IVpc, domain_props: dict | None) -> opensearch.Domain:
         profile = self._profile
-        domain_name = (domain_props or {}).get("domain_name") or self._physical_name(28)
+        domain_name = self.domain_name = (domain_props or {}).get("domain_name") or self._physical_name(28)
         self._domain_arn = Stack.of(self).format_arn(service="es", resource="domain", resource_name=domain_name)
         subnets = vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS).subnets
         zones = 3 if profile.is_production else 1
@@ -381,8 +382,11 @@ class SearchDomain(Construct):
 
     def connect(self, fn: lambda_.Function) -> None:
         """Open HTTPS from `fn`'s security group to the domain or the collection endpoint."""
-        if self.security_group is not None and fn.connections.security_groups:
-            self.security_group.connections.allow_from(fn, ec2.Port.tcp(443), "HTTPS to search")
+        # Ingress only: the functions' group already allows HTTPS out.
+        if self.security_group is not None:
+            for group in fn.connections.security_groups:
+                self.security_group.add_ingress_rule(ec2.Peer.security_group_id(group.security_group_id),
+                                                     ec2.Port.tcp(443), "HTTPS to search")
 
     def grant_query(self, fn: lambda_.Function) -> None:
         """Let the search API function query: IAM, network, and its role in the data policy."""

@@ -126,10 +126,12 @@ def test_slow_error_and_audit_logs_go_to_cmk_log_groups(dev):
 
 def test_domain_security_group_admits_https_only_from_the_functions(dev):
     _, _, template = dev
-    ingress = [r["Properties"] for r in _of(template, "AWS::EC2::SecurityGroupIngress").values()
-               if "SearchSecurityGroup" in json.dumps(r["Properties"]["GroupId"])]
+    (group,) = [g["Properties"] for k, g in _of(template, "AWS::EC2::SecurityGroup").items()
+                if k.startswith("SearchSecurityGroup")]
+    ingress = group["SecurityGroupIngress"]
     assert ingress and all(i["FromPort"] == 443 and i["ToPort"] == 443 and "SourceSecurityGroupId" in i
                            for i in ingress)
+    assert group["SecurityGroupEgress"][0]["Description"] == "Disallow all traffic"
 
 
 def test_indexer_consumes_the_stream_filtered_with_failure_destination_and_alarm(dev):
