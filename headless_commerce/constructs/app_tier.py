@@ -44,7 +44,8 @@ class AppTier(Construct):
                  dax_enabled: bool | None = None, allowed_origins: Sequence[str] = ("*",),
                  payment_provider: str = "sandbox",
                  existing_payment_secret: secretsmanager.ISecret | None = None,
-                 powertools_layer_arn: str | None = None, rest_api_props: dict | None = None) -> None:
+                 powertools_layer_arn: str | None = None, rest_api_props: dict | None = None,
+                 disabled_capabilities: Sequence[str] = ()) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         self._profile = profile
@@ -77,14 +78,17 @@ class AppTier(Construct):
             if payment_provider == "stripe" else [])
         self.functions: dict[str, lambda_.Function] = {}
         for spec in routes.FUNCTIONS.values():
-            self.functions[spec.name] = self._function(factory, spec, environment)
+            # A switched-off capability (`-c search=false`) has no function and no routes.
+            if spec.capability not in disabled_capabilities:
+                self.functions[spec.name] = self._function(factory, spec, environment)
         self.post_confirmation = self._function(factory, routes.POST_CONFIRMATION, environment)
         identity.add_post_confirmation(self.post_confirmation)
 
         self.rest = CommerceApi(self, "Rest", profile=profile, functions=self.functions,
                                 authorizer=identity.authorizer(self, "Authorizer"),
                                 allowed_origins=allowed_origins, encryption_key=encryption_key,
-                                rest_api_props=rest_api_props)
+                                rest_api_props=rest_api_props,
+                                routes=[r for r in routes.ROUTES if r.function in self.functions])
         self.api = self.rest.api
         self.waf = RegionalWaf(self, "Waf", profile=profile, encryption_key=encryption_key,
                                rate_limit_per_5_min=profile.api_throttle_burst * 10)

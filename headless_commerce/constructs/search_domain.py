@@ -392,6 +392,7 @@ class SearchDomain(Construct):
         """Let the search API function query: IAM, network, and its role in the data policy."""
         self._grant(fn, write=False)
         self.connect(fn)
+        fn.add_layers(self.layer)
         for key, value in self.query_environment.items():
             fn.add_environment(key, value)
         if self.collection is None:

@@ -118,6 +118,47 @@ ERROR_SCHEMA: dict = {
     },
 }
 
+_MONEY = {"type": "object", "required": ["amount", "currency"],
+          "properties": {"amount": {"type": "integer", "minimum": 0}, "currency": {"type": "string"}}}
+_FACET = {"type": "object", "required": ["value", "count"],
+          "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 0}}}
+_PRICE_FACET = {"type": "object", "required": ["value", "min", "max", "count"],
+                "properties": {"value": {"type": "string"}, "min": {"type": "integer"},
+                               "max": {"type": "integer", "nullable": True},
+                               "count": {"type": "integer", "minimum": 0}}}
+
+SEARCH_RESPONSE_SCHEMA: dict = {
+    "type": "object",
+    "required": ["items", "facets", "total", "next_cursor"],
+    "properties": {
+        "items": {"type": "array", "items": {
+            "type": "object",
+            "required": ["product_id", "name", "brand", "category_id", "price", "images", "in_stock"],
+            "properties": {
+                "product_id": {"type": "string"}, "name": {"type": "string"},
+                "brand": {"type": "string", "nullable": True},
+                "category_id": {"type": "string", "nullable": True},
+                "price": _MONEY, "images": {"type": "array", "items": {"type": "string"}},
+                "in_stock": {"type": "boolean"},
+            }}},
+        "facets": {"type": "object", "required": ["category", "brand", "price"], "properties": {
+            "category": {"type": "array", "items": _FACET},
+            "brand": {"type": "array", "items": _FACET},
+            "price": {"type": "array", "items": _PRICE_FACET},
+        }},
+        "total": {"type": "integer", "minimum": 0},
+        "next_cursor": {"type": "string", "nullable": True},
+    },
+}
+
+SUGGEST_RESPONSE_SCHEMA: dict = {
+    "type": "object",
+    "required": ["suggestions"],
+    "properties": {"suggestions": {"type": "array", "items": {
+        "type": "object", "required": ["text", "product_id"],
+        "properties": {"text": {"type": "string"}, "product_id": {"type": "string"}}}}},
+}
+
 _PATH_PARAM_NAMES = re.compile(r"{([^}]+)}")
 
 
@@ -132,6 +173,10 @@ class Route:
     request_schema: dict | None = None
     query_params: tuple[str, ...] = ()
     required_headers: tuple[str, ...] = ()
+    # The success body's JSON Schema in the OpenAPI document (a bare object when None).
+    response_schema: dict | None = None
+    # May answer 503 with Retry-After when a backing engine is down (search).
+    may_be_unavailable: bool = False
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -170,6 +215,14 @@ ROUTES: tuple[Route, ...] = (
           "Set marketing consents per channel", CONSENTS_SCHEMA),
     Route("POST", "/payments/webhook", "signature", "payments_webhook", "paymentWebhook",
           "Payment provider callback (signed)"),
+    Route("GET", "/search", "public", "search", "searchProducts",
+          "Products matching a text query (typos tolerated), with filters, facets, sort and cursor",
+          query_params=("q", "category", "brand", "min_price", "max_price", "in_stock", "sort",
+                        "cursor", "limit"),
+          response_schema=SEARCH_RESPONSE_SCHEMA, may_be_unavailable=True),
+    Route("GET", "/search/suggest", "public", "search", "suggestProducts",
+          "Type-ahead suggestions for a prefix", query_params=("q",),
+          response_schema=SUGGEST_RESPONSE_SCHEMA, may_be_unavailable=True),
 )
 
 
@@ -184,6 +237,8 @@ class FunctionSpec:
     reserved_concurrency: int | None
     table_access: str
     needs_payment_secret: bool = False
+    # An optional capability (config toggle) the function belongs to; None: always deployed.
+    capability: str | None = None
 
 
 _PKG = "headless_commerce.runtime"
@@ -201,6 +256,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                      "read_write"),
         FunctionSpec("payments_webhook", f"{_PKG}.payments.handler.handler", 256, 15, None,
                      "read_write", needs_payment_secret=True),
+        # Reads the search index only (OpenSearch, through the opensearch-py layer).
+        FunctionSpec("search", f"{_PKG}.search.handler.handler", 512, 10, None, "read",
+                     capability="search"),
     )
 }
 
@@ -220,7 +278,7 @@ def _operation(route: Route) -> dict:
         "responses": {
             str(route.success_status): {
                 "description": "Success",
-                "content": {"application/json": {"schema": {"type": "object"}}},
+                "content": {"application/json": {"schema": route.response_schema or {"type": "object"}}},
             },
             "default": {
                 "description": "Error",
@@ -228,6 +286,12 @@ def _operation(route: Route) -> dict:
             },
         },
     }
+    if route.may_be_unavailable:
+        operation["responses"]["503"] = {
+            "description": "The backing engine is unavailable; retry after the given seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": dict(_ID)}
         for name in route.path_params

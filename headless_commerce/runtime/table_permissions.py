@@ -41,6 +41,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # Reads a changed product and its SKUs (consistent Get/BatchGet); a reindex pages the
     # catalog index (Query).
     "search_indexer": (GET, BATCH_GET, QUERY),
+    # Queries the search index, never the table.
+    "search": (),
 }
 
 # Functions whose writes are confined to one partition-key prefix.

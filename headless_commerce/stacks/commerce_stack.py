@@ -34,7 +34,8 @@ class CommerceStack(CommerceStackBase):
         self.app_tier = AppTier(self, "AppTier", profile=self.profile, identity=self.identity,
                                 vpc=foundation.network.vpc, encryption_key=key,
                                 dax_enabled=dax_enabled, allowed_origins=allowed_origins,
-                                payment_provider=payment_provider, powertools_layer_arn=powertools_layer_arn)
+                                payment_provider=payment_provider, powertools_layer_arn=powertools_layer_arn,
+                                disabled_capabilities=() if search else ("search",))
         self._add_event_flows(foundation, key, consent_webhook_url)
         self.order_sweeper = PendingOrderSweeper(
             self, "OrderSweeper", functions=self.app_tier.function_factory, table=self.app_tier.table,
@@ -46,6 +47,7 @@ class CommerceStack(CommerceStackBase):
                                     functions=self.app_tier.function_factory, vpc=foundation.network.vpc,
                                     encryption_key=key) if search else None)
         if self.search is not None:
+            self.search.grant_query(self.app_tier.functions["search"])
             CfnOutput(self, "SearchIndexerFunction", value=self.search.indexer.function_name,
                       description="Invoke with {\"action\": \"reindex\"} for a full backfill "
                                   "(headless-commerce search reindex --function NAME)")

@@ -39,6 +39,7 @@ ENTRY_MODULES = {
     f"{_PKG}orders.status_events": "order_status",
     f"{_PKG}marketing.audience": "marketing_audience",
     f"{_PKG}search.indexer": "search_indexer",
+    f"{_PKG}search.handler": "search",
 }
 _ITEM_ACTIONS = {"Put": PUT, "Update": UPDATE, "Delete": DELETE, "ConditionCheck": CONDITION_CHECK}
 
