@@ -22,7 +22,7 @@ from ..runtime.events.subscriptions import CONSENT_LEDGER, MARKETING_AUDIENCE, C
 from ._nag import acknowledge
 from ._queues import dead_letter_alarm, dead_letter_queue
 from ._tables import secure_table
-from .event_bus import EventBus
+from .event_bus import EventSubscription
 from .python_functions import PythonFunctions
 
 WEBHOOK_API_KEY_HEADER = "x-api-key"
@@ -36,7 +36,7 @@ class ConsentFanout(Construct):
     when `webhook_url` is given `api_destination`, `connection`, `connection_secret` and
     `key_sync` (the function that copies a changed key from the secret into the connection).
 
-    Parameters: `profile`; `functions` (the factory that builds the consumers); `events_` (the
+    Parameters: `profile`; `functions` (the factory that builds the consumers); `bus` (events.IEventBus: ours or an imported one; the
     bus); `encryption_key` (default None: AWS-managed keys); `profile_table` (default None: the
     audience keeps no contact details); `webhook_url` (default None: no third-party webhook;
     https only); `webhook_rate_per_second` (default 10).
@@ -47,7 +47,7 @@ class ConsentFanout(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, functions: PythonFunctions,
-                 events_: EventBus, encryption_key: kms.IKey | None = None,
+                 bus: events.IEventBus, encryption_key: kms.IKey | None = None,
                  profile_table: dynamodb.ITableV2 | None = None, webhook_url: str | None = None,
                  webhook_rate_per_second: int = 10) -> None:
         super().__init__(scope, id)
@@ -74,20 +74,20 @@ class ConsentFanout(Construct):
             grant_table_actions(profile_table, self.audience,
                                 table_permissions.actions_for(MARKETING_AUDIENCE.name))
         self.subscriptions = {
-            consumer.name: self._subscribe(events_, consumer, fn, encryption_key)
+            consumer.name: self._subscribe(bus, consumer, fn, encryption_key)
             for consumer, fn in ((CONSENT_LEDGER, self.ledger), (MARKETING_AUDIENCE, self.audience))
         }
         self.api_destination: events.ApiDestination | None = None
         self.connection_secret: secretsmanager.Secret | None = None
         if webhook_url:
-            self._add_api_destination(events_, functions, encryption_key, webhook_url, webhook_rate_per_second)
+            self._add_api_destination(bus, functions, encryption_key, webhook_url, webhook_rate_per_second)
 
-    def _subscribe(self, events_: EventBus, consumer: Consumer, fn, key: kms.IKey | None):
-        return events_.subscribe(self, f"{consumer.name.title().replace('_', '')}Subscription", consumer=fn,
+    def _subscribe(self, bus: events.IEventBus, consumer: Consumer, fn, key: kms.IKey | None):
+        return EventSubscription(self, f"{consumer.name.title().replace('_', '')}Subscription", bus=bus, consumer=fn,
                                  detail_types=list(consumer.detail_types), sources_=list(consumer.sources),
                                  encryption_key=key)
 
-    def _add_api_destination(self, events_: EventBus, functions: PythonFunctions, key: kms.IKey | None,
+    def _add_api_destination(self, bus: events.IEventBus, functions: PythonFunctions, key: kms.IKey | None,
                              url: str, rate: int) -> None:
         # The operator pastes the third party's API key here; EventBridge copies it into the connection.
         self.connection_secret = secretsmanager.Secret(
@@ -107,7 +107,7 @@ class ConsentFanout(Construct):
             http_method=events.HttpMethod.POST, rate_limit_per_second=rate,
             description="CustomerConsentChanged to the third-party CMS")
         dead_letters = dead_letter_queue(self, "WebhookDeadLetters", key=key)
-        rule = events.Rule(self, "WebhookRule", event_bus=events_.bus, event_pattern=CONSENT_PATTERN,
+        rule = events.Rule(self, "WebhookRule", event_bus=bus, event_pattern=CONSENT_PATTERN,
                            description="CustomerConsentChanged to the third-party CMS")
         # The rule invokes the destination with this role; only EventBridge rules of this
         # account may assume it.
