@@ -19,6 +19,7 @@ from ._nag import acknowledge
 from ._props import check_exclusive
 from .commerce_api import CommerceApi
 from .commerce_table import CommerceTable
+from .encryption import EncryptionKey
 from .python_functions import PythonFunctions
 from .regional_waf import RegionalWaf
 
@@ -42,8 +43,8 @@ class AppTier(Construct):
     `profile`; `user_pool` (cognito.IUserPool, required: the API's authorizer accepts its ID
     tokens; when it is a `cognito.UserPool` of this app the post-confirmation trigger is
     attached, otherwise attach `post_confirmation` where the pool is defined); `vpc` (default
-    None: functions outside a VPC; DAX needs one); `encryption_key` (default None: AWS-managed
-    keys); `existing_table` or `table_props` (default: a new `CommerceTable`); `dax_enabled`
+    None: functions outside a VPC; DAX needs one); `encryption_key` (default None: the
+    construct creates its own CMK, `key`, so logs, table and secret stay customer-managed); `existing_table` or `table_props` (default: a new `CommerceTable`); `dax_enabled`
     (default None: the profile decides); `allowed_origins` (default ("*",)); `payment_provider`
     (default "sandbox"; or "stripe"); `existing_payment_secret` (default None: a generated
     secret `{api_key, webhook_secret}`); `powertools_layer_arn` (default None: AWS's public
@@ -60,6 +61,10 @@ class AppTier(Construct):
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         self._profile = profile
+        # Compliant on its own: without a key passed in, one is created (PCI DSS wants
+        # customer-managed keys on logs and secrets).
+        encryption_key = encryption_key or EncryptionKey(self, "Key", profile=profile).key
+        self.key = encryption_key
         if payment_provider not in PAYMENT_PROVIDERS:
             raise ValueError(f"AppTier: payment_provider must be one of {', '.join(PAYMENT_PROVIDERS)}, "
                              f"got {payment_provider!r}")

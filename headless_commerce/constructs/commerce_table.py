@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import Stack, Token
 from aws_cdk import aws_dax as dax
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -46,6 +47,10 @@ class CommerceTable(Construct):
         if existing_table is not None:
             self.table: dynamodb.ITableV2 = existing_table
         else:
+            if encryption_key is not None and Token.is_unresolved(Stack.of(self).region):
+                # TableV2 renders the key per replica region and fails deep in synth otherwise.
+                raise ValueError("CommerceTable: a customer-managed key needs the stack's region; "
+                                 "create the stack with env=Environment(region=...)")
             table = dynamodb.TableV2(self, "Table", **merge(
                 defaults.commerce_table(profile, encryption_key), table_props,
                 locked=defaults.COMMERCE_TABLE_LOCKED, owner=type(self).__name__, props_name="table_props"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -57,6 +58,7 @@ class Network(Construct):
             self.vpc: ec2.IVpc = existing_vpc
             return
 
+        self._warn_if_fewer_zones(profile, vpc_props)
         vpc = ec2.Vpc(self, "Vpc", **merge(defaults.vpc(profile, cidr), vpc_props, locked=defaults.VPC_LOCKED,
                                            owner=type(self).__name__, props_name="vpc_props"))
 
@@ -95,6 +97,18 @@ class Network(Construct):
                 subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             )
         self.vpc = vpc
+
+    def _warn_if_fewer_zones(self, profile: Profile, vpc_props: dict | None) -> None:
+        """CDK gives a stack without `env` two AZs whatever `max_azs` says; say so at synth."""
+        if vpc_props and {"availability_zones", "max_azs"} & set(vpc_props):
+            return
+        available = len(Stack.of(self).availability_zones)
+        if available < profile.az_count:
+            Annotations.of(self).add_warning_v2(
+                "headless-commerce:az-count",
+                f"profile {profile.name!r} asks for {profile.az_count} availability zones but this stack "
+                f"offers {available}: give the stack an env (account and region) or override "
+                "availability_zones in your Stack subclass")
 
     @property
     def private_subnets(self) -> ec2.SubnetSelection:
