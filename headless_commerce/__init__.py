@@ -39,6 +39,7 @@ _EXPORTS = {
     "OrderEvents": ".constructs.order_events",
     "PendingOrderSweeper": ".constructs.order_sweeper",
     "ConsentFanout": ".constructs.consent_fanout",
+    "SearchDomain": ".constructs.search_domain",
     "ManagedGrantPolicies": ".constructs._iam",
     "FoundationStack": ".stacks.foundation_stack",
     "CommerceStack": ".stacks.commerce_stack",
