@@ -48,7 +48,9 @@ class AppTier(Construct):
     (default None: the profile decides); `allowed_origins` (default ("*",)); `payment_provider`
     (default "sandbox"; or "stripe"); `existing_payment_secret` (default None: a generated
     secret `{api_key, webhook_secret}`); `powertools_layer_arn` (default None: AWS's public
-    parameter, see `PythonFunctions`); `rest_api_props` (default None: see `CommerceApi`).
+    parameter, see `PythonFunctions`); `rest_api_props` (default None: see `CommerceApi`);
+    `capabilities` (default (): only the core routes; ("search",) adds the search function and
+    the /search routes, to be connected with `SearchDomain.grant_query(functions["search"])`).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, user_pool: cognito.IUserPool,
@@ -58,7 +60,7 @@ class AppTier(Construct):
                  payment_provider: str = "sandbox",
                  existing_payment_secret: secretsmanager.ISecret | None = None,
                  powertools_layer_arn: str | None = None, rest_api_props: dict | None = None,
-                 disabled_capabilities: Sequence[str] = ()) -> None:
+                 capabilities: Sequence[str] = ()) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         self._profile = profile
@@ -95,8 +97,8 @@ class AppTier(Construct):
             if payment_provider == "stripe" else [])
         self.functions: dict[str, lambda_.Function] = {}
         for spec in routes.FUNCTIONS.values():
-            # A switched-off capability (`-c search=false`) has no function and no routes.
-            if spec.capability not in disabled_capabilities:
+            # An optional capability's function and routes exist only when it is on (`-c search=false`).
+            if spec.capability is None or spec.capability in capabilities:
                 self.functions[spec.name] = self._function(factory, spec, environment)
         self.post_confirmation = self._function(factory, routes.POST_CONFIRMATION, environment)
         if isinstance(user_pool, cognito.UserPool):

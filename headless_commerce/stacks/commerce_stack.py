@@ -35,7 +35,7 @@ class CommerceStack(CommerceStackBase):
                                 vpc=foundation.network.vpc, encryption_key=key,
                                 dax_enabled=dax_enabled, allowed_origins=allowed_origins,
                                 payment_provider=payment_provider, powertools_layer_arn=powertools_layer_arn,
-                                disabled_capabilities=() if search else ("search",))
+                                capabilities=("search",) if search else ())
         self._add_event_flows(foundation, key, consent_webhook_url)
         self.order_sweeper = PendingOrderSweeper(
             self, "OrderSweeper", functions=self.app_tier.function_factory, table=self.app_tier.table,

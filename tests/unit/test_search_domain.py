@@ -205,7 +205,7 @@ def test_two_stages_get_different_domain_names():
 @pytest.mark.parametrize("props, message", [
     ({"existing": True, "domain_props": {"ebs": None}}, "existing_domain and domain_props"),
     ({"domain_props": {"enforce_https": False, "node_to_node_encryption": False}},
-     "domain_props may not set enforce_https, node_to_node_encryption"),
+     "domain_props cannot change enforce_https, node_to_node_encryption"),
     ({"form": "kubernetes"}, "form must be one of domain, serverless"),
     ({"form": "serverless", "existing": True}, "existing_domain and form='serverless'"),
     ({"collection_props": {"description": "x"}}, "collection_props without form='serverless'"),
