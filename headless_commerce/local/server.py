@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
 from headless_commerce.local import demo_catalog, seed
+from headless_commerce.local import search as local_search
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
@@ -93,6 +94,7 @@ class LocalCommerce:
         self.resources = r = embedded.create_resources(self.aws.endpoint_url, self.region)
         embedded.apply_environment(r)
         categories, products = seed.seed(self.catalog)
+        self.search = local_search.install()
         self._start_event_flow(r)
         self.http.api = LocalApi(
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
@@ -114,6 +116,8 @@ class LocalCommerce:
             streams=streams, events=client("events", r.endpoint_url, r.region),
             table_stream_arn=stream_arn, bus_name=r.bus_name, region=r.region,
             relay=import_handler(RELAY_HANDLER), **common)
+        self.pollers["search-indexer"] = local_search.SearchIndexerPoller(
+            streams=streams, table_stream_arn=stream_arn, region=r.region, **common)
         self.pollers["oms-pipe"] = OmsPipe(sqs=client("sqs", r.endpoint_url, r.region),
                                            buffer_url=r.oms_buffer.url, fifo_url=r.oms_queue.url,
                                            **common)
