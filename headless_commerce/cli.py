@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--log-level", default="WARNING",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                        help="log level of local mode and the handlers (default WARNING)")
+    from headless_commerce import search_admin
+
+    search_admin.add_parser(commands)
     return parser
 
 
@@ -110,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "local":
         return run_local(args)
+    if args.command == "search":
+        from headless_commerce import search_admin
+
+        return search_admin.run(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -17,6 +17,8 @@ from headless_commerce.runtime.search import provider as search_provider
 from headless_commerce.runtime.search.local_provider import TantivyProvider
 
 log = logging.getLogger("headless_commerce.local")
+# Local mode's admin path for `headless-commerce search reindex --local URL` (not in the API).
+REINDEX_PATH = "/_local/search/reindex"
 
 
 def install() -> TantivyProvider:
@@ -26,6 +28,11 @@ def install() -> TantivyProvider:
     result = service.reindex()
     log.info("search index loaded: %s documents in %.2f s", result["documents"], result["seconds"])
     return engine
+
+
+def reindex() -> dict:
+    """A full rebuild from the table, swapped in when loaded (searches keep answering)."""
+    return service.reindex()
 
 
 def selected(record: dict) -> bool:

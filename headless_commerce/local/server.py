@@ -99,6 +99,7 @@ class LocalCommerce:
         self.http.api = LocalApi(
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
             documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi},
+            actions={local_search.REINDEX_PATH: local_search.reindex},
             assets=placeholder_image, allowed_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
             user_pool_id=r.user_pool_id, region=r.region)
         server = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
