@@ -94,7 +94,7 @@ class LocalCommerce:
         self.resources = r = embedded.create_resources(self.aws.endpoint_url, self.region)
         embedded.apply_environment(r)
         categories, products = seed.seed(self.catalog)
-        self.search = local_search.install()
+        self.search = local_search.install(self.catalog)
         self._start_event_flow(r)
         self.http.api = LocalApi(
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),

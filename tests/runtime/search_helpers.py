@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from headless_commerce import model
 from headless_commerce.local import demo_catalog
-from headless_commerce.runtime.common import repositories
-from headless_commerce.runtime.search.documents import product_document
+from headless_commerce.runtime.search import service
 from headless_commerce.runtime.search.local_provider import TantivyProvider
 from headless_commerce.runtime.search.provider import IndexAction
 
 
 def catalog_documents(products: int = demo_catalog.DEFAULT_PRODUCTS) -> list[dict]:
     """The documents the indexer would build from the seeded table (same item builder)."""
-    documents = []
-    for product in demo_catalog.generate(products)["products"]:
-        items = repositories.product_items({k: v for k, v in product.items() if k != "skus"}, product["skus"])
-        item = next(i for i in items if i[model.ENTITY_ATTRIBUTE] == model.Entity.PRODUCT)
-        skus = [i for i in items if i[model.ENTITY_ATTRIBUTE] == model.Entity.INVENTORY]
-        documents.append(product_document(item, skus))
-    return documents
+    return [action.document for action in service.seeded_actions(demo_catalog.generate(products)["products"])]
 
 
 def loaded_provider(documents: list[dict]) -> TantivyProvider:
