@@ -14,7 +14,7 @@ from constructs import Construct
 
 from .. import model
 from ..config import Profile
-from ..runtime import routes
+from ..runtime import settings
 from ..runtime.events.subscriptions import CONSENT_LEDGER, MARKETING_AUDIENCE, Consumer
 from ._nag import acknowledge
 from ._queues import dead_letter_alarm, dead_letter_queue
@@ -43,15 +43,15 @@ class ConsentFanout(Construct):
                                            profile=profile, encryption_key=encryption_key)
         self.ledger = functions.add(CONSENT_LEDGER.name, handler=CONSENT_LEDGER.handler, memory_mb=256,
                                     timeout_s=30,
-                                    environment={"CONSENT_LEDGER_TABLE_NAME": self.ledger_table.table_name})
+                                    environment={settings.CONSENT_LEDGER_TABLE_NAME: self.ledger_table.table_name})
         # Append-only: the ledger writer may add history, never change or delete it.
         self.ledger_table.grant(self.ledger, "dynamodb:PutItem")
         if encryption_key is not None:
             encryption_key.grant_encrypt_decrypt(self.ledger)
-        audience_env = {"AUDIENCE_TABLE_NAME": self.audience_table.table_name}
+        audience_env = {settings.AUDIENCE_TABLE_NAME: self.audience_table.table_name}
         if profile_table is not None:
             # Contact details are copied from the profile, never carried on the bus.
-            audience_env[routes.ENV_TABLE_NAME] = profile_table.table_name
+            audience_env[settings.TABLE_NAME] = profile_table.table_name
         self.audience = functions.add(MARKETING_AUDIENCE.name, handler=MARKETING_AUDIENCE.handler, memory_mb=256,
                                       timeout_s=30, environment=audience_env)
         self.audience_table.grant_read_write_data(self.audience)

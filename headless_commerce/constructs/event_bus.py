@@ -17,6 +17,7 @@ from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
 from ..config import Profile
+from ..runtime import settings
 from ._props import check_exclusive, merge
 from ._queues import consume, dead_letter_alarm, dead_letter_queue, work_queue
 
@@ -55,7 +56,7 @@ class EventSubscription(Construct):
         self.rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue,
                                               max_event_age=max_event_age, retry_attempts=retry_attempts))
         self.event_source = consume(self.queue, consumer, batch_size=batch_size)
-        consumer.add_environment("DEAD_LETTER_QUEUE_URL", self.dead_letter_queue.queue_url)
+        consumer.add_environment(settings.DEAD_LETTER_QUEUE_URL, self.dead_letter_queue.queue_url)
         self.dead_letter_queue.grant_send_messages(consumer)
         self.alarm = dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, consumer.node.id)
 

@@ -10,7 +10,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import model
-from ..runtime import routes
+from ..runtime import settings
 from ..runtime.events.subscriptions import OMS_CONSUMER, ORDER_STATUS
 from ._queues import consume
 from ._tables import acknowledge_index_grant
@@ -29,8 +29,8 @@ class OrderEvents(Construct):
         super().__init__(scope, id)
         self.oms_consumer = functions.add(
             OMS_CONSUMER.name, handler=OMS_CONSUMER.handler, memory_mb=256, timeout_s=30,
-            environment={routes.ENV_TABLE_NAME: table.table_name, "EVENT_BUS_NAME": events.bus.event_bus_name,
-                         "DEAD_LETTER_QUEUE_URL": oms_dead_letter_queue.queue_url})
+            environment={settings.TABLE_NAME: table.table_name, settings.EVENT_BUS_NAME: events.bus.event_bus_name,
+                         settings.DEAD_LETTER_QUEUE_URL: oms_dead_letter_queue.queue_url})
         table.grant_read_write_data(self.oms_consumer)
         acknowledge_index_grant(self.oms_consumer.role, table)
         events.grant_put_events(self.oms_consumer, model.EventSource.OMS)
@@ -39,7 +39,7 @@ class OrderEvents(Construct):
 
         self.status_applier = functions.add(
             ORDER_STATUS.name, handler=ORDER_STATUS.handler, memory_mb=256, timeout_s=30,
-            environment={routes.ENV_TABLE_NAME: table.table_name})
+            environment={settings.TABLE_NAME: table.table_name})
         table.grant_read_write_data(self.status_applier)
         acknowledge_index_grant(self.status_applier.role, table)
         self.status_subscription: EventSubscription = events.subscribe(
