@@ -137,7 +137,9 @@ def main() -> int:
     asset_size()
     failed = [r for r in RESULTS if not r[3]]
     print(f"{len(RESULTS) - len(failed)}/{len(RESULTS)} metrics pass")
-    return 0
+    for metric, value, target, _ in failed:
+        print(f"MISS: {metric} = {value:.1f}, target {target}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
