@@ -36,6 +36,21 @@ PENDING_ORDER_TIMEOUT_MINUTES = "PENDING_ORDER_TIMEOUT_MINUTES"
 CONSENT_LEDGER_TABLE_NAME = "CONSENT_LEDGER_TABLE_NAME"
 AUDIENCE_TABLE_NAME = "AUDIENCE_TABLE_NAME"
 
+# Product search (the search function and the indexer; CDK sets them from SearchDomain).
+# "opensearch" (a managed domain or a serverless collection); local mode installs tantivy.
+SEARCH_PROVIDER = "SEARCH_PROVIDER"
+# HTTPS endpoint of the domain or collection (a scheme, if present, is ignored).
+SEARCH_ENDPOINT = "SEARCH_ENDPOINT"
+# SigV4 service name: "es" for a managed domain, "aoss" for a serverless collection.
+SEARCH_SIGNING_SERVICE = "SEARCH_SIGNING_SERVICE"
+# The alias queries and the indexer use; a reindex swaps it to a new physical index.
+SEARCH_ALIAS = "SEARCH_ALIAS"
+# Replicas per shard of a new index: 0 on one node (dev), 2 across three AZs (prod).
+SEARCH_REPLICAS = "SEARCH_REPLICAS"
+# The search function's role, mapped to a read-only role in fine-grained access control.
+SEARCH_READER_ROLE_ARN = "SEARCH_READER_ROLE_ARN"
+DEFAULT_SEARCH_ALIAS = "products"
+
 # What an API function's environment may carry (CDK sets a subset per function).
 API_ENVIRONMENT: tuple[str, ...] = (
     TABLE_NAME, DAX_ENDPOINT, PAYMENT_PROVIDER, PAYMENT_SECRET_ARN, ALLOWED_ORIGIN,
@@ -92,3 +107,28 @@ def audience_table_name() -> str:
 def commerce_table_name() -> str | None:
     """TABLE_NAME where it is optional (the audience consumer reads contact details if set)."""
     return _optional(TABLE_NAME)
+
+
+def search_provider() -> str:
+    return os.environ.get(SEARCH_PROVIDER, "opensearch")
+
+
+def search_endpoint() -> str:
+    """The endpoint host (an https:// prefix, as a serverless collection reports it, dropped)."""
+    return os.environ[SEARCH_ENDPOINT].removeprefix("https://")
+
+
+def search_signing_service() -> str:
+    return os.environ.get(SEARCH_SIGNING_SERVICE, "es")
+
+
+def search_alias() -> str:
+    return os.environ.get(SEARCH_ALIAS, DEFAULT_SEARCH_ALIAS)
+
+
+def search_replicas() -> int:
+    return int(os.environ.get(SEARCH_REPLICAS, "0"))
+
+
+def search_reader_role_arn() -> str | None:
+    return _optional(SEARCH_READER_ROLE_ARN)

@@ -8,7 +8,7 @@ from opensearchpy import exceptions
 
 from headless_commerce.runtime import routes
 from headless_commerce.runtime.search import provider as search_provider
-from headless_commerce.runtime.search.errors import SearchUnavailable
+from headless_commerce.runtime.common.domain_errors import SearchUnavailable
 from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider
 
 from .conftest import call
@@ -73,10 +73,10 @@ def test_a_forged_cursor_with_the_right_fingerprint_is_still_a_400(installed):
 
 class _Down:
     def search(self, query):
-        raise SearchUnavailable(retry_after=7)
+        raise SearchUnavailable(7)
 
     def suggest(self, prefix, size):
-        raise SearchUnavailable(retry_after=7)
+        raise SearchUnavailable(7)
 
 
 def test_engine_outage_is_a_503_with_retry_after_and_the_catalog_still_works(catalog):

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from headless_commerce.runtime.search.errors import InvalidSearch
+from headless_commerce.runtime.common.domain_errors import InvalidSearch, InvalidSearchCursor
 
 MAX_QUERY_LENGTH = 200
 MAX_FILTER_VALUES = 20
@@ -111,7 +111,7 @@ def encode_cursor(query: SearchQuery, after: list | tuple | None) -> str | None:
 
 
 def _decode_cursor(cursor: str, query: SearchQuery) -> tuple:
-    invalid = InvalidSearch("cursor", "cursor is not valid for this search", "invalid_cursor")
+    invalid = InvalidSearchCursor()
     if len(cursor) > _MAX_CURSOR:
         raise invalid
     try:
