@@ -9,7 +9,7 @@ Environment variables the functions read:
                              `amazondax` client is importable (layer), else plain DynamoDB
     PAYMENT_PROVIDER         "sandbox" (default) | "stripe"
     PAYMENT_SECRET_ARN       Secrets Manager secret, JSON {"api_key", "webhook_secret"}
-    ALLOWED_ORIGIN           value of Access-Control-Allow-Origin (omitted when unset)
+    ALLOWED_ORIGIN           "*", one origin, or a comma-separated list (the caller's is echoed)
     POWERTOOLS_SERVICE_NAME  service name in structured logs
 """
 
