@@ -21,14 +21,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from ..config import Profile
+from ._queues import dead_letter_alarm, dead_letter_queue
 
 
 class AlarmTopic(Construct):
-    """`topic` and `key` (None with `existing_topic`); `subscriptions` in the order given.
+    """`topic` and `key` (None with `existing_topic`); `subscriptions` in the order given and
+    `dead_letter_queue` for notifications SNS could not deliver (when there are subscriptions).
 
     Parameters (defaults): `emails` (none) and `https_endpoints` (none) subscribe to the topic;
     e-mail subscribers must confirm the message SNS sends. `existing_topic` (None) reuses a
@@ -62,13 +64,31 @@ class AlarmTopic(Construct):
                             "ArnLike": {"aws:SourceArn":
                                         f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"}}))
             self.topic = topic
+        bad = [url for url in https_endpoints if not url.startswith("https://")]
+        if bad:
+            raise ValueError(f"AlarmTopic: https_endpoints must be https:// URLs, got {', '.join(bad)}")
         self.subscriptions: list[sns.Subscription] = []
+        self.dead_letter_queue: sqs.Queue | None = None
+        if emails or https_endpoints:
+            # A notification SNS gives up on (a bouncing mailbox, an endpoint down for hours) is
+            # kept here rather than dropped; its own alarm still reaches the other subscribers.
+            self.dead_letter_queue = dead_letter_queue(self, "UndeliveredNotifications", key=self.key)
+            if self.key is not None:
+                self.key.add_to_resource_policy(iam.PolicyStatement(
+                    sid="AllowSnsToDeadLetterUndelivered",
+                    principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+            dead_letter_alarm(self, "UndeliveredNotificationsAlarm", self.dead_letter_queue,
+                              "alarm notifications SNS could not deliver")
         for address in emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(address))
+            self.subscriptions.append(sns.Subscription(
+                self, f"Email{len(self.subscriptions)}", topic=self.topic, protocol=sns.SubscriptionProtocol.EMAIL,
+                endpoint=address, dead_letter_queue=self.dead_letter_queue))
         for url in https_endpoints:
-            if not url.startswith("https://"):
-                raise ValueError(f"AlarmTopic: https_endpoints must be https:// URLs, got {url!r}")
-            self.topic.add_subscription(subscriptions.UrlSubscription(url, protocol=sns.SubscriptionProtocol.HTTPS))
+            self.subscriptions.append(sns.Subscription(
+                self, f"Https{len(self.subscriptions)}", topic=self.topic, protocol=sns.SubscriptionProtocol.HTTPS,
+                endpoint=url, dead_letter_queue=self.dead_letter_queue))
 
 
 @jsii.implements(IAspect)

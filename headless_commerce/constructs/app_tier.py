@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
@@ -11,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from ..config import Profile
+from ..config import PAYMENT_PROVIDERS, Profile
 from ..runtime import routes
 from ._nag import acknowledge
 from ._props import check_exclusive
@@ -21,7 +22,6 @@ from .identity import Identity
 from .python_functions import PythonFunctions
 from .regional_waf import RegionalWaf
 
-PAYMENT_PROVIDERS = ("sandbox", "stripe")
 # The DAX client and the two libraries it needs beyond the runtime's botocore, pinned.
 DAX_CLIENT_REQUIREMENTS = ["amazon-dax-client==2.1.0", "antlr4-python3-runtime==4.13.2", "six==1.17.0"]
 # The Stripe SDK and what it needs beyond the runtime (botocore's urllib3 is not importable as such).
@@ -44,7 +44,8 @@ class AppTier(Construct):
                  dax_enabled: bool | None = None, allowed_origins: Sequence[str] = ("*",),
                  payment_provider: str = "sandbox",
                  existing_payment_secret: secretsmanager.ISecret | None = None,
-                 powertools_layer_arn: str | None = None, rest_api_props: dict | None = None) -> None:
+                 powertools_layer_arn: str | None = None, rest_api_props: dict | None = None,
+                 api_domain_name: str | None = None, api_certificate: acm.ICertificate | None = None) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         self._profile = profile
@@ -64,6 +65,7 @@ class AppTier(Construct):
         environment = {
             routes.ENV_TABLE_NAME: self.table.table_name,
             routes.ENV_PAYMENT_PROVIDER: payment_provider,
+            # The handlers echo the caller's origin when it is one of these (routes.ENV_ALLOWED_ORIGIN).
             routes.ENV_ALLOWED_ORIGIN: ",".join(allowed_origins),
         }
         self.dax_client_layer = (
@@ -84,7 +86,8 @@ class AppTier(Construct):
         self.rest = CommerceApi(self, "Rest", profile=profile, functions=self.functions,
                                 authorizer=identity.authorizer(self, "Authorizer"),
                                 allowed_origins=allowed_origins, encryption_key=encryption_key,
-                                rest_api_props=rest_api_props)
+                                rest_api_props=rest_api_props, domain_name=api_domain_name,
+                                certificate=api_certificate)
         self.api = self.rest.api
         self.waf = RegionalWaf(self, "Waf", profile=profile, encryption_key=encryption_key,
                                rate_limit_per_5_min=profile.api_throttle_burst * 10)

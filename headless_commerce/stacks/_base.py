@@ -7,6 +7,7 @@ from constructs import Construct
 
 from ..config import Profile
 from ..constructs._checkov import CdkProviderCheckovSkips
+from ..constructs._depends_on import DropRedundantDependsOn
 from ..constructs._iam import ManagedGrantPolicies
 
 
@@ -28,6 +29,7 @@ class CommerceStackBase(Stack):
         Tags.of(self).add("profile", profile.name)
         Aspects.of(self).add(ManagedGrantPolicies())
         Aspects.of(self).add(CdkProviderCheckovSkips())
+        Aspects.of(self).add(DropRedundantDependsOn())
 
     @property
     def profile(self) -> Profile:

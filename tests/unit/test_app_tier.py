@@ -21,7 +21,7 @@ def _resources(app, type_):
 
 
 def test_table_follows_profile(dev_app, prod_app):
-    for app, pitr, protected, policy in ((dev_app, False, False, "Delete"), (prod_app, True, True, "Retain")):
+    for app, pitr, protected, policy in ((dev_app, False, False, "Delete"), (prod_app, True, True, "RetainExceptOnCreate")):
         (table,) = [t for t in _resources(app, "AWS::DynamoDB::GlobalTable").values()
                     if "StreamSpecification" in t["Properties"]]
         props = table["Properties"]
