@@ -273,3 +273,20 @@ def test_several_origins_are_passed_to_handlers_and_preflight(prod_app):
     options = [m for m in _all(prod_app, "AWS::ApiGateway::Method").values() if m["Properties"]["HttpMethod"] == "OPTIONS"]
     template = json.dumps(options[0]["Properties"]["Integration"])
     assert all(origin in template for origin in origins)
+
+
+def test_make_synth_keeps_the_last_output_when_the_context_is_bad(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "cdk.out"
+    out.mkdir()
+    (out / "last-good.template.json").write_text("{}")
+    result = subprocess.run(["make", "--no-print-directory", "synth", f"OUT={out}",
+                             "CONTEXT=-c payment_provider=paypal"],
+                            cwd=root, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "error: invalid CDK context: payment_provider 'paypal' is not supported" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (out / "last-good.template.json").exists() and not (tmp_path / "cdk.out.next").exists()
