@@ -69,7 +69,9 @@ _DEV = Profile(
     api_throttle_burst=100,
     event_archive_retention=Duration.days(7),
     efs_lifecycle_days=7,
-    interface_endpoints=("SECRETS_MANAGER", "KMS"),
+    # Used from inside the VPC: the payment functions read their secret; nothing else calls an
+    # AWS API that has no gateway endpoint except EventBridge and SQS (prod adds those).
+    interface_endpoints=("SECRETS_MANAGER",),
 )
 
 _PROD = dataclasses.replace(
@@ -92,10 +94,10 @@ _PROD = dataclasses.replace(
     api_throttle_burst=2000,
     event_archive_retention=Duration.days(365),
     efs_lifecycle_days=30,
-    interface_endpoints=(
-        "SECRETS_MANAGER", "KMS", "EVENTBRIDGE", "SQS", "CLOUDWATCH_LOGS", "XRAY",
-        "ECR", "ECR_DOCKER", "STS",
-    ),
+    # What functions in the VPC call: Secrets Manager (payment secret), EventBridge (the OMS
+    # consumer publishes), SQS (consumers dead-letter). Lambda ships logs, traces and decrypts
+    # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
+    interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
 )
 
 # What `-c reserved_concurrency=true` reserves: checkout and the webhook are capped below the
@@ -121,21 +123,6 @@ TOGGLES: dict[str, bool] = {
     "edge": True,
 }
 
-# Capabilities a team can switch off to pay only for what it uses (`-c search=false`).
-# Each one is read by the issue that builds it; the names are fixed here so a typo fails early.
-TOGGLES: dict[str, bool] = {
-    "dax": True,  # further gated by Profile.dax_enabled: `-c dax=false` turns it off in prod
-    "search": True,
-    "personalization": True,
-    "marketing": True,
-    "location": True,
-    "fraud": True,
-    "chatbot": True,
-    "integration": True,
-    "web": True,
-    "edge": True,
-}
-
 PAYMENT_PROVIDERS = ("sandbox", "stripe")
 
 # Context keys the reference app reads besides toggles. README "Deploy to a new account" says
@@ -143,7 +130,7 @@ PAYMENT_PROVIDERS = ("sandbox", "stripe")
 SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "storefront_origin",
             "payment_provider", "consent_webhook_url", "reserved_concurrency", "email_from",
             "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
-            "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls")
+            "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -195,6 +182,8 @@ class AppConfig:
     alarm_https_endpoints: tuple[str, ...] = ()
     api_domain: ApiDomain | None = None
     hosted_sign_in: HostedSignIn | None = None
+    # Overrides the Powertools layer resolved from AWS's public SSM parameter (regions without it).
+    powertools_layer_arn: str | None = None
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -339,6 +328,10 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     alarm_https = read.each("alarm_https_endpoints", lambda u: bool(re.match(r"^https://\S+$", u)),
                             "https:// URLs")
 
+    powertools_layer_arn = read.matching(
+        "powertools_layer_arn", re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$"),
+        "a Lambda layer version ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)")
+
     api_domain_name = read.matching("api_domain_name", _HOSTNAME, "a DNS name such as api.shop.example.com")
     certificate_arn = read.matching("api_certificate_arn", _ACM_ARN, "an ACM certificate ARN")
     api_domain = None
@@ -404,4 +397,5 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         alarm_https_endpoints=alarm_https,
         api_domain=api_domain,
         hosted_sign_in=hosted_sign_in,
+        powertools_layer_arn=powertools_layer_arn,
     )

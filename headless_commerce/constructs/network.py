@@ -12,7 +12,9 @@ from constructs import Construct
 
 from ..config import Profile
 from ._checkov import ignore_cfn_lint
+from ._iam import service_role, source_arn_pattern
 from ._nag import acknowledge
+from .encryption import EncryptionKey
 from ._props import check_exclusive, merge
 
 PUBLIC = "Public"
@@ -68,12 +70,18 @@ class Network(Construct):
             "restrict_default_security_group": True,
         }, vpc_props))
 
+        # Flow logs are encrypted on their own when no key is passed, so the construct passes
+        # the compliance gate alone (imported into any app).
+        self.flow_log_key: kms.IKey = encryption_key or EncryptionKey(self, "FlowLogKey", profile=profile).key
         self.flow_log_group = logs.LogGroup(
             self, "FlowLogs", retention=profile.log_retention,
-            removal_policy=profile.removal_policy, encryption_key=encryption_key,
+            removal_policy=profile.removal_policy, encryption_key=self.flow_log_key,
         )
-        vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
-                         traffic_type=ec2.FlowLogTrafficType.ALL)
+        flow_log_role = service_role(self, "FlowLogRole", service="vpc-flow-logs.amazonaws.com",
+                                     source_arn=source_arn_pattern("ec2", "vpc-flow-log/*"),
+                                     description="VPC flow logs delivery to the flow log group")
+        vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+            self.flow_log_group, flow_log_role), traffic_type=ec2.FlowLogTrafficType.ALL)
 
         if not any(Token.is_unresolved(zone) for zone in vpc.availability_zones):
             # Explicit zone names are the point (prod): GetAZs can list fewer zones or reorder them.

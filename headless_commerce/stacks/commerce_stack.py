@@ -28,7 +28,8 @@ class CommerceStack(CommerceStackBase):
                  dax_enabled: bool | None = None, allowed_origins: tuple[str, ...] = ("*",),
                  payment_provider: str = "sandbox", consent_webhook_url: str | None = None,
                  email_from: str | None = None, hosted_sign_in: HostedSignIn | None = None,
-                 api_domain: ApiDomain | None = None, **kwargs) -> None:
+                 api_domain: ApiDomain | None = None, powertools_layer_arn: str | None = None,
+                 **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -44,7 +45,7 @@ class CommerceStack(CommerceStackBase):
         self.app_tier = AppTier(self, "AppTier", profile=self.profile, identity=self.identity,
                                 vpc=foundation.network.vpc, encryption_key=key,
                                 dax_enabled=dax_enabled, allowed_origins=allowed_origins,
-                                payment_provider=payment_provider,
+                                payment_provider=payment_provider, powertools_layer_arn=powertools_layer_arn,
                                 api_domain_name=api_domain.name if api_domain else None,
                                 api_certificate=acm.Certificate.from_certificate_arn(
                                     self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None)
@@ -67,7 +68,7 @@ class CommerceStack(CommerceStackBase):
         relay = functions.add("outbox_relay", handler=RELAY_HANDLER, memory_mb=256, timeout_s=30, environment={})
         self.outbox_relay = OutboxRelay(self, "OutboxRelay", table=self.app_tier.table, bus=foundation.events.bus,
                                         enrichment=relay, encryption_key=key,
-                                        sources=sorted(set(model.EVENT_SOURCES.values())))
+                                        sources=sorted(set(model.EVENT_SOURCES.values())), profile=self.profile)
         handoff = foundation.oms_handoff
         # Imported with the imported key, so consumer grants stay in this stack's role policies.
         oms_queue, oms_dead_letters = (
