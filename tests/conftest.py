@@ -45,13 +45,15 @@ def dev_app(tmp_path_factory) -> Synthesized:
     return synthesize(tmp_path_factory, "dev", {"profile": "dev"})
 
 
-# prod with every context option set, so the gate, cfn-lint and checkov see every optional resource.
+# prod with every context option set, so the gate, cfn-lint and checkov see every optional resource
+# (powertools_layer_arn aside: it replaces the SSM lookup that dev and prod templates should show).
 PROD_CONTEXT = {
     "profile": "prod", "stage": "prod", "account": "123456789012", "region": "us-east-1",
     "availability_zones": "us-east-1a,us-east-1b,us-east-1c",
     "storefront_origin": "https://shop.example.com,https://m.shop.example.com",
     "email_from": "no-reply@shop.example.com",
     "consent_webhook_url": "https://cms.example.com/consents",
+    "payment_provider": "stripe",
     "reserved_concurrency": "true",
     "alarm_emails": "ops@shop.example.com", "alarm_https_endpoints": "https://hooks.example.com/alarms",
     "api_domain_name": "api.shop.example.com",

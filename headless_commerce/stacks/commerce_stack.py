@@ -58,6 +58,9 @@ class CommerceStack(CommerceStackBase):
         self.alarms = ServiceAlarms(self, "Alarms", functions=self.app_tier.function_factory.functions,
                                     stage=self.app_tier.api.deployment_stage, pipes_=[self.outbox_relay.pipe])
         CfnOutput(self, "ApiUrl", value=self.app_tier.rest.url)
+        if self.app_tier.api.domain_name is not None:
+            CfnOutput(self, "ApiDomainTarget", value=self.app_tier.api.domain_name.domain_name_alias_domain_name,
+                      description="Point the API's DNS name (alias or CNAME) here")
         CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
         CfnOutput(self, "WebClientId", value=self.identity.web_client.user_pool_client_id)
         CfnOutput(self, "MobileClientId", value=self.identity.mobile_client.user_pool_client_id)

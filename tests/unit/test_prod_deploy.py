@@ -106,6 +106,7 @@ def test_custom_domain_uses_tls_1_2_and_disables_execute_api(prod_app):
     assert len(_all(prod_app, "AWS::ApiGateway::BasePathMapping")) == 1
     outputs = prod_app.template("Commerce")["Outputs"]
     assert outputs["ApiUrl"]["Value"] == {"Fn::Join": ["", ["https://", {"Ref": domain_id}, "/"]]}
+    assert outputs["ApiDomainTarget"]["Value"] == {"Fn::GetAtt": [domain_id, "RegionalDomainName"]}
 
 
 def test_domain_and_certificate_go_together():
