@@ -34,6 +34,7 @@ _EXPORTS = {
     "AlarmTopic": ".constructs.alarms",
     "ServiceAlarms": ".constructs.alarms",
     "notify_alarms": ".constructs.alarms",
+    "SearchDomain": ".constructs.search_domain",
     "ManagedGrantPolicies": ".constructs._iam",
     "FoundationStack": ".stacks.foundation_stack",
     "CommerceStack": ".stacks.commerce_stack",

@@ -57,6 +57,7 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              email_from=config.email_from, hosted_sign_in=config.hosted_sign_in,
                              api_domain=config.api_domain,
                              powertools_layer_arn=config.powertools_layer_arn,
+                             search=config.enabled("search"),
                              description="Headless commerce: identity and commerce services",
                              **common)
     if compliance:

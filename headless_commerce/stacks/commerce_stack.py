@@ -18,6 +18,7 @@ from ..constructs.identity import Identity
 from ..constructs.order_events import OrderEvents
 from ..constructs.order_sweeper import PendingOrderSweeper
 from ..constructs.outbox_relay import OutboxRelay
+from ..constructs.search_domain import SearchDomain
 from ..runtime.events.subscriptions import RELAY_HANDLER
 from ._base import CommerceStackBase
 from .foundation_stack import FoundationStack
@@ -29,7 +30,7 @@ class CommerceStack(CommerceStackBase):
                  payment_provider: str = "sandbox", consent_webhook_url: str | None = None,
                  email_from: str | None = None, hosted_sign_in: HostedSignIn | None = None,
                  api_domain: ApiDomain | None = None, powertools_layer_arn: str | None = None,
-                 **kwargs) -> None:
+                 search: bool = True, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -55,6 +56,15 @@ class CommerceStack(CommerceStackBase):
             payment_secret=self.app_tier.payment_secret, payment_provider=self.app_tier.payment_provider,
             encryption_key=key, reserved_concurrency=self.profile.reserved_concurrency.get("order_sweeper"),
             payment_layers=self.app_tier.payment_layers)
+        # `-c search=false` creates no domain, no indexer and no search layer.
+        self.search = (SearchDomain(self, "Search", profile=self.profile, table=self.app_tier.table,
+                                    functions=self.app_tier.function_factory, vpc=foundation.network.vpc,
+                                    encryption_key=key) if search else None)
+        if self.search is not None:
+            CfnOutput(self, "SearchIndexerFunction", value=self.search.indexer.function_name,
+                      description="Invoke with {\"action\": \"reindex\"} for a full backfill "
+                                  "(headless-commerce search reindex --function NAME)")
+        # Last, so every function added above has its error and throttle alarms.
         self.alarms = ServiceAlarms(self, "Alarms", functions=self.app_tier.function_factory.functions,
                                     stage=self.app_tier.api.deployment_stage, pipes_=[self.outbox_relay.pipe])
         CfnOutput(self, "ApiUrl", value=self.app_tier.rest.url)
