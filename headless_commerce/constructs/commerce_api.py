@@ -49,11 +49,15 @@ class CommerceApi(Construct):
     """`api` (REST, regional, stage `v1`): one method per route, Cognito on `user` routes,
     JSON Schema request models, access and execution logs, X-Ray, throttling, CORS, TLS 1.2+.
 
-    Parameters (defaults): `allowed_origins` ("*"; one or several origins, the matching one is
-    echoed with `Vary: Origin`); `domain_name` and `certificate` (None: the execute-api URL with
-    `REST_API_SECURITY_POLICY`; given: a regional custom domain with the TLS_1_2 policy, and the
-    execute-api endpoint is disabled so nobody bypasses it); `rest_api_props` (merged over the
-    defaults).
+    Parameters: `profile` (throttling, log retention); `functions` (route-table function name
+    -> lambda_.IFunction, one per route target); `authorizer` (apigw.IAuthorizer for `user`
+    routes); `allowed_origins` (default ("*",); several origins: the handlers echo the caller's
+    when listed, with `Vary: Origin`); `routes` (default: the route table
+    `runtime.routes.ROUTES`); `encryption_key` (default None: AWS-managed log encryption);
+    `rest_api_props` (default None: overrides of the RestApi props); `domain_name` and
+    `certificate` (default None: the execute-api URL with `REST_API_SECURITY_POLICY`, TLS 1.2+;
+    given: a regional custom domain with the TLS_1_2 policy, and the execute-api endpoint is
+    disabled so nobody bypasses it).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile,

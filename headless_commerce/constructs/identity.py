@@ -58,14 +58,16 @@ class Identity(Construct):
     Groups are created only on a new pool: group names are unique per pool, and a shared
     existing pool usually has its own.
 
-    Parameters (defaults):
-    - `email_from` (None: Cognito's own sender, a few dozen mails a day, for trials only): an
-      address verified in SES; the pool then sends through SES in the stack's region. The
-      reference app requires it for prod.
-    - `hosted_sign_in_domain_prefix` and `callback_urls` (None / none: OAuth off on both
-      clients): create the Cognito domain `<prefix>.auth.<region>.amazoncognito.com` and let
-      both clients use the authorization code flow with PKCE; `logout_urls` (none) for sign-out.
-    - `existing_user_pool` / `user_pool_props`, `web_client_props`, `mobile_client_props`.
+    Parameters: `profile` (MFA, threat protection, removal); `existing_user_pool` (default
+    None: a new pool) or `user_pool_props` (overrides of the pool defaults);
+    `web_client_props` and `mobile_client_props` (default None: overrides of the public-client
+    defaults: no secret, SRP, 1 h tokens, 30-day refresh, OAuth off);
+    `email_from` (default None: Cognito's own sender, a few dozen mails a day, for trials only):
+    an address verified in SES, the pool then sends through SES in the stack's region (the
+    reference app requires it for prod); `hosted_sign_in_domain_prefix` and `callback_urls`
+    (default None / none: OAuth off on both clients): create the Cognito domain
+    `<prefix>.auth.<region>.amazoncognito.com` and let both clients use the authorization code
+    flow with PKCE and `OAUTH_SCOPES`; `logout_urls` (default none) for sign-out.
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile,

@@ -83,8 +83,11 @@ class RegionalWaf(Construct):
     """`web_acl` (a body-size limit, AWS managed common, known-bad-inputs, IP reputation, per-IP
     rate limit); `associate(id, resource_arn)` attaches it to an API stage or ALB.
 
-    `max_body_bytes` (the API's MAX_BODY_BYTES, 16 KB) answers larger bodies 413 with the API's
-    error body; pass None for an ALB, where WAF inspects only 8 KB and would refuse the rest.
+    Parameters: `profile` (log retention, removal); `rate_limit_per_5_min` (default 2000
+    requests per IP); `encryption_key` (default None: AWS-managed log encryption);
+    `web_acl_props` (default None: overrides of the CfnWebACL props); `max_body_bytes` (default
+    the API's MAX_BODY_BYTES, 16 KB: larger bodies get 413 with the API's error body; None for
+    an ALB, where WAF inspects only 8 KB and would refuse the rest).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, rate_limit_per_5_min: int = 2000,

@@ -291,3 +291,19 @@ def test_make_synth_keeps_the_last_output_when_the_context_is_bad(tmp_path):
     assert "error: invalid CDK context: payment_provider 'paypal' is not supported" in result.stderr
     assert "Traceback" not in result.stderr
     assert (out / "last-good.template.json").exists() and not (tmp_path / "cdk.out.next").exists()
+
+
+def test_the_readme_prod_command_is_a_valid_prod_context():
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("### The prod deploy"):]
+    command = section[section.index("```bash") + len("```bash"):section.index("```", section.index("```bash") + 7)]
+    words = shlex.split(command.replace("\\\n", " "))
+    assert words[:4] == ["npx", "aws-cdk@2", "deploy", "--all"]
+    flags = dict(w.split("=", 1) for flag, w in zip(words, words[1:]) if flag == "-c")
+    config = from_context(flags)
+    assert config.profile.name == "prod" and len(config.availability_zones) == 3
+    assert re.match(r"https://", config.storefront_origins[0]) and config.email_from
