@@ -32,7 +32,8 @@ class AlarmTopic(Construct):
     """`topic` and `key` (None with `existing_topic`); `subscriptions` in the order given and
     `dead_letter_queue` for notifications SNS could not deliver (when there are subscriptions).
 
-    Parameters (defaults): `emails` (none) and `https_endpoints` (none) subscribe to the topic;
+    Parameters: `profile` (the key's removal policy and deletion window); `emails` (default
+    none) and `https_endpoints` (default none) subscribe to the topic;
     e-mail subscribers must confirm the message SNS sends. `existing_topic` (None) reuses a
     topic the caller owns: its key policy must already allow CloudWatch.
     """
@@ -110,7 +111,10 @@ def notify_alarms(scope: IConstruct, topic: sns.ITopic) -> None:
 
 
 class ServiceAlarms(Construct):
-    """`alarms` by name. Thresholds (defaults): any Lambda error or throttle in 5 minutes; API
+    """`alarms` by name, for `functions` (name -> lambda_.IFunction), the API `stage`
+    (apigw.Stage, default None: no API alarms) and `pipes_` (CfnPipes, default none).
+
+    Thresholds (defaults): any Lambda error or throttle in 5 minutes; API
     5xx responses above `api_error_rate` (1 %) in 2 of 3 five-minute periods; API p99 latency
     above `api_p99_latency` (3 s) in 2 of 3; any failed pipe execution in 5 minutes.
 

@@ -48,7 +48,9 @@ class AppTier(Construct):
     (default None: the profile decides); `allowed_origins` (default ("*",)); `payment_provider`
     (default "sandbox"; or "stripe"); `existing_payment_secret` (default None: a generated
     secret `{api_key, webhook_secret}`); `powertools_layer_arn` (default None: AWS's public
-    parameter, see `PythonFunctions`); `rest_api_props` (default None: see `CommerceApi`).
+    parameter, see `PythonFunctions`); `rest_api_props` (default None: see `CommerceApi`);
+    `api_domain_name` and `api_certificate` (default None: the execute-api URL with a TLS 1.2+
+    security policy; given: a regional custom domain, see `CommerceApi`).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, user_pool: cognito.IUserPool,
