@@ -11,7 +11,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from ..config import Profile
-from ..runtime.common.errors import ApiError
+from ..runtime.common.errors import error_body
 from ..runtime.routes import MAX_BODY_BYTES
 from ._props import merge
 
@@ -97,7 +97,7 @@ class RegionalWaf(Construct):
         bodies = {} if max_body_bytes is None else {"custom_response_bodies": {
             BODY_TOO_LARGE_KEY: wafv2.CfnWebACL.CustomResponseBodyProperty(
                 content_type="APPLICATION_JSON",
-                content=json.dumps(ApiError(413, "body_too_large", f"Body exceeds {max_body_bytes} bytes").body()))}}
+                content=json.dumps(error_body("body_too_large", f"Body exceeds {max_body_bytes} bytes")))}}
         self.web_acl = wafv2.CfnWebACL(self, "WebAcl", **merge({
             "scope": "REGIONAL",
             "default_action": wafv2.CfnWebACL.DefaultActionProperty(allow={}),

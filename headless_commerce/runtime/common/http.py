@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.common.errors import ApiError
 
 
@@ -22,7 +22,7 @@ def cors_headers(event: object) -> dict[str, str]:
     Access-Control-Allow-Origin holds a single origin, so with a list the caller's `Origin` is
     echoed only when it is listed; `Vary: Origin` keeps caches from serving it to another site.
     """
-    allowed = [o.strip() for o in os.environ.get("ALLOWED_ORIGIN", "").split(",") if o.strip()]
+    allowed = [o.strip() for o in (settings.allowed_origin() or "").split(",") if o.strip()]
     if not allowed:
         return {}
     if allowed == ["*"]:
@@ -49,7 +49,7 @@ def json_response(status: int, body: object, headers: dict[str, str] | None = No
 
 
 def error_response(error: ApiError) -> dict:
-    return json_response(error.status, error.body())
+    return json_response(error.status, error.body(), error.headers)
 
 
 class Response:
