@@ -1,16 +1,8 @@
 """The embedded AWS: moto's server in this process, and the resources local mode needs,
 created from the shared definitions (model.py, routes.py, runtime/events/subscriptions.py).
 
-moto gaps bridged here (local mode only, nothing in the runtime changes):
-- moto handles requests in threads without locking a table, so two conditional writes could
-  both pass their check; every DynamoDB (and Streams) request is serialised, which restores
-  DynamoDB's per-request atomicity (the same bridge tests/runtime/conftest.py uses).
-- moto restores a table from a deep copy when a transaction is cancelled, leaving the stream
-  records of the cancelled writes on the discarded copy's shard; the local relay therefore
-  re-resolves its position by sequence number on every poll (local/events.StreamRelay), so
-  it always reads the live shard and never relays an event of a rolled-back transaction.
-- moto sorts a whole table with Python-level comparisons on every Query; for tables whose keys
-  are all strings the same order is computed on the raw values (~5x faster product reads).
+moto's DynamoDB is patched once (local/moto_patches.py): atomic requests, transactions that roll
+back in place, expiring stream iterators, queries that read one partition.
 """
 
 from __future__ import annotations
@@ -23,6 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from headless_commerce import model
+from headless_commerce.local import moto_patches
 from headless_commerce.local.subscriptions import (
     OMS_HANDOFF,
     RULE_CONSUMERS,
@@ -34,51 +27,6 @@ DEFAULT_REGION = "us-east-1"
 PREFIX = "hc-local"
 LOCAL_ACCESS_KEY = "local"  # dummy credentials: moto accepts anything
 QUEUE_VISIBILITY_TIMEOUT_S = 30
-
-_patch_lock = threading.Lock()
-_patched = False
-
-
-def make_moto_atomic() -> None:
-    """Serialise moto's DynamoDB (and Streams) request handling, as real DynamoDB applies each
-    request atomically: without it two threads can both pass a `stock >= :qty` condition before
-    either writes. Also sorts all-string keys on raw values (moto's generic comparison makes
-    every Query slow). Idempotent; used by local mode and the runtime tests."""
-    global _patched
-    with _patch_lock:
-        if _patched:
-            return
-        from moto.dynamodb.models.table import Table
-        from moto.dynamodb.responses import DynamoHandler
-        from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
-
-        lock = threading.RLock()
-        for handler_class in (DynamoHandler, DynamoDBStreamsHandler):
-            original = handler_class.call_action
-
-            def serialised(self, _original=original):
-                with lock:
-                    return _original(self)
-
-            handler_class.call_action = serialised
-
-        original_all_items = Table.all_items
-
-        def all_items(self):
-            items = []
-            for hash_set in self.items.values():
-                if self.range_key_attr:
-                    items.extend(hash_set.values())
-                else:
-                    items.append(hash_set)
-            if all(i.hash_key.type == "S" and (i.range_key is None or i.range_key.type == "S")
-                   for i in items):
-                return sorted(items, key=lambda i: (i.hash_key.value,
-                                                    i.range_key.value if i.range_key else ""))
-            return original_all_items(self)
-
-        Table.all_items = all_items
-        _patched = True
 
 
 class EmbeddedAws:
@@ -96,7 +44,7 @@ class EmbeddedAws:
             def log_request(self, *args, **kwargs) -> None:  # one line per AWS call is noise
                 pass
 
-        make_moto_atomic()
+        moto_patches.apply()
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws",

@@ -142,10 +142,9 @@ class _Poller(threading.Thread):
 class StreamRelay(_Poller):
     """The outbox pipe: the table's stream (from TRIM_HORIZON) -> relay handler -> PutEvents.
 
-    Its position is the last sequence number read, and every poll asks for a fresh iterator
-    AFTER it: moto swaps a table (and its stream shard) for a copy when it rolls back a
-    cancelled transaction, so a long-lived iterator chain would keep reading the discarded
-    shard, including the records of the writes that were rolled back."""
+    It follows each shard's NextShardIterator like the pipe does; an iterator that expired
+    (15 minutes idle, as in DynamoDB) is replaced by one AFTER the last sequence number read.
+    A failed PutEvents keeps the position, so the batch is read and relayed again."""
 
     def __init__(self, *, streams, events, table_stream_arn: str, bus_name: str, region: str,
                  relay: Callable[[list], list[dict]], stop: threading.Event,
@@ -156,6 +155,7 @@ class StreamRelay(_Poller):
         self._positions: dict[str, str | None] = {
             shard["ShardId"]: None
             for shard in streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]}
+        self._iterators: dict[str, str | None] = dict.fromkeys(self._positions)
         self.published = 0
 
     def _iterator(self, shard_id: str, position: str | None) -> str:
@@ -164,18 +164,30 @@ class StreamRelay(_Poller):
         return self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id,
                                                 **kwargs)["ShardIterator"]
 
+    def _read(self, shard_id: str) -> dict:
+        iterator = self._iterators[shard_id]
+        if iterator is not None:
+            try:
+                return self._streams.get_records(ShardIterator=iterator, Limit=100)
+            except self._streams.exceptions.ExpiredIteratorException:
+                pass
+        iterator = self._iterator(shard_id, self._positions[shard_id])
+        return self._streams.get_records(ShardIterator=iterator, Limit=100)
+
     def poll(self) -> bool:
         busy = False
-        for shard_id, position in list(self._positions.items()):
-            response = self._streams.get_records(ShardIterator=self._iterator(shard_id, position),
-                                                 Limit=100)
+        for shard_id in list(self._positions):
+            response = self._read(shard_id)
             if not response["Records"]:
+                self._iterators[shard_id] = response.get("NextShardIterator")
                 continue
             records = [pipe_record(r, self._arn, self._region) for r in response["Records"]]
             entries = relay_batch(records, self._relay, self._bus)
-            put_events(self._events, entries)  # raises: position kept, the batch is retried
+            self._iterators[shard_id] = None      # until PutEvents succeeds: re-read on failure
+            put_events(self._events, entries)     # raises: position kept, the batch is retried
             self.published += len(entries)
             self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            self._iterators[shard_id] = response.get("NextShardIterator")
             busy = True
         return busy
 

@@ -32,6 +32,7 @@ log = logging.getLogger("headless_commerce.local")
 WELL_KNOWN_PATH = "/.well-known/headless-commerce.json"
 OPENAPI_PATH = "/openapi.json"
 SWEEP_INTERVAL_S = 60.0
+LOOPBACK = "127.0.0.1"
 _ASSET = re.compile(r"^/assets/products/([A-Za-z0-9][A-Za-z0-9._:-]{0,63})\.svg$")
 
 
@@ -89,7 +90,13 @@ class LocalCommerce:
         return document
 
     def start(self) -> Started:
-        self.aws = embedded.EmbeddedAws(self.host).start()
+        # Serving at once: a request during start-up gets 503 `starting` with Retry-After.
+        server = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
+        server.start()
+        self._serving = True
+        self._threads.append(server)
+        # The embedded AWS accepts any credentials: it listens on loopback whatever --host is.
+        self.aws = embedded.EmbeddedAws(LOOPBACK).start()
         self.resources = r = embedded.create_resources(self.aws.endpoint_url, self.region)
         embedded.apply_environment(r)
         categories, products = seed.seed(self.catalog)
@@ -99,10 +106,6 @@ class LocalCommerce:
             documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi},
             assets=placeholder_image, allowed_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
             user_pool_id=r.user_pool_id, region=r.region)
-        server = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
-        server.start()
-        self._serving = True
-        self._threads.append(server)
         return Started(self.api_url, r.endpoint_url, r.region, categories, products)
 
     def _start_event_flow(self, r: embedded.Resources) -> None:
