@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from headless_commerce import model
-from headless_commerce.local import moto_patches
+from headless_commerce.local import moto_patches, state
 from headless_commerce.local.subscriptions import (
     OMS_HANDOFF,
     RULE_CONSUMERS,
@@ -149,9 +149,12 @@ def _rule(events, bus: str, name: str, pattern: dict, queue: QueuePair) -> None:
 
 
 def enable_stream(resources: Resources) -> str:
-    """Switch on the commerce table's stream as model.table_definition_kwargs() defines it;
-    returns the stream ARN."""
+    """Switch on the commerce table's stream as model.table_definition_kwargs() defines it
+    (unless a kept table has it already); returns the stream ARN."""
     dynamodb = _client("dynamodb", resources.endpoint_url, resources.region)
+    existing = dynamodb.describe_table(TableName=resources.table_name)["Table"]
+    if existing.get("LatestStreamArn"):
+        return existing["LatestStreamArn"]
     spec = model.table_definition_kwargs()["StreamSpecification"]
     table = dynamodb.update_table(TableName=resources.table_name, StreamSpecification=spec)
     return table["TableDescription"]["LatestStreamArn"]
@@ -164,17 +167,21 @@ def fetch_jwks(endpoint_url: str, user_pool_id: str) -> dict:
 
 
 def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
-                     prefix: str = PREFIX) -> Resources:
-    dynamodb = _client("dynamodb", endpoint_url, region)
-    table_name = f"{prefix}-commerce"
-    # The stream is switched on after seeding (enable_stream): the deployed pipe starts at
-    # TRIM_HORIZON, and thousands of seed records would only be read to be filtered out.
-    definition = model.table_definition_kwargs()
-    definition.pop("StreamSpecification")
-    dynamodb.create_table(TableName=table_name, **definition)
-    ledger, audience = f"{prefix}-consent-ledger", f"{prefix}-audience"
-    dynamodb.create_table(TableName=ledger, **model.consent_ledger_table_kwargs())
-    dynamodb.create_table(TableName=audience, **model.audience_table_kwargs())
+                     prefix: str = PREFIX, kept: state.Kept | None = None) -> Resources:
+    """Everything local mode uses. With `kept` (a --data-dir restart) the tables, user pool and
+    secret are already there (local/state.restore); queues, bus and rules are made anew."""
+    if kept is None:
+        table_name, ledger, audience = _create_tables(endpoint_url, region, prefix)
+        pool_id, client_id = _create_user_pool(endpoint_url, region, prefix)
+        secret_arn = _client("secretsmanager", endpoint_url, region).create_secret(
+            Name=f"{prefix}/payment-provider",
+            SecretString=json.dumps({"api_key": "", "webhook_secret": secrets.token_hex(32)}),
+        )["ARN"]
+    else:
+        table_name, ledger, audience = (kept.table_name, kept.ledger_table_name,
+                                        kept.audience_table_name)
+        pool_id, client_id = kept.user_pool_id, kept.user_pool_client_id
+        secret_arn = kept.payment_secret_arn
 
     sqs = _client("sqs", endpoint_url, region)
     events = _client("events", endpoint_url, region)
@@ -189,6 +196,29 @@ def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
         _rule(events, bus, f"{prefix}-{consumer.name}", event_pattern(consumer), queue)
         consumer_queues[consumer.name] = queue
 
+    return Resources(
+        region=region, endpoint_url=endpoint_url, table_name=table_name,
+        ledger_table_name=ledger, audience_table_name=audience, bus_name=bus,
+        user_pool_id=pool_id, user_pool_client_id=client_id, payment_secret_arn=secret_arn,
+        jwks=fetch_jwks(endpoint_url, pool_id), oms_buffer=oms_buffer, oms_queue=oms_queue,
+        consumer_queues=consumer_queues)
+
+
+def _create_tables(endpoint_url: str, region: str, prefix: str) -> tuple[str, str, str]:
+    dynamodb = _client("dynamodb", endpoint_url, region)
+    table_name = f"{prefix}-commerce"
+    # The stream is switched on after seeding (enable_stream): the deployed pipe starts at
+    # TRIM_HORIZON, and thousands of seed records would only be read to be filtered out.
+    definition = model.table_definition_kwargs()
+    definition.pop("StreamSpecification")
+    dynamodb.create_table(TableName=table_name, **definition)
+    ledger, audience = f"{prefix}-consent-ledger", f"{prefix}-audience"
+    dynamodb.create_table(TableName=ledger, **model.consent_ledger_table_kwargs())
+    dynamodb.create_table(TableName=audience, **model.audience_table_kwargs())
+    return table_name, ledger, audience
+
+
+def _create_user_pool(endpoint_url: str, region: str, prefix: str) -> tuple[str, str]:
     cognito = _client("cognito-idp", endpoint_url, region)
     pool_id = cognito.create_user_pool(
         PoolName=f"{prefix}-users", UsernameAttributes=["email"],
@@ -202,18 +232,17 @@ def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
                            "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
+    return pool_id, client_id
 
-    secret_arn = _client("secretsmanager", endpoint_url, region).create_secret(
-        Name=f"{prefix}/payment-provider",
-        SecretString=json.dumps({"api_key": "", "webhook_secret": secrets.token_hex(32)}),
-    )["ARN"]
 
-    return Resources(
-        region=region, endpoint_url=endpoint_url, table_name=table_name,
-        ledger_table_name=ledger, audience_table_name=audience, bus_name=bus,
-        user_pool_id=pool_id, user_pool_client_id=client_id, payment_secret_arn=secret_arn,
-        jwks=fetch_jwks(endpoint_url, pool_id), oms_buffer=oms_buffer, oms_queue=oms_queue,
-        consumer_queues=consumer_queues)
+def kept_ids(resources: Resources, relay_positions: dict[str, str | None]) -> state.Kept:
+    """What a --data-dir restart reuses."""
+    r = resources
+    return state.Kept(region=r.region, table_name=r.table_name,
+                      ledger_table_name=r.ledger_table_name,
+                      audience_table_name=r.audience_table_name, user_pool_id=r.user_pool_id,
+                      user_pool_client_id=r.user_pool_client_id,
+                      payment_secret_arn=r.payment_secret_arn, relay_positions=relay_positions)
 
 
 def apply_environment(resources: Resources, *, allowed_origin: str = "*") -> None:

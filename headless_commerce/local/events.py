@@ -148,15 +148,21 @@ class StreamRelay(_Poller):
 
     def __init__(self, *, streams, events, table_stream_arn: str, bus_name: str, region: str,
                  relay: Callable[[list], list[dict]], stop: threading.Event,
-                 interval: float = POLL_INTERVAL_S) -> None:
+                 interval: float = POLL_INTERVAL_S,
+                 positions: dict[str, str | None] | None = None) -> None:
         super().__init__("outbox-relay", stop, interval)
         self._streams, self._events = streams, events
         self._arn, self._bus, self._region, self._relay = table_stream_arn, bus_name, region, relay
+        # `positions`: the last sequence number relayed per shard by a previous run.
         self._positions: dict[str, str | None] = {
-            shard["ShardId"]: None
+            shard["ShardId"]: (positions or {}).get(shard["ShardId"])
             for shard in streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]}
         self._iterators: dict[str, str | None] = dict.fromkeys(self._positions)
         self.published = 0
+
+    @property
+    def positions(self) -> dict[str, str | None]:
+        return dict(self._positions)
 
     def _iterator(self, shard_id: str, position: str | None) -> str:
         kwargs = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}

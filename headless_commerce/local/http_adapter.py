@@ -334,6 +334,8 @@ class _RequestHandler(WSGIRequestHandler):
                    ) -> None:
         """http.server's own rejections (bad request line, 414, 431, 505) in the JSON shape."""
         self.log_error("code %d, message %s", code, message)
+        if self.request_version == "HTTP/0.9":    # not parsed yet: http.server would send
+            self.request_version = "HTTP/1.0"     # the body alone, with no status line
         status, headers, body = error(code, _STATUS_CODES.get(code, ("http_error",))[0],
                                       message or HTTPStatus(code).phrase)
         self.send_response(code, HTTPStatus(code).phrase)
@@ -394,9 +396,13 @@ class LocalHttpServer(ThreadedWSGIServer):
         if length > MAX_REQUEST_BYTES:
             return error(413, "request_too_large", "Request body too large")
         try:
-            body = request.stream.read(length) if length else b""
+            # The connection's own reader (werkzeug's wrapper would turn the deadline into a
+            # generic disconnect).
+            body = environ["wsgi.input"].read(length) if length else b""
         except TimeoutError:
             return error(408, "request_timeout", "The request body did not arrive in time")
+        if len(body) < length:
+            return error(400, "incomplete_body", "The connection closed before the whole body")
         api = self.api
         if api is None:
             return error(503, "starting", "Local mode is still starting",

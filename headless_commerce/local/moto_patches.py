@@ -25,11 +25,13 @@ What real DynamoDB does and moto does not, bridged here:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 
 SHARD_ITERATOR_LIFETIME_S = 15 * 60      # DynamoDB Streams: an iterator expires after 15 min
 MAX_SHARD_ITERATORS = 1000
@@ -53,6 +55,18 @@ def apply() -> None:
         _expire_shard_iterators()
         _queries_read_one_partition()
         _applied = True
+
+
+def write_version() -> int:
+    """How many DynamoDB requests that may write have run (a cheap "anything changed?")."""
+    return _version[0]
+
+
+@contextlib.contextmanager
+def dynamodb_paused() -> Iterator[None]:
+    """No DynamoDB or Streams request runs inside this block (a consistent snapshot)."""
+    with _request_lock:
+        yield
 
 
 # ---- 1. atomic requests -----------------------------------------------------------------------
@@ -216,8 +230,13 @@ def _queries_read_one_partition() -> None:
             self._hc_all_items = (_version[0], items)
         return list(items)
 
+    def getstate(self):
+        # The caches hold a process's version numbers: never pickled (local/state.py).
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_hc_")}
+
     Table.query = query
     Table.all_items = all_items
+    Table.__getstate__ = getstate
 
 
 def _candidates(table, bound: dict) -> list | None:
