@@ -21,6 +21,12 @@ What real DynamoDB does and moto does not, bridged here:
    its partition only, and an index query at the items whose index partition key matches,
    grouped once per table version (any write request starts a new version). moto's own key
    condition, filter, sort and paging still run on those candidates, so answers are unchanged.
+   Comparing and sorting string keys uses the strings themselves (moto converts every value
+   through a chain of type checks per comparison; for strings the result is the same).
+5. Item responses are plain JSON. moto builds every response by walking botocore's output
+   shape for each attribute value, which was most of the time of a product read; the answers
+   of the item actions (GetItem, Query, ...) are already DynamoDB JSON, so they are written
+   with json.dumps (anything not plain JSON, such as binary values, still goes through moto).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import inspect
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -36,6 +43,11 @@ from collections.abc import Iterator
 SHARD_ITERATOR_LIFETIME_S = 15 * 60      # DynamoDB Streams: an iterator expires after 15 min
 MAX_SHARD_ITERATORS = 1000
 _READ_ACTIONS = ("Get", "BatchGet", "Query", "Scan", "TransactGet", "Describe", "List")
+_ITEM_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems",
+                           "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+                           "TransactWriteItems"})
+JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
+FAST_ITEM_RESPONSES = True     # tests switch it off to compare with moto's own serializer
 
 _patch_lock = threading.Lock()
 _applied = False
@@ -54,6 +66,7 @@ def apply() -> None:
         _transactions_roll_back_in_place()
         _expire_shard_iterators()
         _queries_read_one_partition()
+        _item_responses_as_json()
         _applied = True
 
 
@@ -205,6 +218,7 @@ class _ExpiringIterators(OrderedDict):
 # ---- 4. queries -------------------------------------------------------------------------------
 
 def _queries_read_one_partition() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     original_query = Table.query
@@ -234,9 +248,35 @@ def _queries_read_one_partition() -> None:
         # The caches hold a process's version numbers: never pickled (local/state.py).
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_hc_")}
 
+    original_sorted_items = Table.sorted_items
+
+    def sorted_items(self, hash_key_attrs, range_key_attrs, items):
+        # The same items sorted the same way at the same table version: the last order again
+        # (a product listing sorts the whole catalog partition on every page).
+        attrs = tuple(self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs))
+        identity = tuple(map(id, items))
+        cache = self.__dict__.setdefault("_hc_sorted", {})
+        version, known, order = cache.get(attrs, (None, None, None))
+        if version == _version[0] and known == identity:
+            items[:] = order
+            return items
+        if all(a in item.attrs and item.attrs[a].type == "S" for item in items for a in attrs):
+            items.sort(key=lambda item: tuple(item.attrs[a].value for a in attrs))
+        else:
+            original_sorted_items(self, hash_key_attrs, range_key_attrs, items)
+        cache[attrs] = (_version[0], identity, list(items))
+        return items
+
+    original_cast_value = DynamoType.cast_value
+
+    def cast_value(self):
+        return self.value if self.type == "S" else original_cast_value.fget(self)
+
     Table.query = query
     Table.all_items = all_items
+    Table.sorted_items = sorted_items
     Table.__getstate__ = getstate
+    DynamoType.cast_value = property(cast_value)
 
 
 def _candidates(table, bound: dict) -> list | None:
@@ -270,3 +310,32 @@ def _candidates(table, bound: dict) -> list | None:
         return list(groups.get(wanted, ()))
     except TypeError:                 # an unhashable value cannot be a key: let moto decide
         return None
+
+
+# ---- 5. responses -----------------------------------------------------------------------------
+
+def _item_responses_as_json() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original_serialized = DynamoHandler.serialized
+
+    def serialized(self, action_result):
+        result = action_result.result
+        if (FAST_ITEM_RESPONSES and isinstance(result, dict)
+                and self._get_action() in _ITEM_ACTIONS):
+            try:
+                body = json.dumps(_without_none(result), separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError):      # bytes, datetimes...: moto knows how
+                return original_serialized(self, action_result)
+            headers = {"Content-Type": JSON_CONTENT_TYPE}
+            headers.update(self.response_headers)
+            return 200, headers, body
+        return original_serialized(self, action_result)
+
+    DynamoHandler.serialized = serialized
+
+
+def _without_none(result: dict) -> dict:
+    """moto's serializer leaves out members whose value is None. Only top-level members can
+    be None here: attribute values are DynamoDB JSON, where null is {"NULL": true}."""
+    return {k: v for k, v in result.items() if v is not None}

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
-from headless_commerce.local import demo_catalog, moto_patches, seed, state
+from headless_commerce.local import aws_transport, demo_catalog, moto_patches, seed, state
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
@@ -106,6 +106,7 @@ class LocalCommerce:
         self._threads.append(server)
         # The embedded AWS accepts any credentials: it listens on loopback whatever --host is.
         self.aws = embedded.EmbeddedAws(LOOPBACK).start()
+        aws_transport.install(self.aws.endpoint_url)    # this process's own calls skip HTTP
         kept = self.saved.kept if self.saved else None
         if self.saved is not None:
             state.restore(self.saved)

@@ -197,3 +197,45 @@ def test_queries_answer_what_a_full_scan_would(dynamodb):
     assert [i["pk"]["S"] for i in base] == ["P#00007"]
     assert dynamodb.query(TableName=TABLE, KeyConditionExpression="pk = :p",
                           ExpressionAttributeValues={":p": {"S": "nope"}})["Items"] == []
+
+
+def test_item_responses_are_what_motos_serializer_writes(dynamodb, monkeypatch):
+    _fill(dynamodb, 30)
+    key = {"pk": {"S": "P#00005"}, "sk": {"S": "A"}}
+    # Every call is made twice (once per serializer), so each must answer the same twice.
+    dynamodb.put_item(TableName=TABLE, Item={**key, "stock": {"N": "1"}})
+    calls = [
+        ("get_item", {"TableName": TABLE, "Key": key}),
+        ("get_item", {"TableName": TABLE, "Key": {"pk": {"S": "none"}, "sk": {"S": "A"}}}),
+        ("query", {"TableName": TABLE, "IndexName": "gsi", "Limit": 2,
+                   "KeyConditionExpression": "gpk = :g",
+                   "ExpressionAttributeValues": {":g": {"S": "G#1"}}}),
+        ("query", {"TableName": TABLE, "IndexName": "gsi", "Select": "COUNT",
+                   "KeyConditionExpression": "gpk = :g",
+                   "ExpressionAttributeValues": {":g": {"S": "G#2"}}}),
+        ("query", {"TableName": TABLE, "KeyConditionExpression": "pk = :p",
+                   "ProjectionExpression": "pk, stock",
+                   "ExpressionAttributeValues": {":p": {"S": "P#00009"}}}),
+        ("scan", {"TableName": TABLE, "Limit": 5, "FilterExpression": "stock = :s",
+                  "ExpressionAttributeValues": {":s": {"N": "1"}}}),
+        ("batch_get_item", {"RequestItems": {TABLE: {"Keys": [key, {"pk": {"S": "x"},
+                                                                     "sk": {"S": "y"}}]}}}),
+        ("put_item", {"TableName": TABLE, "ReturnValues": "ALL_OLD",
+                      "Item": {**key, "stock": {"N": "1"}}}),
+        ("update_item", {"TableName": TABLE, "Key": key, "ReturnValues": "ALL_NEW",
+                         "UpdateExpression": "SET tags = :t, m = :m",
+                         "ExpressionAttributeValues": {
+                             ":t": {"SS": ["a", "b"]}, ":m": {"M": {"n": {"N": "1.5"},
+                                                                    "l": {"L": [{"NULL": True},
+                                                                                {"BOOL": False}]}}}}}),
+        ("transact_get_items", {"TransactItems": [{"Get": {"TableName": TABLE, "Key": key}}]}),
+        ("transact_write_items", {"TransactItems": [{"ConditionCheck": {
+            "TableName": TABLE, "Key": key, "ConditionExpression": "attribute_exists(pk)"}}]}),
+    ]
+    for name, kwargs in calls:
+        fast = getattr(dynamodb, name)(**kwargs)
+        monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", False)
+        moto = getattr(dynamodb, name)(**kwargs)
+        monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", True)
+        fast.pop("ResponseMetadata"), moto.pop("ResponseMetadata")
+        assert fast == moto, name
