@@ -7,6 +7,7 @@ back in place, expiring stream iterators, queries that read one partition.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -118,10 +119,17 @@ def aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
     }
 
 
-def _client(service: str, endpoint_url: str, region: str):
+@functools.cache
+def _session():
+    # One session for local mode's own clients: each new session parses botocore's service
+    # models again (seconds of start-up). Clients are made at start-up, on one thread.
     import boto3
 
-    return boto3.session.Session().client(
+    return boto3.session.Session()
+
+
+def _client(service: str, endpoint_url: str, region: str):
+    return _session().client(
         service, endpoint_url=endpoint_url, region_name=region,
         aws_access_key_id=LOCAL_ACCESS_KEY, aws_secret_access_key=LOCAL_ACCESS_KEY)
 
