@@ -22,6 +22,7 @@ from headless_commerce.local.subscriptions import (
     RULE_CONSUMERS,
     event_pattern,
 )
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.events.subscriptions import MAX_RECEIVE_COUNT
 
 DEFAULT_REGION = "us-east-1"
@@ -95,15 +96,15 @@ class Resources:
         return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
 
     def handler_environment(self) -> dict[str, str]:
-        """What the functions read (routes.ENVIRONMENT_VARIABLES and the consumers' variables).
+        """What the functions read (runtime/settings.py names them).
         DEAD_LETTER_QUEUE_URL differs per consumer: the poller sets it around each call."""
         return {
-            "TABLE_NAME": self.table_name,
-            "PAYMENT_PROVIDER": "sandbox",
-            "PAYMENT_SECRET_ARN": self.payment_secret_arn,
-            "EVENT_BUS_NAME": self.bus_name,
-            "CONSENT_LEDGER_TABLE_NAME": self.ledger_table_name,
-            "AUDIENCE_TABLE_NAME": self.audience_table_name,
+            settings.TABLE_NAME: self.table_name,
+            settings.PAYMENT_PROVIDER: "sandbox",
+            settings.PAYMENT_SECRET_ARN: self.payment_secret_arn,
+            settings.EVENT_BUS_NAME: self.bus_name,
+            settings.CONSENT_LEDGER_TABLE_NAME: self.ledger_table_name,
+            settings.AUDIENCE_TABLE_NAME: self.audience_table_name,
         }
 
 
@@ -255,13 +256,14 @@ def kept_ids(resources: Resources, relay_positions: dict[str, str | None]) -> st
 
 def apply_environment(resources: Resources, *, allowed_origin: str = "*") -> None:
     """Point this process's handlers at the embedded AWS and the local resources."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "DAX_ENDPOINT", "AWS_DEFAULT_PROFILE"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", settings.DAX_ENDPOINT, "AWS_DEFAULT_PROFILE"):
         os.environ.pop(name, None)
     os.environ.update(aws_environment(resources.endpoint_url, resources.region))
     os.environ.update(resources.handler_environment())
-    os.environ.setdefault("ALLOWED_ORIGIN", allowed_origin)
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "headless-commerce-local")
-    from headless_commerce.runtime.common import aws, repositories
+    os.environ.setdefault(settings.ALLOWED_ORIGIN, allowed_origin)
+    os.environ.setdefault(settings.POWERTOOLS_SERVICE_NAME, "headless-commerce-local")
+    from headless_commerce.runtime.catalog import repository as catalog_repository
+    from headless_commerce.runtime.common import aws
 
     aws.reset_clients()
-    repositories.catalog_reader.cache_clear()
+    catalog_repository.catalog_reader.cache_clear()
