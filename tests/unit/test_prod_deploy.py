@@ -242,6 +242,9 @@ def test_prod_needs_a_storefront_origin():
         from_context(context)
     with pytest.raises(ConfigError, match="needs -c storefront_origin="):
         from_context({**PROD_MINIMUM, "storefront_origin": "*"})
+    with pytest.raises(ConfigError, match="only https:// storefront origins, got http://localhost:3000"):
+        from_context({**PROD_MINIMUM, "storefront_origin": "https://shop.example.com,http://localhost:3000"})
+    assert from_context({"storefront_origin": "http://localhost:3000"}).storefront_origins == ("http://localhost:3000",)
 
 
 @pytest.mark.parametrize("context,message", [
