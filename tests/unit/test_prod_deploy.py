@@ -310,3 +310,17 @@ def test_the_readme_prod_command_is_a_valid_prod_context():
     config = from_context(flags)
     assert config.profile.name == "prod" and len(config.availability_zones) == 3
     assert re.match(r"https://", config.storefront_origins[0]) and config.email_from
+
+
+def test_synth_needs_only_the_synth_requirements():
+    # `make synth` on a fresh clone installs requirements.txt only; runtime-only libraries
+    # (Powertools, boto3, search clients) must not be imported by the CDK side.
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "for name in ('aws_lambda_powertools', 'boto3', 'botocore', 'opensearchpy', 'tantivy', 'moto'):\n"
+            "    sys.modules[name] = None\n"
+            "import headless_commerce.app_builder\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
