@@ -24,11 +24,3 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     pack = rule_id.split("-", 1)[0]
     Validations.of(scope).acknowledge(Acknowledgment(id=f"{pack}::{rule_id}", reason=text))
 
-
-def acknowledge_key_grant(scope: IConstruct) -> None:
-    """CDK's KMS grants name the GenerateDataKey*/ReEncrypt* action families; the statement's
-    resource is the one commerce CMK, so the wildcard spans actions on a single key."""
-    for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-        acknowledge(scope, f"AwsSolutions-IAM5[Action::{action}]",
-                    "Encrypting data with the one commerce CMK; the statement's resource is that single "
-                    "key ARN and the wildcard only spans the key-material action family.")
