@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from dataclasses import dataclass, field
 
+from headless_commerce.runtime.common import json_input
 from headless_commerce.runtime.common.errors import ApiError, bad_request
 from headless_commerce.runtime.common.validation import validate
 from headless_commerce.runtime.routes import MAX_BODY_BYTES, PATH_PARAM_PATTERN, Route
@@ -74,15 +74,11 @@ def _raw_body(event: dict) -> bytes:
     return body.encode("utf-8", "surrogatepass")
 
 
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_json(raw: bytes) -> object:
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise bad_request("malformed_json", "Body is not valid JSON") from None
+        return json_input.loads(raw)
+    except json_input.InvalidJson as error:
+        raise bad_request(error.code, error.message, error.field) from None
 
 
 def build_request(event: dict, route: Route) -> Request:
