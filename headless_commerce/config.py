@@ -67,7 +67,9 @@ _DEV = Profile(
     api_throttle_burst=100,
     event_archive_retention=Duration.days(7),
     efs_lifecycle_days=7,
-    interface_endpoints=("SECRETS_MANAGER", "KMS"),
+    # Used from inside the VPC: the payment functions read their secret; nothing else calls an
+    # AWS API that has no gateway endpoint except EventBridge and SQS (prod adds those).
+    interface_endpoints=("SECRETS_MANAGER",),
 )
 
 _PROD = dataclasses.replace(
@@ -88,10 +90,10 @@ _PROD = dataclasses.replace(
     api_throttle_burst=2000,
     event_archive_retention=Duration.days(365),
     efs_lifecycle_days=30,
-    interface_endpoints=(
-        "SECRETS_MANAGER", "KMS", "EVENTBRIDGE", "SQS", "CLOUDWATCH_LOGS", "XRAY",
-        "ECR", "ECR_DOCKER", "STS",
-    ),
+    # What functions in the VPC call: Secrets Manager (payment secret), EventBridge (the OMS
+    # consumer publishes), SQS (consumers dead-letter). Lambda ships logs, traces and decrypts
+    # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
+    interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
     reserved_concurrency={"checkout": 100, "payments_webhook": 20, "order_sweeper": 1},
 )
 
@@ -114,7 +116,7 @@ TOGGLES: dict[str, bool] = {
 
 # Context keys the reference app reads besides toggles.
 SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "storefront_origin",
-            "payment_provider", "consent_webhook_url")
+            "payment_provider", "consent_webhook_url", "powertools_layer_arn")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _TRUE = {"true", "1", "yes", "on"}
@@ -132,6 +134,8 @@ class AppConfig:
     storefront_origin: str
     payment_provider: str
     consent_webhook_url: str | None = None
+    # Overrides the Powertools layer resolved from AWS's public SSM parameter (regions without it).
+    powertools_layer_arn: str | None = None
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -220,4 +224,5 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         storefront_origin=str(context.get("storefront_origin") or "*"),
         payment_provider=str(context.get("payment_provider") or "sandbox"),
         consent_webhook_url=str(context["consent_webhook_url"]) if context.get("consent_webhook_url") else None,
+        powertools_layer_arn=str(context["powertools_layer_arn"]) if context.get("powertools_layer_arn") else None,
     )

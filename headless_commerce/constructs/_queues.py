@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+import jsii
+from aws_cdk import Duration, Names
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -66,3 +69,40 @@ def consume(queue: sqs.IQueue, consumer: lambda_.Function, *, batch_size: int = 
                 "Lambda supports on-failure destinations only for stream and Kafka sources; for SQS the "
                 "queue's redrive policy moves a repeatedly failing message to its dead-letter queue.")
     return mapping
+
+
+@jsii.implements(events.IRuleTarget)
+class RuleQueueTarget:
+    """An SQS rule target whose queue policies admit EventBridge only for this rule.
+
+    CDK's `targets.SqsQueue` conditions a CMK-encrypted queue's policy on the account alone
+    (any rule in the account could fill it); here the queue and its dead-letter queue both
+    require `aws:SourceArn` = the rule. The key policy already lets EventBridge use the key.
+    """
+
+    def __init__(self, queue: sqs.IQueue, *, dead_letter_queue: sqs.IQueue,
+                 max_event_age: Duration = Duration.hours(24), retry_attempts: int = 185,
+                 message: events.RuleTargetInput | None = None) -> None:
+        self.queue = queue
+        self.dead_letter_queue = dead_letter_queue
+        self.max_event_age = max_event_age
+        self.retry_attempts = retry_attempts
+        self.message = message
+
+    def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
+        for queue in (self.queue, self.dead_letter_queue):
+            allow_rule(queue, rule)
+        return events.RuleTargetConfig(
+            arn=self.queue.queue_arn, input=self.message, target_resource=self.queue,
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self.dead_letter_queue.queue_arn),
+            retry_policy=events.CfnRule.RetryPolicyProperty(
+                maximum_event_age_in_seconds=int(self.max_event_age.to_seconds()),
+                maximum_retry_attempts=self.retry_attempts))
+
+
+def allow_rule(queue: sqs.IQueue, rule: events.IRule) -> None:
+    """Let EventBridge send to `queue` on behalf of `rule` only."""
+    queue.add_to_resource_policy(iam.PolicyStatement(
+        sid=f"From{Names.unique_id(rule)}"[:100],
+        principals=[iam.ServicePrincipal("events.amazonaws.com")], actions=["sqs:SendMessage"],
+        resources=[queue.queue_arn], conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}}))

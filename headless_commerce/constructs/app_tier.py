@@ -104,11 +104,7 @@ class AppTier(Construct):
                                                                                      spec.reserved_concurrency),
                          extra_layers=([self.dax_client_layer] if reads_through_dax else [])
                          + (self.payment_layers if spec.needs_payment_secret else []))
-        if spec.table_access == "read":
-            self.table.grant_read_data(fn)
-        else:
-            self.table.grant_read_write_data(fn)
-        self.data.acknowledge_grant_wildcards(fn.role)
+        self.data.grant_function(fn, spec.name)
         if spec.needs_payment_secret:
             self.payment_secret.grant_read(fn)
         if reads_through_dax:

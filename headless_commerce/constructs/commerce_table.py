@@ -7,15 +7,19 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from .. import model
 from ..config import Profile
-from ._nag import acknowledge_key_grant
+from ..runtime import table_permissions
+from ._iam import grant_table_actions, service_role, source_arn_pattern
 from ._props import check_exclusive, merge
 from ._tables import acknowledge_dev_pitr, acknowledge_index_grant
 
 DAX_TLS_PORT = 9111
+# What the DAX cluster may do on the table on its clients' behalf: reads, never a scan.
+DAX_TABLE_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 
 
 def table_defaults(profile: Profile, key: kms.IKey | None) -> dict:
@@ -73,10 +77,12 @@ class CommerceTable(Construct):
             self._add_dax(profile, vpc)
 
     def _add_dax(self, profile: Profile, vpc: ec2.IVpc) -> None:
-        role = iam.Role(self, "DaxRole", assumed_by=iam.ServicePrincipal("dax.amazonaws.com"),
-                        description="DAX reads and writes through to the commerce table")
-        self.table.grant_read_write_data(role)
-        self.acknowledge_grant_wildcards(role)
+        # Read-only: the cluster only serves catalog reads, so it can never write the table.
+        role = service_role(self, "DaxRole", service="dax.amazonaws.com",
+                            source_arn=source_arn_pattern("dax", "cache/*"),
+                            description="DAX reads through to the commerce table")
+        grant_table_actions(self.table, role, DAX_TABLE_ACTIONS)
+        acknowledge_index_grant(role, self.table)
         subnets = vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         subnet_group = dax.CfnSubnetGroup(self, "DaxSubnets", subnet_ids=subnets.subnet_ids,
                                           description="Private subnets for the commerce DAX cluster")
@@ -95,10 +101,14 @@ class CommerceTable(Construct):
         )
         self.dax_cluster.node.add_dependency(role)
 
-    def acknowledge_grant_wildcards(self, role: iam.IRole) -> None:
-        """The two wildcards CDK's table grants produce, both bounded to this table and its key."""
-        acknowledge_index_grant(role, self.table)
-        acknowledge_key_grant(role)
+    def grant_function(self, fn: lambda_.Function, function: str) -> iam.Grant:
+        """The table actions `function` is declared to perform (runtime/table_permissions.py)."""
+        actions = table_permissions.actions_for(function)
+        grant = grant_table_actions(self.table, fn, actions,
+                                    leading_key_prefix=table_permissions.LEADING_KEY_PREFIXES.get(function))
+        if table_permissions.QUERY in actions:
+            acknowledge_index_grant(fn.role, self.table)
+        return grant
 
     @property
     def dax_endpoint(self) -> str | None:
@@ -111,5 +121,6 @@ class CommerceTable(Construct):
     def grant_dax(self, grantee: iam.IGrantable) -> iam.Grant | None:
         if self.dax_cluster is None:
             return None
-        return iam.Grant.add_to_principal(grantee=grantee, actions=["dax:GetItem", "dax:BatchGetItem", "dax:Query"],
-                                          resource_arns=[self.dax_cluster.attr_arn])
+        # The catalog's table actions, as DAX actions on this cluster.
+        actions = [a.replace("dynamodb:", "dax:") for a in table_permissions.actions_for("catalog")]
+        return iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=[self.dax_cluster.attr_arn])

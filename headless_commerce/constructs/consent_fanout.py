@@ -14,11 +14,12 @@ from constructs import Construct
 
 from .. import model
 from ..config import Profile
-from ..runtime import routes
+from ..runtime import routes, table_permissions
+from ._iam import grant_table_actions, service_role, source_arn_pattern
 from ..runtime.events.subscriptions import CONSENT_LEDGER, MARKETING_AUDIENCE, Consumer
 from ._nag import acknowledge
 from ._queues import dead_letter_alarm, dead_letter_queue
-from ._tables import acknowledge_index_grant, secure_table
+from ._tables import secure_table
 from .event_bus import EventBus
 from .python_functions import PythonFunctions
 
@@ -45,19 +46,18 @@ class ConsentFanout(Construct):
                                     timeout_s=30,
                                     environment={"CONSENT_LEDGER_TABLE_NAME": self.ledger_table.table_name})
         # Append-only: the ledger writer may add history, never change or delete it.
-        self.ledger_table.grant(self.ledger, "dynamodb:PutItem")
-        if encryption_key is not None:
-            encryption_key.grant_encrypt_decrypt(self.ledger)
+        grant_table_actions(self.ledger_table, self.ledger, ["dynamodb:PutItem"])
         audience_env = {"AUDIENCE_TABLE_NAME": self.audience_table.table_name}
         if profile_table is not None:
             # Contact details are copied from the profile, never carried on the bus.
             audience_env[routes.ENV_TABLE_NAME] = profile_table.table_name
         self.audience = functions.add(MARKETING_AUDIENCE.name, handler=MARKETING_AUDIENCE.handler, memory_mb=256,
                                       timeout_s=30, environment=audience_env)
-        self.audience_table.grant_read_write_data(self.audience)
+        # Membership items are read, put and (opt-out) rewritten by key; nothing is queried.
+        grant_table_actions(self.audience_table, self.audience, ["dynamodb:GetItem", "dynamodb:PutItem"])
         if profile_table is not None:
-            profile_table.grant(self.audience, "dynamodb:GetItem")
-            acknowledge_index_grant(self.audience.role, profile_table)
+            grant_table_actions(profile_table, self.audience,
+                                table_permissions.actions_for(MARKETING_AUDIENCE.name))
         self.subscriptions = {
             consumer.name: self._subscribe(events_, consumer, fn, encryption_key)
             for consumer, fn in ((CONSENT_LEDGER, self.ledger), (MARKETING_AUDIENCE, self.audience))
@@ -93,7 +93,13 @@ class ConsentFanout(Construct):
         dead_letters = dead_letter_queue(self, "WebhookDeadLetters", key=key)
         rule = events.Rule(self, "WebhookRule", event_bus=events_.bus, event_pattern=CONSENT_PATTERN,
                            description="CustomerConsentChanged to the third-party CMS")
+        # The rule invokes the destination with this role; only EventBridge rules of this
+        # account may assume it.
+        invoke_role = service_role(self, "WebhookInvokeRole", service="events.amazonaws.com",
+                                   source_arn=source_arn_pattern("events", "rule/*"),
+                                   description="EventBridge invokes the consent webhook API destination")
         rule.add_target(targets.ApiDestination(self.api_destination, dead_letter_queue=dead_letters,
+                                               event_role=invoke_role,
                                                max_event_age=Duration.hours(24), retry_attempts=185,
                                                event=events.RuleTargetInput.from_event_path("$.detail")))
         self.webhook_alarm = dead_letter_alarm(self, "WebhookDeadLetterAlarm", dead_letters, "the consent webhook")

@@ -9,16 +9,18 @@ from pathlib import Path
 
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
 from ..config import Profile
 from ._props import check_exclusive, merge
-from ._queues import consume, dead_letter_alarm, dead_letter_queue, work_queue
+from ._iam import grant_send
+from ._queues import RuleQueueTarget, consume, dead_letter_alarm, dead_letter_queue, work_queue
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "runtime" / "common" / "contracts"
 
@@ -52,16 +54,17 @@ class EventSubscription(Construct):
                                       source=list(sources_) if sources_ else None)
         self.rule = events.Rule(self, "Rule", event_bus=bus, event_pattern=pattern,
                                 description=f"{', '.join(detail_types)} to {consumer.node.id}")
-        self.rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letter_queue,
-                                              max_event_age=max_event_age, retry_attempts=retry_attempts))
+        self.rule.add_target(RuleQueueTarget(self.queue, dead_letter_queue=self.dead_letter_queue,
+                                             max_event_age=max_event_age, retry_attempts=retry_attempts))
         self.event_source = consume(self.queue, consumer, batch_size=batch_size)
         consumer.add_environment("DEAD_LETTER_QUEUE_URL", self.dead_letter_queue.queue_url)
-        self.dead_letter_queue.grant_send_messages(consumer)
+        grant_send(self.dead_letter_queue, consumer)
         self.alarm = dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, consumer.node.id)
 
 
 class EventBus(Construct):
-    """`bus`, `archive`, `schema_registry`, `schemas` (by event name).
+    """`bus`, `archive`, `dead_letter_queue` (the bus's own, with `dead_letter_alarm`),
+    `schema_registry`, `schemas` (by event name).
 
     With `existing_bus` only the schema registry is created: the bus's owner decides on
     encryption and archiving.
@@ -74,13 +77,25 @@ class EventBus(Construct):
         check_exclusive(type(self).__name__, existing_bus=existing_bus, bus_props=bus_props)
         self._key = encryption_key
         self.archive: events.Archive | None = None
+        self.dead_letter_queue: sqs.Queue | None = None
+        self.dead_letter_alarm: cloudwatch.Alarm | None = None
         if existing_bus is not None:
             self.bus: events.IEventBus = existing_bus
         else:
+            # Events the bus itself cannot deliver to a rule target (for example a key it may
+            # not use) land here; each rule target also has its own dead-letter queue.
+            self.dead_letter_queue = dead_letter_queue(self, "DeadLetters", key=encryption_key)
             bus = events.EventBus(self, "Bus", **merge({
                 "description": "Headless commerce domain events",
                 "kms_key": encryption_key,
+                "dead_letter_queue": self.dead_letter_queue,
             }, bus_props))
+            self.dead_letter_queue.add_to_resource_policy(iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("events.amazonaws.com")], actions=["sqs:SendMessage"],
+                resources=[self.dead_letter_queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": bus.event_bus_arn}}))
+            self.dead_letter_alarm = dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue,
+                                                       "the commerce event bus")
             self.archive = bus.archive("Archive", description="Every commerce event, for replay",
                                        event_pattern=events.EventPattern(account=[Aws.ACCOUNT_ID]),
                                        retention=profile.event_archive_retention)

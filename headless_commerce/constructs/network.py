@@ -10,7 +10,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ..config import Profile
+from ._iam import service_role, source_arn_pattern
 from ._nag import acknowledge
+from .encryption import EncryptionKey
 from ._props import check_exclusive, merge
 
 PUBLIC = "Public"
@@ -66,12 +68,18 @@ class Network(Construct):
             "restrict_default_security_group": True,
         }, vpc_props))
 
+        # Flow logs are encrypted on their own when no key is passed, so the construct passes
+        # the compliance gate alone (imported into any app).
+        self.flow_log_key: kms.IKey = encryption_key or EncryptionKey(self, "FlowLogKey", profile=profile).key
         self.flow_log_group = logs.LogGroup(
             self, "FlowLogs", retention=profile.log_retention,
-            removal_policy=profile.removal_policy, encryption_key=encryption_key,
+            removal_policy=profile.removal_policy, encryption_key=self.flow_log_key,
         )
-        vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
-                         traffic_type=ec2.FlowLogTrafficType.ALL)
+        flow_log_role = service_role(self, "FlowLogRole", service="vpc-flow-logs.amazonaws.com",
+                                     source_arn=source_arn_pattern("ec2", "vpc-flow-log/*"),
+                                     description="VPC flow logs delivery to the flow log group")
+        vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+            self.flow_log_group, flow_log_role), traffic_type=ec2.FlowLogTrafficType.ALL)
 
         for subnet in vpc.public_subnets:
             acknowledge(subnet, "PCI.DSS.321-VPCNoUnrestrictedRouteToIGW",

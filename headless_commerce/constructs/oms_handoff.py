@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
@@ -19,18 +17,27 @@ from constructs import Construct
 
 from .. import model
 from ..runtime.events.subscriptions import OMS_DEDUPLICATION_ID_PATH, OMS_GROUP_ID_PATH, OMS_INPUT_PATH
-from ._nag import acknowledge_key_grant
+from ..config import Profile
+from ._iam import grant_send
+from ._pipes import pipe_failure_alarm, pipe_logs, pipe_role
 from ._props import check_exclusive
-from ._queues import dead_letter_alarm, dead_letter_queue, work_queue
+from ._queues import RuleQueueTarget, dead_letter_alarm, dead_letter_queue, work_queue
 
 
 
 class OmsHandoff(Construct):
-    """`queue` (FIFO, what the OMS consumes), `dead_letter_queue` (FIFO), `buffer`, `rule`, `pipe`."""
+    """`queue` (FIFO, what the OMS consumes), `dead_letter_queue` (FIFO), `buffer`, `rule`, `pipe`,
+    `log_group` (the pipe's ERROR log), `alarms` (dead letters of both queues, pipe failures).
+
+    Parameters: `bus` (required); `encryption_key` (default None: SQS-managed encryption);
+    `existing_queue` or `queue_props` (default: a new FIFO queue; FIFO settings cannot be
+    overridden); `consumer_timeout` (default 30 s; the queue's visibility timeout is 6x);
+    `profile` (default None: log retention one year, logs retained).
+    """
 
     def __init__(self, scope: Construct, id: str, *, bus: events.IEventBus, encryption_key: kms.IKey | None = None,
                  existing_queue: sqs.IQueue | None = None, queue_props: dict | None = None,
-                 consumer_timeout: Duration = Duration.seconds(30)) -> None:
+                 consumer_timeout: Duration = Duration.seconds(30), profile: Profile | None = None) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_queue=existing_queue, queue_props=queue_props)
         self.dead_letter_queue = dead_letter_queue(self, "DeadLetters", key=encryption_key, fifo=True)
@@ -45,16 +52,16 @@ class OmsHandoff(Construct):
         self.rule = events.Rule(self, "OrderPlaced", event_bus=bus, description="OrderPlaced to the OMS hand-off",
                                 event_pattern=events.EventPattern(source=[model.EventSource.ORDERS],
                                                                   detail_type=[model.EventName.ORDER_PLACED]))
-        self.rule.add_target(targets.SqsQueue(self.buffer, dead_letter_queue=buffer_dead_letters,
-                                              max_event_age=Duration.hours(24), retry_attempts=185))
+        self.rule.add_target(RuleQueueTarget(self.buffer, dead_letter_queue=buffer_dead_letters))
 
-        role = iam.Role(self, "PipeRole", assumed_by=iam.ServicePrincipal("pipes.amazonaws.com"),
-                        description="Moves OrderPlaced events from the buffer to the OMS FIFO queue")
+        role = pipe_role(self, "PipeRole", "Moves OrderPlaced events from the buffer to the OMS FIFO queue")
         self.buffer.grant_consume_messages(role)
-        self.queue.grant_send_messages(role)
-        acknowledge_key_grant(role)
+        grant_send(self.queue, role)
+        self.log_group, log_configuration = pipe_logs(self, "PipeLogs", role=role, profile=profile,
+                                                      encryption_key=encryption_key)
         self.pipe = pipes.CfnPipe(
-            self, "Pipe", role_arn=role.role_arn, description="OrderPlaced -> OMS FIFO (group = order id)",
+            self, "Pipe", role_arn=role.role_arn, log_configuration=log_configuration,
+            description="OrderPlaced -> OMS FIFO (group = order id)",
             source=self.buffer.queue_arn,
             source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
                 sqs_queue_parameters=pipes.CfnPipe.PipeSourceSqsQueueParametersProperty(batch_size=10)),
@@ -68,4 +75,5 @@ class OmsHandoff(Construct):
         self.alarms = [
             dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, "the OMS consumer"),
             dead_letter_alarm(self, "BufferDeadLetterAlarm", buffer_dead_letters, "the OMS hand-off"),
+            pipe_failure_alarm(self, "PipeFailureAlarm", self.pipe, "OMS hand-off"),
         ]

@@ -10,10 +10,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import model
-from ..runtime import routes
+from ..runtime import routes, table_permissions
 from ..runtime.events.subscriptions import OMS_CONSUMER, ORDER_STATUS
+from ._iam import grant_send, grant_table_actions
 from ._queues import consume
-from ._tables import acknowledge_index_grant
 from .event_bus import EventBus, EventSubscription
 from .python_functions import PythonFunctions
 
@@ -31,17 +31,15 @@ class OrderEvents(Construct):
             OMS_CONSUMER.name, handler=OMS_CONSUMER.handler, memory_mb=256, timeout_s=30,
             environment={routes.ENV_TABLE_NAME: table.table_name, "EVENT_BUS_NAME": events.bus.event_bus_name,
                          "DEAD_LETTER_QUEUE_URL": oms_dead_letter_queue.queue_url})
-        table.grant_read_write_data(self.oms_consumer)
-        acknowledge_index_grant(self.oms_consumer.role, table)
+        grant_table_actions(table, self.oms_consumer, table_permissions.actions_for(OMS_CONSUMER.name))
         events.grant_put_events(self.oms_consumer, model.EventSource.OMS)
-        oms_dead_letter_queue.grant_send_messages(self.oms_consumer)
+        grant_send(oms_dead_letter_queue, self.oms_consumer)
         consume(oms_queue, self.oms_consumer)
 
         self.status_applier = functions.add(
             ORDER_STATUS.name, handler=ORDER_STATUS.handler, memory_mb=256, timeout_s=30,
             environment={routes.ENV_TABLE_NAME: table.table_name})
-        table.grant_read_write_data(self.status_applier)
-        acknowledge_index_grant(self.status_applier.role, table)
+        grant_table_actions(table, self.status_applier, table_permissions.actions_for(ORDER_STATUS.name))
         self.status_subscription: EventSubscription = events.subscribe(
             self, "StatusChanges", detail_types=list(ORDER_STATUS.detail_types), sources_=list(ORDER_STATUS.sources),
             consumer=self.status_applier, encryption_key=encryption_key)

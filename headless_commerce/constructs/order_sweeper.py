@@ -12,7 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from ..runtime import routes
+from ..runtime import routes, table_permissions
+from ._iam import grant_table_actions
 from ._queues import dead_letter_alarm, dead_letter_queue
 from ._tables import acknowledge_index_grant
 from .python_functions import PythonFunctions
@@ -42,7 +43,7 @@ class PendingOrderSweeper(Construct):
                          routes.ENV_PAYMENT_PROVIDER: payment_provider,
                          routes.ENV_PAYMENT_SECRET_ARN: payment_secret.secret_arn,
                          "PENDING_ORDER_TIMEOUT_MINUTES": str(int(timeout.to_minutes()))})
-        table.grant_read_write_data(self.function)
+        grant_table_actions(table, self.function, table_permissions.actions_for(routes.ORDER_SWEEPER.name))
         acknowledge_index_grant(self.function.role, table)
         payment_secret.grant_read(self.function)
         dead_letters = dead_letter_queue(self, "ScheduleDeadLetters", key=encryption_key)

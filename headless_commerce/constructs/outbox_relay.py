@@ -17,13 +17,16 @@ from aws_cdk import aws_pipes as pipes
 from constructs import Construct
 
 from ..runtime.events.subscriptions import OUTBOX_FILTER
-from ._nag import acknowledge_key_grant
+from ..config import Profile
+from ._iam import grant_send
+from ._pipes import pipe_failure_alarm, pipe_logs, pipe_role
 from ._queues import dead_letter_alarm, dead_letter_queue
 
 
 
 class OutboxRelay(Construct):
-    """`pipe`, `dead_letter_queue` (stream batches that kept failing), `alarm`.
+    """`pipe`, `dead_letter_queue` (stream batches that kept failing), `alarm` (on the first
+    dead letter), `log_group` (the pipe's ERROR log, CMK-encrypted) and `failure_alarm`.
 
     `enrichment` turns stream records into `{source, detail_type, detail}`; the pipe role may
     put events on `bus` only with the given `sources`.
@@ -31,23 +34,25 @@ class OutboxRelay(Construct):
 
     def __init__(self, scope: Construct, id: str, *, table: dynamodb.ITableV2, bus: events.IEventBus,
                  enrichment: lambda_.IFunction, sources: Sequence[str],
-                 encryption_key: kms.IKey | None = None, max_retries: int = 10) -> None:
+                 encryption_key: kms.IKey | None = None, max_retries: int = 10,
+                 profile: Profile | None = None) -> None:
         super().__init__(scope, id)
         if table.table_stream_arn is None:
             raise ValueError("OutboxRelay: the table needs a stream (NEW_AND_OLD_IMAGES)")
         self.dead_letter_queue = dead_letter_queue(self, "DeadLetters", key=encryption_key)
-        role = iam.Role(self, "PipeRole", assumed_by=iam.ServicePrincipal("pipes.amazonaws.com"),
-                        description="Relays committed outbox items from the table stream to the bus")
+        role = pipe_role(self, "PipeRole", "Relays committed outbox items from the table stream to the bus")
         table.grant_stream_read(role)
         role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
                                                resources=[enrichment.function_arn]))
-        self.dead_letter_queue.grant_send_messages(role)
+        grant_send(self.dead_letter_queue, role)
         role.add_to_policy(iam.PolicyStatement(
             actions=["events:PutEvents"], resources=[bus.event_bus_arn],
             conditions={"StringEquals": {"events:source": list(sources)}}))
-        acknowledge_key_grant(role)
+        self.log_group, log_configuration = pipe_logs(self, "PipeLogs", role=role, profile=profile,
+                                                      encryption_key=encryption_key)
         self.pipe = pipes.CfnPipe(
-            self, "Pipe", role_arn=role.role_arn, description="Outbox items -> commerce event bus",
+            self, "Pipe", role_arn=role.role_arn, log_configuration=log_configuration,
+            description="Outbox items -> commerce event bus",
             source=table.table_stream_arn,
             source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
                 dynamo_db_stream_parameters=pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
@@ -65,3 +70,4 @@ class OutboxRelay(Construct):
         )
         self.pipe.node.add_dependency(role)
         self.alarm = dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, "the outbox relay")
+        self.failure_alarm = pipe_failure_alarm(self, "FailureAlarm", self.pipe, "outbox relay")

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -20,15 +20,31 @@ from constructs import Construct
 
 from ..config import Profile
 from ._checkov import skip_checkov
-from ._nag import acknowledge, acknowledge_key_grant
+from ._iam import grant_send
+from ._nag import acknowledge
 from ._queues import dead_letter_alarm, dead_letter_queue
 from .pip_layer import PipLayer
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
-# AWS publishes the Powertools layer ARN per architecture and runtime; resolved at deploy time.
-POWERTOOLS_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/latest"
+# The Powertools release the runtime is tested with (requirements-dev.txt pins the same one).
+POWERTOOLS_VERSION = "3.37.0"
+# AWS publishes each release's layer ARN per architecture and runtime in a public SSM
+# parameter, resolved at deploy time (no AWS call at synth). The versioned name, not
+# `.../latest`, so a deploy never picks up a Powertools the code was not tested with.
+POWERTOOLS_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
+# Regions where that parameter exists (Powertools' own publishing list). Elsewhere pass
+# `powertools_layer_arn` (reference app: `-c powertools_layer_arn=...`).
+POWERTOOLS_REGIONS = frozenset({
+    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1",
+    "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "mx-central-1",
+    "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+})
+# Lambda in a VPC talks only HTTPS: AWS endpoints (gateway and interface) and payment providers.
+HTTPS = ec2.Port.tcp(443)
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,7 +61,15 @@ def code_directory() -> str:
 
 
 class PythonFunctions(Construct):
-    """A factory scope: `add(name, handler, ...)` returns a configured function."""
+    """A factory scope: `add(name, handler, ...)` returns a configured function.
+
+    Parameters: `profile` (log retention and removal); `vpc` (None: functions outside any VPC;
+    otherwise in its private subnets behind `security_group`, whose only egress is HTTPS);
+    `encryption_key` (default None: AWS-managed keys for logs and environment);
+    `powertools_layer_arn` (default: the Powertools `POWERTOOLS_VERSION` layer for arm64 and
+    python3.14 from AWS's public SSM parameter; required in regions outside
+    `POWERTOOLS_REGIONS`).
+    """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc | None,
                  encryption_key: kms.IKey | None = None, powertools_layer_arn: str | None = None) -> None:
@@ -55,13 +79,23 @@ class PythonFunctions(Construct):
         self._key = encryption_key
         self.functions: dict[str, lambda_.Function] = {}
         self.code = lambda_.Code.from_asset(code_directory())
-        layer_arn = powertools_layer_arn or ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_PARAMETER)
+        layer_arn = powertools_layer_arn or self._powertools_parameter()
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
         self.security_group = None
         if vpc is not None:
             self.security_group = ec2.SecurityGroup(
-                self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
+                self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
                 description="Commerce functions: outbound to AWS endpoints and payment providers only")
+            self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS,
+                                                "HTTPS to AWS endpoints and payment providers")
+
+    def _powertools_parameter(self) -> str:
+        region = Stack.of(self).region
+        if not Token.is_unresolved(region) and region not in POWERTOOLS_REGIONS:
+            raise ValueError(
+                f"PythonFunctions: AWS publishes no Powertools layer parameter in {region}; pass "
+                "powertools_layer_arn (reference app: -c powertools_layer_arn=arn:aws:lambda:...)")
+        return ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_PARAMETER)
 
     def pip_layer(self, id: str, *, requirements: list[str], description: str) -> lambda_.ILayerVersion:
         """A layer of extra pure-Python libraries for this factory's runtime and architecture."""
@@ -77,13 +111,8 @@ class PythonFunctions(Construct):
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"Commerce function {name}")
         log_group.grant_write(role)
-        # Asynchronous invocations (schedules, rule targets) that still fail after Lambda's
-        # retries land in a dead-letter queue with an alarm, never on the floor.
-        async_dead_letters = None if invoked_synchronously else dead_letter_queue(
-            self, f"{name}DeadLetters", key=self._key)
         fn = lambda_.Function(
             self, name,
-            dead_letter_queue=async_dead_letters,
             runtime=RUNTIME, architecture=ARCHITECTURE, handler=handler, code=self.code,
             memory_size=memory_mb, timeout=Duration.seconds(timeout_s),
             environment={"POWERTOOLS_SERVICE_NAME": name, **environment},
@@ -103,10 +132,17 @@ class PythonFunctions(Construct):
         wildcard_reason = ("Only X-Ray PutTraceSegments/PutTelemetryRecords and Lambda's VPC ENI actions use "
                            "'*': those APIs have no resource-level permissions.")
         acknowledge(role, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
-        if self._key is not None:
-            acknowledge_key_grant(role)
         skip_checkov(role.node.find_child("DefaultPolicy").node.default_child, "CKV_AWS_111", wildcard_reason)
         cfn = fn.node.default_child
+        # Asynchronous invocations (schedules, rule targets) that still fail after Lambda's
+        # retries land in a dead-letter queue with an alarm, never on the floor. Set on the
+        # L1 because the L2's `dead_letter_queue` grants the role `kms:ReEncrypt*` too.
+        async_dead_letters = None
+        if not invoked_synchronously:
+            async_dead_letters = dead_letter_queue(self, f"{name}DeadLetters", key=self._key)
+            grant_send(async_dead_letters, role)
+            cfn.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
+                target_arn=async_dead_letters.queue_arn)
         if invoked_synchronously:
             reason = ("Invoked synchronously (API Gateway, Cognito, EventBridge Pipes or an SQS event source "
                       "mapping whose queue has its own DLQ); an async DLQ or failure destination would never fire.")

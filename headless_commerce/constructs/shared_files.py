@@ -25,12 +25,35 @@ def _access_point(fs: efs.IFileSystem, scope: Construct, id: str, path: str, uid
     )
 
 
+def file_system_policy() -> iam.PolicyDocument:
+    """Deny what no client may do; grant nothing.
+
+    With a policy present, EFS authorizes each NFS client by IAM: a client without an identity
+    policy (anonymous) gets nothing, and a client gets write access only from a `grant_mount(...,
+    write=True)` on its access point. Root access is denied to everyone: the access points pin
+    each tier to its own POSIX user.
+    """
+    return iam.PolicyDocument(statements=[
+        iam.PolicyStatement(sid="DenyUnencryptedTransport", effect=iam.Effect.DENY,
+                            principals=[iam.AnyPrincipal()], actions=["*"],
+                            conditions={"Bool": {"aws:SecureTransport": "false"}}),
+        iam.PolicyStatement(sid="DenyRootAccess", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+                            actions=["elasticfilesystem:ClientRootAccess"]),
+    ])
+
+
 class SharedFiles(Construct):
     """Encrypted EFS with automatic backups, lifecycle to IA, mount targets in private subnets,
     and one access point per tier (`/web`, `/app`).
 
-    Mount with `grant_mount(grantee, access_point)` plus `allow_from(connectable)`; the file
-    system policy denies anonymous and unencrypted access.
+    Mount with `grant_mount(grantee, access_point, write=...)` plus `allow_from(connectable)`
+    (clients mount with TLS and IAM, e.g. ECS `transit_encryption` and `iam` authorization).
+    The file system policy (`file_system_policy()`) denies unencrypted transport and root
+    access and grants nothing, so a mount without `write=True` is read-only.
+
+    Parameters: `profile` (lifecycle, removal); `vpc` (mount targets in its private subnets);
+    `encryption_key` (default None: the AWS-managed EFS key); `existing_file_system` (default
+    None: a new one; its owner decides on its policy) or `file_system_props` (override defaults).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc,
@@ -51,7 +74,14 @@ class SharedFiles(Construct):
             "performance_mode": efs.PerformanceMode.GENERAL_PURPOSE,
             "throughput_mode": efs.ThroughputMode.ELASTIC,
             "removal_policy": profile.removal_policy,
-            "allow_anonymous_access": False,
+            "file_system_policy": file_system_policy(),
+            # CDK's "deny anonymous" switch adds a blanket ClientWrite + ClientRootAccess allow
+            # for any client reaching a mount target; the policy above already refuses
+            # anonymous clients (it allows nothing), so that statement stays out.
+            "allow_anonymous_access": True,
+            # Mount targets answer NFS; they never open connections.
+            "security_group": ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
+                                                description="EFS mount targets: NFS from mounting tiers only"),
         }, file_system_props))
         self.web_access_point = _access_point(self.file_system, self, "WebAccessPoint", "/web", WEB_UID)
         self.app_access_point = _access_point(self.file_system, self, "AppAccessPoint", "/app", APP_UID)

@@ -22,7 +22,8 @@ from .foundation_stack import FoundationStack
 class CommerceStack(CommerceStackBase):
     def __init__(self, scope: Construct, id: str, *, foundation: FoundationStack,
                  dax_enabled: bool | None = None, allowed_origins: tuple[str, ...] = ("*",),
-                 payment_provider: str = "sandbox", consent_webhook_url: str | None = None, **kwargs) -> None:
+                 payment_provider: str = "sandbox", consent_webhook_url: str | None = None,
+                 powertools_layer_arn: str | None = None, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         self.identity = Identity(self, "Identity", profile=self.profile)
@@ -32,7 +33,7 @@ class CommerceStack(CommerceStackBase):
         self.app_tier = AppTier(self, "AppTier", profile=self.profile, identity=self.identity,
                                 vpc=foundation.network.vpc, encryption_key=key,
                                 dax_enabled=dax_enabled, allowed_origins=allowed_origins,
-                                payment_provider=payment_provider)
+                                payment_provider=payment_provider, powertools_layer_arn=powertools_layer_arn)
         self._add_event_flows(foundation, key, consent_webhook_url)
         self.order_sweeper = PendingOrderSweeper(
             self, "OrderSweeper", functions=self.app_tier.function_factory, table=self.app_tier.table,
@@ -50,7 +51,7 @@ class CommerceStack(CommerceStackBase):
         relay = functions.add("outbox_relay", handler=RELAY_HANDLER, memory_mb=256, timeout_s=30, environment={})
         self.outbox_relay = OutboxRelay(self, "OutboxRelay", table=self.app_tier.table, bus=foundation.events.bus,
                                         enrichment=relay, encryption_key=key,
-                                        sources=sorted(set(model.EVENT_SOURCES.values())))
+                                        sources=sorted(set(model.EVENT_SOURCES.values())), profile=self.profile)
         handoff = foundation.oms_handoff
         # Imported with the imported key, so consumer grants stay in this stack's role policies.
         oms_queue, oms_dead_letters = (

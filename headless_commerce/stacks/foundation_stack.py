@@ -21,4 +21,5 @@ class FoundationStack(CommerceStackBase):
         self.shared_files = SharedFiles(self, "SharedFiles", profile=self.profile, vpc=self.network.vpc,
                                         encryption_key=self.encryption.key)
         self.events = EventBus(self, "Events", profile=self.profile, encryption_key=self.encryption.key)
-        self.oms_handoff = OmsHandoff(self, "OmsHandoff", bus=self.events.bus, encryption_key=self.encryption.key)
+        self.oms_handoff = OmsHandoff(self, "OmsHandoff", bus=self.events.bus, encryption_key=self.encryption.key,
+                                      profile=self.profile)

@@ -8,7 +8,7 @@ from headless_commerce.constructs.network import Network
 from .helpers import new_stack, template
 
 
-@pytest.mark.parametrize("profile,azs,nats,endpoints", [("dev", 2, 1, 2), ("prod", 3, 3, 9)])
+@pytest.mark.parametrize("profile,azs,nats,endpoints", [("dev", 2, 1, 1), ("prod", 3, 3, 3)])
 def test_new_vpc_follows_profile(profile, azs, nats, endpoints):
     stack, prof = new_stack(profile)
     key = EncryptionKey(stack, "Key", profile=prof)

@@ -1,0 +1,55 @@
+"""Which DynamoDB actions each function performs on the commerce table: the one list the CDK
+grants are built from and the runtime tests check the code against (tests/runtime/
+test_table_permissions.py records every call a function makes on moto and fails when one is
+missing here). Pure data; no AWS imports.
+
+IAM authorizes a TransactWriteItems per item (PutItem, UpdateItem, DeleteItem,
+ConditionCheckItem), so transactions appear here as the actions of their items. No function
+scans the table.
+"""
+
+from __future__ import annotations
+
+GET = "dynamodb:GetItem"
+BATCH_GET = "dynamodb:BatchGetItem"
+QUERY = "dynamodb:Query"
+PUT = "dynamodb:PutItem"
+UPDATE = "dynamodb:UpdateItem"
+DELETE = "dynamodb:DeleteItem"
+CONDITION_CHECK = "dynamodb:ConditionCheckItem"
+
+READ_ACTIONS = frozenset({GET, BATCH_GET, QUERY, CONDITION_CHECK})
+WRITE_ACTIONS = frozenset({PUT, UPDATE, DELETE})
+
+# The post-confirmation trigger may only create customer items: its grant carries a
+# `dynamodb:LeadingKeys` condition on this partition-key prefix.
+CUSTOMER_KEY_PREFIX = "CUSTOMER#"
+
+TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "catalog": (QUERY,),
+    "cart": (GET, BATCH_GET, PUT, DELETE),
+    "checkout": (GET, BATCH_GET, PUT, UPDATE, DELETE),
+    "orders": (GET, QUERY),
+    "customers": (GET, PUT, UPDATE),
+    "payments_webhook": (GET, PUT, UPDATE, DELETE),
+    "post_confirmation": (PUT,),
+    "order_sweeper": (GET, QUERY, PUT, UPDATE, DELETE),
+    "oms_consumer": (GET, PUT, UPDATE),
+    "order_status": (GET, PUT, UPDATE),
+    # Copies contact details from the customer profile.
+    "marketing_audience": (GET,),
+}
+
+# Functions whose writes are confined to one partition-key prefix.
+LEADING_KEY_PREFIXES: dict[str, str] = {"post_confirmation": CUSTOMER_KEY_PREFIX}
+
+
+def actions_for(function: str) -> tuple[str, ...]:
+    try:
+        return TABLE_ACTIONS[function]
+    except KeyError:
+        raise KeyError(f"no commerce-table actions declared for function {function!r}") from None
+
+
+def writes(function: str) -> bool:
+    return bool(WRITE_ACTIONS & set(actions_for(function)))

@@ -1,0 +1,145 @@
+"""Least privilege checked against the code: every DynamoDB call a function makes on the
+commerce table (recorded on moto while existing scenarios run) is an action its grant allows,
+and the post-confirmation trigger writes only customer items.
+
+Calls are attributed to the function whose entry module is outermost on the call stack, so
+fixtures seeding the table are not counted and shared modules (transitions, repositories)
+count for whichever function called them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import threading
+
+import pytest
+
+from headless_commerce.runtime.common import aws, dynamo
+from headless_commerce.runtime.table_permissions import (
+    CONDITION_CHECK, DELETE, LEADING_KEY_PREFIXES, PUT, TABLE_ACTIONS, UPDATE, actions_for,
+)
+from tests.runtime import (test_cart, test_catalog, test_checkout, test_customers, test_events_oms,
+                           test_events_order_status, test_events_consents, test_orders, test_payments,
+                           test_sweeper)
+from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
+
+_PKG = "headless_commerce.runtime."
+ENTRY_MODULES = {
+    f"{_PKG}catalog.handler": "catalog",
+    f"{_PKG}cart.handler": "cart",
+    f"{_PKG}orders.checkout_handler": "checkout",
+    f"{_PKG}orders.handler": "orders",
+    f"{_PKG}customers.handler": "customers",
+    f"{_PKG}payments.handler": "payments_webhook",
+    f"{_PKG}customers.post_confirmation": "post_confirmation",
+    f"{_PKG}orders.sweeper": "order_sweeper",
+    f"{_PKG}oms.consumer": "oms_consumer",
+    f"{_PKG}orders.status_events": "order_status",
+    f"{_PKG}marketing.audience": "marketing_audience",
+}
+_ITEM_ACTIONS = {"Put": PUT, "Update": UPDATE, "Delete": DELETE, "ConditionCheck": CONDITION_CHECK}
+
+
+def _entry_function() -> str | None:
+    frame, found = sys._getframe(), None
+    while frame is not None:
+        found = ENTRY_MODULES.get(frame.f_globals.get("__name__", ""), found)
+        frame = frame.f_back
+    return found
+
+
+class Recorder:
+    """(function, IAM action, partition key) of every call on the commerce table."""
+
+    def __init__(self) -> None:
+        self.calls: set[tuple[str, str, str | None]] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, model=None, params=None, **kwargs) -> None:
+        function = _entry_function()
+        if function is None:
+            return
+        table = dynamo.table_name()
+        found: list[tuple[str, str | None]] = []
+        if model.name == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                kind, body = next(iter(entry.items()))
+                if body.get("TableName") == table:
+                    found.append((_ITEM_ACTIONS[kind], _pk(body.get("Item") or body.get("Key"))))
+        elif model.name in ("BatchGetItem", "BatchWriteItem"):
+            if table in params["RequestItems"]:
+                found.append((f"dynamodb:{model.name}", None))
+        elif params.get("TableName") == table:
+            found.append((f"dynamodb:{model.name}", _pk(params.get("Item") or params.get("Key"))))
+        with self._lock:
+            self.calls.update((function, action, pk) for action, pk in found)
+
+
+def _pk(key: dict | None) -> str | None:
+    return (key or {}).get("pk", {}).get("S")
+
+
+@pytest.fixture
+def recorder(table) -> Recorder:
+    recording = Recorder()
+    aws.dynamodb().meta.events.register("before-parameter-build.dynamodb.*", recording)
+    return recording
+
+
+SCENARIOS = [
+    test_catalog.test_get_product_has_price_stock_images_and_skus,
+    test_catalog.test_list_paginates_through_every_product_once,
+    test_catalog.test_list_by_category,
+    test_catalog.test_category_tree,
+    test_cart.test_add_get_and_price,
+    test_cart.test_patch_sets_quantity_and_zero_removes,
+    test_cart.test_delete_line_and_missing_line,
+    test_checkout.test_checkout_confirms_order_decrements_stock_and_clears_cart,
+    test_checkout.test_sequential_retries_make_one_order_and_one_authorization,
+    test_checkout.test_declined_payment_releases_stock_once,
+    test_checkout.test_out_of_stock_names_the_skus_and_reserves_nothing,
+    test_checkout.test_provider_outage_leaves_order_pending_and_retry_resumes,
+    test_orders.test_list_orders_newest_first_with_pagination,
+    test_orders.test_get_order_and_idor,
+    test_customers.test_post_confirmation_creates_profile_once,
+    test_customers.test_get_and_patch_profile,
+    test_customers.test_profile_is_created_on_first_use_if_trigger_missed,
+    test_customers.test_consents_recorded_with_event_in_one_transaction,
+    test_payments.test_webhook_settles_pending_order_once,
+    test_payments.test_webhook_failure_releases_stock,
+    test_payments.test_late_authorization_for_a_failed_order_is_voided,
+    test_sweeper.test_stuck_order_without_authorization_fails_and_releases_stock,
+    test_sweeper.test_stuck_order_with_authorization_is_confirmed_and_cart_cleared,
+    test_sweeper.test_handler_reads_the_timeout_from_the_environment,
+    test_events_oms.test_order_is_accepted_once_and_announced_once,
+    test_events_order_status.test_status_moves_forward_and_records_the_event,
+    test_events_consents.test_audience_opt_in_carries_contact_and_opt_out_leaves_tombstone,
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f"{f.__module__.rsplit('.', 1)[-1]}::{f.__name__}")
+def test_functions_call_only_their_declared_table_actions(scenario, recorder, request):
+    kwargs = {name: request.getfixturevalue(name) for name in inspect.signature(scenario).parameters}
+    scenario(**kwargs)
+    assert recorder.calls, "the scenario made no DynamoDB call attributed to a function"
+    for function, action, pk in recorder.calls:
+        assert action in actions_for(function), f"{function} calls {action}, not in TABLE_ACTIONS"
+        prefix = LEADING_KEY_PREFIXES.get(function)
+        if prefix is not None:
+            assert pk is not None and pk.startswith(prefix), (function, action, pk)
+
+
+def test_no_function_scans_and_every_function_is_declared():
+    from headless_commerce.runtime import routes
+    from headless_commerce.runtime.events.subscriptions import MARKETING_AUDIENCE, OMS_CONSUMER, ORDER_STATUS
+
+    names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name,
+             OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name}
+    assert names == set(TABLE_ACTIONS)
+    assert set(ENTRY_MODULES.values()) == set(TABLE_ACTIONS)
+    assert all("dynamodb:Scan" not in actions for actions in TABLE_ACTIONS.values())
+    # The coarse route-table flag agrees: read-only functions declare no write.
+    for spec in routes.FUNCTIONS.values():
+        if spec.table_access == "read":
+            assert not {PUT, UPDATE, DELETE} & set(TABLE_ACTIONS[spec.name]), spec.name
