@@ -31,6 +31,7 @@ _EXPORTS = {
     "OrderEvents": ".constructs.order_events",
     "PendingOrderSweeper": ".constructs.order_sweeper",
     "ConsentFanout": ".constructs.consent_fanout",
+    "SearchDomain": ".constructs.search_domain",
     "ManagedGrantPolicies": ".constructs._iam",
     "FoundationStack": ".stacks.foundation_stack",
     "CommerceStack": ".stacks.commerce_stack",

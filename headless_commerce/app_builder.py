@@ -54,6 +54,7 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              payment_provider=config.payment_provider,
                              consent_webhook_url=config.consent_webhook_url,
                              powertools_layer_arn=config.powertools_layer_arn,
+                             search=config.enabled("search"),
                              description="Headless commerce: identity and commerce services",
                              **common)
     if compliance:

@@ -144,8 +144,9 @@ class PythonFunctions(Construct):
             cfn.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
                 target_arn=async_dead_letters.queue_arn)
         if invoked_synchronously:
-            reason = ("Invoked synchronously (API Gateway, Cognito, EventBridge Pipes or an SQS event source "
-                      "mapping whose queue has its own DLQ); an async DLQ or failure destination would never fire.")
+            reason = ("Invoked synchronously (API Gateway, Cognito, EventBridge Pipes, an SQS event source "
+                      "mapping whose queue has its own DLQ, or a stream event source mapping with its own "
+                      "on-failure destination); an async DLQ or failure destination would never fire.")
             acknowledge(fn, "Serverless-LambdaDLQ", reason)
             acknowledge(fn, "Serverless-LambdaAsyncFailureDestination", reason)
             skip_checkov(cfn, "CKV_AWS_116", reason)

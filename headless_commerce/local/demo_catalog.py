@@ -16,6 +16,8 @@ _TREE: list[tuple[str, str, list[tuple[str, str, list[str], list[str], tuple[int
          ["Chinos", "Jeans", "Joggers", "Shorts", "Cargo Pants"], (2500, 9900), "size"),
         ("outerwear", "Outerwear", ["Summit Gear", "Northline"],
          ["Rain Jacket", "Puffer", "Fleece", "Windbreaker", "Parka"], (4900, 24900), "size"),
+        ("footwear", "Footwear", ["Stride", "Northline", "Trailwise"],
+         ["Sneakers", "Running Shoes", "Hiking Boots", "Sandals", "Canvas Sneakers"], (3900, 15900), "size"),
     ]),
     ("home", "Home & Kitchen", [
         ("cookware", "Cookware", ["Ironleaf", "Copperhill"],

@@ -38,6 +38,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "order_status": (GET, PUT, UPDATE),
     # Copies contact details from the customer profile.
     "marketing_audience": (GET,),
+    # Reads a changed product and its SKUs (consistent Get/BatchGet); a reindex pages the
+    # catalog index (Query).
+    "search_indexer": (GET, BATCH_GET, QUERY),
 }
 
 # Functions whose writes are confined to one partition-key prefix.

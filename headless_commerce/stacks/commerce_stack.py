@@ -14,6 +14,7 @@ from ..constructs.identity import Identity
 from ..constructs.order_events import OrderEvents
 from ..constructs.order_sweeper import PendingOrderSweeper
 from ..constructs.outbox_relay import OutboxRelay
+from ..constructs.search_domain import SearchDomain
 from ..runtime.events.subscriptions import RELAY_HANDLER
 from ._base import CommerceStackBase
 from .foundation_stack import FoundationStack
@@ -23,7 +24,7 @@ class CommerceStack(CommerceStackBase):
     def __init__(self, scope: Construct, id: str, *, foundation: FoundationStack,
                  dax_enabled: bool | None = None, allowed_origins: tuple[str, ...] = ("*",),
                  payment_provider: str = "sandbox", consent_webhook_url: str | None = None,
-                 powertools_layer_arn: str | None = None, **kwargs) -> None:
+                 powertools_layer_arn: str | None = None, search: bool = True, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         self.identity = Identity(self, "Identity", profile=self.profile)
@@ -40,6 +41,14 @@ class CommerceStack(CommerceStackBase):
             payment_secret=self.app_tier.payment_secret, payment_provider=self.app_tier.payment_provider,
             encryption_key=key, reserved_concurrency=self.profile.reserved_concurrency.get("order_sweeper"),
             payment_layers=self.app_tier.payment_layers)
+        # `-c search=false` creates no domain, no indexer and no search layer.
+        self.search = (SearchDomain(self, "Search", profile=self.profile, table=self.app_tier.table,
+                                    functions=self.app_tier.function_factory, vpc=foundation.network.vpc,
+                                    encryption_key=key) if search else None)
+        if self.search is not None:
+            CfnOutput(self, "SearchIndexerFunction", value=self.search.indexer.function_name,
+                      description="Invoke with {\"action\": \"reindex\"} for a full backfill "
+                                  "(headless-commerce search reindex --function NAME)")
         CfnOutput(self, "ApiUrl", value=self.app_tier.api.url)
         CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
         CfnOutput(self, "WebClientId", value=self.identity.web_client.user_pool_client_id)

@@ -21,7 +21,8 @@ from headless_commerce.runtime.table_permissions import (
 )
 from tests.runtime import (test_cart, test_catalog, test_checkout, test_customers, test_events_oms,
                            test_events_order_status, test_events_consents, test_orders, test_payments,
-                           test_sweeper)
+                           test_search_indexer, test_sweeper)
+from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
 
 _PKG = "headless_commerce.runtime."
@@ -37,6 +38,7 @@ ENTRY_MODULES = {
     f"{_PKG}oms.consumer": "oms_consumer",
     f"{_PKG}orders.status_events": "order_status",
     f"{_PKG}marketing.audience": "marketing_audience",
+    f"{_PKG}search.indexer": "search_indexer",
 }
 _ITEM_ACTIONS = {"Put": PUT, "Update": UPDATE, "Delete": DELETE, "ConditionCheck": CONDITION_CHECK}
 
@@ -115,6 +117,9 @@ SCENARIOS = [
     test_events_oms.test_order_is_accepted_once_and_announced_once,
     test_events_order_status.test_status_moves_forward_and_records_the_event,
     test_events_consents.test_audience_opt_in_carries_contact_and_opt_out_leaves_tombstone,
+    test_search_indexer.test_out_of_order_and_duplicate_records_index_the_current_state,
+    test_search_indexer.test_deleted_products_leave_the_index,
+    test_search_indexer.test_reindex_backfills_the_catalog,
 ]
 
 
@@ -133,9 +138,10 @@ def test_functions_call_only_their_declared_table_actions(scenario, recorder, re
 def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime import routes
     from headless_commerce.runtime.events.subscriptions import MARKETING_AUDIENCE, OMS_CONSUMER, ORDER_STATUS
+    from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
 
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name,
-             OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name}
+             OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, SEARCH_INDEXER}
     assert names == set(TABLE_ACTIONS)
     assert set(ENTRY_MODULES.values()) == set(TABLE_ACTIONS)
     assert all("dynamodb:Scan" not in actions for actions in TABLE_ACTIONS.values())

@@ -21,6 +21,7 @@ from .helpers import new_stack, template
 HANDLERS = {spec.handler: spec.name for spec in (*routes.FUNCTIONS.values(), routes.POST_CONFIRMATION,
                                                  routes.ORDER_SWEEPER)}
 HANDLERS |= {c.handler: c.name for c in (OMS_CONSUMER, ORDER_STATUS, MARKETING_AUDIENCE)}
+HANDLERS |= {"headless_commerce.runtime.search.indexer.handler": "search_indexer"}
 
 
 def _resources(app, stack: str, type_: str) -> dict:

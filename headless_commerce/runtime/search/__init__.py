@@ -1,0 +1,1 @@
+"""Product search: parameters, documents, providers (OpenSearch, local tantivy), indexer."""
