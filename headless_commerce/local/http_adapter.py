@@ -314,6 +314,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
 
+    def __getattr__(self, name: str):
+        # Any other method (TRACE, QUERY, ...) goes to the router too, which answers 405 (known
+        # path) or 404 in the JSON error shape, instead of http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
 
 class LocalHttpServer(ThreadingHTTPServer):
     """Binds at construction (OSError if the port is in use: on Linux SO_REUSEADDR only

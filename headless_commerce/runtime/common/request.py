@@ -57,6 +57,10 @@ def _string_map(value: object) -> dict[str, str]:
     return {str(k): v for k, v in value.items() if isinstance(v, str)}
 
 
+def _too_large() -> ApiError:
+    return ApiError(413, "body_too_large", f"Body exceeds {MAX_BODY_BYTES} bytes")
+
+
 def _raw_body(event: dict) -> bytes:
     body = event.get("body")
     if body is None:
@@ -66,7 +70,7 @@ def _raw_body(event: dict) -> bytes:
     if event.get("isBase64Encoded"):
         # Checked before decoding so a huge base64 body is refused without allocating it.
         if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
-            raise bad_request("body_too_large", f"Body exceeds {MAX_BODY_BYTES} bytes")
+            raise _too_large()
         try:
             return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
@@ -99,7 +103,7 @@ def build_request(event: dict, route: Route) -> Request:
 
     raw = _raw_body(event)
     if len(raw) > MAX_BODY_BYTES:
-        raise bad_request("body_too_large", f"Body exceeds {MAX_BODY_BYTES} bytes")
+        raise _too_large()
     body = None
     if route.request_schema is not None:
         content_type = headers.get("content-type", "application/json").split(";")[0].strip()
