@@ -7,7 +7,15 @@ Public names are imported lazily so Lambda code that lives in this package
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
+
+# jsii prints a boxed warning on every start under an end-of-life Node.js (20 is what many
+# machines still ship), burying real synth output. Silenced by default, as the Makefile does;
+# a value the user sets wins. Import this package before aws_cdk for it to apply. Only
+# environment defaults here: this module is also imported by the Lambda code.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 _EXPORTS = {
     "Profile": ".config",

@@ -26,6 +26,18 @@ def check_exclusive(owner: str, **props: Any) -> None:
         )
 
 
-def merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Caller's props win over the secure defaults, key by key."""
+def merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None, *,
+          locked: Mapping[str, str] | None = None, owner: str = "", props_name: str = "props") -> dict[str, Any]:
+    """defaults < caller's props < props the construct requires (Solutions Constructs'
+    `consolidateProps` order).
+
+    `locked` maps each prop the runtime depends on to why; passing one in `overrides` raises
+    one ValueError naming every such prop, instead of silently deploying something the code
+    cannot work with (a table without its stream, a queue that is no longer FIFO).
+    """
+    refused = sorted(set(overrides or {}) & set(locked or {}))
+    if refused:
+        reasons = "; ".join(f"{name} ({(locked or {})[name]})" for name in refused)
+        raise ValueError(f"{owner}: {props_name} cannot change {', '.join(refused)}: the runtime depends on "
+                         f"them: {reasons}")
     return {**defaults, **(overrides or {})}

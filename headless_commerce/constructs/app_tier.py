@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
@@ -17,7 +19,7 @@ from ._nag import acknowledge
 from ._props import check_exclusive
 from .commerce_api import CommerceApi
 from .commerce_table import CommerceTable
-from .identity import Identity
+from .encryption import EncryptionKey
 from .python_functions import PythonFunctions
 from .regional_waf import RegionalWaf
 
@@ -34,11 +36,22 @@ class AppTier(Construct):
     `post_confirmation`, `api`, `web_acl`, `payment_secret`, and `function_factory` for other
     constructs in the stack that add functions built the same way.
 
-    Functions get exactly the table access their `FunctionSpec` declares; only checkout and the
-    payment webhook can read the payment secret.
+    Functions get exactly the table actions `runtime/table_permissions.py` declares for them;
+    only checkout, the payment webhook and the order sweeper can read the payment secret.
+
+    Parameters (every dependency is an interface, so each can be an imported resource):
+    `profile`; `user_pool` (cognito.IUserPool, required: the API's authorizer accepts its ID
+    tokens; when it is a `cognito.UserPool` of this app the post-confirmation trigger is
+    attached, otherwise attach `post_confirmation` where the pool is defined); `vpc` (default
+    None: functions outside a VPC; DAX needs one); `encryption_key` (default None: the
+    construct creates its own CMK, `key`, so logs, table and secret stay customer-managed); `existing_table` or `table_props` (default: a new `CommerceTable`); `dax_enabled`
+    (default None: the profile decides); `allowed_origins` (default ("*",)); `payment_provider`
+    (default "sandbox"; or "stripe"); `existing_payment_secret` (default None: a generated
+    secret `{api_key, webhook_secret}`); `powertools_layer_arn` (default None: AWS's public
+    parameter, see `PythonFunctions`); `rest_api_props` (default None: see `CommerceApi`).
     """
 
-    def __init__(self, scope: Construct, id: str, *, profile: Profile, identity: Identity,
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, user_pool: cognito.IUserPool,
                  vpc: ec2.IVpc | None = None, encryption_key: kms.IKey | None = None,
                  existing_table: dynamodb.ITableV2 | None = None, table_props: dict | None = None,
                  dax_enabled: bool | None = None, allowed_origins: Sequence[str] = ("*",),
@@ -48,6 +61,10 @@ class AppTier(Construct):
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         self._profile = profile
+        # Compliant on its own: without a key passed in, one is created (PCI DSS wants
+        # customer-managed keys on logs and secrets).
+        encryption_key = encryption_key or EncryptionKey(self, "Key", profile=profile).key
+        self.key = encryption_key
         if payment_provider not in PAYMENT_PROVIDERS:
             raise ValueError(f"AppTier: payment_provider must be one of {', '.join(PAYMENT_PROVIDERS)}, "
                              f"got {payment_provider!r}")
@@ -79,10 +96,12 @@ class AppTier(Construct):
         for spec in routes.FUNCTIONS.values():
             self.functions[spec.name] = self._function(factory, spec, environment)
         self.post_confirmation = self._function(factory, routes.POST_CONFIRMATION, environment)
-        identity.add_post_confirmation(self.post_confirmation)
+        if isinstance(user_pool, cognito.UserPool):
+            user_pool.add_trigger(cognito.UserPoolOperation.POST_CONFIRMATION, self.post_confirmation)
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
 
         self.rest = CommerceApi(self, "Rest", profile=profile, functions=self.functions,
-                                authorizer=identity.authorizer(self, "Authorizer"),
+                                authorizer=self.authorizer,
                                 allowed_origins=allowed_origins, encryption_key=encryption_key,
                                 rest_api_props=rest_api_props)
         self.api = self.rest.api

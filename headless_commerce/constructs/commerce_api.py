@@ -41,7 +41,14 @@ def _error_template(code: str, message: str) -> str:
 
 class CommerceApi(Construct):
     """`api` (REST, regional, stage `v1`): one method per route, Cognito on `user` routes,
-    JSON Schema request models, access and execution logs, X-Ray, throttling, CORS."""
+    JSON Schema request models, access and execution logs, X-Ray, throttling, CORS.
+
+    Parameters: `profile` (throttling, log retention); `functions` (route-table function name
+    -> lambda_.IFunction, one per route target); `authorizer` (apigw.IAuthorizer for `user`
+    routes); `allowed_origins` (default ("*",)); `routes` (default: the route table
+    `runtime.routes.ROUTES`); `encryption_key` (default None: AWS-managed log encryption);
+    `rest_api_props` (default None: overrides of the RestApi props).
+    """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile,
                  functions: Mapping[str, lambda_.IFunction], authorizer: apigw.IAuthorizer,

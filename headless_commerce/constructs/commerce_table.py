@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import Stack, Token
 from aws_cdk import aws_dax as dax
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -14,6 +15,7 @@ from .. import model
 from ..config import Profile
 from ..runtime import table_permissions
 from ._iam import grant_table_actions, service_role, source_arn_pattern
+from . import _defaults as defaults
 from ._props import check_exclusive, merge
 from ._tables import acknowledge_dev_pitr, acknowledge_index_grant
 
@@ -22,37 +24,19 @@ DAX_TLS_PORT = 9111
 DAX_TABLE_ACTIONS = ("dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 
 
-def table_defaults(profile: Profile, key: kms.IKey | None) -> dict:
-    string = dynamodb.AttributeType.STRING
-    return {
-        "partition_key": dynamodb.Attribute(name=model.PARTITION_KEY, type=string),
-        "sort_key": dynamodb.Attribute(name=model.SORT_KEY, type=string),
-        "global_secondary_indexes": [
-            dynamodb.GlobalSecondaryIndexPropsV2(
-                index_name=index.name,
-                partition_key=dynamodb.Attribute(name=index.partition_key, type=string),
-                sort_key=dynamodb.Attribute(name=index.sort_key, type=string),
-            )
-            for index in model.GSIS
-        ],
-        "billing": dynamodb.Billing.on_demand(),
-        "encryption": (dynamodb.TableEncryptionV2.customer_managed_key(key) if key is not None
-                       else dynamodb.TableEncryptionV2.aws_managed_key()),
-        "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=profile.point_in_time_recovery),
-        "deletion_protection": profile.deletion_protection,
-        # The transactional outbox relays committed outbox items from the stream.
-        "dynamo_stream": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-        "time_to_live_attribute": model.TTL_ATTRIBUTE,
-        "removal_policy": profile.removal_policy,
-    }
-
-
 class CommerceTable(Construct):
     """`table` (TableV2, on-demand, CMK, streams, TTL) and, when `dax` is on, `dax_cluster`.
 
     DAX sits in the private subnets, encrypted at rest and in transit (TLS endpoint), and only
-    `allow_dax_from(peer)` opens its port.
+    `allow_dax_from(peer)` opens its port. `grant_function(fn, name)` grants a function exactly
+    the table actions declared for it in `runtime/table_permissions.py`.
+
+    Parameters: `profile` (PITR, deletion protection, removal, DAX size); `encryption_key`
+    (default None: the AWS-managed DynamoDB key); `existing_table` (default None: a new table
+    from `_defaults.commerce_table`; an imported one must have the same keys, indexes, stream
+    and TTL) or `table_props` (overrides; keys, indexes, stream and TTL attribute are locked,
+    see `_defaults.COMMERCE_TABLE_LOCKED`); `dax_enabled` (default None: the profile decides);
+    `vpc` (required when DAX is on).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, encryption_key: kms.IKey | None = None,
@@ -63,7 +47,13 @@ class CommerceTable(Construct):
         if existing_table is not None:
             self.table: dynamodb.ITableV2 = existing_table
         else:
-            table = dynamodb.TableV2(self, "Table", **merge(table_defaults(profile, encryption_key), table_props))
+            if encryption_key is not None and Token.is_unresolved(Stack.of(self).region):
+                # TableV2 renders the key per replica region and fails deep in synth otherwise.
+                raise ValueError("CommerceTable: a customer-managed key needs the stack's region; "
+                                 "create the stack with env=Environment(region=...)")
+            table = dynamodb.TableV2(self, "Table", **merge(
+                defaults.commerce_table(profile, encryption_key), table_props,
+                locked=defaults.COMMERCE_TABLE_LOCKED, owner=type(self).__name__, props_name="table_props"))
             if not profile.point_in_time_recovery:
                 acknowledge_dev_pitr(table)
             self.table = table

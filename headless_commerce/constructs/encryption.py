@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, Stack
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..config import Profile
+from . import _defaults as defaults
 from ._props import check_exclusive, merge
 
 
@@ -16,6 +17,10 @@ class EncryptionKey(Construct):
 
     `key` is the resource to pass to other constructs. Logs needs a key-policy statement
     (a grant is not enough) because log groups encrypt on the service's behalf.
+
+    Parameters: `profile` (removal policy, deletion window); `existing_key` (default None: a
+    new key from `_defaults.encryption_key`; an imported key must already let CloudWatch Logs
+    and EventBridge use it) or `key_props` (overrides of those defaults).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile,
@@ -25,13 +30,7 @@ class EncryptionKey(Construct):
         if existing_key is not None:
             self.key: kms.IKey = existing_key
             return
-        key = kms.Key(self, "Key", **merge({
-            "description": f"Headless commerce data key ({Stack.of(self).stack_name})",
-            "enable_key_rotation": True,
-            "rotation_period": Duration.days(365),
-            "removal_policy": profile.removal_policy,
-            "pending_window": Duration.days(7 if not profile.is_production else 30),
-        }, key_props))
+        key = kms.Key(self, "Key", **merge(defaults.encryption_key(profile, Stack.of(self).stack_name), key_props))
         key.add_to_resource_policy(iam.PolicyStatement(
             sid="AllowCloudWatchLogsInThisAccount",
             principals=[iam.ServicePrincipal(f"logs.{Aws.REGION}.amazonaws.com")],

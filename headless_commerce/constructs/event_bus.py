@@ -18,6 +18,7 @@ from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
 from ..config import Profile
+from . import _defaults as defaults
 from ._props import check_exclusive, merge
 from ._iam import grant_send
 from ._queues import RuleQueueTarget, consume, dead_letter_alarm, dead_letter_queue, work_queue
@@ -38,6 +39,11 @@ class EventSubscription(Construct):
     (`MAX_RECEIVE_COUNT`) and dead-letters them; the consumer dead-letters schema-invalid
     events itself with the reason (env `DEAD_LETTER_QUEUE_URL`); an alarm fires on the first
     dead letter. Attributes: `rule`, `queue`, `dead_letter_queue`, `alarm`.
+
+    Parameters: `bus` (events.IEventBus, ours or imported); `detail_types` (required);
+    `sources_` (default None: any source); `consumer` (the Lambda); `encryption_key` (default
+    None: SQS-managed encryption); `max_event_age` (default 24 h) and `retry_attempts`
+    (default 185) of the rule target; `batch_size` (default 10).
     """
 
     def __init__(self, scope: Construct, id: str, *, bus: events.IEventBus, detail_types: Sequence[str],
@@ -67,7 +73,11 @@ class EventBus(Construct):
     `schema_registry`, `schemas` (by event name).
 
     With `existing_bus` only the schema registry is created: the bus's owner decides on
-    encryption and archiving.
+    encryption, archiving and its dead-letter queue.
+
+    Parameters: `profile` (archive retention); `encryption_key` (default None: an AWS-owned
+    key); `existing_bus` (default None: a new bus from `_defaults.event_bus`) or `bus_props`
+    (overrides); `contracts` (default None: the JSON Schemas in runtime/common/contracts).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, encryption_key: kms.IKey | None = None,
@@ -85,11 +95,8 @@ class EventBus(Construct):
             # Events the bus itself cannot deliver to a rule target (for example a key it may
             # not use) land here; each rule target also has its own dead-letter queue.
             self.dead_letter_queue = dead_letter_queue(self, "DeadLetters", key=encryption_key)
-            bus = events.EventBus(self, "Bus", **merge({
-                "description": "Headless commerce domain events",
-                "kms_key": encryption_key,
-                "dead_letter_queue": self.dead_letter_queue,
-            }, bus_props))
+            bus = events.EventBus(self, "Bus", **merge(
+                {**defaults.event_bus(encryption_key), "dead_letter_queue": self.dead_letter_queue}, bus_props))
             self.dead_letter_queue.add_to_resource_policy(iam.PolicyStatement(
                 principals=[iam.ServicePrincipal("events.amazonaws.com")], actions=["sqs:SendMessage"],
                 resources=[self.dead_letter_queue.queue_arn],
@@ -119,6 +126,11 @@ class EventBus(Construct):
 
     def grant_put_events(self, grantee: iam.IGrantable, source: str) -> iam.Grant:
         """PutEvents on this bus, only for events whose `source` is the publisher's own."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=["events:PutEvents"], resource_arns=[self.bus.event_bus_arn],
-            conditions={"StringEquals": {"events:source": source}})
+        return grant_put_events(self.bus, grantee, source)
+
+
+def grant_put_events(bus: events.IEventBus, grantee: iam.IGrantable, source: str) -> iam.Grant:
+    """PutEvents on `bus` (ours or an imported one), only with the publisher's own `source`."""
+    return iam.Grant.add_to_principal(
+        grantee=grantee, actions=["events:PutEvents"], resource_arns=[bus.event_bus_arn],
+        conditions={"StringEquals": {"events:source": source}})

@@ -34,6 +34,11 @@ class Identity(Construct):
 
     Groups are created only on a new pool: group names are unique per pool, and a shared
     existing pool usually has its own.
+
+    Parameters: `profile` (MFA, threat protection, removal); `existing_user_pool` (default
+    None: a new pool) or `user_pool_props` (overrides of the pool defaults);
+    `web_client_props` and `mobile_client_props` (default None: overrides of the public-client
+    defaults: no secret, SRP, 1 h tokens, 30-day refresh).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -13,11 +14,10 @@ from ..config import Profile
 from ._iam import service_role, source_arn_pattern
 from ._nag import acknowledge
 from .encryption import EncryptionKey
+from . import _defaults as defaults
 from ._props import check_exclusive, merge
 
-PUBLIC = "Public"
-PRIVATE = "Private"
-ISOLATED = "Isolated"
+PUBLIC, PRIVATE, ISOLATED = defaults.PUBLIC, defaults.PRIVATE, defaults.ISOLATED
 
 
 def _interface_service(name: str) -> ec2.InterfaceVpcEndpointAwsService:
@@ -33,7 +33,15 @@ class Network(Construct):
 
     With `existing_vpc` nothing is created: the owner of that VPC manages its endpoints and
     flow logs. Workloads go in `private_subnets`; data stores that never call out go in
-    `isolated_subnets`.
+    `isolated_subnets`. Attributes: `vpc`, `flow_log_group`, `flow_log_key`,
+    `interface_endpoints`, `endpoint_security_group`.
+
+    Parameters: `profile` (AZ count, NAT gateways, retention, default endpoints);
+    `existing_vpc` (default None: a new VPC from `_defaults.vpc`) or `vpc_props` (overrides;
+    `subnet_configuration` is locked, every construct selects those subnet types);
+    `interface_endpoints` (default None: the profile's list, names of
+    ec2.InterfaceVpcEndpointAwsService); `cidr` (default "10.0.0.0/16"); `encryption_key`
+    (default None: the construct creates its own key for the flow logs).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile,
@@ -50,23 +58,9 @@ class Network(Construct):
             self.vpc: ec2.IVpc = existing_vpc
             return
 
-        vpc = ec2.Vpc(self, "Vpc", **merge({
-            "max_azs": profile.az_count,
-            "nat_gateways": profile.nat_gateways,
-            "ip_addresses": ec2.IpAddresses.cidr(cidr),
-            "subnet_configuration": [
-                # Only NAT gateways and load balancers live here, and both bring their own addresses.
-                ec2.SubnetConfiguration(name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24,
-                                        map_public_ip_on_launch=False),
-                ec2.SubnetConfiguration(name=PRIVATE, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
-                ec2.SubnetConfiguration(name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
-            ],
-            "gateway_endpoints": {
-                "DynamoDb": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
-                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
-            },
-            "restrict_default_security_group": True,
-        }, vpc_props))
+        self._warn_if_fewer_zones(profile, vpc_props)
+        vpc = ec2.Vpc(self, "Vpc", **merge(defaults.vpc(profile, cidr), vpc_props, locked=defaults.VPC_LOCKED,
+                                           owner=type(self).__name__, props_name="vpc_props"))
 
         # Flow logs are encrypted on their own when no key is passed, so the construct passes
         # the compliance gate alone (imported into any app).
@@ -103,6 +97,18 @@ class Network(Construct):
                 subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             )
         self.vpc = vpc
+
+    def _warn_if_fewer_zones(self, profile: Profile, vpc_props: dict | None) -> None:
+        """CDK gives a stack without `env` two AZs whatever `max_azs` says; say so at synth."""
+        if vpc_props and {"availability_zones", "max_azs"} & set(vpc_props):
+            return
+        available = len(Stack.of(self).availability_zones)
+        if available < profile.az_count:
+            Annotations.of(self).add_warning_v2(
+                "headless-commerce:az-count",
+                f"profile {profile.name!r} asks for {profile.az_count} availability zones but this stack "
+                f"offers {available}: give the stack an env (account and region) or override "
+                "availability_zones in your Stack subclass")
 
     @property
     def private_subnets(self) -> ec2.SubnetSelection:

@@ -20,7 +20,8 @@ from ..runtime.events.subscriptions import OMS_DEDUPLICATION_ID_PATH, OMS_GROUP_
 from ..config import Profile
 from ._iam import grant_send
 from ._pipes import pipe_failure_alarm, pipe_logs, pipe_role
-from ._props import check_exclusive
+from . import _defaults as defaults
+from ._props import check_exclusive, merge
 from ._queues import RuleQueueTarget, dead_letter_alarm, dead_letter_queue, work_queue
 
 
@@ -43,7 +44,9 @@ class OmsHandoff(Construct):
         self.dead_letter_queue = dead_letter_queue(self, "DeadLetters", key=encryption_key, fifo=True)
         self.queue: sqs.IQueue = existing_queue or work_queue(
             self, "Queue", key=encryption_key, dead_letter=self.dead_letter_queue, fifo=True,
-            content_based_deduplication=False, overrides=queue_props,
+            content_based_deduplication=False,
+            overrides=merge({}, queue_props, locked=defaults.OMS_QUEUE_LOCKED, owner=type(self).__name__,
+                            props_name="queue_props"),
             visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * 6))
 
         buffer_dead_letters = dead_letter_queue(self, "BufferDeadLetters", key=encryption_key)

@@ -23,7 +23,13 @@ SWEEPER_HANDLER = routes.ORDER_SWEEPER.handler
 
 class PendingOrderSweeper(Construct):
     """`function` run every `every` by `rule`; orders pending longer than `timeout` are
-    confirmed if the provider authorized them, otherwise failed with their stock released."""
+    confirmed if the provider authorized them, otherwise failed with their stock released.
+
+    Parameters: `functions` (the factory); `table`; `payment_secret` (secretsmanager.ISecret);
+    `payment_provider` ("sandbox" or "stripe"); `encryption_key` (default None);
+    `timeout` (default 15 minutes); `every` (default 5 minutes); `reserved_concurrency`
+    (default None: unreserved); `payment_layers` (default None: the provider SDK layers).
+    """
 
     def __init__(self, scope: Construct, id: str, *, functions: PythonFunctions, table: dynamodb.ITableV2,
                  payment_secret: secretsmanager.ISecret, payment_provider: str,

@@ -30,6 +30,11 @@ class OutboxRelay(Construct):
 
     `enrichment` turns stream records into `{source, detail_type, detail}`; the pipe role may
     put events on `bus` only with the given `sources`.
+
+    Parameters: `table` (needs a NEW_AND_OLD_IMAGES stream); `bus`; `enrichment` (the relay
+    Lambda); `sources` (required); `encryption_key` (default None: AWS-managed keys);
+    `max_retries` (default 10, then the batch is dead-lettered); `profile` (default None: log
+    retention one year, logs retained).
     """
 
     def __init__(self, scope: Construct, id: str, *, table: dynamodb.ITableV2, bus: events.IEventBus,

@@ -81,7 +81,12 @@ def _requirements_source(requirements: Sequence[str], platform: Sequence[str]) -
 
 
 class PipLayer(Construct):
-    """`layer`: a LayerVersion for python3.14/arm64 holding `requirements` (all pinned)."""
+    """`layer`: a LayerVersion holding `requirements` for one runtime and architecture.
+
+    Parameters (all required, no defaults): `requirements` (each pinned with ==, dependencies
+    listed too: pip resolves nothing); `description`; `compatible_runtimes` and
+    `compatible_architectures` (one each: compiled wheels target exactly one platform).
+    """
 
     def __init__(self, scope: Construct, id: str, *, requirements: Sequence[str], description: str,
                  compatible_runtimes: Sequence[lambda_.Runtime],

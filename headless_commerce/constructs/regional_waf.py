@@ -49,7 +49,12 @@ def web_acl_rules(rate_limit: int) -> list[wafv2.CfnWebACL.RuleProperty]:
 
 class RegionalWaf(Construct):
     """`web_acl` (AWS managed common, known-bad-inputs, IP reputation, per-IP rate limit);
-    `associate(id, resource_arn)` attaches it to an API stage or ALB."""
+    `associate(id, resource_arn)` attaches it to an API stage or ALB.
+
+    Parameters: `profile` (log retention, removal); `rate_limit_per_5_min` (default 2000
+    requests per IP); `encryption_key` (default None: AWS-managed log encryption);
+    `web_acl_props` (default None: overrides of the CfnWebACL props).
+    """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, rate_limit_per_5_min: int = 2000,
                  encryption_key: kms.IKey | None = None, web_acl_props: dict | None = None) -> None:

@@ -10,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..config import Profile
+from . import _defaults as defaults
 from ._props import check_exclusive, merge
 
 # POSIX identities the access points force, so the two tiers cannot write each other's tree.
@@ -64,16 +65,7 @@ class SharedFiles(Construct):
         check_exclusive(type(self).__name__, existing_file_system=existing_file_system,
                         file_system_props=file_system_props)
         self.file_system: efs.IFileSystem = existing_file_system or efs.FileSystem(self, "FileSystem", **merge({
-            "vpc": vpc,
-            "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            "encrypted": True,
-            "kms_key": encryption_key,
-            "enable_automatic_backups": True,
-            "lifecycle_policy": _lifecycle(profile.efs_lifecycle_days),
-            "out_of_infrequent_access_policy": efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
-            "performance_mode": efs.PerformanceMode.GENERAL_PURPOSE,
-            "throughput_mode": efs.ThroughputMode.ELASTIC,
-            "removal_policy": profile.removal_policy,
+            **defaults.file_system(profile, vpc, encryption_key),
             "file_system_policy": file_system_policy(),
             # CDK's "deny anonymous" switch adds a blanket ClientWrite + ClientRootAccess allow
             # for any client reaching a mount target; the policy above already refuses
@@ -97,11 +89,3 @@ class SharedFiles(Construct):
             conditions={"StringEquals": {"elasticfilesystem:AccessPointArn": access_point.access_point_arn}},
         )
 
-
-def _lifecycle(days: int) -> efs.LifecyclePolicy:
-    choices = {7: efs.LifecyclePolicy.AFTER_7_DAYS, 14: efs.LifecyclePolicy.AFTER_14_DAYS,
-               30: efs.LifecyclePolicy.AFTER_30_DAYS, 60: efs.LifecyclePolicy.AFTER_60_DAYS,
-               90: efs.LifecyclePolicy.AFTER_90_DAYS}
-    if days not in choices:
-        raise ValueError(f"EFS lifecycle must be one of {sorted(choices)} days, got {days}")
-    return choices[days]

@@ -31,7 +31,7 @@ class CommerceStack(CommerceStackBase):
         # Imported by ARN: grants then go to this stack's role policies (the key policy already
         # delegates to IAM), instead of editing Foundation's key policy and pointing back up.
         key = kms.Key.from_key_arn(self, "SharedKey", foundation.encryption.key.key_arn)
-        self.app_tier = AppTier(self, "AppTier", profile=self.profile, identity=self.identity,
+        self.app_tier = AppTier(self, "AppTier", profile=self.profile, user_pool=self.identity.user_pool,
                                 vpc=foundation.network.vpc, encryption_key=key,
                                 dax_enabled=dax_enabled, allowed_origins=allowed_origins,
                                 payment_provider=payment_provider, powertools_layer_arn=powertools_layer_arn)
@@ -68,8 +68,8 @@ class CommerceStack(CommerceStackBase):
                                             key_arn=key.key_arn, fifo=True)
             for id, queue in (("OmsQueue", handoff.queue), ("OmsDeadLetters", handoff.dead_letter_queue)))
         self.order_events = OrderEvents(self, "OrderEvents", functions=functions, table=self.app_tier.table,
-                                        events=foundation.events, oms_queue=oms_queue,
+                                        bus=foundation.events.bus, oms_queue=oms_queue,
                                         oms_dead_letter_queue=oms_dead_letters, encryption_key=key)
         self.consent_fanout = ConsentFanout(self, "ConsentFanout", profile=self.profile, functions=functions,
-                                            events_=foundation.events, encryption_key=key,
+                                            bus=foundation.events.bus, encryption_key=key,
                                             profile_table=self.app_tier.table, webhook_url=consent_webhook_url)

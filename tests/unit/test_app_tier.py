@@ -123,21 +123,21 @@ def test_existing_table_path_and_conflict():
     network = Network(stack, "Network", profile=prof, interface_endpoints=[])
     identity = Identity(stack, "Identity", profile=prof)
     table = dynamodb.TableV2.from_table_name(stack, "Existing", "shop-table")
-    tier = AppTier(stack, "App", profile=prof, identity=identity, vpc=network.vpc, existing_table=table,
+    tier = AppTier(stack, "App", profile=prof, user_pool=identity.user_pool, vpc=network.vpc, existing_table=table,
                    powertools_layer_arn="arn:aws:lambda:eu-west-1:017000801446:layer:Powertools:1")
     t = template(stack)
     t.resource_count_is("AWS::DynamoDB::GlobalTable", 0)
     t.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"TABLE_NAME": "shop-table"})}})
     assert tier.table is table
     with pytest.raises(ValueError, match="existing_table and table_props"):
-        AppTier(stack, "App2", profile=prof, identity=identity, existing_table=table, table_props={})
+        AppTier(stack, "App2", profile=prof, user_pool=identity.user_pool, existing_table=table, table_props={})
 
 
 def test_unknown_payment_provider_is_refused():
     stack, prof = new_stack()
     identity = Identity(stack, "Identity", profile=prof)
     with pytest.raises(ValueError, match="payment_provider must be one of sandbox, stripe"):
-        AppTier(stack, "App", profile=prof, identity=identity, payment_provider="paypal")
+        AppTier(stack, "App", profile=prof, user_pool=identity.user_pool, payment_provider="paypal")
 
 
 def test_catalog_gets_the_dax_client_layer_only_in_prod(dev_app, prod_app):
@@ -198,7 +198,7 @@ def test_stripe_provider_ships_its_sdk_to_payment_functions_only(tmp_path):
     app = App(outdir=str(tmp_path))
     stack = Stack(app, "Shop", env=Environment(account="111111111111", region="eu-west-1"))
     identity = Identity(stack, "Identity", profile=PROFILES["dev"])
-    tier = AppTier(stack, "App", profile=PROFILES["dev"], identity=identity, payment_provider="stripe",
+    tier = AppTier(stack, "App", profile=PROFILES["dev"], user_pool=identity.user_pool, payment_provider="stripe",
                    powertools_layer_arn="arn:aws:lambda:eu-west-1:017000801446:layer:Powertools:1")
     (layer,) = tier.payment_layers
     t = template(stack)

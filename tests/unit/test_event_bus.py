@@ -112,7 +112,7 @@ def test_api_destination_only_when_configured(dev_app, prod_app):
     stack, prof = new_stack()
     bus = EventBus(stack, "Events", profile=prof, contracts={})
     functions = PythonFunctions(stack, "Fns", profile=prof, vpc=None, powertools_layer_arn="arn:aws:lambda:eu-west-1:1:layer:p:1")
-    ConsentFanout(stack, "Consents", profile=prof, functions=functions, events_=bus,
+    ConsentFanout(stack, "Consents", profile=prof, functions=functions, bus=bus.bus,
                   webhook_url="https://cms.example.com/hook", webhook_rate_per_second=5)
     t = template(stack)
     t.resource_count_is("AWS::Events::ApiDestination", 1)
@@ -120,7 +120,7 @@ def test_api_destination_only_when_configured(dev_app, prod_app):
                                                               "InvocationEndpoint": "https://cms.example.com/hook"})
     t.resource_count_is("AWS::Events::Connection", 1)
     with pytest.raises(ValueError, match="https://"):
-        ConsentFanout(stack, "Bad", profile=prof, functions=functions, events_=bus, webhook_url="http://x")
+        ConsentFanout(stack, "Bad", profile=prof, functions=functions, bus=bus.bus, webhook_url="http://x")
 
 
 def test_existing_bus_and_conflict():

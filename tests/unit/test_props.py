@@ -16,3 +16,14 @@ def test_no_conflict_passes_and_merge_lets_caller_win():
     check_exclusive("Thing", existing_vpc=None, vpc_props={"x": 1})
     assert merge({"a": 1, "b": 2}, {"b": 3}) == {"a": 1, "b": 3}
     assert merge({"a": 1}, None) == {"a": 1}
+
+
+def test_locked_props_are_refused_by_name():
+    locked = {"partition_key": "every repository builds pk", "dynamo_stream": "the outbox relay reads it"}
+    with pytest.raises(ValueError) as err:
+        merge({"partition_key": 1}, {"partition_key": 2, "dynamo_stream": None, "billing": 3},
+              locked=locked, owner="CommerceTable", props_name="table_props")
+    message = str(err.value)
+    assert message.startswith("CommerceTable: table_props cannot change dynamo_stream, partition_key")
+    assert "billing" not in message
+    assert merge({"a": 1}, {"billing": 3}, locked=locked) == {"a": 1, "billing": 3}

@@ -1,0 +1,137 @@
+"""Secure defaults of every construct, as pure functions returning constructor kwargs.
+
+Each function depends only on the profile (and the resources it must reference), so a test or
+a reader sees a construct's defaults without synthesizing anything. A construct merges its
+caller's `<thing>_props` over these with `_props.merge`, except the props in the `*_LOCKED`
+maps: the runtime depends on those, and overriding one raises ValueError naming it.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_kms as kms
+
+from .. import model
+from ..config import Profile
+
+PUBLIC = "Public"
+PRIVATE = "Private"
+ISOLATED = "Isolated"
+
+
+def encryption_key(profile: Profile, stack_name: str) -> dict:
+    """kms.Key: yearly rotation; a longer deletion window where data is retained."""
+    return {
+        "description": f"Headless commerce data key ({stack_name})",
+        "enable_key_rotation": True,
+        "rotation_period": Duration.days(365),
+        "removal_policy": profile.removal_policy,
+        "pending_window": Duration.days(30 if profile.is_production else 7),
+    }
+
+
+def vpc(profile: Profile, cidr: str) -> dict:
+    """ec2.Vpc: the profile's AZs and NAT gateways; public/private/isolated subnets; DynamoDB and
+    S3 gateway endpoints; the default security group stripped of rules."""
+    return {
+        "max_azs": profile.az_count,
+        "nat_gateways": profile.nat_gateways,
+        "ip_addresses": ec2.IpAddresses.cidr(cidr),
+        "subnet_configuration": [
+            # Only NAT gateways and load balancers live here, and both bring their own addresses.
+            ec2.SubnetConfiguration(name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24,
+                                    map_public_ip_on_launch=False),
+            ec2.SubnetConfiguration(name=PRIVATE, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
+            ec2.SubnetConfiguration(name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
+        ],
+        "gateway_endpoints": {
+            "DynamoDb": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.DYNAMODB),
+            "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3),
+        },
+        "restrict_default_security_group": True,
+    }
+
+
+# Every construct placing resources selects these subnet types by name.
+VPC_LOCKED = {"subnet_configuration": "constructs place workloads in PRIVATE_WITH_EGRESS and data stores in "
+                                      "PRIVATE_ISOLATED subnets"}
+
+
+def commerce_table(profile: Profile, key: kms.IKey | None) -> dict:
+    """dynamodb.TableV2: the single-table design of `model`, on demand, CMK, stream, TTL,
+    PITR and deletion protection per profile."""
+    string = dynamodb.AttributeType.STRING
+    return {
+        "partition_key": dynamodb.Attribute(name=model.PARTITION_KEY, type=string),
+        "sort_key": dynamodb.Attribute(name=model.SORT_KEY, type=string),
+        "global_secondary_indexes": [
+            dynamodb.GlobalSecondaryIndexPropsV2(
+                index_name=index.name,
+                partition_key=dynamodb.Attribute(name=index.partition_key, type=string),
+                sort_key=dynamodb.Attribute(name=index.sort_key, type=string),
+            )
+            for index in model.GSIS
+        ],
+        "billing": dynamodb.Billing.on_demand(),
+        "encryption": (dynamodb.TableEncryptionV2.customer_managed_key(key) if key is not None
+                       else dynamodb.TableEncryptionV2.aws_managed_key()),
+        "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=profile.point_in_time_recovery),
+        "deletion_protection": profile.deletion_protection,
+        # The transactional outbox relays committed outbox items from the stream.
+        "dynamo_stream": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        "time_to_live_attribute": model.TTL_ATTRIBUTE,
+        "removal_policy": profile.removal_policy,
+    }
+
+
+COMMERCE_TABLE_LOCKED = {
+    "partition_key": f"every repository builds `{model.PARTITION_KEY}`",
+    "sort_key": f"every repository builds `{model.SORT_KEY}`",
+    "global_secondary_indexes": "catalog, orders and the order sweeper query model.GSIS",
+    "dynamo_stream": "the outbox relay reads NEW_AND_OLD_IMAGES from the stream",
+    "time_to_live_attribute": f"outbox and idempotency items expire through `{model.TTL_ATTRIBUTE}`",
+}
+
+
+def lifecycle_policy(days: int) -> efs.LifecyclePolicy:
+    choices = {7: efs.LifecyclePolicy.AFTER_7_DAYS, 14: efs.LifecyclePolicy.AFTER_14_DAYS,
+               30: efs.LifecyclePolicy.AFTER_30_DAYS, 60: efs.LifecyclePolicy.AFTER_60_DAYS,
+               90: efs.LifecyclePolicy.AFTER_90_DAYS}
+    if days not in choices:
+        raise ValueError(f"EFS lifecycle must be one of {sorted(choices)} days, got {days}")
+    return choices[days]
+
+
+def file_system(profile: Profile, vpc_: ec2.IVpc, key: kms.IKey | None) -> dict:
+    """efs.FileSystem: encrypted, backed up, to IA after the profile's days, elastic
+    throughput, mount targets in the private subnets (the policy and security group are the
+    construct's own, see SharedFiles)."""
+    return {
+        "vpc": vpc_,
+        "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        "encrypted": True,
+        "kms_key": key,
+        "enable_automatic_backups": True,
+        "lifecycle_policy": lifecycle_policy(profile.efs_lifecycle_days),
+        "out_of_infrequent_access_policy": efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
+        "performance_mode": efs.PerformanceMode.GENERAL_PURPOSE,
+        "throughput_mode": efs.ThroughputMode.ELASTIC,
+        "removal_policy": profile.removal_policy,
+    }
+
+
+def event_bus(key: kms.IKey | None) -> dict:
+    """events.EventBus: encrypted with the CMK when one is given."""
+    return {"description": "Headless commerce domain events", "kms_key": key}
+
+
+# The pipe sets MessageGroupId (order id) and MessageDeduplicationId (event id) on every message.
+OMS_QUEUE_LOCKED = {
+    "fifo": "orders reach the OMS in sequence per order (MessageGroupId = order id)",
+    "content_based_deduplication": "deduplication is by event id (MessageDeduplicationId), never by body",
+    "dead_letter_queue": "the OMS consumer dead-letters into the FIFO dead-letter queue it is given",
+}
