@@ -155,6 +155,10 @@ CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "push")
 # Outbox items only need to outlive the stream's 24 h retention plus replay slack.
 OUTBOX_TTL_SECONDS = 7 * 24 * 3600
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+# A PENDING_PAYMENT order older than this has lost its checkout invocation: a retry with its
+# Idempotency-Key resumes it, and the sweeper may settle it only after longer than this. A
+# business timing, so the checkout function's Lambda timeout is sized below it, not vice versa.
+CHECKOUT_RESUME_AFTER_S = 30
 # Pending orders' GSI2 partition key is spread over this many values (see the docstring).
 # Changing it strands pending orders on the dropped shards: only ever raise it together with a
 # sweeper that still reads the old ones.

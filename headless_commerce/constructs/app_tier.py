@@ -14,7 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from ..config import Profile
-from ..runtime import routes
+from ..runtime import routes, settings
 from ._nag import acknowledge
 from ._props import check_exclusive
 from .commerce_api import CommerceApi
@@ -79,9 +79,9 @@ class AppTier(Construct):
         self.function_factory = factory = PythonFunctions(self, "Functions", profile=profile, vpc=vpc, encryption_key=encryption_key,
                                   powertools_layer_arn=powertools_layer_arn)
         environment = {
-            routes.ENV_TABLE_NAME: self.table.table_name,
-            routes.ENV_PAYMENT_PROVIDER: payment_provider,
-            routes.ENV_ALLOWED_ORIGIN: ",".join(allowed_origins),
+            settings.TABLE_NAME: self.table.table_name,
+            settings.PAYMENT_PROVIDER: payment_provider,
+            settings.ALLOWED_ORIGIN: ",".join(allowed_origins),
         }
         self.dax_client_layer = (
             factory.pip_layer("DaxClient", requirements=DAX_CLIENT_REQUIREMENTS,
@@ -113,10 +113,10 @@ class AppTier(Construct):
     def _function(self, factory: PythonFunctions, spec: routes.FunctionSpec, environment: dict) -> lambda_.Function:
         env = dict(environment)
         if spec.needs_payment_secret:
-            env[routes.ENV_PAYMENT_SECRET_ARN] = self.payment_secret.secret_arn
+            env[settings.PAYMENT_SECRET_ARN] = self.payment_secret.secret_arn
         reads_through_dax = spec.name == "catalog" and self.data.dax_endpoint is not None
         if reads_through_dax:
-            env[routes.ENV_DAX_ENDPOINT] = self.data.dax_endpoint
+            env[settings.DAX_ENDPOINT] = self.data.dax_endpoint
         fn = factory.add(spec.name, handler=spec.handler, memory_mb=spec.memory_mb, timeout_s=spec.timeout_s,
                          environment=env,
                          reserved_concurrency=self._profile.reserved_concurrency.get(spec.name,

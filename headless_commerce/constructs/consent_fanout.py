@@ -15,7 +15,7 @@ from constructs import Construct
 
 from .. import model
 from ..config import Profile
-from ..runtime import routes, table_permissions
+from ..runtime import settings, table_permissions
 from ..runtime.consents import webhook_key_sync
 from ._iam import grant_table_actions, service_role, source_arn_pattern
 from ..runtime.events.subscriptions import CONSENT_LEDGER, MARKETING_AUDIENCE, Consumer
@@ -59,13 +59,13 @@ class ConsentFanout(Construct):
                                            profile=profile, encryption_key=encryption_key)
         self.ledger = functions.add(CONSENT_LEDGER.name, handler=CONSENT_LEDGER.handler, memory_mb=256,
                                     timeout_s=30,
-                                    environment={"CONSENT_LEDGER_TABLE_NAME": self.ledger_table.table_name})
+                                    environment={settings.CONSENT_LEDGER_TABLE_NAME: self.ledger_table.table_name})
         # Append-only: the ledger writer may add history, never change or delete it.
         grant_table_actions(self.ledger_table, self.ledger, ["dynamodb:PutItem"])
-        audience_env = {"AUDIENCE_TABLE_NAME": self.audience_table.table_name}
+        audience_env = {settings.AUDIENCE_TABLE_NAME: self.audience_table.table_name}
         if profile_table is not None:
             # Contact details are copied from the profile, never carried on the bus.
-            audience_env[routes.ENV_TABLE_NAME] = profile_table.table_name
+            audience_env[settings.TABLE_NAME] = profile_table.table_name
         self.audience = functions.add(MARKETING_AUDIENCE.name, handler=MARKETING_AUDIENCE.handler, memory_mb=256,
                                       timeout_s=30, environment=audience_env)
         # Membership items are read, put and (opt-out) rewritten by key; nothing is queried.

@@ -18,6 +18,7 @@ from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
 from ..config import Profile
+from ..runtime import settings
 from . import _defaults as defaults
 from ._props import check_exclusive, merge
 from ._iam import grant_send
@@ -63,7 +64,7 @@ class EventSubscription(Construct):
         self.rule.add_target(RuleQueueTarget(self.queue, dead_letter_queue=self.dead_letter_queue,
                                              max_event_age=max_event_age, retry_attempts=retry_attempts))
         self.event_source = consume(self.queue, consumer, batch_size=batch_size)
-        consumer.add_environment("DEAD_LETTER_QUEUE_URL", self.dead_letter_queue.queue_url)
+        consumer.add_environment(settings.DEAD_LETTER_QUEUE_URL, self.dead_letter_queue.queue_url)
         grant_send(self.dead_letter_queue, consumer)
         self.alarm = dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue, consumer.node.id)
 

@@ -11,7 +11,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import model
-from ..runtime import routes, table_permissions
+from ..runtime import settings, table_permissions
 from ..runtime.events.subscriptions import OMS_CONSUMER, ORDER_STATUS
 from ._iam import grant_send, grant_table_actions
 from ._queues import consume
@@ -36,8 +36,8 @@ class OrderEvents(Construct):
         super().__init__(scope, id)
         self.oms_consumer = functions.add(
             OMS_CONSUMER.name, handler=OMS_CONSUMER.handler, memory_mb=256, timeout_s=30,
-            environment={routes.ENV_TABLE_NAME: table.table_name, "EVENT_BUS_NAME": bus.event_bus_name,
-                         "DEAD_LETTER_QUEUE_URL": oms_dead_letter_queue.queue_url})
+            environment={settings.TABLE_NAME: table.table_name, settings.EVENT_BUS_NAME: bus.event_bus_name,
+                         settings.DEAD_LETTER_QUEUE_URL: oms_dead_letter_queue.queue_url})
         grant_table_actions(table, self.oms_consumer, table_permissions.actions_for(OMS_CONSUMER.name))
         grant_put_events(bus, self.oms_consumer, model.EventSource.OMS)
         grant_send(oms_dead_letter_queue, self.oms_consumer)
@@ -45,7 +45,7 @@ class OrderEvents(Construct):
 
         self.status_applier = functions.add(
             ORDER_STATUS.name, handler=ORDER_STATUS.handler, memory_mb=256, timeout_s=30,
-            environment={routes.ENV_TABLE_NAME: table.table_name})
+            environment={settings.TABLE_NAME: table.table_name})
         grant_table_actions(table, self.status_applier, table_permissions.actions_for(ORDER_STATUS.name))
         self.status_subscription = EventSubscription(
             self, "StatusChanges", bus=bus, detail_types=list(ORDER_STATUS.detail_types), sources_=list(ORDER_STATUS.sources),

@@ -12,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from ..runtime import routes, table_permissions
+from ..runtime import routes, settings, table_permissions
 from ._iam import grant_table_actions
 from ._queues import dead_letter_alarm, dead_letter_queue
 from ._tables import acknowledge_index_grant
@@ -45,10 +45,10 @@ class PendingOrderSweeper(Construct):
             invoked_synchronously=False, extra_layers=payment_layers,
             # Overlapping sweeps are safe (settling is conditional) but wasteful; prod caps it at 1.
             reserved_concurrency=reserved_concurrency,
-            environment={routes.ENV_TABLE_NAME: table.table_name,
-                         routes.ENV_PAYMENT_PROVIDER: payment_provider,
-                         routes.ENV_PAYMENT_SECRET_ARN: payment_secret.secret_arn,
-                         "PENDING_ORDER_TIMEOUT_MINUTES": str(int(timeout.to_minutes()))})
+            environment={settings.TABLE_NAME: table.table_name,
+                         settings.PAYMENT_PROVIDER: payment_provider,
+                         settings.PAYMENT_SECRET_ARN: payment_secret.secret_arn,
+                         settings.PENDING_ORDER_TIMEOUT_MINUTES: str(int(timeout.to_minutes()))})
         grant_table_actions(table, self.function, table_permissions.actions_for(routes.ORDER_SWEEPER.name))
         acknowledge_index_grant(self.function.role, table)
         payment_secret.grant_read(self.function)

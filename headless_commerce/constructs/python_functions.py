@@ -19,6 +19,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from ..config import Profile
+from ..runtime import settings
 from ._checkov import skip_checkov
 from ._iam import grant_send
 from ._nag import acknowledge
@@ -115,7 +116,7 @@ class PythonFunctions(Construct):
             self, name,
             runtime=RUNTIME, architecture=ARCHITECTURE, handler=handler, code=self.code,
             memory_size=memory_mb, timeout=Duration.seconds(timeout_s),
-            environment={"POWERTOOLS_SERVICE_NAME": name, **environment},
+            environment={settings.POWERTOOLS_SERVICE_NAME: name, **environment},
             environment_encryption=self._key,
             layers=[self.powertools_layer, *(extra_layers or [])], tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON, log_group=log_group,

@@ -28,6 +28,7 @@ from headless_commerce.local.subscriptions import (
     RULE_CONSUMERS,
     event_pattern,
 )
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.events.subscriptions import MAX_RECEIVE_COUNT
 
 DEFAULT_REGION = "us-east-1"
@@ -61,6 +62,28 @@ def make_moto_atomic() -> None:
                     return _original(self)
 
             handler_class.call_action = serialised
+
+        # moto rolls a cancelled transaction back by swapping in a copy of the table taken
+        # before it, but its items were already written to the live table's stream shard, and
+        # a shard iterator taken before the swap still reads that shard: the stream relay
+        # would publish outbox events of a transaction that never committed. Trim them.
+        from moto.dynamodb.models import DynamoDBBackend
+
+        original_transact = DynamoDBBackend.transact_write_items
+
+        def transact_write_items(self, transact_items, _original=original_transact):
+            names = {next(iter(item.values())).get("TableName") for item in transact_items}
+            shards = {id(table.stream_shard): (table.stream_shard, len(table.stream_shard.items))
+                      for name, table in self.tables.items()
+                      if name in names and table.stream_shard is not None}
+            try:
+                return _original(self, transact_items)
+            except Exception:
+                for shard, length in shards.values():
+                    del shard.items[length:]
+                raise
+
+        DynamoDBBackend.transact_write_items = transact_write_items
 
         original_all_items = Table.all_items
 
@@ -146,15 +169,15 @@ class Resources:
         return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
 
     def handler_environment(self) -> dict[str, str]:
-        """What the functions read (routes.ENVIRONMENT_VARIABLES and the consumers' variables).
+        """What the functions read (runtime/settings.py names them).
         DEAD_LETTER_QUEUE_URL differs per consumer: the poller sets it around each call."""
         return {
-            "TABLE_NAME": self.table_name,
-            "PAYMENT_PROVIDER": "sandbox",
-            "PAYMENT_SECRET_ARN": self.payment_secret_arn,
-            "EVENT_BUS_NAME": self.bus_name,
-            "CONSENT_LEDGER_TABLE_NAME": self.ledger_table_name,
-            "AUDIENCE_TABLE_NAME": self.audience_table_name,
+            settings.TABLE_NAME: self.table_name,
+            settings.PAYMENT_PROVIDER: "sandbox",
+            settings.PAYMENT_SECRET_ARN: self.payment_secret_arn,
+            settings.EVENT_BUS_NAME: self.bus_name,
+            settings.CONSENT_LEDGER_TABLE_NAME: self.ledger_table_name,
+            settings.AUDIENCE_TABLE_NAME: self.audience_table_name,
         }
 
 
@@ -270,13 +293,14 @@ def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
 
 def apply_environment(resources: Resources, *, allowed_origin: str = "*") -> None:
     """Point this process's handlers at the embedded AWS and the local resources."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "DAX_ENDPOINT", "AWS_DEFAULT_PROFILE"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", settings.DAX_ENDPOINT, "AWS_DEFAULT_PROFILE"):
         os.environ.pop(name, None)
     os.environ.update(aws_environment(resources.endpoint_url, resources.region))
     os.environ.update(resources.handler_environment())
-    os.environ.setdefault("ALLOWED_ORIGIN", allowed_origin)
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "headless-commerce-local")
-    from headless_commerce.runtime.common import aws, repositories
+    os.environ.setdefault(settings.ALLOWED_ORIGIN, allowed_origin)
+    os.environ.setdefault(settings.POWERTOOLS_SERVICE_NAME, "headless-commerce-local")
+    from headless_commerce.runtime.catalog import repository as catalog_repository
+    from headless_commerce.runtime.common import aws
 
     aws.reset_clients()
-    repositories.catalog_reader.cache_clear()
+    catalog_repository.catalog_reader.cache_clear()

@@ -1,5 +1,5 @@
 """Catalog files: validate (every problem names its record and field) and seed the table
-through the repository layer (repositories.put_category / put_product), batched.
+through the catalog repository (runtime/catalog/repository.put_catalog), batched.
 
 The format is documented in CATALOG.md next to this file.
 """
@@ -176,7 +176,7 @@ def load(path: str | Path) -> dict:
 
 def seed(catalog: dict) -> tuple[int, int]:
     """Write a validated catalog; returns (categories, products)."""
-    from headless_commerce.runtime.common import repositories
+    from headless_commerce.runtime.catalog import repository as catalog_repository
 
-    repositories.put_catalog(catalog["categories"], catalog["products"])
+    catalog_repository.put_catalog(catalog["categories"], catalog["products"])
     return len(catalog["categories"]), len(catalog["products"])

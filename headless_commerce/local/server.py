@@ -26,7 +26,7 @@ from headless_commerce.local.subscriptions import (
     RELAY_HANDLER,
     RULE_CONSUMERS,
 )
-from headless_commerce.runtime import routes
+from headless_commerce.runtime import routes, settings
 from headless_commerce.runtime.openapi import openapi_document
 
 log = logging.getLogger("headless_commerce.local")
@@ -98,7 +98,7 @@ class LocalCommerce:
         self.http.api = LocalApi(
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
             documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi},
-            assets=placeholder_image, allowed_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
+            assets=placeholder_image, allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
             user_pool_id=r.user_pool_id, region=r.region)
         server = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
         server.start()
@@ -124,7 +124,7 @@ class LocalCommerce:
             self.pollers[name] = QueuePoller(
                 name, sqs=client("sqs", r.endpoint_url, r.region), queue_url=queue.url,
                 queue_arn=queue.arn, region=r.region, handler=import_handler(handler),
-                environment={"DEAD_LETTER_QUEUE_URL": queue.dead_letter_url}, **common)
+                environment={settings.DEAD_LETTER_QUEUE_URL: queue.dead_letter_url}, **common)
         # The deployed sweeper runs every 5 minutes; locally once a minute keeps demos snappy.
         sweeper = routes.ORDER_SWEEPER
         self.pollers[sweeper.name] = ScheduledInvoker(

@@ -99,7 +99,9 @@ SCHEMAS: dict[str, dict] = {
     # Checkout errors carry what a storefront needs to react: the order (declined, in
     # progress) or the SKUs that are short.
     "CheckoutError": {"allOf": [_ref("Error"), _object({}, {
-        "order": _ref("Order"), "skus": {"type": "array", "items": _ID}})]},
+        "order": _ref("Order"), "skus": {"type": "array", "items": _ID},
+        "order_id": {"type": "string",
+                     "description": "cart_already_checked_out: the order this cart became"}})]},
 }
 
 _ERRORS = {
@@ -114,8 +116,9 @@ _ERRORS = {
 }
 _ERROR_DETAILS = {
     ("paymentWebhook", 401): "Signature missing, stale or wrong",
-    ("checkout", 409): "cart_empty, out_of_stock or sku_unavailable (`skus`), "
-                       "checkout_in_progress (`order`, Retry-After)",
+    ("checkout", 409): "cart_empty, cart_changed, out_of_stock or sku_unavailable (`skus`), "
+                       "checkout_in_progress (`order`, Retry-After), cart_already_checked_out "
+                       "(`order_id` of the order this cart already became)",
     ("checkout", 422): "idempotency_key_reused, order_rejected",
     ("checkout", 503): "payment_unavailable: the order stays pending and a retry with the same "
                        "Idempotency-Key resumes it",

@@ -4,31 +4,13 @@
 Pure data and the standard library only, so CDK can import it without boto3 and handlers can
 import it cheaply.
 
-Environment variables the functions read:
-    TABLE_NAME               the single table (all functions)
-    DAX_ENDPOINT             optional; catalog reads go through DAX when set and the
-                             `amazondax` client is importable (layer), else plain DynamoDB
-    PAYMENT_PROVIDER         "sandbox" (default) | "stripe"
-    PAYMENT_SECRET_ARN       Secrets Manager secret, JSON {"api_key", "webhook_secret"}
-    ALLOWED_ORIGIN           value of Access-Control-Allow-Origin (omitted when unset)
-    POWERTOOLS_SERVICE_NAME  service name in structured logs
+The environment variables the functions read are named in runtime/settings.py.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-ENV_TABLE_NAME = "TABLE_NAME"
-ENV_DAX_ENDPOINT = "DAX_ENDPOINT"
-ENV_PAYMENT_PROVIDER = "PAYMENT_PROVIDER"
-ENV_PAYMENT_SECRET_ARN = "PAYMENT_SECRET_ARN"
-ENV_ALLOWED_ORIGIN = "ALLOWED_ORIGIN"
-ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
-ENVIRONMENT_VARIABLES: tuple[str, ...] = (
-    ENV_TABLE_NAME, ENV_DAX_ENDPOINT, ENV_PAYMENT_PROVIDER, ENV_PAYMENT_SECRET_ARN,
-    ENV_ALLOWED_ORIGIN, ENV_POWERTOOLS_SERVICE_NAME,
-)
 
 AUTH_MODES = frozenset({"public", "optional", "user", "signature"})
 MAX_BODY_BYTES = 16 * 1024

@@ -28,12 +28,12 @@ CUSTOMER_KEY_PREFIX = "CUSTOMER#"
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "catalog": (QUERY,),
     "cart": (GET, BATCH_GET, PUT, DELETE),
-    "checkout": (GET, BATCH_GET, PUT, UPDATE, DELETE),
+    "checkout": (GET, BATCH_GET, PUT, UPDATE),
     "orders": (GET, QUERY),
     "customers": (GET, PUT, UPDATE),
-    "payments_webhook": (GET, PUT, UPDATE, DELETE),
+    "payments_webhook": (GET, PUT, UPDATE),
     "post_confirmation": (PUT,),
-    "order_sweeper": (GET, QUERY, PUT, UPDATE, DELETE),
+    "order_sweeper": (GET, QUERY, PUT, UPDATE),
     "oms_consumer": (GET, PUT, UPDATE),
     "order_status": (GET, PUT, UPDATE),
     # Copies contact details from the customer profile.

@@ -22,11 +22,13 @@ os.environ.update({
 os.environ.pop("DAX_ENDPOINT", None)
 os.environ.pop("PAYMENT_SECRET_ARN", None)
 
+from aws_lambda_powertools.utilities.parameters import clear_caches as clear_parameter_caches  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from headless_commerce import model  # noqa: E402
 from headless_commerce.runtime import routes  # noqa: E402
-from headless_commerce.runtime.common import aws, dynamo, repositories  # noqa: E402
+from headless_commerce.runtime.catalog import repository as catalog_repository  # noqa: E402
+from headless_commerce.runtime.common import aws, dynamo  # noqa: E402
 from headless_commerce.runtime.payments import provider as payment_provider  # noqa: E402
 from headless_commerce.runtime.payments.sandbox import SandboxProvider  # noqa: E402
 
@@ -42,13 +44,14 @@ WEBHOOK_SECRET = "whsec_test_secret"
 def table():
     with mock_aws():
         aws.reset_clients()
-        repositories.catalog_reader.cache_clear()
+        catalog_repository.catalog_reader.cache_clear()
         payment_provider.set_provider(None)
+        clear_parameter_caches()
         aws.dynamodb().create_table(TableName=os.environ["TABLE_NAME"],
                                     **model.table_definition_kwargs())
         yield os.environ["TABLE_NAME"]
         aws.reset_clients()
-        repositories.catalog_reader.cache_clear()
+        catalog_repository.catalog_reader.cache_clear()
         payment_provider.set_provider(None)
 
 
@@ -71,11 +74,11 @@ CATALOG = [
 
 @pytest.fixture
 def catalog(table) -> list:
-    repositories.put_category("apparel", "Apparel")
-    repositories.put_category("tops", "Tops", parent_id="apparel")
-    repositories.put_category("kitchen", "Kitchen")
+    catalog_repository.put_category("apparel", "Apparel")
+    catalog_repository.put_category("tops", "Tops", parent_id="apparel")
+    catalog_repository.put_category("kitchen", "Kitchen")
     for product_id, name, category, price, skus in CATALOG:
-        repositories.put_product(
+        catalog_repository.put_product(
             {"product_id": product_id, "name": name, "category_id": category,
              "price_amount": price, "description": f"A {name.lower()}",
              "images": [f"https://assets.example/{product_id}.jpg"]},

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from headless_commerce import model
-from headless_commerce.runtime.common import repositories
+from headless_commerce.runtime.catalog import repository as catalog_repository
 from tests.runtime.conftest import add, call
 
 
@@ -20,7 +20,7 @@ def test_add_get_and_price(catalog):
 
 def test_get_cart_shows_current_price(catalog):
     add("alice", "mug-1", 1)
-    repositories.put_product({"product_id": "p-mug", "name": "Coffee Mug", "category_id": "kitchen",
+    catalog_repository.put_product({"product_id": "p-mug", "name": "Coffee Mug", "category_id": "kitchen",
                               "price_amount": 1500}, [{"sku": "mug-1", "stock": 10}])
     assert call("GET", "/cart", sub="alice").body["lines"][0]["unit_price"]["amount"] == 1500
 
@@ -63,17 +63,17 @@ def test_quantity_bounds(catalog):
 
 def test_cart_line_limit(catalog):
     for i in range(model.MAX_CART_LINES):
-        repositories.put_product({"product_id": f"bulk{i}", "name": "Bulk", "price_amount": 100},
+        catalog_repository.put_product({"product_id": f"bulk{i}", "name": "Bulk", "price_amount": 100},
                                  [{"sku": f"bulk-{i}", "stock": 5}])
     assert add("alice", "bulk-0").status == 200
     # Fill the rest through the service's own write path (49 HTTP adds would only cost time).
-    from headless_commerce.runtime.cart import service
+    from headless_commerce.runtime.cart import repository as carts
     from headless_commerce.runtime.common import dynamo
 
     cart = dynamo.get(model.cart_key("alice"))
     lines = {f"bulk-{i}": {"product_id": f"bulk{i}", "name": "Bulk", "quantity": 1, "unit_price": 100}
              for i in range(model.MAX_CART_LINES)}
-    assert service._save("alice", cart, lines) is not None
+    assert carts.save("alice", cart, lines) is not None
     reply = add("alice", "mug-1")
     assert reply.status == 409 and reply.body["error"]["code"] == "cart_full"
     assert add("alice", "bulk-0").status == 200  # merging into an existing line still works

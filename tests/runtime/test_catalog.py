@@ -3,7 +3,8 @@ from __future__ import annotations
 import sys
 import types
 
-from headless_commerce.runtime.common import aws, repositories
+from headless_commerce.runtime.common import aws
+from headless_commerce.runtime.catalog import repository as catalog_repository
 from tests.runtime.conftest import call
 
 
@@ -83,8 +84,8 @@ def test_category_tree(catalog):
 def test_dax_endpoint_without_client_falls_back_to_dynamodb(catalog, monkeypatch):
     monkeypatch.setenv("DAX_ENDPOINT", "dax://cluster.example:8111")
     monkeypatch.setitem(sys.modules, "amazondax", None)  # import raises ImportError
-    repositories.catalog_reader.cache_clear()
-    assert repositories.catalog_reader() is aws.dynamodb()
+    catalog_repository.catalog_reader.cache_clear()
+    assert catalog_repository.catalog_reader() is aws.dynamodb()
     assert call("GET", "/products/{product_id}", path_params={"product_id": "p-mug"}).status == 200
 
 
@@ -97,8 +98,8 @@ def test_dax_endpoint_with_client_uses_dax(table, monkeypatch):
 
     monkeypatch.setenv("DAX_ENDPOINT", "dax://cluster.example:8111")
     monkeypatch.setitem(sys.modules, "amazondax", types.SimpleNamespace(AmazonDaxClient=FakeDax))
-    repositories.catalog_reader.cache_clear()
-    assert isinstance(repositories.catalog_reader(), FakeDax)
+    catalog_repository.catalog_reader.cache_clear()
+    assert isinstance(catalog_repository.catalog_reader(), FakeDax)
     assert created["endpoint"] == "dax://cluster.example:8111"
 
 
@@ -109,6 +110,6 @@ def test_unreachable_dax_cluster_falls_back_to_dynamodb(catalog, monkeypatch):
 
     monkeypatch.setenv("DAX_ENDPOINT", "daxs://cluster.example:9111")
     monkeypatch.setitem(sys.modules, "amazondax", types.SimpleNamespace(AmazonDaxClient=UnreachableDax))
-    repositories.catalog_reader.cache_clear()
-    assert repositories.catalog_reader() is aws.dynamodb()
+    catalog_repository.catalog_reader.cache_clear()
+    assert catalog_repository.catalog_reader() is aws.dynamodb()
     assert call("GET", "/products/{product_id}", path_params={"product_id": "p-mug"}).status == 200

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from headless_commerce.runtime.common import repositories
+from headless_commerce.runtime.customers import repository as customers_repository
 from headless_commerce.runtime.customers import post_confirmation
 from tests.runtime.test_checkout import outbox_events
 from tests.runtime.conftest import call
@@ -17,15 +17,15 @@ def confirmation_event(sub: str, source: str = "PostConfirmation_ConfirmSignUp")
 def test_post_confirmation_creates_profile_once(table):
     event = confirmation_event("alice")
     assert post_confirmation.handler(event, None) == event
-    created = repositories.get_profile("alice")
+    created = customers_repository.get_profile("alice")
     assert created["email"] == "alice@example.com"
     assert created["consents"] == {"email": False, "sms": False, "push": False}
     call("PATCH", "/me", sub="alice", body={"given_name": "Alice"})
     assert post_confirmation.handler(event, None) == event  # Cognito retry: no overwrite
-    assert repositories.get_profile("alice")["given_name"] == "Alice"
+    assert customers_repository.get_profile("alice")["given_name"] == "Alice"
     other = confirmation_event("bob", "PostConfirmation_ConfirmForgotPassword")
     assert post_confirmation.handler(other, None) == other
-    assert repositories.get_profile("bob") is None
+    assert customers_repository.get_profile("bob") is None
 
 
 def test_get_and_patch_profile(table):
@@ -61,7 +61,7 @@ def test_consents_recorded_with_event_in_one_transaction(table):
     reply = call("PUT", "/me/consents", sub="alice", body={"email": True, "sms": False, "push": True})
     assert reply.status == 200
     assert reply.body["consents"] == {"email": True, "sms": False, "push": True}
-    assert repositories.get_profile("alice")["consents"]["push"] is True
+    assert customers_repository.get_profile("alice")["consents"]["push"] is True
     (event,) = outbox_events("CustomerConsentChanged")
     assert event["source"] == "commerce.customers" and event["version"] == 1
     assert event["detail"]["customer_id"] == "alice"

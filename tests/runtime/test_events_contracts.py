@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft4Validator
 
 from headless_commerce import model
-from headless_commerce.runtime.common import repositories
+from headless_commerce.runtime.catalog import repository as catalog_repository
 from headless_commerce.runtime.consents import ledger
 from headless_commerce.runtime.events.contracts import CONTRACTS, CONTRACTS_DIR, ContractError, validate_event
 from headless_commerce.runtime.events.relay import relay
@@ -153,7 +153,7 @@ def _prepare_oms(request):
 
 
 def _prepare_status(request):
-    repositories.put_product({"product_id": "p1", "name": "P", "price_amount": 100},
+    catalog_repository.put_product({"product_id": "p1", "name": "P", "price_amount": 100},
                              [{"sku": "s1", "stock": 5}])
     add("alice", "s1", 1)
     order = checkout("alice", "key-consumer-0001").body

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 
 from headless_commerce import model
-from headless_commerce.runtime.common import aws, repositories
+from headless_commerce.runtime.common import aws
+from headless_commerce.runtime.orders import repository as orders_repository
 from headless_commerce.runtime.events import relay
 from headless_commerce.runtime.oms import consumer as oms_consumer
 from headless_commerce.runtime.orders import status_events
@@ -101,7 +102,7 @@ def test_a_placed_order_reaches_the_oms_once_and_comes_back_accepted(catalog, sa
     # The orders service applies it; again, and an older CONFIRMED event, change nothing.
     status_batch = lambda_event(status_messages, "arn:aws:sqs:us-east-1:123456789012:order-status")
     assert status_events.handler(status_batch, None) == {"batchItemFailures": []}
-    accepted = repositories.get_order(order["order_id"])
+    accepted = orders_repository.get(order["order_id"])
     assert accepted["status"] == "ACCEPTED_BY_OMS"
     assert status_events.handler(status_batch, None) == {"batchItemFailures": []}
     confirmed = relay.handler(outbox_stream_records(model.EventName.ORDER_STATUS_CHANGED), None)
@@ -111,5 +112,5 @@ def test_a_placed_order_reaches_the_oms_once_and_comes_back_accepted(catalog, sa
                                               "source": "commerce.orders",
                                               "detail": confirmed[0]["detail"]})}]}
     assert status_events.handler(older, None) == {"batchItemFailures": []}
-    assert repositories.get_order(order["order_id"]) == accepted
+    assert orders_repository.get(order["order_id"]) == accepted
     assert queue_messages(dead_letters) == []

@@ -59,7 +59,7 @@ def test_crash_after_publish_republishes_the_same_event_id(bus, dead_letters, mo
     def crash(order_id: str) -> None:
         raise RuntimeError("timed out")
 
-    monkeypatch.setattr(service, "mark_published", crash)
+    monkeypatch.setattr(service.repository, "mark_published", crash)
     assert deliver(placed)["batchItemFailures"]
     monkeypatch.undo()
     monkeypatch.setenv("EVENT_BUS_NAME", bus.name)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from headless_commerce import model
-from headless_commerce.runtime.common import dynamo, repositories
+from headless_commerce.runtime.common import dynamo
+from headless_commerce.runtime.orders import repository as orders_repository
 from headless_commerce.runtime.orders import status_events
 from headless_commerce.runtime.orders.status_events import APPLY, SKIP, WAIT, decide
 from tests.runtime.conftest import add, checkout, eventbridge_event, example_event, sqs_event
@@ -58,14 +59,14 @@ def deliver(*envelopes: dict) -> dict:
 def test_status_moves_forward_and_records_the_event(order, dead_letters):
     accepted, shipped = status(order["order_id"], "ACCEPTED_BY_OMS"), status(order["order_id"], "SHIPPED")
     assert deliver(accepted) == {"batchItemFailures": []}
-    stored = repositories.get_order(order["order_id"])
+    stored = orders_repository.get(order["order_id"])
     assert stored["status"] == "ACCEPTED_BY_OMS" and stored["status_event_id"] == accepted["id"]
     assert stored["updated_at"] > order["updated_at"]
     assert deliver(shipped, accepted) == {"batchItemFailures": []}   # late duplicate after newer
-    after = repositories.get_order(order["order_id"])
+    after = orders_repository.get(order["order_id"])
     assert after["status"] == "SHIPPED" and after["status_event_id"] == shipped["id"]
     assert deliver(status(order["order_id"], "CONFIRMED", **{"from": "PENDING_PAYMENT"})) == {"batchItemFailures": []}
-    assert repositories.get_order(order["order_id"]) == after
+    assert orders_repository.get(order["order_id"]) == after
 
 
 def test_pending_order_is_retried_not_overtaken(catalog, sandbox, dead_letters):
@@ -80,29 +81,31 @@ def test_pending_order_is_retried_not_overtaken(catalog, sandbox, dead_letters):
         UpdateExpression="SET #s = :p", ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues=dynamo.values(p="PENDING_PAYMENT"))
     assert deliver(status(order_id, "ACCEPTED_BY_OMS")) == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
-    assert repositories.get_order(order_id)["status"] == "PENDING_PAYMENT"
+    assert orders_repository.get(order_id)["status"] == "PENDING_PAYMENT"
 
 
 def test_unknown_order_and_foreign_customer_are_dropped_not_retried(order, dead_letters):
     assert deliver(status("no-such-order", "SHIPPED")) == {"batchItemFailures": []}
     assert deliver(status(order["order_id"], "SHIPPED", customer_id="mallory")) == {"batchItemFailures": []}
-    assert repositories.get_order(order["order_id"])["status"] == "CONFIRMED"
+    assert orders_repository.get(order["order_id"])["status"] == "CONFIRMED"
 
 
 def test_concurrent_change_is_re_decided_not_overwritten(order, monkeypatch):
     """The order moves to DELIVERED between the read and the write: the compare-and-set
     fails, the re-read sees DELIVERED, and SHIPPED is dropped instead of moving it back."""
-    real_get = repositories.get_order
+    real_get = orders_repository.get
     calls = []
 
     def racing_get(order_id):
         found = real_get(order_id)
         if not calls:
-            status_events._write(order_id, found["status"], status(order_id, "DELIVERED"))
+            delivered = status(order_id, "DELIVERED")
+            orders_repository.set_status_if(order_id, found["status"], to="DELIVERED",
+                                            at=delivered["occurred_at"], event_id=delivered["id"])
         calls.append(order_id)
         return found
 
-    monkeypatch.setattr(status_events.repositories, "get_order", racing_get)
+    monkeypatch.setattr(status_events.orders, "get", racing_get)
     assert status_events.apply(status(order["order_id"], "SHIPPED")) == SKIP
     assert len(calls) == 2
     assert real_get(order["order_id"])["status"] == "DELIVERED"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from headless_commerce.runtime.common import dynamo
-from headless_commerce.runtime.common.outbox import outbox_put
+from headless_commerce.runtime.common import outbox
 from headless_commerce.runtime.events import relay
 from headless_commerce.runtime.events.contracts import ContractError
 from tests.runtime.conftest import add, checkout, example_event, outbox_stream_records, stream_record
@@ -13,7 +13,7 @@ from tests.runtime.conftest import add, checkout, example_event, outbox_stream_r
 
 def outbox_image(envelope: dict) -> dict:
     """The DynamoDB JSON of the outbox item the runtime writes for this event."""
-    item = outbox_put(envelope["detail_type"], envelope["detail"])["Put"]["Item"]
+    item = dynamo.to_item(outbox.item(envelope["detail_type"], envelope["detail"]))
     body = {k: envelope[k] for k in ("id", "version", "occurred_at", "source")}
     return {**item, **dynamo.to_item(body), "pk": {"S": f"OUTBOX#{envelope['id']}"}}
 

@@ -12,6 +12,8 @@ from headless_commerce.runtime.payments import provider as payment_provider, sig
 from headless_commerce.runtime.payments.provider import WebhookSignatureError
 from headless_commerce.runtime.payments.sandbox import SandboxProvider
 from headless_commerce.runtime.payments.stripe_provider import StripeProvider
+from headless_commerce.runtime.catalog import repository as catalog_repository
+from headless_commerce.runtime.orders import repository as orders_repository
 from tests.runtime.conftest import WEBHOOK_SECRET, add, api_event, call, checkout, invoke
 
 
@@ -60,57 +62,108 @@ def webhook(payload: dict | bytes, header: str | None) -> object:
     return invoke(api_event("POST", "/payments/webhook", raw_body=raw.decode(), headers=headers))
 
 
-def pending_order(sandbox, monkeypatch) -> str:
-    """An order whose checkout lost its provider call (stays PENDING_PAYMENT)."""
-    add("alice", "pan-1", 1)
-    monkeypatch.setattr(sandbox, "authorize", lambda **kw: (_ for _ in ()).throw(TimeoutError()))
-    assert checkout("alice", "key-webhook-1").status == 503
-    orders = call("GET", "/orders", sub="alice").body["items"]
+def pending_order(sandbox, monkeypatch, sub: str = "alice",
+                  authorized_with: str | None = None) -> str:
+    """An order whose checkout lost its provider call (stays PENDING_PAYMENT).
+
+    authorized_with: the provider recorded an authorization with this token before the call
+    failed (its answer was lost); None: the provider never saw the call."""
+    add(sub, "pan-1", 1)
+    real = sandbox.authorize
+
+    def lost(**kwargs):
+        if authorized_with is not None:
+            real(**{**kwargs, "token": authorized_with})
+        raise TimeoutError()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sandbox, "authorize", lost)
+        assert checkout(sub, f"key-webhook-{sub}").status == 503
+    orders = call("GET", "/orders", sub=sub).body["items"]
     assert orders[0]["status"] == "PENDING_PAYMENT"
     return orders[0]["order_id"]
 
 
-def test_webhook_settles_pending_order_once(catalog, sandbox, monkeypatch):
-    order_id = pending_order(sandbox, monkeypatch)
+def signed(event: dict) -> object:
+    raw = json.dumps(event).encode()
+    return webhook(raw, signature.sign(raw, WEBHOOK_SECRET))
+
+
+def test_webhook_settles_pending_order_once_from_the_providers_record(catalog, sandbox,
+                                                                     monkeypatch):
+    order_id = pending_order(sandbox, monkeypatch, authorized_with="tok_visa")
     event = {"id": "evt_1", "type": "payment.authorized",
              "data": {"order_id": order_id, "authorization_id": "sbx_auth_x"}}
-    raw = json.dumps(event).encode()
-    reply = webhook(raw, signature.sign(raw, WEBHOOK_SECRET))
+    reply = signed(event)
     assert reply.status == 200 and reply.body == {"received": True, "applied": True,
                                                   "status": "CONFIRMED"}
-    again = webhook(raw, signature.sign(raw, WEBHOOK_SECRET))
+    again = signed(event)
     assert again.status == 200 and again.body["applied"] is False
     order = call("GET", "/orders/{order_id}", sub="alice", path_params={"order_id": order_id}).body
     assert order["status"] == "CONFIRMED"
+    # The reference stored is the provider's own for this order, not the id the event named.
+    stored = orders_repository.get(order_id)["payment"]["reference"]
+    assert stored == sandbox.find_authorization(order_id).id != "sbx_auth_x"
+
+
+def test_authorized_webhook_the_provider_has_no_record_of_changes_nothing(catalog, sandbox,
+                                                                         monkeypatch):
+    order_id = pending_order(sandbox, monkeypatch)
+    reply = signed({"id": "evt_5", "type": "payment.authorized",
+                    "data": {"order_id": order_id, "authorization_id": "sbx_auth_forged"}})
+    assert reply.status == 200 and reply.body["applied"] is False
+    assert orders_repository.get(order_id)["status"] == "PENDING_PAYMENT"
 
 
 def test_webhook_failure_releases_stock(catalog, sandbox, monkeypatch):
-    from headless_commerce.runtime.common import repositories
-
     order_id = pending_order(sandbox, monkeypatch)
-    assert repositories.get_stock("pan-1") == 2
+    assert catalog_repository.get_stock("pan-1") == 2
     raw = json.dumps({"id": "evt_2", "type": "payment.failed",
                       "data": {"order_id": order_id, "decline_code": "expired_card"}}).encode()
     assert webhook(raw, signature.sign(raw, WEBHOOK_SECRET)).body["status"] == "PAYMENT_FAILED"
     assert webhook(raw, signature.sign(raw, WEBHOOK_SECRET)).body["applied"] is False
-    assert repositories.get_stock("pan-1") == 3
+    assert catalog_repository.get_stock("pan-1") == 3
 
 
-def test_late_authorization_for_a_failed_order_is_voided(catalog, sandbox, monkeypatch):
+def test_late_authorization_for_a_failed_order_voids_its_own_authorization(catalog, sandbox,
+                                                                          monkeypatch):
     order_id = pending_order(sandbox, monkeypatch)
-    failed = json.dumps({"id": "evt_3", "type": "payment.failed",
-                         "data": {"order_id": order_id, "decline_code": "expired_card"}}).encode()
-    assert webhook(failed, signature.sign(failed, WEBHOOK_SECRET)).body["status"] == "PAYMENT_FAILED"
-    voided = []
-    monkeypatch.setattr(sandbox, "void", lambda authorization_id: voided.append(authorization_id))
-    late = json.dumps({"id": "evt_4", "type": "payment.authorized",
-                       "data": {"order_id": order_id, "authorization_id": "sbx_auth_late"}}).encode()
-    reply = webhook(late, signature.sign(late, WEBHOOK_SECRET))
+    failed = signed({"id": "evt_3", "type": "payment.failed",
+                     "data": {"order_id": order_id, "decline_code": "expired_card"}})
+    assert failed.body["status"] == "PAYMENT_FAILED"
+    # The lost authorization reaches the provider after all.
+    late = sandbox.authorize(order_id=order_id, amount=4500, currency="USD", token="tok_visa")
+    reply = signed({"id": "evt_4", "type": "payment.authorized",
+                    "data": {"order_id": order_id, "authorization_id": "sbx_auth_late"}})
     assert reply.status == 200 and reply.body["applied"] is False
-    assert voided == ["sbx_auth_late"]
+    assert sandbox.voided == {late.id}
     # The order stays failed: a late authorization never revives it.
     assert call("GET", "/orders/{order_id}", sub="alice", path_params={"order_id": order_id}).body[
         "status"] == "PAYMENT_FAILED"
+
+
+def test_webhook_never_voids_another_orders_authorization(catalog, sandbox, monkeypatch):
+    """Alice's order is paid; a signed event about Bob's failed order names Alice's
+    authorization id. Only Bob's order is looked at, with Bob's own provider record."""
+    add("alice", "mug-1", 1)
+    alice = checkout("alice", "key-alice-0001")
+    assert alice.status == 201
+    alice_auth = sandbox.find_authorization(alice.body["order_id"])
+    bob_order = pending_order(sandbox, monkeypatch, sub="bob")
+    assert signed({"id": "evt_6", "type": "payment.failed",
+                   "data": {"order_id": bob_order}}).body["status"] == "PAYMENT_FAILED"
+    reply = signed({"id": "evt_7", "type": "payment.authorized",
+                    "data": {"order_id": bob_order, "authorization_id": alice_auth.id}})
+    assert reply.status == 200 and reply.body["applied"] is False
+    assert sandbox.voided == set()
+    assert sandbox.find_authorization(alice.body["order_id"]).approved
+    assert sandbox.capture(alice_auth.id)["status"] == "captured"   # still capturable
+    # Nor can such an event confirm a pending order with someone else's authorization.
+    carol_order = pending_order(sandbox, monkeypatch, sub="carol")
+    reply = signed({"id": "evt_8", "type": "payment.authorized",
+                    "data": {"order_id": carol_order, "authorization_id": alice_auth.id}})
+    assert reply.body["applied"] is False
+    assert orders_repository.get(carol_order)["status"] == "PENDING_PAYMENT"
 
 
 def test_webhook_rejects_bad_signatures_and_bodies(catalog, sandbox):
@@ -130,11 +183,9 @@ def test_webhook_secret_comes_from_secrets_manager(catalog, monkeypatch):
     arn = aws.secretsmanager().create_secret(
         Name="payments", SecretString=json.dumps({"webhook_secret": "from-sm"}))["ARN"]
     monkeypatch.setenv("PAYMENT_SECRET_ARN", arn)
-    payment_provider._secret_cache.clear()
     raw = b'{"id": "e", "type": "other", "data": {}}'
     assert webhook(raw, signature.sign(raw, "from-sm")).status == 200
     assert webhook(raw, signature.sign(raw, WEBHOOK_SECRET)).status == 401
-    payment_provider._secret_cache.clear()
 
 
 def test_webhook_without_configured_secret_fails_closed(catalog):

@@ -6,7 +6,8 @@ import itertools
 import pytest
 
 from headless_commerce import model
-from headless_commerce.runtime.common import dynamo, repositories
+from headless_commerce.runtime.common import dynamo
+from headless_commerce.runtime.catalog import repository as catalog_repository
 from headless_commerce.runtime.search import indexer
 from headless_commerce.runtime.search import provider as search_provider
 from headless_commerce.runtime.search.errors import SearchUnavailable
@@ -39,8 +40,8 @@ def _record(event_name: str, new: dict | None, old: dict | None = None) -> dict:
 def _put(product_id: str, name: str, price: int, stock: int) -> list[dict]:
     product = {"product_id": product_id, "name": name, "brand": "Orbit", "category_id": "audio",
                "price_amount": price, "description": f"{name} for tests"}
-    repositories.put_product(product, [{"sku": f"{product_id}-1", "stock": stock}])
-    return repositories.product_items(product, [{"sku": f"{product_id}-1", "stock": stock}])
+    catalog_repository.put_product(product, [{"sku": f"{product_id}-1", "stock": stock}])
+    return catalog_repository.product_items(product, [{"sku": f"{product_id}-1", "stock": stock}])
 
 
 def _names(engine, text: str, **params) -> list[str]:

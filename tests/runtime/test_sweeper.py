@@ -12,7 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from headless_commerce import model
-from headless_commerce.runtime.common import aws, dynamo, repositories
+from headless_commerce.runtime.common import aws, dynamo
+from headless_commerce.runtime.catalog import repository as catalog_repository
+from headless_commerce.runtime.orders import repository as orders_repository
 from headless_commerce.runtime.events.contracts import validate_event
 from headless_commerce.runtime.orders import checkout as checkout_service
 from headless_commerce.runtime.orders import sweeper
@@ -114,12 +116,12 @@ def test_index_keys_spread_over_shards():
 
 def test_stuck_order_without_authorization_fails_and_releases_stock(catalog, sandbox, monkeypatch):
     order_id = stuck_order(sandbox, monkeypatch, quantity=2)
-    assert repositories.get_stock("pan-1") == 1
+    assert catalog_repository.get_stock("pan-1") == 1
     counts = sweeper.sweep(later(16), TIMEOUT)
     assert counts == {"found": 1, "confirmed": 0, "failed": 1, "already_settled": 0,
                       "deferred": 0, "more": False}
-    assert repositories.get_stock("pan-1") == 3
-    order = repositories.get_order(order_id)
+    assert catalog_repository.get_stock("pan-1") == 3
+    order = orders_repository.get(order_id)
     assert order["status"] == "PAYMENT_FAILED"
     assert order["payment"]["status"] == "declined"
     assert order["payment"]["decline_code"] == sweeper.NO_AUTHORIZATION
@@ -142,10 +144,10 @@ def test_stuck_order_with_authorization_is_confirmed_and_cart_cleared(catalog, s
     calls = sandbox.authorize_calls
     counts = sweeper.sweep(later(16), TIMEOUT)
     assert (counts["confirmed"], counts["failed"]) == (1, 0)
-    order = repositories.get_order(order_id)
+    order = orders_repository.get(order_id)
     assert order["status"] == "CONFIRMED" and order["payment"]["status"] == "authorized"
     assert order["payment"]["reference"] == f"sbx_auth_{order_id}"
-    assert repositories.get_stock("pan-1") == 2  # stays sold
+    assert catalog_repository.get_stock("pan-1") == 2  # stays sold
     assert sandbox.authorize_calls == calls and len(sandbox.charges) == 1
     assert {name: len(found) for name, found in events_of(order_id).items()} == {
         "OrderPlaced": 1, "PaymentAuthorized": 1, "OrderStatusChanged": 1}
@@ -154,20 +156,21 @@ def test_stuck_order_with_authorization_is_confirmed_and_cart_cleared(catalog, s
     assert not set(INDEX_KEYS) & set(raw_order(order_id))
 
 
-def test_confirmed_order_keeps_a_cart_the_shopper_changed(catalog, sandbox, monkeypatch):
+def test_confirmed_order_keeps_the_new_cart_the_shopper_started(catalog, sandbox, monkeypatch):
     stuck_order(sandbox, monkeypatch, authorized_with="tok_visa")
+    # Placing the order consumed the cart: what the shopper adds now is a new cart.
     add("alice", "mug-1")
     assert sweeper.sweep(later(16), TIMEOUT)["confirmed"] == 1
     skus = {line["sku"] for line in call("GET", "/cart", sub="alice").body["lines"]}
-    assert skus == {"pan-1", "mug-1"}
+    assert skus == {"mug-1"}
 
 
 def test_declined_authorization_fails_with_its_decline_code(catalog, sandbox, monkeypatch):
     order_id = stuck_order(sandbox, monkeypatch, authorized_with="tok_chargeDeclined")
     assert sweeper.sweep(later(16), TIMEOUT)["failed"] == 1
-    order = repositories.get_order(order_id)
+    order = orders_repository.get(order_id)
     assert order["status"] == "PAYMENT_FAILED" and order["payment"]["decline_code"] == "card_declined"
-    assert repositories.get_stock("pan-1") == 3
+    assert catalog_repository.get_stock("pan-1") == 3
 
 
 def test_orders_younger_than_the_timeout_are_untouched(catalog, sandbox, monkeypatch):
@@ -176,7 +179,7 @@ def test_orders_younger_than_the_timeout_are_untouched(catalog, sandbox, monkeyp
     counts = sweeper.sweep(later(14), TIMEOUT)
     assert counts["found"] == 0
     assert raw_order(order_id) == before
-    assert repositories.get_stock("pan-1") == 2
+    assert catalog_repository.get_stock("pan-1") == 2
     assert set(events_of(order_id)) == {"OrderPlaced"}
 
 
@@ -196,12 +199,12 @@ def test_sweeping_twice_changes_nothing_the_second_time(catalog, sandbox, monkey
     first = sweeper.sweep(later(16), TIMEOUT)
     assert (first["failed"], first["confirmed"]) == (1, 1)
     snapshot = ([raw_order(failed), raw_order(confirmed)], len(outbox_events()),
-                repositories.get_stock("pan-1"), repositories.get_stock("mug-1"))
+                catalog_repository.get_stock("pan-1"), catalog_repository.get_stock("mug-1"))
     second = sweeper.sweep(later(16), TIMEOUT)
     assert second == {"found": 0, "confirmed": 0, "failed": 0, "already_settled": 0,
                       "deferred": 0, "more": False}
     assert ([raw_order(failed), raw_order(confirmed)], len(outbox_events()),
-            repositories.get_stock("pan-1"), repositories.get_stock("mug-1")) == snapshot
+            catalog_repository.get_stock("pan-1"), catalog_repository.get_stock("mug-1")) == snapshot
 
 
 def test_checkout_retry_after_the_sweep_returns_the_settled_order(catalog, sandbox, monkeypatch):
@@ -218,7 +221,7 @@ def test_checkout_retry_after_the_sweep_returns_the_settled_order(catalog, sandb
     assert reply.status == 201 and reply.body["order_id"] == confirmed
     assert reply.body["status"] == "CONFIRMED"
     assert sandbox.authorize_calls == calls and len(outbox_events()) == events
-    assert repositories.get_stock("pan-1") == 3 and repositories.get_stock("mug-1") == 9
+    assert catalog_repository.get_stock("pan-1") == 3 and catalog_repository.get_stock("mug-1") == 9
 
 
 # ---- races -----------------------------------------------------------------------------
@@ -238,7 +241,7 @@ def test_retry_authorizing_while_the_sweeper_fails_the_order_voids_its_hold(
     monkeypatch.setattr(checkout_service, "RESUME_AFTER_S", -1)
     reply = checkout("alice", "key-stuck-0001")
     assert reply.status == 402 and reply.body["order"]["status"] == "PAYMENT_FAILED"
-    assert repositories.get_stock("pan-1") == 3  # released once, by the sweeper
+    assert catalog_repository.get_stock("pan-1") == 3  # released once, by the sweeper
     assert f"sbx_auth_{order_id}" in sandbox.voided and sandbox.charges == []
     assert sandbox.find_authorization(order_id).approved is False
     assert len(events_of(order_id)["PaymentFailed"]) == 1
@@ -271,7 +274,7 @@ def test_sweeper_and_checkout_retry_race(catalog, sandbox, monkeypatch, round_):
         reply = pool.submit(retry).result()
         counts = [s.result() for s in sweeps]
 
-    order = repositories.get_order(order_id)
+    order = orders_repository.get(order_id)
     status = order["status"]
     assert status in ("CONFIRMED", "PAYMENT_FAILED")
     events = events_of(order_id)
@@ -280,12 +283,12 @@ def test_sweeper_and_checkout_retry_race(catalog, sandbox, monkeypatch, round_):
     assert sum(c["confirmed"] + c["failed"] for c in counts) <= 1
     if status == "CONFIRMED":
         assert reply.status == 201 and reply.body["status"] == "CONFIRMED"
-        assert repositories.get_stock("pan-1") == 1
+        assert catalog_repository.get_stock("pan-1") == 1
         assert [a.order_id for a in sandbox.charges] == [order_id]
         assert set(events) == {"OrderPlaced", "PaymentAuthorized", "OrderStatusChanged"}
     else:
         assert reply.status == 402 and reply.body["order"]["status"] == "PAYMENT_FAILED"
-        assert repositories.get_stock("pan-1") == 3  # released exactly once
+        assert catalog_repository.get_stock("pan-1") == 3  # released exactly once
         assert sandbox.charges == []  # an authorization that lost the race was voided
         assert set(events) == {"OrderPlaced", "PaymentFailed", "OrderStatusChanged"}
     assert not set(INDEX_KEYS) & set(raw_order(order_id))
@@ -308,9 +311,9 @@ def test_sweeper_loses_to_a_concurrent_settle_without_changing_anything(
     counts = sweeper.sweep(later(16), TIMEOUT)
     assert (counts["already_settled"], counts["failed"], counts["confirmed"]) == (1, 0, 0)
     assert replies[0].status == 201
-    order = repositories.get_order(order_id)
+    order = orders_repository.get(order_id)
     assert order["status"] == "CONFIRMED" and order["payment"]["status"] == "authorized"
-    assert repositories.get_stock("pan-1") == 1  # not released
+    assert catalog_repository.get_stock("pan-1") == 1  # not released
     assert len(events_of(order_id)["OrderStatusChanged"]) == 1
     assert "PaymentFailed" not in events_of(order_id)
 
@@ -318,18 +321,18 @@ def test_sweeper_loses_to_a_concurrent_settle_without_changing_anything(
 # ---- work bounds, index paging, provider failures ----------------------------------------
 
 def test_oldest_first_bounded_per_run_across_shards(table, sandbox, monkeypatch):
-    repositories.put_product({"product_id": "p-bulk", "name": "Bulk", "price_amount": 100},
+    catalog_repository.put_product({"product_id": "p-bulk", "name": "Bulk", "price_amount": 100},
                              [{"sku": "bulk-1", "stock": 100}])
     order_ids = [stuck_order(sandbox, monkeypatch, sub=f"shopper{i:02d}", sku="bulk-1",
                              key=f"key-shopper{i:02d}") for i in range(12)]
     assert len({raw_order(o)["gsi2pk"]["S"] for o in order_ids}) > 1  # spread over shards
     first = sweeper.sweep(later(16), TIMEOUT, limit=5)
     assert (first["found"], first["failed"], first["more"]) == (5, 5, True)
-    settled = {o for o in order_ids if repositories.get_order(o)["status"] == "PAYMENT_FAILED"}
+    settled = {o for o in order_ids if orders_repository.get(o)["status"] == "PAYMENT_FAILED"}
     assert settled == set(order_ids[:5])  # the oldest five, whatever their shard
     rest = sweeper.sweep(later(16), TIMEOUT, limit=100)
     assert (rest["found"], rest["failed"], rest["more"]) == (7, 7, False)
-    assert repositories.get_stock("bulk-1") == 100
+    assert catalog_repository.get_stock("bulk-1") == 100
 
 
 def test_index_pages_are_followed(catalog, sandbox, monkeypatch):
@@ -343,8 +346,8 @@ def test_index_pages_are_followed(catalog, sandbox, monkeypatch):
         pages.append(len(items))
         return items, last
 
-    monkeypatch.setattr(sweeper.dynamo, "query", one_item_pages)
-    found, more = sweeper.pending_orders(later(16).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    monkeypatch.setattr(orders_repository.dynamo, "query", one_item_pages)
+    found, more = orders_repository.pending_before(later(16).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), 100)
     assert {o["order_id"] for o in found} == order_ids and more is False
     assert sum(pages) == 4
 
@@ -362,8 +365,8 @@ def test_provider_failure_defers_that_order_only(catalog, sandbox, monkeypatch):
     monkeypatch.setattr(sandbox, "find_authorization", flaky)
     counts = sweeper.sweep(later(16), TIMEOUT)
     assert (counts["failed"], counts["deferred"]) == (1, 1)
-    assert repositories.get_order(broken)["status"] == "PENDING_PAYMENT"
-    assert repositories.get_order(fine)["status"] == "PAYMENT_FAILED"
+    assert orders_repository.get(broken)["status"] == "PENDING_PAYMENT"
+    assert orders_repository.get(fine)["status"] == "PAYMENT_FAILED"
     assert [o["order_id"] for o in index_entries()] == [broken]  # picked up next run
     monkeypatch.setattr(sandbox, "find_authorization", real)
     assert sweeper.sweep(later(16), TIMEOUT)["failed"] == 1
@@ -374,7 +377,7 @@ def test_stops_starting_orders_near_the_invocation_timeout(catalog, sandbox, mon
     order_id = stuck_order(sandbox, monkeypatch)
     counts = sweeper.sweep(later(16), TIMEOUT, time_left_ms=lambda: sweeper.RESERVE_MS - 1)
     assert (counts["found"], counts["failed"], counts["more"]) == (1, 0, True)
-    assert repositories.get_order(order_id)["status"] == "PENDING_PAYMENT"
+    assert orders_repository.get(order_id)["status"] == "PENDING_PAYMENT"
 
 
 def test_sweep_refuses_a_timeout_that_would_race_checkouts_in_flight(table, sandbox):
@@ -411,12 +414,12 @@ def test_handler_reads_the_timeout_from_the_environment(catalog, sandbox, monkey
     backdate(newer, 20)
     monkeypatch.setenv("PENDING_ORDER_TIMEOUT_MINUTES", "30")
     assert sweeper.handler({}, Context())["failed"] == 1
-    assert repositories.get_order(old)["status"] == "PAYMENT_FAILED"
-    assert repositories.get_order(newer)["status"] == "PENDING_PAYMENT"
+    assert orders_repository.get(old)["status"] == "PAYMENT_FAILED"
+    assert orders_repository.get(newer)["status"] == "PENDING_PAYMENT"
     monkeypatch.delenv("PENDING_ORDER_TIMEOUT_MINUTES")  # default: 15
     assert sweeper.timeout_from_env() == timedelta(minutes=15)
     assert sweeper.handler({}, Context())["failed"] == 1
-    assert repositories.get_order(newer)["status"] == "PAYMENT_FAILED"
+    assert orders_repository.get(newer)["status"] == "PAYMENT_FAILED"
 
 
 @pytest.mark.parametrize("value", ["abc", "", " ", "0", "-5", "1.5", "15m"])
@@ -430,7 +433,7 @@ def test_handler_rejects_a_bad_timeout_before_touching_any_order(
         sweeper.handler({}, Context())
     assert repr(value) in str(raised.value)
     assert ddb_calls.calls == []
-    assert repositories.get_order(order_id)["status"] == "PENDING_PAYMENT"
+    assert orders_repository.get(order_id)["status"] == "PENDING_PAYMENT"
 
 
 def test_handler_fails_the_invocation_when_the_provider_fails_for_every_order(
@@ -444,7 +447,7 @@ def test_handler_fails_the_invocation_when_the_provider_fails_for_every_order(
     monkeypatch.setattr(sandbox, "find_authorization", down)
     with pytest.raises(RuntimeError, match="could not settle any"):
         sweeper.handler({}, Context())
-    assert repositories.get_order(order_id)["status"] == "PENDING_PAYMENT"
+    assert orders_repository.get(order_id)["status"] == "PENDING_PAYMENT"
 
 
 def test_handler_with_nothing_to_do(table, sandbox):
@@ -528,6 +531,6 @@ def test_sweeper_with_stripe_confirms_an_authorized_order(catalog, sandbox, monk
     provider, http = stripe((200, search_result(found)))
     counts = sweeper.sweep(later(16), TIMEOUT, provider=provider)
     assert counts["confirmed"] == 1 and len(http.requests) == 1
-    order = repositories.get_order(order_id)
+    order = orders_repository.get(order_id)
     assert order["status"] == "CONFIRMED" and order["payment"]["provider"] == "stripe"
     assert order["payment"]["reference"] == "pi_123"

@@ -3,7 +3,7 @@ commerce table (recorded on moto while existing scenarios run) is an action its 
 and the post-confirmation trigger writes only customer items.
 
 Calls are attributed to the function whose entry module is outermost on the call stack, so
-fixtures seeding the table are not counted and shared modules (transitions, repositories)
+fixtures seeding the table are not counted and shared modules (transitions, the repositories)
 count for whichever function called them.
 """
 
@@ -108,9 +108,10 @@ SCENARIOS = [
     test_customers.test_get_and_patch_profile,
     test_customers.test_profile_is_created_on_first_use_if_trigger_missed,
     test_customers.test_consents_recorded_with_event_in_one_transaction,
-    test_payments.test_webhook_settles_pending_order_once,
+    test_payments.test_webhook_settles_pending_order_once_from_the_providers_record,
     test_payments.test_webhook_failure_releases_stock,
-    test_payments.test_late_authorization_for_a_failed_order_is_voided,
+    test_payments.test_late_authorization_for_a_failed_order_voids_its_own_authorization,
+    test_checkout.test_one_cart_checked_out_concurrently_with_different_keys_makes_one_order,
     test_sweeper.test_stuck_order_without_authorization_fails_and_releases_stock,
     test_sweeper.test_stuck_order_with_authorization_is_confirmed_and_cart_cleared,
     test_sweeper.test_handler_reads_the_timeout_from_the_environment,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from headless_commerce import model
-from headless_commerce.runtime.common import pagination, repositories
-from headless_commerce.runtime.common.errors import bad_request, not_found
+from headless_commerce.runtime.catalog import repository as catalog
+from headless_commerce.runtime.common import pagination
+from headless_commerce.runtime.common.domain_errors import NotFound
+from headless_commerce.runtime.common.errors import bad_request
 from headless_commerce.runtime.common.money import money
 from headless_commerce.runtime.routes import PATH_PARAM_PATTERN
 
@@ -27,17 +29,17 @@ def _summary(item: dict) -> dict:
 def list_products(category_id: str | None, cursor: str | None, limit: int) -> dict:
     if category_id is not None and not _ID.fullmatch(category_id):
         raise bad_request("invalid_parameter", "category has an invalid format", "category")
-    attributes, fixed = repositories.product_page_key(category_id)
+    attributes, fixed = catalog.product_page_key(category_id)
     start = pagination.decode_cursor(cursor, key_attributes=attributes, fixed=fixed)
-    items, last = repositories.list_products(category_id, limit, start)
+    items, last = catalog.list_products(category_id, limit, start)
     return {"items": [_summary(i) for i in items], "next_cursor": pagination.encode_cursor(last)}
 
 
 def get_product(product_id: str) -> dict:
-    collection = repositories.get_product_collection(product_id)
+    collection = catalog.get_product_collection(product_id)
     product = next((i for i in collection if i.get("entity") == model.Entity.PRODUCT), None)
     if product is None:
-        raise not_found("Product", "product_id")
+        raise NotFound("Product", "product_id")
     skus = [i for i in collection if i.get("entity") == model.Entity.INVENTORY]
     # Stock is read from the index, so it can trail a checkout by a moment; checkout's
     # conditional write is what guarantees availability, this number only informs.
@@ -52,7 +54,7 @@ def get_product(product_id: str) -> dict:
 
 
 def category_tree() -> dict:
-    categories = repositories.list_categories()
+    categories = catalog.list_categories()
     nodes = {c["category_id"]: {"category_id": c["category_id"], "name": c["name"], "children": []}
              for c in categories}
     roots = []

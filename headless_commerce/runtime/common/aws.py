@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from functools import lru_cache
+
+from headless_commerce.runtime import settings
 
 _lock = threading.Lock()
 
 
 def table_name() -> str:
-    return os.environ["TABLE_NAME"]
+    return settings.table_name()
 
 
 @lru_cache(maxsize=None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from headless_commerce.runtime.common.errors import ApiError
+from headless_commerce.runtime.common.domain_errors import DomainError
+from headless_commerce.runtime.common.errors import ApiError, error_body, from_domain
 from headless_commerce.runtime.common.http import Response, error_response, json_response
 from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.common.request import Request, build_request
@@ -16,7 +17,7 @@ Operation = Callable[[Request], object]
 def api_handler(function: str, operations: dict[str, Operation]) -> Callable[[dict, object], dict]:
     """Build a handler that routes by (httpMethod, resource) to an operation.
 
-    ApiError becomes its 4xx JSON; anything else is logged and answered with a bare 500,
+    A domain exception or ApiError becomes its JSON error; anything else is logged and answered with a bare 500,
     so no stack trace or internal name reaches a client.
     """
     routes = {(r.method, r.path): r for r in ROUTES if r.function == function}
@@ -36,13 +37,12 @@ def api_handler(function: str, operations: dict[str, Operation]) -> Callable[[di
             if isinstance(result, Response):
                 return result.to_proxy()
             return json_response(200, result)
+        except DomainError as error:
+            return error_response(from_domain(error))
         except ApiError as error:
-            if error.status >= 500:
-                logger.error("service error", extra={"code": error.code})
             return error_response(error)
         except Exception:
             logger.exception("unhandled error")
-            return json_response(500, {"error": {"code": "internal_error",
-                                                 "message": "Internal error", "field": None}})
+            return json_response(500, error_body("internal_error", "Internal error"))
 
     return handler

@@ -103,30 +103,8 @@ def batch_put(items: list[dict]) -> None:
             raise RuntimeError("BatchWriteItem kept returning unprocessed items")
 
 
-def transact(items: list[dict]) -> None:
-    """TransactWriteItems; each entry is {"Put"|"Update"|"Delete"|"ConditionCheck": {...}}
-    without TableName (added here)."""
-    name = table_name()
-    for entry in items:
-        next(iter(entry.values()))["TableName"] = name
-    dynamodb().transact_write_items(TransactItems=items)
-
-
 def is_condition_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-def cancellation_codes(error: ClientError) -> list[str] | None:
-    """Per-item reason codes of a cancelled transaction ("None" where the item was fine)."""
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return None
-    reasons = error.response.get("CancellationReasons")
-    if reasons is None:
-        # Older botocore/moto spell the reasons only in the message: "[None, ConditionalCheckFailed]".
-        message = error.response.get("Error", {}).get("Message", "")
-        inside = message[message.rfind("[") + 1:message.rfind("]")]
-        return [part.strip() for part in inside.split(",")] if inside else []
-    return [reason.get("Code", "None") for reason in reasons]
 
 
 def delete(key: dict, condition: str | None = None, **expression: object) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.common.errors import ApiError
 
 
@@ -18,7 +18,7 @@ def _default(value: object) -> object:
 
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> dict:
     response_headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
-    origin = os.environ.get("ALLOWED_ORIGIN")
+    origin = settings.allowed_origin()
     if origin:
         response_headers["Access-Control-Allow-Origin"] = origin
         response_headers["Vary"] = "Origin"
@@ -32,7 +32,7 @@ def json_response(status: int, body: object, headers: dict[str, str] | None = No
 
 
 def error_response(error: ApiError) -> dict:
-    return json_response(error.status, error.body())
+    return json_response(error.status, error.body(), error.headers)
 
 
 class Response:

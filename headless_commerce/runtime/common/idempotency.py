@@ -1,8 +1,9 @@
-"""Idempotency records for checkout.
+"""Checkout's Idempotency-Key header and request fingerprints.
 
-A record binds (customer, key) to the order the first request created and to a fingerprint
-of that request. It is written in the order's own transaction with attribute_not_exists, so
-of any number of concurrent requests with one key exactly one creates an order.
+The record binding (customer, key) to the order the first request created (and to the
+fingerprint of that request) is written in the order's own transaction with
+attribute_not_exists (orders/repository.place), so of any number of concurrent requests with
+one key exactly one creates an order.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import hashlib
 import json
 import re
 
-from headless_commerce import model
-from headless_commerce.runtime.common.clock import epoch, now_iso
-from headless_commerce.runtime.common.dynamo import to_item
 from headless_commerce.runtime.common.errors import bad_request
 from headless_commerce.runtime.routes import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN
 
@@ -35,16 +33,3 @@ def parse_key(headers: dict[str, str]) -> str:
 def fingerprint(value: object) -> str:
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def record_put(sub: str, key: str, *, order_id: str, request_hash: str, cart_hash: str) -> dict:
-    item = {
-        **model.idempotency_key(sub, key),
-        model.ENTITY_ATTRIBUTE: model.Entity.IDEMPOTENCY,
-        "order_id": order_id,
-        "request_hash": request_hash,
-        "cart_hash": cart_hash,
-        "created_at": now_iso(),
-        model.TTL_ATTRIBUTE: epoch() + model.IDEMPOTENCY_TTL_SECONDS,
-    }
-    return {"Put": {"Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}

@@ -8,7 +8,6 @@ import uuid
 
 from headless_commerce import model
 from headless_commerce.runtime.common.clock import epoch, now_iso
-from headless_commerce.runtime.common.dynamo import to_item
 
 
 def event(detail_type: str, detail: dict) -> dict:
@@ -22,13 +21,13 @@ def event(detail_type: str, detail: dict) -> dict:
     }
 
 
-def outbox_put(detail_type: str, detail: dict) -> dict:
-    """A TransactWriteItems entry that records the event."""
+def item(detail_type: str, detail: dict) -> dict:
+    """The outbox item recording the event; repositories put it in the transaction of the
+    change it describes."""
     body = event(detail_type, detail)
-    item = {
+    return {
         **model.outbox_key(body["id"]),
         model.ENTITY_ATTRIBUTE: model.Entity.OUTBOX,
         model.TTL_ATTRIBUTE: epoch() + model.OUTBOX_TTL_SECONDS,
         **body,
     }
-    return {"Put": {"Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}

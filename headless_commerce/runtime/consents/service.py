@@ -8,19 +8,15 @@ Nothing here updates or deletes (the function's IAM needs PutItem only).
 
 from __future__ import annotations
 
-import os
-
 from botocore.exceptions import ClientError
 
 from headless_commerce import model
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.common.logging import logger
 
-ENV_CONSENT_LEDGER_TABLE_NAME = "CONSENT_LEDGER_TABLE_NAME"
-
-
 def ledger_table() -> str:
-    return os.environ[ENV_CONSENT_LEDGER_TABLE_NAME]
+    return settings.consent_ledger_table_name()
 
 
 def record(envelope: dict) -> bool:

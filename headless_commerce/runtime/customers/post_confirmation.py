@@ -6,8 +6,8 @@ returned unchanged, as Cognito requires.
 
 from __future__ import annotations
 
-from headless_commerce.runtime.common import repositories
 from headless_commerce.runtime.common.logging import logger
+from headless_commerce.runtime.customers import repository as customers
 
 
 def handler(event: dict, context: object = None) -> dict:
@@ -18,6 +18,6 @@ def handler(event: dict, context: object = None) -> dict:
     if not sub:
         logger.error("post-confirmation event without sub")
         return event
-    created = repositories.create_profile(sub, attributes.get("email"))
+    created = customers.create_profile(sub, attributes.get("email"))
     logger.info("profile created" if created else "profile already existed")
     return event

@@ -16,14 +16,13 @@ Per message:
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.events.contracts import ContractError, validate_event
 
-ENV_DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
 # Group for dead letters of a FIFO queue whose message carried no group (cannot happen on a
 # FIFO source, but a FIFO DLQ requires one).
 INVALID_GROUP = "invalid"
@@ -64,7 +63,7 @@ def _dead_letter(url: str, record: dict, reason: str) -> None:
 
 def run_batch(sqs_event: dict, process: Process, *, detail_type: str,
               dead_letter_queue_url: str | None = None) -> dict:
-    dlq = dead_letter_queue_url or os.environ.get(ENV_DEAD_LETTER_QUEUE_URL) or None
+    dlq = dead_letter_queue_url or settings.dead_letter_queue_url()
     failures: list[dict] = []
     failed_groups: set[str] = set()
     for record in sqs_event.get("Records") or []:

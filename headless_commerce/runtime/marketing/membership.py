@@ -14,22 +14,20 @@ Senders should re-check `opted_in` either way.
 
 from __future__ import annotations
 
-import os
-
 from botocore.exceptions import ClientError
 
 from headless_commerce import model
-from headless_commerce.runtime.common import aws, dynamo, repositories
+from headless_commerce.runtime import settings
+from headless_commerce.runtime.common import aws, dynamo
+from headless_commerce.runtime.customers import repository as customers
 from headless_commerce.runtime.common.logging import logger
 
-ENV_AUDIENCE_TABLE_NAME = "AUDIENCE_TABLE_NAME"
-ENV_TABLE_NAME = "TABLE_NAME"   # optional: the commerce table, read for contact details
 # Which profile attribute reaches a customer on each channel (push tokens live with devices).
 CONTACT_ATTRIBUTE = {"email": "email", "sms": "phone", "push": None}
 
 
 def audience_table() -> str:
-    return os.environ[ENV_AUDIENCE_TABLE_NAME]
+    return settings.audience_table_name()
 
 
 def _contact(profile: dict | None, channel: str) -> str | None:
@@ -56,8 +54,8 @@ def apply(envelope: dict) -> dict[str, bool]:
     detail = envelope["detail"]
     customer_id = detail["customer_id"]
     version = f"{detail['changed_at']}#{envelope['id']}"
-    wants_contact = any(detail["consents"].values()) and bool(os.environ.get(ENV_TABLE_NAME))
-    profile = repositories.get_profile(customer_id) if wants_contact else None
+    wants_contact = any(detail["consents"].values()) and bool(settings.commerce_table_name())
+    profile = customers.get_profile(customer_id) if wants_contact else None
     if wants_contact and profile is None:
         logger.warning("opt-in for a customer without a profile", extra={"customer_id": customer_id})
     applied = {}

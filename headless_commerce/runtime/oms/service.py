@@ -13,17 +13,14 @@ Exactly once across redeliveries, in two steps:
 from __future__ import annotations
 
 import json
-import os
-
-from botocore.exceptions import ClientError
 
 from headless_commerce import model
-from headless_commerce.runtime.common import aws, dynamo, outbox
-from headless_commerce.runtime.common.clock import now_iso
+from headless_commerce.runtime import settings
+from headless_commerce.runtime.common import aws, outbox
 from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.events.contracts import validate_event
+from headless_commerce.runtime.oms import repository
 
-ENV_EVENT_BUS_NAME = "EVENT_BUS_NAME"
 ACCEPTED = model.OrderStatus.ACCEPTED_BY_OMS.value
 
 
@@ -39,27 +36,9 @@ def status_event(order_id: str, customer_id: str) -> dict:
     return envelope
 
 
-def _record(placed: dict) -> dict | None:
-    """Create the acceptance record; None when a previous delivery already created it."""
-    detail = placed["detail"]
-    item = {**model.oms_acceptance_key(detail["order_id"]),
-            model.ENTITY_ATTRIBUTE: model.Entity.OMS_ACCEPTANCE,
-            "order_id": detail["order_id"], "customer_id": detail["customer_id"],
-            "placed_event_id": placed["id"], "accepted_at": now_iso(),
-            "status_event": status_event(detail["order_id"], detail["customer_id"]),
-            "published": False}
-    try:
-        dynamo.put(item, "attribute_not_exists(pk)")
-    except ClientError as error:
-        if dynamo.is_condition_failure(error):
-            return None
-        raise
-    return item
-
-
 def publish(envelope: dict) -> None:
     response = aws.eventbridge().put_events(Entries=[{
-        "EventBusName": os.environ[ENV_EVENT_BUS_NAME],
+        "EventBusName": settings.event_bus_name(),
         "Source": envelope["source"],
         "DetailType": envelope["detail_type"],
         "Detail": json.dumps(envelope),
@@ -69,24 +48,19 @@ def publish(envelope: dict) -> None:
         raise PublishError(f"PutEvents failed: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}")
 
 
-def mark_published(order_id: str) -> None:
-    dynamo.dynamodb().update_item(
-        TableName=dynamo.table_name(), Key=dynamo.to_item(model.oms_acceptance_key(order_id)),
-        UpdateExpression="SET published = :t, published_at = :now",
-        ExpressionAttributeValues=dynamo.values(t=True, now=now_iso()))
-
-
 def accept(placed: dict) -> bool:
     """Accept the order of an OrderPlaced event; True when this call published the status."""
-    order_id = placed["detail"]["order_id"]
-    record = _record(placed)
+    detail = placed["detail"]
+    order_id = detail["order_id"]
+    record = repository.create_acceptance(order_id, detail["customer_id"], placed["id"],
+                                          status_event(order_id, detail["customer_id"]))
     if record is None:
-        record = dynamo.get(model.oms_acceptance_key(order_id))
+        record = repository.get_acceptance(order_id)
         if record.get("published"):
             logger.info("order already accepted", extra={"order_id": order_id})
             return False
     publish(record["status_event"])
-    mark_published(order_id)
+    repository.mark_published(order_id)
     logger.info("order accepted", extra={"order_id": order_id,
                                          "event_id": record["status_event"]["id"]})
     return True

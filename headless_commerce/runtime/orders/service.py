@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from headless_commerce.runtime.common import pagination, repositories
-from headless_commerce.runtime.common.errors import not_found
+from headless_commerce.runtime.common import pagination
+from headless_commerce.runtime.common.domain_errors import NotFound
+from headless_commerce.runtime.orders import repository as orders
 from headless_commerce.runtime.orders.views import order_summary, order_view
 
 
 def list_orders(sub: str, cursor: str | None, limit: int) -> dict:
-    attributes, fixed = repositories.order_page_key(sub)
+    attributes, fixed = orders.page_key(sub)
     start = pagination.decode_cursor(cursor, key_attributes=attributes, fixed=fixed)
-    items, last = repositories.list_customer_orders(sub, limit, start)
+    items, last = orders.list_for_customer(sub, limit, start)
     return {"items": [order_summary(i) for i in items],
             "next_cursor": pagination.encode_cursor(last)}
 
 
 def get_order(sub: str, order_id: str) -> dict:
-    order = repositories.get_order(order_id)
+    order = orders.get(order_id)
     # Someone else's order is indistinguishable from a missing one.
     if order is None or order.get("customer_id") != sub:
-        raise not_found("Order", "order_id")
+        raise NotFound("Order", "order_id")
     return order_view(order)

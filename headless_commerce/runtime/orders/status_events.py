@@ -17,12 +17,9 @@ Rules (model.ORDER_STATUS_RANK):
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from headless_commerce import model
-from headless_commerce.runtime.common import dynamo, repositories
-from headless_commerce.runtime.common.clock import now_iso
 from headless_commerce.runtime.common.logging import logger
+from headless_commerce.runtime.orders import repository as orders
 from headless_commerce.runtime.events.consumer import run_batch
 
 S = model.OrderStatus
@@ -46,32 +43,13 @@ def decide(current: str, target: str) -> str:
     return APPLY
 
 
-def _write(order_id: str, current: str, envelope: dict) -> bool:
-    """Compare-and-set the status; False when the order changed since it was read."""
-    try:
-        dynamo.dynamodb().update_item(
-            TableName=dynamo.table_name(), Key=dynamo.to_item(model.order_key(order_id)),
-            UpdateExpression=("SET #status = :to, updated_at = :now, status_changed_at = :at, "
-                              "status_event_id = :id"),
-            ConditionExpression="#status = :current",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=dynamo.values(
-                to=envelope["detail"]["to"], now=now_iso(), at=envelope["occurred_at"],
-                id=envelope["id"], current=current))
-    except ClientError as error:
-        if dynamo.is_condition_failure(error):
-            return False
-        raise
-    return True
-
-
 def apply(envelope: dict) -> str:
     """Apply one event; returns the decision taken (apply / skip)."""
     detail = envelope["detail"]
     order_id, target = detail["order_id"], detail["to"]
     context = {"order_id": order_id, "event_id": envelope["id"], "to": target}
     for _ in range(_ATTEMPTS):
-        order = repositories.get_order(order_id)
+        order = orders.get(order_id)
         if order is None:
             logger.warning("status event for unknown order", extra=context)
             return SKIP
@@ -85,7 +63,8 @@ def apply(envelope: dict) -> str:
             logger.info("status event is stale or already applied",
                         extra={**context, "current": order["status"]})
             return SKIP
-        if _write(order_id, order["status"], envelope):
+        if orders.set_status_if(order_id, order["status"], to=target,
+                                at=envelope["occurred_at"], event_id=envelope["id"]):
             logger.info("order status applied", extra={**context, "from": order["status"]})
             return APPLY
     raise RuntimeError(f"order {order_id} kept changing while applying {target}")

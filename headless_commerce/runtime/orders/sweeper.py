@@ -19,8 +19,9 @@ function does:
 - A checkout retry that authorizes while the sweeper fails the order voids its authorization
   (checkout._pay), so a failed order never keeps a hold on the card.
 
-The timeout must outlast one checkout invocation (routes.FUNCTIONS["checkout"].timeout_s),
-otherwise the sweeper could fail an order whose first checkout is still talking to the provider.
+The timeout must outlast checkout's resume window (model.CHECKOUT_RESUME_AFTER_S, which the
+checkout function's Lambda timeout stays below), otherwise the sweeper could fail an order whose
+first checkout is still talking to the provider.
 
 Environment: TABLE_NAME, PAYMENT_PROVIDER, PAYMENT_SECRET_ARN (Stripe), and
 PENDING_ORDER_TIMEOUT_MINUTES (whole minutes, default 15).
@@ -28,22 +29,19 @@ PENDING_ORDER_TIMEOUT_MINUTES (whole minutes, default 15).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from headless_commerce import model
-from headless_commerce.runtime.common import dynamo
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.common.logging import logger
-from headless_commerce.runtime.orders import transitions
+from headless_commerce.runtime.orders import repository, transitions
 from headless_commerce.runtime.payments.provider import (
     Authorization,
     PaymentProvider,
     get_provider,
 )
-from headless_commerce.runtime.routes import FUNCTIONS
 
-ENV_TIMEOUT_MINUTES = "PENDING_ORDER_TIMEOUT_MINUTES"
 DEFAULT_TIMEOUT_MINUTES = 15
 MAX_ORDERS_PER_RUN = 100
 # The payment record's decline code of an order the provider never authorized.
@@ -52,20 +50,19 @@ NO_AUTHORIZATION = "payment_timeout"
 # (with its own retries) and one settle must still fit.
 RESERVE_MS = 20_000
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
-_PENDING = model.OrderStatus.PENDING_PAYMENT.value
-_CHECKOUT_TIMEOUT_S = FUNCTIONS["checkout"].timeout_s
 
 
 def _check_timeout(older_than: timedelta) -> None:
-    if older_than.total_seconds() <= _CHECKOUT_TIMEOUT_S:
+    if older_than.total_seconds() <= model.CHECKOUT_RESUME_AFTER_S:
         raise ValueError(
-            f"pending-order timeout {older_than} must be longer than the checkout function's "
-            f"{_CHECKOUT_TIMEOUT_S} s timeout, or the sweeper would race checkouts in flight")
+            f"pending-order timeout {older_than} must be longer than a checkout's "
+            f"{model.CHECKOUT_RESUME_AFTER_S} s resume window, or the sweeper would race "
+            "checkouts in flight")
 
 
 def timeout_from_env() -> timedelta:
     """PENDING_ORDER_TIMEOUT_MINUTES as a timedelta; ValueError naming the variable if bad."""
-    raw = os.environ.get(ENV_TIMEOUT_MINUTES)
+    raw = settings.pending_order_timeout_minutes()
     if raw is None:
         return timedelta(minutes=DEFAULT_TIMEOUT_MINUTES)
     try:
@@ -73,52 +70,11 @@ def timeout_from_env() -> timedelta:
     except ValueError:
         minutes = 0
     if minutes < 1:
-        raise ValueError(f"{ENV_TIMEOUT_MINUTES} must be a whole number of minutes >= 1 "
+        raise ValueError(f"{settings.PENDING_ORDER_TIMEOUT_MINUTES} must be a whole number of minutes >= 1 "
                          f"(default {DEFAULT_TIMEOUT_MINUTES}); got {raw!r}")
     older_than = timedelta(minutes=minutes)
     _check_timeout(older_than)
     return older_than
-
-
-def _stale(partition: str, cutoff: str, limit: int) -> tuple[list[dict], bool]:
-    """Up to `limit` of one shard's pending orders created before `cutoff`, oldest first;
-    and whether the shard has more."""
-    index = model.GSI2
-    found: list[dict] = []
-    start = None
-    while len(found) < limit:
-        kwargs: dict = {
-            "IndexName": index.name,
-            # created_at#order_id < created_at: strictly older than the cutoff.
-            "KeyConditionExpression": "#pk = :pk AND #sk < :cutoff",
-            "ExpressionAttributeNames": {"#pk": index.partition_key, "#sk": index.sort_key},
-            "ExpressionAttributeValues": dynamo.values(pk=partition, cutoff=cutoff),
-            "Limit": limit - len(found),
-        }
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        page, start = dynamo.query(**kwargs)
-        found += page
-        if not start:
-            return found, False
-    return found, True
-
-
-def pending_orders(cutoff: str, limit: int = MAX_ORDERS_PER_RUN) -> tuple[list[dict], bool]:
-    """The oldest `limit` orders still PENDING_PAYMENT created before `cutoff` (ISO time),
-    across all shards; and whether more are waiting."""
-    candidates: list[dict] = []
-    more = False
-    for partition in model.pending_order_partitions():
-        found, truncated = _stale(partition, cutoff, limit)
-        candidates += found
-        more = more or truncated
-    # The index is eventually consistent: a just-settled order may still show. Settling is
-    # conditional on PENDING_PAYMENT, so such an order costs one provider read, never a change.
-    candidates = [o for o in candidates
-                  if o.get(model.ENTITY_ATTRIBUTE) == model.Entity.ORDER and o.get("status") == _PENDING]
-    candidates.sort(key=lambda o: o[model.GSI2.sort_key])
-    return candidates[:limit], more or len(candidates) > limit
 
 
 def _settle(order: dict, provider: PaymentProvider) -> str:
@@ -128,7 +84,7 @@ def _settle(order: dict, provider: PaymentProvider) -> str:
         auth = Authorization(id="", order_id=order_id, approved=False, amount=order["total"],
                              currency=order["currency"], provider=provider.name,
                              decline_code=NO_AUTHORIZATION)
-    settled, applied = transitions.settle_if_pending(order, auth, order.get("cart_version"))
+    settled, applied = transitions.settle_if_pending(order, auth)
     if not applied:
         return "already_settled"
     return "confirmed" if settled["status"] == model.OrderStatus.CONFIRMED.value else "failed"
@@ -145,7 +101,7 @@ def sweep(now: datetime, older_than: timedelta, *, limit: int = MAX_ORDERS_PER_R
     _check_timeout(older_than)
     provider = provider or get_provider()
     cutoff = (now - older_than).astimezone(UTC).strftime(_ISO)
-    orders, more = pending_orders(cutoff, limit)
+    orders, more = repository.pending_before(cutoff, limit)
     counts = {"found": len(orders), "confirmed": 0, "failed": 0, "already_settled": 0,
               "deferred": 0, "more": more}
     for position, order in enumerate(orders):

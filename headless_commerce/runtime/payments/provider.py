@@ -6,12 +6,11 @@ authorization id is stored.
 
 from __future__ import annotations
 
-import json
-import os
 import threading
-import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+
+from headless_commerce.runtime import settings
 
 
 @dataclass(frozen=True)
@@ -29,8 +28,9 @@ class Authorization:
 class WebhookEvent:
     id: str
     kind: str  # "authorized" | "failed" | "ignored"
+    # Only which order to look at: what its payment is comes from the provider's own record
+    # (find_authorization), never from ids in the event (payments/webhook.py).
     order_id: str | None = None
-    authorization_id: str | None = None
     decline_code: str | None = None
 
 
@@ -72,9 +72,7 @@ class PaymentProvider(ABC):
         """Check the signature and parse the event; raise WebhookSignatureError if bad."""
 
 
-_SECRET_TTL_S = 300
-_secret_cache: dict[str, tuple[float, dict]] = {}
-_secret_lock = threading.Lock()
+SECRET_MAX_AGE_S = 300
 
 
 def release_orphaned_authorization(provider: PaymentProvider, auth: Authorization) -> None:
@@ -92,21 +90,16 @@ def release_orphaned_authorization(provider: PaymentProvider, auth: Authorizatio
 
 
 def payment_secret() -> dict:
-    """{"api_key", "webhook_secret"} from PAYMENT_SECRET_ARN, cached for five minutes so a
-    rotation is picked up without a cold start. Empty when no secret is configured."""
-    arn = os.environ.get("PAYMENT_SECRET_ARN")
+    """{"api_key", "webhook_secret"} from PAYMENT_SECRET_ARN (Powertools parameters, cached for
+    SECRET_MAX_AGE_S so a rotation is picked up without a cold start). Empty when no secret is
+    configured."""
+    arn = settings.payment_secret_arn()
     if not arn:
         return {}
-    with _secret_lock:
-        cached = _secret_cache.get(arn)
-        if cached and time.monotonic() - cached[0] < _SECRET_TTL_S:
-            return cached[1]
-    from headless_commerce.runtime.common.aws import secretsmanager
+    # Imported here: only the functions that take payments pay for it.
+    from aws_lambda_powertools.utilities.parameters import get_secret
 
-    value = json.loads(secretsmanager().get_secret_value(SecretId=arn)["SecretString"])
-    with _secret_lock:
-        _secret_cache[arn] = (time.monotonic(), value)
-    return value
+    return get_secret(arn, transform="json", max_age=SECRET_MAX_AGE_S)
 
 
 _provider: PaymentProvider | None = None
@@ -118,7 +111,7 @@ def get_provider() -> PaymentProvider:
     global _provider
     with _provider_lock:
         if _provider is None:
-            name = os.environ.get("PAYMENT_PROVIDER", "sandbox")
+            name = settings.payment_provider()
             if name == "sandbox":
                 from headless_commerce.runtime.payments.sandbox import SandboxProvider
 

@@ -105,7 +105,6 @@ class SandboxProvider(PaymentProvider):
             data = body["data"]
             return WebhookEvent(id=str(body["id"]), kind=_WEBHOOK_KINDS.get(body["type"], "ignored"),
                                 order_id=data.get("order_id"),
-                                authorization_id=data.get("authorization_id"),
                                 decline_code=data.get("decline_code"))
         except (ValueError, KeyError, TypeError, AttributeError):
             raise WebhookPayloadError("malformed event") from None

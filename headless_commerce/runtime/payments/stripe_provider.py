@@ -138,7 +138,6 @@ class StripeProvider(PaymentProvider):
             error = intent.get("last_payment_error") or {}
             return WebhookEvent(id=event["id"], kind=_WEBHOOK_KINDS.get(event["type"], "ignored"),
                                 order_id=(intent.get("metadata") or {}).get("order_id"),
-                                authorization_id=intent.get("id"),
                                 decline_code=error.get("code"))
         except (ValueError, KeyError, TypeError, AttributeError):
             raise WebhookPayloadError("malformed event") from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 
-from headless_commerce.runtime.common import repositories
+from headless_commerce.runtime.catalog import repository as catalog_repository
 from headless_commerce.runtime.search import params as search_params
 from headless_commerce.runtime.search.documents import product_document
 from headless_commerce.runtime.search.provider import IndexAction, WriteOutcome, get_provider
@@ -33,7 +33,7 @@ def _version() -> int:
 
 def snapshot_action(product_id: str) -> IndexAction:
     """The index action that makes the index match the table for one product now."""
-    product, skus = repositories.get_product_snapshot(product_id)
+    product, skus = catalog_repository.get_product_snapshot(product_id)
     version = _version()
     return IndexAction(product_id, version, product_document(product, skus) if product else None)
 
@@ -44,7 +44,7 @@ def index_products(product_ids: Iterable[str]) -> WriteOutcome:
 
 
 def catalog_actions() -> Iterator[IndexAction]:
-    for product, skus in repositories.iter_product_snapshots():
+    for product, skus in catalog_repository.iter_product_snapshots():
         yield IndexAction(product["product_id"], _version(), product_document(product, skus))
 
 

@@ -1,11 +1,12 @@
-"""Data access for each entity of the single table; services never build keys themselves."""
+"""Catalog aggregate (products, their SKUs with stock and price, categories): the only code
+that builds their keys and DynamoDB requests. Catalog reads go through DAX when configured."""
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 from headless_commerce import model
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.common import dynamo
 from headless_commerce.runtime.common.aws import dynamodb
 from headless_commerce.runtime.common.clock import now_iso
@@ -17,7 +18,7 @@ def catalog_reader():
     """The client catalog reads go through: DAX when DAX_ENDPOINT is set and the `amazondax`
     package (a layer) imports; otherwise plain DynamoDB, so a missing layer degrades to
     uncached reads instead of failing every request."""
-    endpoint = os.environ.get("DAX_ENDPOINT")
+    endpoint = settings.dax_endpoint()
     if endpoint:
         try:
             from amazondax import AmazonDaxClient  # type: ignore[import-not-found]
@@ -32,8 +33,6 @@ def catalog_reader():
                 logger.exception("DAX cluster unreachable at %s; using DynamoDB", endpoint)
     return dynamodb()
 
-
-# ---- catalog ---------------------------------------------------------------------------
 
 def category_item(category_id: str, name: str, parent_id: str | None = None) -> dict:
     return {**model.category_key(category_id), model.ENTITY_ATTRIBUTE: model.Entity.CATEGORY,
@@ -174,57 +173,26 @@ def iter_product_snapshots(page_size: int = 100):
             return
 
 
+def get_product_snapshot(product_id: str) -> tuple[dict | None, list[dict]]:
+    """The product item and its SKU items, strongly consistent (what search indexes)."""
+    product = dynamo.get(model.product_key(product_id))
+    if product is None:
+        return None, []
+    return product, list(get_skus(list(product.get("skus", []))).values())
+
+
+def iter_product_snapshots(page_size: int = 100):
+    """Every product with its SKU items, page by page over the catalog index (full reindex)."""
+    start = None
+    while True:
+        items, start = list_products(None, page_size, start)
+        skus = get_skus([sku for item in items for sku in item.get("skus", [])])
+        for item in items:
+            yield item, [skus[s] for s in item.get("skus", []) if s in skus]
+        if not start:
+            return
+
+
 def get_stock(sku: str) -> int | None:
     item = dynamo.get(model.inventory_key(sku))
     return None if item is None else item["stock"]
-
-
-# ---- customers -------------------------------------------------------------------------
-
-def get_profile(sub: str) -> dict | None:
-    return dynamo.get(model.customer_key(sub))
-
-
-def create_profile(sub: str, email: str | None) -> bool:
-    """Create the profile unless it exists; True when this call created it."""
-    from botocore.exceptions import ClientError
-
-    now = now_iso()
-    item = {**model.customer_key(sub), model.ENTITY_ATTRIBUTE: model.Entity.CUSTOMER,
-            "customer_id": sub, "email": email, "created_at": now, "updated_at": now,
-            "consents": {channel: False for channel in model.CONSENT_CHANNELS}}
-    try:
-        dynamo.put(item, "attribute_not_exists(pk)")
-    except ClientError as error:
-        if dynamo.is_condition_failure(error):
-            return False
-        raise
-    return True
-
-
-# ---- orders ----------------------------------------------------------------------------
-
-def get_order(order_id: str) -> dict | None:
-    return dynamo.get(model.order_key(order_id))
-
-
-def list_customer_orders(sub: str, limit: int, start_key: dict | None
-                         ) -> tuple[list[dict], dict | None]:
-    kwargs: dict = {
-        "IndexName": model.GSI1.name,
-        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-        "ExpressionAttributeNames": {"#pk": model.GSI1.partition_key, "#sk": model.GSI1.sort_key},
-        "ExpressionAttributeValues": dynamo.values(pk=model.customer_orders_partition(sub),
-                                                   prefix="ORDER#"),
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start_key:
-        kwargs["ExclusiveStartKey"] = start_key
-    return dynamo.query(**kwargs)
-
-
-def order_page_key(sub: str) -> tuple[tuple[str, ...], dict[str, str]]:
-    attributes = (model.PARTITION_KEY, model.SORT_KEY, model.GSI1.partition_key,
-                  model.GSI1.sort_key)
-    return attributes, {model.GSI1.partition_key: model.customer_orders_partition(sub)}

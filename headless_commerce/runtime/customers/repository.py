@@ -1,0 +1,64 @@
+"""Customers aggregate (profile and marketing consents): the only code that builds their keys
+and DynamoDB requests."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from headless_commerce import model
+from headless_commerce.runtime.common import dynamo, outbox
+from headless_commerce.runtime.common.clock import now_iso
+from headless_commerce.runtime.common.transaction import Transaction, TransactionCancelled
+
+
+def get_profile(sub: str) -> dict | None:
+    return dynamo.get(model.customer_key(sub))
+
+
+def create_profile(sub: str, email: str | None) -> bool:
+    """Create the profile unless it exists; True when this call created it."""
+    now = now_iso()
+    item = {**model.customer_key(sub), model.ENTITY_ATTRIBUTE: model.Entity.CUSTOMER,
+            "customer_id": sub, "email": email, "created_at": now, "updated_at": now,
+            "consents": {channel: False for channel in model.CONSENT_CHANNELS}}
+    try:
+        dynamo.put(item, "attribute_not_exists(pk)")
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def update_profile(sub: str, fields: dict) -> dict:
+    """SET the given profile fields (and updated_at) on an existing profile; the new profile."""
+    names = {f"#f{i}": f for i, f in enumerate(fields)}
+    sets = [f"#f{i} = :v{i}" for i in range(len(fields))] + ["updated_at = :now"]
+    response = dynamo.dynamodb().update_item(
+        TableName=dynamo.table_name(), Key=dynamo.to_item(model.customer_key(sub)),
+        UpdateExpression="SET " + ", ".join(sets),
+        ConditionExpression="attribute_exists(pk)",
+        **({"ExpressionAttributeNames": names} if names else {}),
+        ExpressionAttributeValues={
+            **{f":v{i}": dynamo.to_attr(v) for i, v in enumerate(fields.values())},
+            ":now": dynamo.to_attr(now_iso())},
+        ReturnValues="ALL_NEW")
+    return dynamo.from_item(response["Attributes"])
+
+
+def set_consents(sub: str, consents: dict[str, bool], event: dict, now: str) -> bool:
+    """Record consents and their CustomerConsentChanged event (outbox) in one transaction;
+    False when the profile does not exist."""
+    tx = Transaction()
+    tx.update("profile", model.customer_key(sub), "SET consents = :c, updated_at = :now",
+              condition="attribute_exists(pk)", vals={"c": consents, "now": now})
+    tx.put(f"event:{model.EventName.CUSTOMER_CONSENT_CHANGED}",
+           outbox.item(model.EventName.CUSTOMER_CONSENT_CHANGED, event),
+           condition="attribute_not_exists(pk)")
+    try:
+        tx.write()
+    except TransactionCancelled as cancelled:
+        if "profile" in cancelled.failed:
+            return False
+        raise
+    return True

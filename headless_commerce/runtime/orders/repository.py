@@ -1,0 +1,201 @@
+"""Orders aggregate: the only code that builds order keys and their DynamoDB requests.
+
+What an order's life writes goes through here: the order item, the stock it reserves and
+releases, the checkout idempotency record, its outbox events, its payment record, and the cart
+it consumes. The order-placing transaction consumes the cart (the cart item becomes an empty
+tombstone pointing at the order, conditioned on the cart version the order was priced from),
+so one cart version yields at most one order however many checkouts race for it.
+
+Transaction labels (TransactionCancelled.failed): "order", "stock:<sku>", "idempotency",
+"cart", "payment", "event:<type>".
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from headless_commerce import model
+from headless_commerce.runtime.common import dynamo, outbox
+from headless_commerce.runtime.common.clock import epoch, now_iso
+from headless_commerce.runtime.common.transaction import Transaction
+
+_PENDING = model.OrderStatus.PENDING_PAYMENT.value
+_PENDING_INDEX = (model.GSI2.partition_key, model.GSI2.sort_key)
+CHECKED_OUT = "checked_out_order_id"   # the cart tombstone's pointer to the order it became
+
+
+def get(order_id: str) -> dict | None:
+    return dynamo.get(model.order_key(order_id))
+
+
+def checkout_state(sub: str, key: str) -> tuple[dict | None, dict | None]:
+    """(cart, idempotency record) in one BatchGetItem, strongly consistent."""
+    found = dynamo.batch_get([model.cart_key(sub), model.idempotency_key(sub, key)])
+    cart = next((i for i in found if i.get(model.ENTITY_ATTRIBUTE) == model.Entity.CART), None)
+    record = next((i for i in found
+                   if i.get(model.ENTITY_ATTRIBUTE) == model.Entity.IDEMPOTENCY), None)
+    return cart, record
+
+
+def idempotency_record(sub: str, key: str) -> dict | None:
+    return dynamo.get(model.idempotency_key(sub, key))
+
+
+def get_cart(sub: str) -> dict | None:
+    return dynamo.get(model.cart_key(sub))
+
+
+def place(order: dict, *, key: str, request_hash: str, cart_hash: str,
+          placed_event: dict) -> None:
+    """One transaction: the order (PENDING_PAYMENT, in the pending-order index), one stock
+    decrement per line (never below zero), the idempotency record, OrderPlaced in the outbox,
+    and the cart consumed. Raises TransactionCancelled naming what failed."""
+    order_id, sub, now = order["order_id"], order["customer_id"], order["created_at"]
+    tx = Transaction()
+    # Consumed: the next change to the cart (a new line) starts a fresh one without the pointer.
+    tx.put("cart", {**model.cart_key(sub), model.ENTITY_ATTRIBUTE: model.Entity.CART,
+                    "customer_id": sub, "lines": {}, "version": order["cart_version"] + 1,
+                    CHECKED_OUT: order_id, "updated_at": now},
+           condition="version = :v", vals={"v": order["cart_version"]})
+    tx.put("order", {**order, **model.order_key(order_id),
+                     **model.order_index_keys(sub, now, order_id),
+                     # The sweeper's work list until the order is settled.
+                     **model.pending_order_index_keys(now, order_id),
+                     model.ENTITY_ATTRIBUTE: model.Entity.ORDER},
+           condition="attribute_not_exists(pk)")
+    for line in order["lines"]:
+        tx.update(f"stock:{line['sku']}", model.inventory_key(line["sku"]),
+                  "SET stock = stock - :qty", condition="stock >= :qty",
+                  vals={"qty": line["quantity"]})
+    tx.put("idempotency", {
+        **model.idempotency_key(sub, key), model.ENTITY_ATTRIBUTE: model.Entity.IDEMPOTENCY,
+        "order_id": order_id, "request_hash": request_hash, "cart_hash": cart_hash,
+        "created_at": now, model.TTL_ATTRIBUTE: epoch() + model.IDEMPOTENCY_TTL_SECONDS,
+    }, condition="attribute_not_exists(pk)")
+    tx.put(f"event:{model.EventName.ORDER_PLACED}",
+           outbox.item(model.EventName.ORDER_PLACED, placed_event),
+           condition="attribute_not_exists(pk)")
+    tx.write()
+
+
+def settle(order: dict, *, status: str, payment: dict, events: list[tuple[str, dict]],
+           release_stock: bool, restore_cart: bool) -> dict:
+    """Move a PENDING_PAYMENT order to `status` with its payment record and events, in one
+    transaction conditioned on it still being pending. `release_stock` gives back what the
+    order reserved; `restore_cart` puts its lines back in the cart if the cart is still this
+    order's tombstone. Returns the settled order; raises TransactionCancelled."""
+    order_id, customer_id, now = order["order_id"], order["customer_id"], payment["updated_at"]
+    tx = Transaction()
+    # REMOVE: the order leaves the sparse pending-order index as it leaves PENDING_PAYMENT.
+    tx.update("order", model.order_key(order_id),
+              "SET #status = :new, updated_at = :now, payment = :payment REMOVE #ipk, #isk",
+              condition="#status = :pending",
+              names={"#status": "status", "#ipk": _PENDING_INDEX[0], "#isk": _PENDING_INDEX[1]},
+              vals={"new": status, "now": now, "payment": payment, "pending": _PENDING})
+    if restore_cart:
+        tx.put("cart", {**model.cart_key(customer_id), model.ENTITY_ATTRIBUTE: model.Entity.CART,
+                        "customer_id": customer_id,
+                        "lines": {line["sku"]: {"product_id": line["product_id"],
+                                                "name": line["name"],
+                                                "quantity": line["quantity"],
+                                                "unit_price": line["unit_price"]}
+                                  for line in order["lines"]},
+                        # The tombstone this replaces is version cart_version + 1.
+                        "version": order["cart_version"] + 2, "updated_at": now},
+               condition="#pointer = :order", names={"#pointer": CHECKED_OUT},
+               vals={"order": order_id})
+    tx.put("payment", {**model.payment_key(order_id), model.ENTITY_ATTRIBUTE: model.Entity.PAYMENT,
+                       "order_id": order_id, **payment})
+    if release_stock:
+        for line in order["lines"]:
+            # ADD: a relative change, exactly what the order reserved.
+            tx.update(f"stock:{line['sku']}", model.inventory_key(line["sku"]), "ADD stock :qty",
+                      vals={"qty": line["quantity"]})
+    for detail_type, detail in events:
+        tx.put(f"event:{detail_type}", outbox.item(detail_type, detail),
+               condition="attribute_not_exists(pk)")
+    tx.write()
+    kept = {k: v for k, v in order.items() if k not in _PENDING_INDEX}
+    return {**kept, "status": status, "updated_at": now, "payment": payment}
+
+
+def list_for_customer(sub: str, limit: int, start_key: dict | None
+                      ) -> tuple[list[dict], dict | None]:
+    kwargs: dict = {
+        "IndexName": model.GSI1.name,
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeNames": {"#pk": model.GSI1.partition_key, "#sk": model.GSI1.sort_key},
+        "ExpressionAttributeValues": dynamo.values(pk=model.customer_orders_partition(sub),
+                                                   prefix="ORDER#"),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_key:
+        kwargs["ExclusiveStartKey"] = start_key
+    return dynamo.query(**kwargs)
+
+
+def page_key(sub: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """(attributes, fixed values) of an order-page cursor for pagination.decode_cursor."""
+    attributes = (model.PARTITION_KEY, model.SORT_KEY, model.GSI1.partition_key,
+                  model.GSI1.sort_key)
+    return attributes, {model.GSI1.partition_key: model.customer_orders_partition(sub)}
+
+
+def _pending_in_shard(partition: str, cutoff: str, limit: int) -> tuple[list[dict], bool]:
+    """Up to `limit` of one shard's pending orders created before `cutoff`, oldest first;
+    and whether the shard has more."""
+    index = model.GSI2
+    found: list[dict] = []
+    start = None
+    while len(found) < limit:
+        kwargs: dict = {
+            "IndexName": index.name,
+            # created_at#order_id < created_at: strictly older than the cutoff.
+            "KeyConditionExpression": "#pk = :pk AND #sk < :cutoff",
+            "ExpressionAttributeNames": {"#pk": index.partition_key, "#sk": index.sort_key},
+            "ExpressionAttributeValues": dynamo.values(pk=partition, cutoff=cutoff),
+            "Limit": limit - len(found),
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page, start = dynamo.query(**kwargs)
+        found += page
+        if not start:
+            return found, False
+    return found, True
+
+
+def pending_before(cutoff: str, limit: int) -> tuple[list[dict], bool]:
+    """The oldest `limit` orders still PENDING_PAYMENT created before `cutoff` (ISO time),
+    across all shards of the pending-order index; and whether more are waiting."""
+    candidates: list[dict] = []
+    more = False
+    for partition in model.pending_order_partitions():
+        found, truncated = _pending_in_shard(partition, cutoff, limit)
+        candidates += found
+        more = more or truncated
+    # The index is eventually consistent: a just-settled order may still show. Settling is
+    # conditional on PENDING_PAYMENT, so such an order costs one provider read, never a change.
+    candidates = [o for o in candidates if o.get(model.ENTITY_ATTRIBUTE) == model.Entity.ORDER
+                  and o.get("status") == _PENDING]
+    candidates.sort(key=lambda o: o[model.GSI2.sort_key])
+    return candidates[:limit], more or len(candidates) > limit
+
+
+def set_status_if(order_id: str, current: str, *, to: str, at: str, event_id: str) -> bool:
+    """Compare-and-set the status from an OMS event; False when the order changed since read."""
+    try:
+        dynamo.dynamodb().update_item(
+            TableName=dynamo.table_name(), Key=dynamo.to_item(model.order_key(order_id)),
+            UpdateExpression=("SET #status = :to, updated_at = :now, status_changed_at = :at, "
+                              "status_event_id = :id"),
+            ConditionExpression="#status = :current",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=dynamo.values(to=to, now=now_iso(), at=at, id=event_id,
+                                                    current=current))
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            return False
+        raise
+    return True
