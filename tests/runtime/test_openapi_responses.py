@@ -104,6 +104,9 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox):
     placed = rec.record("POST", "/checkout", checkout(alice, "placed-key-0001", shipping_address=ADDRESS))
     assert placed.status == 201, placed.body
     rec.record("POST", "/checkout", checkout(alice, "placed-key-0001", token="tok_mastercard"))
+    second_tab = rec.record("POST", "/checkout", checkout(alice, "second-tab-0001"))
+    assert second_tab.body["error"]["code"] == "cart_already_checked_out", second_tab.body
+    assert second_tab.body["order_id"] == placed.body["order_id"]
     add(alice, "pan-1")
     rec.record("POST", "/checkout", checkout(alice, "declined-key-01", token="tok_chargeDeclined"))
     add(bob, "cap-1")
