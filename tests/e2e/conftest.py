@@ -127,7 +127,9 @@ def local() -> Local:
         well_known = request("GET", f"{api}/.well-known/headless-commerce.json").body
         yield Local(running, api, well_known)
     finally:
-        code = stop_local(running)
+        # A minute: on a loaded CI machine the interpreter's exit after a long session
+        # (final garbage collection) alone took over 15 s; a clean stop is still required.
+        code = stop_local(running, timeout=60)
         log = running.text()
         running.output.unlink(missing_ok=True)
     # Whatever the session sent, no handler crashed and the process stopped cleanly.
