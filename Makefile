@@ -29,10 +29,13 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 setup: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed
 
 ## Synthesize every stack into cdk.out (no AWS account needed). Pass CONTEXT="-c profile=prod".
+## Synthesizes next to it and swaps only on success, so a bad -c value keeps the last good output.
+OUT ?= cdk.out
 synth: $(VENV)/.synth-deps
-	rm -rf cdk.out
-	CDK_OUTDIR=cdk.out $(PY) app.py $(CONTEXT)
-	@ls cdk.out/*.template.json
+	rm -rf $(OUT).next
+	CDK_OUTDIR=$(OUT).next $(PY) app.py $(CONTEXT) || { rm -rf $(OUT).next; exit 2; }
+	rm -rf $(OUT) && mv $(OUT).next $(OUT)
+	@ls $(OUT)/*.template.json
 
 ## Unit, nag, runtime tests plus cfn-lint and checkov over the synthesized templates.
 test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed
@@ -47,4 +50,4 @@ local: $(VENV)/.dev-deps
 	$(PY) -m headless_commerce.cli local --port $(or $(PORT),8080) $(if $(CATALOG),--catalog $(CATALOG))
 
 clean:
-	rm -rf cdk.out $(VENV) .tools .pytest_cache
+	rm -rf cdk.out cdk.out.next $(VENV) .tools .pytest_cache

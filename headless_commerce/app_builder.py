@@ -48,12 +48,15 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
 
     foundation = FoundationStack(app, config.stack_id("Foundation"),
                                  description="Headless commerce: network, encryption key, shared files",
-                                 **common)
+                                 alarm_emails=config.alarm_emails,
+                                 alarm_https_endpoints=config.alarm_https_endpoints, **common)
     commerce = CommerceStack(app, config.stack_id("Commerce"), foundation=foundation,
                              dax_enabled=config.profile.dax_enabled and config.enabled("dax"),
-                             allowed_origins=(config.storefront_origin,),
+                             allowed_origins=config.storefront_origins,
                              payment_provider=config.payment_provider,
                              consent_webhook_url=config.consent_webhook_url,
+                             email_from=config.email_from, hosted_sign_in=config.hosted_sign_in,
+                             api_domain=config.api_domain,
                              powertools_layer_arn=config.powertools_layer_arn,
                              search=config.enabled("search"),
                              description="Headless commerce: identity and commerce services",

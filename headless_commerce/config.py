@@ -42,7 +42,9 @@ class Profile:
     # Interface endpoints cost per AZ-hour; dev keeps the few that keep secrets and keys off NAT.
     interface_endpoints: tuple[str, ...]
     # Function name -> reserved concurrency, where a cap protects a downstream (the payment
-    # provider's rate limits). Empty in dev: new accounts have a concurrency quota of 10.
+    # provider's rate limits). Empty in every profile: a new account's concurrency quota can be
+    # 10 and Lambda keeps 100 unreserved, so reserving fails the create. Opt in with
+    # `-c reserved_concurrency=true` (RESERVED_CONCURRENCY) once the quota has been raised.
     reserved_concurrency: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
     @property
@@ -77,7 +79,9 @@ _PROD = dataclasses.replace(
     name="prod",
     az_count=3,
     nat_gateways=3,
-    removal_policy=RemovalPolicy.RETAIN,
+    # Not RETAIN: that also keeps resources when the first create rolls back, so a retry collides
+    # with the leftovers (named log groups) and strands the rest. Retained on update and delete.
+    removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     log_retention=logs.RetentionDays.ONE_YEAR,
     point_in_time_recovery=True,
     deletion_protection=True,
@@ -94,8 +98,13 @@ _PROD = dataclasses.replace(
     # consumer publishes), SQS (consumers dead-letter). Lambda ships logs, traces and decrypts
     # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
     interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
-    reserved_concurrency={"checkout": 100, "payments_webhook": 20, "order_sweeper": 1},
 )
+
+# What `-c reserved_concurrency=true` reserves: checkout and the webhook are capped below the
+# payment provider's rate limit, the sweeper runs one at a time. Lambda keeps 100 of the account
+# quota unreserved, so this needs a quota of at least 221 (sum + 100).
+RESERVED_CONCURRENCY: Mapping[str, int] = {"checkout": 100, "payments_webhook": 20, "order_sweeper": 1}
+UNRESERVED_MINIMUM = 100
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (_DEV, _PROD)}
 
@@ -114,13 +123,47 @@ TOGGLES: dict[str, bool] = {
     "edge": True,
 }
 
-# Context keys the reference app reads besides toggles.
+PAYMENT_PROVIDERS = ("sandbox", "stripe")
+
+# Context keys the reference app reads besides toggles. README "Deploy to a new account" says
+# what each one costs or requires.
 SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "storefront_origin",
-            "payment_provider", "consent_webhook_url", "powertools_layer_arn")
+            "payment_provider", "consent_webhook_url", "reserved_concurrency", "email_from",
+            "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
+            "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+_ZONE = re.compile(r"^([a-z]{2}(-[a-z]+)+-\d)[a-z]$")
+# scheme://host[:port] and nothing else: that is what a browser sends in `Origin`.
+_ORIGIN = re.compile(r"^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_HOSTNAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+# Cognito prefix domains: lowercase, digits, hyphens; no reserved words.
+_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_RESERVED_PREFIX_WORDS = ("aws", "amazon", "cognito")
+_LOCALHOST = re.compile(r"^http://(localhost|127\.0\.0\.1)(:\d{1,5})?(/.*)?$")
+# Native apps register a private-use scheme (RFC 8252): com.example.shop://callback
+_APP_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://\S*$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiDomain:
+    """A custom domain for the REST API (TLS 1.2 policy, execute-api endpoint disabled)."""
+    name: str
+    certificate_arn: str
+
+
+@dataclasses.dataclass(frozen=True)
+class HostedSignIn:
+    """Cognito's hosted sign-in (OAuth 2.0 code flow with PKCE) for the app clients."""
+    domain_prefix: str
+    callback_urls: tuple[str, ...]
+    logout_urls: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,9 +174,14 @@ class AppConfig:
     account: str | None
     region: str
     availability_zones: tuple[str, ...] | None
-    storefront_origin: str
+    storefront_origins: tuple[str, ...]
     payment_provider: str
     consent_webhook_url: str | None = None
+    email_from: str | None = None
+    alarm_emails: tuple[str, ...] = ()
+    alarm_https_endpoints: tuple[str, ...] = ()
+    api_domain: ApiDomain | None = None
+    hosted_sign_in: HostedSignIn | None = None
     # Overrides the Powertools layer resolved from AWS's public SSM parameter (regions without it).
     powertools_layer_arn: str | None = None
 
@@ -164,7 +212,7 @@ def _parse_bool(key: str, value: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ConfigError(f"toggle {key!r} must be true or false, got {value!r}")
+    raise ConfigError(f"{key!r} must be true or false, got {value!r}")
 
 
 def _is_user_key(key: str) -> bool:
@@ -172,10 +220,60 @@ def _is_user_key(key: str) -> bool:
     return not key.startswith("@") and ":" not in key
 
 
+def _as_list(value: Any) -> tuple[str, ...]:
+    """Comma-separated on the command line, or a JSON list in cdk.json."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+class _Reader:
+    """Reads one context key at a time; each problem is recorded, never raised alone, so the
+    user sees every mistake in one run."""
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self.context = context
+        self.problems: list[str] = []
+
+    def text(self, key: str) -> str | None:
+        value = self.context.get(key)
+        if value is None or value == "":
+            return None
+        return str(value).strip()
+
+    def matching(self, key: str, pattern: re.Pattern, what: str) -> str | None:
+        value = self.text(key)
+        if value is not None and not pattern.match(value):
+            self.problems.append(f"{key} {value!r} must be {what}")
+            return None
+        return value
+
+    def each(self, key: str, check, what: str) -> tuple[str, ...]:
+        raw = self.context.get(key)
+        if raw is None or raw == "":
+            return ()
+        values = _as_list(raw)
+        bad = [v for v in values if not check(v)]
+        if bad:
+            self.problems.append(f"{key}: {', '.join(repr(b) for b in bad)} must be {what}")
+            return ()
+        if len(set(values)) != len(values):
+            self.problems.append(f"{key} lists a value twice: {', '.join(values)}")
+        return values
+
+
+def _callback_url(url: str) -> bool:
+    if _LOCALHOST.match(url):
+        return True
+    if url.startswith("http://"):
+        return False
+    return url.startswith("https://") and len(url) > len("https://") or bool(_APP_SCHEME.match(url))
+
+
 def from_context(context: Mapping[str, Any], *, default_account: str | None = None,
                  default_region: str | None = None) -> AppConfig:
     """Read and validate every user context key; all problems are reported together."""
-    problems: list[str] = []
+    read = _Reader(context)
+    problems = read.problems
     unknown = sorted(k for k in context if _is_user_key(k) and k not in SETTINGS and k not in TOGGLES)
     if unknown:
         problems.append(
@@ -189,7 +287,7 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     except ConfigError as err:
         problems.append(str(err))
 
-    stage = str(context.get("stage") or "")
+    stage = read.text("stage") or ""
     if stage and not _STAGE.match(stage):
         problems.append(f"stage {stage!r} must match {_STAGE.pattern} (it prefixes stack names)")
 
@@ -200,29 +298,104 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
                 toggles[key] = _parse_bool(key, context[key])
             except ConfigError as err:
                 problems.append(str(err))
+    reserve = False
+    if "reserved_concurrency" in context:
+        try:
+            reserve = _parse_bool("reserved_concurrency", context["reserved_concurrency"])
+        except ConfigError as err:
+            problems.append(str(err))
 
-    azs = context.get("availability_zones")
-    zones: tuple[str, ...] | None = None
-    if azs:
-        zones = tuple(z.strip() for z in (azs.split(",") if isinstance(azs, str) else azs) if z.strip())
+    account = read.matching("account", _ACCOUNT, "a 12-digit AWS account id") or default_account
+    region = read.matching("region", _REGION, "an AWS region name such as us-east-1") \
+        or default_region or "us-east-1"
+    zones = read.each("availability_zones", lambda z: bool(_ZONE.match(z)),
+                      "availability zone names such as us-east-1a") or None
+    if zones and any(_ZONE.match(z).group(1) != region for z in zones):
+        problems.append(f"availability_zones {', '.join(zones)} must all be in region {region}")
 
+    origins = read.each("storefront_origin", lambda o: o == "*" or bool(_ORIGIN.match(o)),
+                        "an origin: scheme and host, optional port, no path (https://shop.example.com)")
+    if "*" in origins and len(origins) > 1:
+        problems.append("storefront_origin: '*' cannot be combined with other origins")
+
+    payment_provider = read.text("payment_provider") or "sandbox"
+    if payment_provider not in PAYMENT_PROVIDERS:
+        problems.append(f"payment_provider {payment_provider!r} is not supported; "
+                        f"choose one of {', '.join(PAYMENT_PROVIDERS)}")
+    webhook = read.matching("consent_webhook_url", re.compile(r"^https://\S+$"), "an https:// URL")
+    email_from = read.matching("email_from", _EMAIL, "an e-mail address verified in SES")
+    alarm_emails = read.each("alarm_emails", lambda e: bool(_EMAIL.match(e)), "e-mail addresses")
+    alarm_https = read.each("alarm_https_endpoints", lambda u: bool(re.match(r"^https://\S+$", u)),
+                            "https:// URLs")
+
+    powertools_layer_arn = read.matching(
+        "powertools_layer_arn", re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$"),
+        "a Lambda layer version ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)")
+
+    api_domain_name = read.matching("api_domain_name", _HOSTNAME, "a DNS name such as api.shop.example.com")
+    certificate_arn = read.matching("api_certificate_arn", _ACM_ARN, "an ACM certificate ARN")
+    api_domain = None
+    if bool(read.text("api_domain_name")) != bool(read.text("api_certificate_arn")):
+        problems.append("api_domain_name and api_certificate_arn go together: the certificate must cover the name")
+    elif api_domain_name and certificate_arn:
+        if certificate_arn.split(":")[3] != region:
+            problems.append(f"api_certificate_arn must be in region {region} (a regional API's certificate)")
+        api_domain = ApiDomain(api_domain_name, certificate_arn)
+
+    prefix = read.matching("auth_domain_prefix", _DOMAIN_PREFIX,
+                           "lowercase letters, digits and hyphens (a Cognito domain prefix)")
+    if prefix and any(word in prefix for word in _RESERVED_PREFIX_WORDS):
+        problems.append(f"auth_domain_prefix {prefix!r} may not contain {', '.join(_RESERVED_PREFIX_WORDS)}")
+    callbacks = read.each("auth_callback_urls", _callback_url,
+                          "https:// URLs, http://localhost URLs or an app's own scheme (com.example.shop://cb)")
+    logouts = read.each("auth_logout_urls", _callback_url,
+                        "https:// URLs, http://localhost URLs or an app's own scheme")
+    hosted_sign_in = None
+    if bool(read.text("auth_domain_prefix")) != bool(read.text("auth_callback_urls")):
+        problems.append("auth_domain_prefix and auth_callback_urls go together: hosted sign-in needs both")
+    elif logouts and not read.text("auth_domain_prefix"):
+        problems.append("auth_logout_urls needs auth_domain_prefix and auth_callback_urls")
+    elif prefix and callbacks:
+        hosted_sign_in = HostedSignIn(prefix, callbacks, logouts)
+
+    if profile is not None and profile.is_production:
+        # Each of these has a default that is fine for a trial and wrong for a shop.
+        if not context.get("availability_zones"):
+            problems.append(
+                f"profile {profile.name!r} needs explicit zone names: -c availability_zones=<{profile.az_count} "
+                f"zones of {region}> (e.g. {','.join(f'{region}{c}' for c in 'abc'[:profile.az_count])}); "
+                "Fn::GetAZs lists only zones with a default subnet and may reorder them")
+        elif zones and len(zones) < profile.az_count:
+            problems.append(f"profile {profile.name!r} needs {profile.az_count} availability zones, "
+                            f"availability_zones lists {len(zones)}")
+        if not context.get("storefront_origin") or origins == ("*",):
+            problems.append(f"profile {profile.name!r} needs -c storefront_origin=https://your-shop.example "
+                            "(comma-separate several); CORS '*' lets any site call the API from a browser")
+        if not context.get("email_from"):
+            problems.append(f"profile {profile.name!r} needs -c email_from=<address verified in SES>; "
+                            "Cognito's default sender allows only a few dozen e-mails a day")
+
+    if len(problems) == 1:
+        raise ConfigError(f"invalid CDK context: {problems[0]}")
     if problems:
         raise ConfigError("invalid CDK context:\n  - " + "\n  - ".join(problems))
     assert profile is not None
-    if zones is not None and len(zones) < profile.az_count:
-        raise ConfigError(
-            f"profile {profile.name!r} needs {profile.az_count} availability zones, "
-            f"availability_zones lists {len(zones)}"
-        )
+    if reserve:
+        profile = dataclasses.replace(profile, reserved_concurrency=dict(RESERVED_CONCURRENCY))
     return AppConfig(
         profile=profile,
         stage=stage,
         toggles=toggles,
-        account=str(context["account"]) if context.get("account") else default_account,
-        region=str(context.get("region") or default_region or "us-east-1"),
+        account=account,
+        region=region,
         availability_zones=zones,
-        storefront_origin=str(context.get("storefront_origin") or "*"),
-        payment_provider=str(context.get("payment_provider") or "sandbox"),
-        consent_webhook_url=str(context["consent_webhook_url"]) if context.get("consent_webhook_url") else None,
-        powertools_layer_arn=str(context["powertools_layer_arn"]) if context.get("powertools_layer_arn") else None,
+        storefront_origins=origins or ("*",),
+        payment_provider=payment_provider,
+        consent_webhook_url=webhook,
+        email_from=email_from,
+        alarm_emails=alarm_emails,
+        alarm_https_endpoints=alarm_https,
+        api_domain=api_domain,
+        hosted_sign_in=hosted_sign_in,
+        powertools_layer_arn=powertools_layer_arn,
     )

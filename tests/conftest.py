@@ -45,11 +45,28 @@ def dev_app(tmp_path_factory) -> Synthesized:
     return synthesize(tmp_path_factory, "dev", {"profile": "dev"})
 
 
+# prod with every context option set, so the gate, cfn-lint and checkov see every optional resource
+# (powertools_layer_arn aside: it replaces the SSM lookup that dev and prod templates should show).
+PROD_CONTEXT = {
+    "profile": "prod", "stage": "prod", "account": "123456789012", "region": "us-east-1",
+    "availability_zones": "us-east-1a,us-east-1b,us-east-1c",
+    "storefront_origin": "https://shop.example.com,https://m.shop.example.com",
+    "email_from": "no-reply@shop.example.com",
+    "consent_webhook_url": "https://cms.example.com/consents",
+    "payment_provider": "stripe",
+    "reserved_concurrency": "true",
+    "alarm_emails": "ops@shop.example.com", "alarm_https_endpoints": "https://hooks.example.com/alarms",
+    "api_domain_name": "api.shop.example.com",
+    "api_certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+    "auth_domain_prefix": "shop-example-prod",
+    "auth_callback_urls": "https://shop.example.com/signed-in,com.example.shop://signed-in",
+    "auth_logout_urls": "https://shop.example.com/",
+}
+
+
 @pytest.fixture(scope="session")
 def prod_app(tmp_path_factory) -> Synthesized:
-    # prod also turns on the optional third-party consent webhook, so the gate and linters see it.
-    return synthesize(tmp_path_factory, "prod", {"profile": "prod", "stage": "prod",
-                                                 "consent_webhook_url": "https://cms.example.com/consents"})
+    return synthesize(tmp_path_factory, "prod", PROD_CONTEXT)
 
 
 @pytest.fixture(params=["dev", "prod"])

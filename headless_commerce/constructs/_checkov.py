@@ -1,4 +1,5 @@
-"""Per-resource checkov skips, written into the template next to the resource they cover.
+"""Per-resource checkov skips (and cfn-lint ignores), written into the template next to the
+resource they cover.
 
 A skip in `.checkov.yaml` would switch a check off for every resource; these stay narrow.
 """
@@ -14,6 +15,13 @@ def skip_checkov(resource: CfnResource, check_id: str, reason: str) -> None:
     metadata = resource.get_metadata("checkov") or {"skip": []}
     metadata["skip"].append({"id": check_id, "comment": reason})
     resource.add_metadata("checkov", metadata)
+
+
+def ignore_cfn_lint(resource: CfnResource, rule_id: str) -> None:
+    """cfn-lint's per-resource ignore, for a warning whose trade-off the caller documents."""
+    metadata = resource.get_metadata("cfn-lint") or {"config": {"ignore_checks": []}}
+    metadata["config"]["ignore_checks"].append(rule_id)
+    resource.add_metadata("cfn-lint", metadata)
 
 
 # CDK's own singleton custom-resource handlers (e.g. the one that strips the default security

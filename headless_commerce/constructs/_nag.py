@@ -21,8 +21,9 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
             f"(at least {MIN_REASON_LENGTH} characters saying why it is right), got {reason!r}"
         )
     # cdk-nag 3 reports findings as "<pack>::<rule>"; the pack is the rule id's prefix.
-    pack = rule_id.split("-", 1)[0]
-    Validations.of(scope).acknowledge(Acknowledgment(id=f"{pack}::{rule_id}", reason=text))
+    # CDK's own template validation reports "CloudFormation-Validate::<cfn-lint rule>".
+    full_id = rule_id if "::" in rule_id else f"{rule_id.split('-', 1)[0]}::{rule_id}"
+    Validations.of(scope).acknowledge(Acknowledgment(id=full_id, reason=text))
 
 
 def acknowledge_key_grant(scope: IConstruct) -> None:

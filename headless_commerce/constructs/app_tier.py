@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -13,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from ..config import Profile
+from ..config import PAYMENT_PROVIDERS, Profile
 from ..runtime import routes, settings
 from ._nag import acknowledge
 from ._props import check_exclusive
@@ -23,7 +24,6 @@ from .encryption import EncryptionKey
 from .python_functions import PythonFunctions
 from .regional_waf import RegionalWaf
 
-PAYMENT_PROVIDERS = ("sandbox", "stripe")
 # The DAX client and the two libraries it needs beyond the runtime's botocore, pinned.
 DAX_CLIENT_REQUIREMENTS = ["amazon-dax-client==2.1.0", "antlr4-python3-runtime==4.13.2", "six==1.17.0"]
 # The Stripe SDK and what it needs beyond the runtime (botocore's urllib3 is not importable as such).
@@ -48,7 +48,9 @@ class AppTier(Construct):
     (default None: the profile decides); `allowed_origins` (default ("*",)); `payment_provider`
     (default "sandbox"; or "stripe"); `existing_payment_secret` (default None: a generated
     secret `{api_key, webhook_secret}`); `powertools_layer_arn` (default None: AWS's public
-    parameter, see `PythonFunctions`); `rest_api_props` (default None: see `CommerceApi`).
+    parameter, see `PythonFunctions`); `rest_api_props` (default None: see `CommerceApi`);
+    `api_domain_name` and `api_certificate` (default None: the execute-api URL with a TLS 1.2+
+    security policy; given: a regional custom domain, see `CommerceApi`).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, user_pool: cognito.IUserPool,
@@ -57,7 +59,8 @@ class AppTier(Construct):
                  dax_enabled: bool | None = None, allowed_origins: Sequence[str] = ("*",),
                  payment_provider: str = "sandbox",
                  existing_payment_secret: secretsmanager.ISecret | None = None,
-                 powertools_layer_arn: str | None = None, rest_api_props: dict | None = None) -> None:
+                 powertools_layer_arn: str | None = None, rest_api_props: dict | None = None,
+                 api_domain_name: str | None = None, api_certificate: acm.ICertificate | None = None) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         self._profile = profile
@@ -81,6 +84,7 @@ class AppTier(Construct):
         environment = {
             settings.TABLE_NAME: self.table.table_name,
             settings.PAYMENT_PROVIDER: payment_provider,
+            # The handlers echo the caller's origin when it is one of these.
             settings.ALLOWED_ORIGIN: ",".join(allowed_origins),
         }
         self.dax_client_layer = (
@@ -103,7 +107,8 @@ class AppTier(Construct):
         self.rest = CommerceApi(self, "Rest", profile=profile, functions=self.functions,
                                 authorizer=self.authorizer,
                                 allowed_origins=allowed_origins, encryption_key=encryption_key,
-                                rest_api_props=rest_api_props)
+                                rest_api_props=rest_api_props, domain_name=api_domain_name,
+                                certificate=api_certificate)
         self.api = self.rest.api
         self.waf = RegionalWaf(self, "Waf", profile=profile, encryption_key=encryption_key,
                                rate_limit_per_5_min=profile.api_throttle_burst * 10)

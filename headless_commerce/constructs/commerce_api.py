@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -21,6 +22,11 @@ from ._props import merge
 
 DRAFT4 = "http://json-schema.org/draft-04/schema#"
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"]
+# The default endpoint would accept TLS 1.0. This enhanced policy takes TLS 1.2 and 1.3 only;
+# enhanced policies need an endpoint access mode, and STRICT also refuses requests whose SNI
+# does not name this API (domain fronting).
+REST_API_SECURITY_POLICY = "SecurityPolicy_TLS13_1_2_2021_06"
+REST_API_ENDPOINT_ACCESS_MODE = "STRICT"
 
 # API Gateway's own rejections (schema, missing header, no token) in the same error shape the
 # handlers use, so clients parse one format.
@@ -45,23 +51,38 @@ def _error_template(code: str, message: str) -> str:
 
 class CommerceApi(Construct):
     """`api` (REST, regional, stage `v1`): one method per route, Cognito on `user` routes,
-    JSON Schema request models, access and execution logs, X-Ray, throttling, CORS.
+    JSON Schema request models, access and execution logs, X-Ray, throttling, CORS, TLS 1.2+.
 
     Parameters: `profile` (throttling, log retention); `functions` (route-table function name
     -> lambda_.IFunction, one per route target); `authorizer` (apigw.IAuthorizer for `user`
-    routes); `allowed_origins` (default ("*",)); `routes` (default: the route table
+    routes); `allowed_origins` (default ("*",); several origins: the handlers echo the caller's
+    when listed, with `Vary: Origin`); `routes` (default: the route table
     `runtime.routes.ROUTES`); `encryption_key` (default None: AWS-managed log encryption);
-    `rest_api_props` (default None: overrides of the RestApi props).
+    `rest_api_props` (default None: overrides of the RestApi props); `domain_name` and
+    `certificate` (default None: the execute-api URL with `REST_API_SECURITY_POLICY`, TLS 1.2+;
+    given: a regional custom domain with the TLS_1_2 policy, and the execute-api endpoint is
+    disabled so nobody bypasses it).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile,
                  functions: Mapping[str, lambda_.IFunction], authorizer: apigw.IAuthorizer,
                  allowed_origins: Sequence[str] = ("*",), routes: Sequence[Route] = ROUTES,
-                 encryption_key: kms.IKey | None = None, rest_api_props: dict | None = None) -> None:
+                 encryption_key: kms.IKey | None = None, rest_api_props: dict | None = None,
+                 domain_name: str | None = None, certificate: acm.ICertificate | None = None) -> None:
         super().__init__(scope, id)
         missing = sorted({r.function for r in routes} - set(functions))
         if missing:
             raise ValueError(f"CommerceApi: no function for route target(s) {', '.join(missing)}")
+        if (domain_name is None) != (certificate is None):
+            raise ValueError("CommerceApi: domain_name and certificate go together")
+        if not allowed_origins or ("*" in allowed_origins and len(allowed_origins) > 1):
+            raise ValueError("CommerceApi: allowed_origins is either ['*'] or a list of origins")
+        custom_domain = {} if domain_name is None else {
+            "domain_name": apigw.DomainNameOptions(
+                domain_name=domain_name, certificate=certificate, endpoint_type=apigw.EndpointType.REGIONAL,
+                security_policy=apigw.SecurityPolicy.TLS_1_2),
+            "disable_execute_api_endpoint": True,
+        }
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=profile.log_retention,
                                          removal_policy=profile.removal_policy, encryption_key=encryption_key)
         self.api = apigw.RestApi(self, "Api", **merge({
@@ -69,6 +90,9 @@ class CommerceApi(Construct):
             "description": "Headless commerce public API v1",
             "endpoint_types": [apigw.EndpointType.REGIONAL],
             "cloud_watch_role": True,
+            # The role backs the region-wide API Gateway account setting, so deleting this stack
+            # must not take it away from other APIs; but a failed first create should not strand it.
+            "cloud_watch_role_removal_policy": RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             "deploy_options": apigw.StageOptions(
                 stage_name="v1",
                 access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
@@ -83,7 +107,11 @@ class CommerceApi(Construct):
             "default_cors_preflight_options": apigw.CorsOptions(
                 allow_origins=list(allowed_origins), allow_headers=ALLOWED_HEADERS,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+            **custom_domain,
         }, rest_api_props))
+        cfn_api: apigw.CfnRestApi = self.api.node.default_child
+        cfn_api.security_policy = REST_API_SECURITY_POLICY
+        cfn_api.endpoint_access_mode = REST_API_ENDPOINT_ACCESS_MODE
         acknowledge(self.api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
                     "API Gateway's account-level logging role needs exactly this AWS-maintained policy to "
                     "write execution logs; it is the documented setup.")
@@ -97,11 +125,14 @@ class CommerceApi(Construct):
                     "proxy integration invoked over API Gateway's signed AWS channel.")
         self.validator = self.api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True)
-        cors_origin = "'*'" if list(allowed_origins) == ["*"] else f"'{allowed_origins[0]}'"
+        # Gateway responses cannot pick among several origins (their headers are static or copied
+        # from the request unfiltered), so they name the first one; handlers echo any listed origin.
+        cors = ({"Access-Control-Allow-Origin": "'*'"} if list(allowed_origins) == ["*"]
+                else {"Access-Control-Allow-Origin": f"'{allowed_origins[0]}'", "Vary": "'Origin'"})
         for response_type, (status, code, message) in _GATEWAY_ERRORS.items():
             self.api.add_gateway_response(
                 response_type.response_type, type=response_type, status_code=status,
-                response_headers={"Access-Control-Allow-Origin": cors_origin},
+                response_headers=cors,
                 templates={"application/json": _error_template(code, message)})
 
         self.methods: dict[tuple[str, str], apigw.Method] = {}
@@ -152,4 +183,7 @@ class CommerceApi(Construct):
 
     @property
     def url(self) -> str:
+        """Where clients call the API: the custom domain when there is one."""
+        if self.api.domain_name is not None:
+            return f"https://{self.api.domain_name.domain_name}/"
         return self.api.url

@@ -87,7 +87,7 @@ class EventBus(Construct):
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_bus=existing_bus, bus_props=bus_props)
         self._key = encryption_key
-        self.archive: events.Archive | None = None
+        self.archive: events.CfnArchive | None = None
         self.dead_letter_queue: sqs.Queue | None = None
         self.dead_letter_alarm: cloudwatch.Alarm | None = None
         if existing_bus is not None:
@@ -104,9 +104,25 @@ class EventBus(Construct):
                 conditions={"ArnEquals": {"aws:SourceArn": bus.event_bus_arn}}))
             self.dead_letter_alarm = dead_letter_alarm(self, "DeadLetterAlarm", self.dead_letter_queue,
                                                        "the commerce event bus")
-            self.archive = bus.archive("Archive", description="Every commerce event, for replay",
-                                       event_pattern=events.EventPattern(account=[Aws.ACCOUNT_ID]),
-                                       retention=profile.event_archive_retention)
+            # Not `bus.archive()`: in this CDK version it drops the key (KmsKeyIdentifier: "").
+            # Not `events.Archive(kms_key=...)` either: its key-policy statement names the bus by
+            # GetAtt while the bus names the key, a circular dependency. The L1 plus one statement
+            # conditioned on this account's bus encryption context is the same grant without it.
+            self.archive = events.CfnArchive(
+                self, "Archive", source_arn=bus.event_bus_arn, description="Every commerce event, for replay",
+                event_pattern={"account": [Aws.ACCOUNT_ID]},
+                retention_days=int(profile.event_archive_retention.to_days()),
+                kms_key_identifier=encryption_key.key_arn if encryption_key is not None else None)
+            if encryption_key is not None:
+                # EventBridge's documented archive key policy: it also re-encrypts events.
+                encryption_key.add_to_resource_policy(iam.PolicyStatement(
+                    sid="AllowEventBridgeArchiveOfCommerceBus",
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncrypt*"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                                "ArnLike": {"kms:EncryptionContext:aws:events:event-bus:arn":
+                                            f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:event-bus/*"}}))
             self.bus = bus
 
         self.schema_registry = eventschemas.CfnRegistry(

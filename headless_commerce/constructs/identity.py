@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -16,9 +18,30 @@ CUSTOMERS_GROUP = "customers"
 ADMINS_GROUP = "admins"
 
 
-def _client_defaults() -> dict:
-    # Public clients (browser, phone) cannot keep a secret; SRP never sends the password.
+# Hosted sign-in asks for no more than the storefront shows: who the shopper is.
+OAUTH_SCOPES = (cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE)
+
+
+def _client_defaults(callback_urls: Sequence[str] = (), logout_urls: Sequence[str] = ()) -> dict:
+    """Public clients (browser, phone) cannot keep a secret; SRP never sends the password.
+
+    Without callback URLs OAuth is off (CDK's defaults would allow the implicit flow, every
+    scope and `https://example.com`). With them: authorization code flow only, which a public
+    client completes with PKCE (RFC 7636: the code is useless without the verifier), and
+    `OAUTH_SCOPES`.
+    """
+    oauth: dict = {"disable_o_auth": True}
+    if callback_urls:
+        oauth = {
+            "o_auth": cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False,
+                                         client_credentials=False),
+                scopes=list(OAUTH_SCOPES), callback_urls=list(callback_urls),
+                logout_urls=list(logout_urls) or None),
+            "supported_identity_providers": [cognito.UserPoolClientIdentityProvider.COGNITO],
+        }
     return {
+        **oauth,
         "generate_secret": False,
         "auth_flows": cognito.AuthFlow(user_srp=True),
         "prevent_user_existence_errors": True,
@@ -38,22 +61,39 @@ class Identity(Construct):
     Parameters: `profile` (MFA, threat protection, removal); `existing_user_pool` (default
     None: a new pool) or `user_pool_props` (overrides of the pool defaults);
     `web_client_props` and `mobile_client_props` (default None: overrides of the public-client
-    defaults: no secret, SRP, 1 h tokens, 30-day refresh).
+    defaults: no secret, SRP, 1 h tokens, 30-day refresh, OAuth off);
+    `email_from` (default None: Cognito's own sender, a few dozen mails a day, for trials only):
+    an address verified in SES, the pool then sends through SES in the stack's region (the
+    reference app requires it for prod); `hosted_sign_in_domain_prefix` and `callback_urls`
+    (default None / none: OAuth off on both clients): create the Cognito domain
+    `<prefix>.auth.<region>.amazoncognito.com` and let both clients use the authorization code
+    flow with PKCE and `OAUTH_SCOPES`; `logout_urls` (default none) for sign-out.
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile,
                  existing_user_pool: cognito.IUserPool | None = None,
                  user_pool_props: dict | None = None,
                  web_client_props: dict | None = None,
-                 mobile_client_props: dict | None = None) -> None:
+                 mobile_client_props: dict | None = None,
+                 email_from: str | None = None,
+                 hosted_sign_in_domain_prefix: str | None = None,
+                 callback_urls: Sequence[str] = (), logout_urls: Sequence[str] = ()) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_user_pool=existing_user_pool,
                         user_pool_props=user_pool_props)
+        if bool(hosted_sign_in_domain_prefix) != bool(callback_urls):
+            raise ValueError("Identity: hosted_sign_in_domain_prefix and callback_urls go together")
         self.groups: dict[str, cognito.UserPoolGroup] = {}
+        self.domain: cognito.UserPoolDomain | None = None
         if existing_user_pool is not None:
             self.user_pool: cognito.IUserPool = existing_user_pool
         else:
-            pool = cognito.UserPool(self, "UserPool", **merge(_pool_defaults(profile), user_pool_props))
+            defaults = _pool_defaults(profile)
+            if email_from:
+                region = Stack.of(self).region
+                defaults["email"] = cognito.UserPoolEmail.with_ses(
+                    from_email=email_from, ses_region=None if Token.is_unresolved(region) else region)
+            pool = cognito.UserPool(self, "UserPool", **merge(defaults, user_pool_props))
             if not profile.mfa_required:
                 acknowledge(pool, "AwsSolutions-COG2",
                             "The dev profile keeps MFA optional so test shoppers can sign up from "
@@ -71,8 +111,13 @@ class Identity(Construct):
                                                    precedence=precedence, description=description)
             self.user_pool = pool
 
-        self.web_client = self.user_pool.add_client("WebClient", **merge(_client_defaults(), web_client_props))
-        self.mobile_client = self.user_pool.add_client("MobileClient", **merge(_client_defaults(), mobile_client_props))
+        if hosted_sign_in_domain_prefix:
+            self.domain = cognito.UserPoolDomain(
+                self, "Domain", user_pool=self.user_pool,
+                cognito_domain=cognito.CognitoDomainOptions(domain_prefix=hosted_sign_in_domain_prefix))
+        client_defaults = _client_defaults(callback_urls, logout_urls)
+        self.web_client = self.user_pool.add_client("WebClient", **merge(client_defaults, web_client_props))
+        self.mobile_client = self.user_pool.add_client("MobileClient", **merge(client_defaults, mobile_client_props))
 
     def add_post_confirmation(self, handler: lambda_.IFunction) -> None:
         """Run `handler` when a shopper confirms sign-up (creates their profile)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ..config import Profile
+from ._checkov import ignore_cfn_lint
 from ._iam import service_role, source_arn_pattern
 from ._nag import acknowledge
 from .encryption import EncryptionKey
@@ -74,6 +75,14 @@ class Network(Construct):
                                      description="VPC flow logs delivery to the flow log group")
         vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(
             self.flow_log_group, flow_log_role), traffic_type=ec2.FlowLogTrafficType.ALL)
+
+        if not any(Token.is_unresolved(zone) for zone in vpc.availability_zones):
+            # Explicit zone names are the point (prod): GetAZs can list fewer zones or reorder them.
+            reason = ("Zone names are given explicitly (-c availability_zones=...), so subnets never move "
+                      "when Fn::GetAZs reorders or lists only zones with default subnets.")
+            acknowledge(vpc, "CloudFormation-Validate::W3010", reason)
+            for subnet in (*vpc.public_subnets, *vpc.private_subnets, *vpc.isolated_subnets):
+                ignore_cfn_lint(subnet.node.default_child, "W3010")
 
         for subnet in vpc.public_subnets:
             acknowledge(subnet, "PCI.DSS.321-VPCNoUnrestrictedRouteToIGW",

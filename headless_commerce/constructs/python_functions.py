@@ -153,7 +153,8 @@ class PythonFunctions(Construct):
             skip_checkov(cfn, "CKV_AWS_116", reason)
         if reserved_concurrency is None:
             skip_checkov(cfn, "CKV_AWS_115", "API Gateway stage throttling bounds this function's concurrency; "
-                         "reserving some would fail in new accounts whose quota is 10.")
+                         "reservations are opt-in (-c reserved_concurrency=true) because they fail the deploy "
+                         "in accounts whose concurrency quota is below reservations + 100.")
         if async_dead_letters is not None:
             dead_letter_alarm(self, f"{name}DeadLetterAlarm", async_dead_letters, name)
         self.functions[name] = fn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import ArnFormat, Names, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -9,7 +11,8 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from ..config import Profile
-
+from ..runtime.common.errors import error_body
+from ..runtime.routes import MAX_BODY_BYTES
 from ._props import merge
 
 MANAGED_RULE_GROUPS = (
@@ -24,18 +27,47 @@ def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
         cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True)
 
 
-def web_acl_rules(rate_limit: int) -> list[wafv2.CfnWebACL.RuleProperty]:
-    rules = [
-        wafv2.CfnWebACL.RuleProperty(
-            name=group, priority=index,
-            statement=wafv2.CfnWebACL.StatementProperty(
-                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS", name=group)),
-            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-            visibility_config=_visibility(group),
-        )
-        for index, group in enumerate(MANAGED_RULE_GROUPS)
-    ]
+# The common rule set blocks bodies over 8 KB; the API takes up to MAX_BODY_BYTES and payment
+# provider webhooks can exceed 8 KB. That rule only counts; `BodyTooLarge` enforces our limit.
+COUNTED_MANAGED_RULES = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)}
+BODY_TOO_LARGE_KEY = "BodyTooLarge"
+
+
+def _body_size_rule(max_body_bytes: int) -> wafv2.CfnWebACL.RuleProperty:
+    # API Gateway lets WAF inspect 16 KB of body by default; OversizeHandling MATCH treats a body
+    # beyond what WAF can see as too large, so nothing bigger than the limit slips through.
+    return wafv2.CfnWebACL.RuleProperty(
+        name=BODY_TOO_LARGE_KEY, priority=0,
+        statement=wafv2.CfnWebACL.StatementProperty(
+            size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                    body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")),
+                comparison_operator="GT", size=max_body_bytes,
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")])),
+        action=wafv2.CfnWebACL.RuleActionProperty(block=wafv2.CfnWebACL.BlockActionProperty(
+            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                response_code=413, custom_response_body_key=BODY_TOO_LARGE_KEY))),
+        visibility_config=_visibility(BODY_TOO_LARGE_KEY),
+    )
+
+
+def _managed_group(group: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+    overrides = [wafv2.CfnWebACL.RuleActionOverrideProperty(
+        name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}))
+        for rule in COUNTED_MANAGED_RULES.get(group, ())]
+    return wafv2.CfnWebACL.RuleProperty(
+        name=group, priority=priority,
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS", name=group, rule_action_overrides=overrides or None)),
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        visibility_config=_visibility(group),
+    )
+
+
+def web_acl_rules(rate_limit: int, max_body_bytes: int | None = MAX_BODY_BYTES) -> list[wafv2.CfnWebACL.RuleProperty]:
+    rules = [_body_size_rule(max_body_bytes)] if max_body_bytes is not None else []
+    rules += [_managed_group(group, len(rules) + index) for index, group in enumerate(MANAGED_RULE_GROUPS)]
     rules.append(wafv2.CfnWebACL.RuleProperty(
         name="RatePerIp", priority=len(rules),
         statement=wafv2.CfnWebACL.StatementProperty(
@@ -48,22 +80,30 @@ def web_acl_rules(rate_limit: int) -> list[wafv2.CfnWebACL.RuleProperty]:
 
 
 class RegionalWaf(Construct):
-    """`web_acl` (AWS managed common, known-bad-inputs, IP reputation, per-IP rate limit);
-    `associate(id, resource_arn)` attaches it to an API stage or ALB.
+    """`web_acl` (a body-size limit, AWS managed common, known-bad-inputs, IP reputation, per-IP
+    rate limit); `associate(id, resource_arn)` attaches it to an API stage or ALB.
 
     Parameters: `profile` (log retention, removal); `rate_limit_per_5_min` (default 2000
     requests per IP); `encryption_key` (default None: AWS-managed log encryption);
-    `web_acl_props` (default None: overrides of the CfnWebACL props).
+    `web_acl_props` (default None: overrides of the CfnWebACL props); `max_body_bytes` (default
+    the API's MAX_BODY_BYTES, 16 KB: larger bodies get 413 with the API's error body; None for
+    an ALB, where WAF inspects only 8 KB and would refuse the rest).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, rate_limit_per_5_min: int = 2000,
-                 encryption_key: kms.IKey | None = None, web_acl_props: dict | None = None) -> None:
+                 encryption_key: kms.IKey | None = None, web_acl_props: dict | None = None,
+                 max_body_bytes: int | None = MAX_BODY_BYTES) -> None:
         super().__init__(scope, id)
+        bodies = {} if max_body_bytes is None else {"custom_response_bodies": {
+            BODY_TOO_LARGE_KEY: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                content_type="APPLICATION_JSON",
+                content=json.dumps(error_body("body_too_large", f"Body exceeds {max_body_bytes} bytes")))}}
         self.web_acl = wafv2.CfnWebACL(self, "WebAcl", **merge({
             "scope": "REGIONAL",
             "default_action": wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             "visibility_config": _visibility("CommerceRegionalAcl"),
-            "rules": web_acl_rules(rate_limit_per_5_min),
+            "rules": web_acl_rules(rate_limit_per_5_min, max_body_bytes),
+            **bodies,
         }, web_acl_props))
         # WAF only logs to groups named aws-waf-logs-*; the suffix is unique per stack path.
         self.log_group = logs.LogGroup(

@@ -21,7 +21,8 @@ DAX_ENDPOINT = "DAX_ENDPOINT"
 PAYMENT_PROVIDER = "PAYMENT_PROVIDER"
 # Secrets Manager secret, JSON {"api_key", "webhook_secret"}.
 PAYMENT_SECRET_ARN = "PAYMENT_SECRET_ARN"
-# Access-Control-Allow-Origin of API responses (omitted when unset).
+# CORS: "*", one origin, or a comma-separated list whose entry matching the caller's Origin
+# is echoed (common/http.py cors_headers); no header when unset.
 ALLOWED_ORIGIN = "ALLOWED_ORIGIN"
 # Structured logs' service name and the metrics dimension (Powertools reads them itself).
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"

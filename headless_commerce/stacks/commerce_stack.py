@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ..constructs.app_tier import AppTier
 from .. import model
+from ..config import ApiDomain, HostedSignIn
+from ..constructs.alarms import ServiceAlarms, notify_alarms
+from ..constructs.app_tier import AppTier
 from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.identity import Identity
 from ..constructs.order_events import OrderEvents
@@ -24,17 +28,28 @@ class CommerceStack(CommerceStackBase):
     def __init__(self, scope: Construct, id: str, *, foundation: FoundationStack,
                  dax_enabled: bool | None = None, allowed_origins: tuple[str, ...] = ("*",),
                  payment_provider: str = "sandbox", consent_webhook_url: str | None = None,
-                 powertools_layer_arn: str | None = None, search: bool = True, **kwargs) -> None:
+                 email_from: str | None = None, hosted_sign_in: HostedSignIn | None = None,
+                 api_domain: ApiDomain | None = None, powertools_layer_arn: str | None = None,
+                 search: bool = True, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
-        self.identity = Identity(self, "Identity", profile=self.profile)
+        # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
+        notify_alarms(self, sns.Topic.from_topic_arn(self, "AlarmTopic", foundation.alarm_topic.topic.topic_arn))
+        self.identity = Identity(
+            self, "Identity", profile=self.profile, email_from=email_from,
+            hosted_sign_in_domain_prefix=hosted_sign_in.domain_prefix if hosted_sign_in else None,
+            callback_urls=hosted_sign_in.callback_urls if hosted_sign_in else (),
+            logout_urls=hosted_sign_in.logout_urls if hosted_sign_in else ())
         # Imported by ARN: grants then go to this stack's role policies (the key policy already
         # delegates to IAM), instead of editing Foundation's key policy and pointing back up.
         key = kms.Key.from_key_arn(self, "SharedKey", foundation.encryption.key.key_arn)
         self.app_tier = AppTier(self, "AppTier", profile=self.profile, user_pool=self.identity.user_pool,
                                 vpc=foundation.network.vpc, encryption_key=key,
                                 dax_enabled=dax_enabled, allowed_origins=allowed_origins,
-                                payment_provider=payment_provider, powertools_layer_arn=powertools_layer_arn)
+                                payment_provider=payment_provider, powertools_layer_arn=powertools_layer_arn,
+                                api_domain_name=api_domain.name if api_domain else None,
+                                api_certificate=acm.Certificate.from_certificate_arn(
+                                    self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None)
         self._add_event_flows(foundation, key, consent_webhook_url)
         self.order_sweeper = PendingOrderSweeper(
             self, "OrderSweeper", functions=self.app_tier.function_factory, table=self.app_tier.table,
@@ -49,7 +64,13 @@ class CommerceStack(CommerceStackBase):
             CfnOutput(self, "SearchIndexerFunction", value=self.search.indexer.function_name,
                       description="Invoke with {\"action\": \"reindex\"} for a full backfill "
                                   "(headless-commerce search reindex --function NAME)")
-        CfnOutput(self, "ApiUrl", value=self.app_tier.api.url)
+        # Last, so every function added above has its error and throttle alarms.
+        self.alarms = ServiceAlarms(self, "Alarms", functions=self.app_tier.function_factory.functions,
+                                    stage=self.app_tier.api.deployment_stage, pipes_=[self.outbox_relay.pipe])
+        CfnOutput(self, "ApiUrl", value=self.app_tier.rest.url)
+        if self.app_tier.api.domain_name is not None:
+            CfnOutput(self, "ApiDomainTarget", value=self.app_tier.api.domain_name.domain_name_alias_domain_name,
+                      description="Point the API's DNS name (alias or CNAME) here")
         CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
         CfnOutput(self, "WebClientId", value=self.identity.web_client.user_pool_client_id)
         CfnOutput(self, "MobileClientId", value=self.identity.mobile_client.user_pool_client_id)

@@ -1,10 +1,13 @@
-"""Foundation: network, the customer-managed key, shared files, the event bus and the OMS
-hand-off queue. Deployed first."""
+"""Foundation: the alarm topic, network, the customer-managed key, shared files, the event bus
+and the OMS hand-off queue. Deployed first."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from constructs import Construct
 
+from ..constructs.alarms import AlarmTopic, notify_alarms
 from ..constructs.encryption import EncryptionKey
 from ..constructs.event_bus import EventBus
 from ..constructs.network import Network
@@ -14,8 +17,13 @@ from ._base import CommerceStackBase
 
 
 class FoundationStack(CommerceStackBase):
-    def __init__(self, scope: Construct, id: str, **kwargs) -> None:
+    def __init__(self, scope: Construct, id: str, *, alarm_emails: Sequence[str] = (),
+                 alarm_https_endpoints: Sequence[str] = (), **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
+        # First, so every later stack can send its alarms here.
+        self.alarm_topic = AlarmTopic(self, "Alarms", profile=self.profile, emails=alarm_emails,
+                                      https_endpoints=alarm_https_endpoints)
+        notify_alarms(self, self.alarm_topic.topic)
         self.encryption = EncryptionKey(self, "Encryption", profile=self.profile)
         self.network = Network(self, "Network", profile=self.profile, encryption_key=self.encryption.key)
         self.shared_files = SharedFiles(self, "SharedFiles", profile=self.profile, vpc=self.network.vpc,

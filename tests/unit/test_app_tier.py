@@ -21,7 +21,7 @@ def _resources(app, type_):
 
 
 def test_table_follows_profile(dev_app, prod_app):
-    for app, pitr, protected, policy in ((dev_app, False, False, "Delete"), (prod_app, True, True, "Retain")):
+    for app, pitr, protected, policy in ((dev_app, False, False, "Delete"), (prod_app, True, True, "RetainExceptOnCreate")):
         (table,) = [t for t in _resources(app, "AWS::DynamoDB::GlobalTable").values()
                     if "StreamSpecification" in t["Properties"]]
         props = table["Properties"]
@@ -151,7 +151,7 @@ def test_catalog_gets_the_dax_client_layer_only_in_prod(dev_app, prod_app):
     assert len(catalog(dev_app)["Layers"]) == 1  # Powertools only
     assert dax_layers(dev_app) == {}
     (layer_id,) = dax_layers(prod_app)
-    assert {"Ref": layer_id} in catalog(prod_app)["Layers"]
+    assert {"Ref": layer_id} in catalog(prod_app)["Layers"] and len(catalog(prod_app)["Layers"]) == 2
     layer = _resources(prod_app, "AWS::Lambda::LayerVersion")[layer_id]["Properties"]
     assert layer["CompatibleRuntimes"] == ["python3.14"] and layer["CompatibleArchitectures"] == ["arm64"]
     # The bundled asset really holds the client, importable as Lambda lays layers out.

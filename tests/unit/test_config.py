@@ -7,7 +7,8 @@ from headless_commerce.config import TOGGLES, ConfigError, from_context, get_pro
 def test_dev_is_cheap_and_destroyable_prod_is_durable():
     dev, prod = get_profile("dev"), get_profile("prod")
     assert (dev.az_count, dev.nat_gateways, dev.removal_policy) == (2, 1, RemovalPolicy.DESTROY)
-    assert (prod.az_count, prod.nat_gateways, prod.removal_policy) == (3, 3, RemovalPolicy.RETAIN)
+    # RETAIN would also keep resources when the first create rolls back, so a retry collides.
+    assert (prod.az_count, prod.nat_gateways, prod.removal_policy) == (3, 3, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
     assert not dev.point_in_time_recovery and prod.point_in_time_recovery
     assert not dev.deletion_protection and prod.deletion_protection
 
@@ -47,8 +48,12 @@ def test_stage_prefixes_stack_ids_and_env_comes_from_context():
     assert from_context({}).stack_id("Commerce") == "HeadlessCommerce-Commerce"
 
 
+PROD_REQUIRED = {"profile": "prod", "storefront_origin": "https://shop.example.com",
+                 "email_from": "no-reply@shop.example.com", "region": "eu-west-1"}
+
+
 def test_availability_zones_must_cover_the_profile():
     with pytest.raises(ConfigError, match="needs 3 availability zones"):
-        from_context({"profile": "prod", "availability_zones": "eu-west-1a,eu-west-1b"})
-    config = from_context({"profile": "prod", "availability_zones": "eu-west-1a, eu-west-1b,eu-west-1c"})
+        from_context({**PROD_REQUIRED, "availability_zones": "eu-west-1a,eu-west-1b"})
+    config = from_context({**PROD_REQUIRED, "availability_zones": "eu-west-1a, eu-west-1b,eu-west-1c"})
     assert config.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")

@@ -44,7 +44,7 @@ def test_prod_requires_totp_and_enforces_threat_protection():
         "UserPoolTier": "PLUS",
         "UserPoolAddOns": {"AdvancedSecurityMode": "ENFORCED"},
     })
-    t.has_resource("AWS::Cognito::UserPool", {"DeletionPolicy": "Retain"})
+    t.has_resource("AWS::Cognito::UserPool", {"DeletionPolicy": "RetainExceptOnCreate"})
 
 
 def test_authorizer_helper_targets_the_pool():

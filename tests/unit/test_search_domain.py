@@ -83,7 +83,7 @@ def test_prod_spans_three_azs_with_dedicated_masters(prod):
     assert all("PrivateSubnet" in s["Ref"] for s in props["VPCOptions"]["SubnetIds"])
     assert search.query_environment[settings.ENV_SEARCH_REPLICAS] == "2"
     (domain,) = _of(template, "AWS::OpenSearchService::Domain").values()
-    assert domain["DeletionPolicy"] == "Retain"
+    assert domain["DeletionPolicy"] == "RetainExceptOnCreate"  # retained, but not on a failed first create
 
 
 @pytest.mark.parametrize("build", ["dev", "prod"])

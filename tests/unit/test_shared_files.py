@@ -31,7 +31,7 @@ def test_encrypted_backed_up_with_lifecycle_and_two_access_points():
     t.resource_count_is("AWS::EFS::MountTarget", 3)
     paths = sorted(ap["Properties"]["RootDirectory"]["Path"] for ap in t.find_resources("AWS::EFS::AccessPoint").values())
     assert paths == ["/app", "/web"]
-    t.has_resource("AWS::EFS::FileSystem", {"DeletionPolicy": "Retain"})
+    t.has_resource("AWS::EFS::FileSystem", {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"})
 
 
 def test_mount_grant_is_scoped_to_one_access_point():

@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from headless_commerce.runtime.common.domain_errors import DomainError
 from headless_commerce.runtime.common.errors import ApiError, error_body, from_domain
-from headless_commerce.runtime.common.http import Response, error_response, json_response
+from headless_commerce.runtime.common.http import Response, cors_headers, error_response, json_response
 from headless_commerce.runtime.common.logging import lambda_entry, logger
 from headless_commerce.runtime.common.request import Request, build_request
 from headless_commerce.runtime.routes import ROUTES
@@ -32,6 +32,12 @@ def api_handler(function: str, operations: dict[str, Operation]) -> Callable[[di
         raise RuntimeError(f"operations and routes disagree for {function}: {sorted(missing)}")
 
     def handler(event: dict, context: object = None) -> dict:
+        response = _handle(event)
+        # CORS depends on the caller's Origin, which only the event carries.
+        response["headers"].update(cors_headers(event))
+        return response
+
+    def _handle(event: dict) -> dict:
         try:
             if not isinstance(event, dict):
                 raise ApiError(400, "bad_request", "Malformed request")

@@ -16,12 +16,29 @@ def _default(value: object) -> object:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+def cors_headers(event: object) -> dict[str, str]:
+    """CORS headers for ALLOWED_ORIGIN: '*', one origin, or a comma-separated list.
+
+    Access-Control-Allow-Origin holds a single origin, so with a list the caller's `Origin` is
+    echoed only when it is listed; `Vary: Origin` keeps caches from serving it to another site.
+    """
+    allowed = [o.strip() for o in (settings.allowed_origin() or "").split(",") if o.strip()]
+    if not allowed:
+        return {}
+    if allowed == ["*"]:
+        return {"Access-Control-Allow-Origin": "*"}
+    headers = {"Vary": "Origin"}
+    sent = event.get("headers") if isinstance(event, dict) else None
+    origin = next((v for k, v in sent.items() if k.lower() == "origin"), None) if isinstance(sent, dict) else None
+    if len(allowed) == 1:
+        headers["Access-Control-Allow-Origin"] = allowed[0]
+    elif origin in allowed:
+        headers["Access-Control-Allow-Origin"] = origin
+    return headers
+
+
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> dict:
     response_headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
-    origin = settings.allowed_origin()
-    if origin:
-        response_headers["Access-Control-Allow-Origin"] = origin
-        response_headers["Vary"] = "Origin"
     if headers:
         response_headers.update(headers)
     return {
