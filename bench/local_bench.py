@@ -1,12 +1,20 @@
-"""Print local-mode numbers against their targets (a script, not a test).
+"""Local-mode numbers against their targets (a script, not a test); exits 1 when one misses.
 
-    .venv/bin/python bench/local_bench.py [--products 1000] [--seconds 5] [--threads 4]
+    .venv/bin/python bench/local_bench.py [--samples 3] [--seconds 4] [--clients 4]
+                                          [--mixed 10000] [--cancelled 1000]
 
-- Start-up: `headless-commerce local --port 0 --catalog <generated file>` until the first
-  successful GET /products (process start to 200, so Python start-up and imports count).
-- Product reads per second over loopback from a second process (threads with keep-alive
-  connections hitting GET /products/{id}), with latency percentiles.
+What it measures, each figure the median of `--samples` runs:
+- Start-up: `headless-commerce local --port 0` (demo catalog, then a 10,000-product file) until
+  the first 200 from GET /products: process start to answer, so imports count.
+- Throughput and latency from a second process, `--clients` threads each on one keep-alive
+  connection: GET /products, GET /products/{id}, GET /cart, POST /cart/items, POST /checkout
+  (every checkout a fresh cart and Idempotency-Key, carts filled before the clock starts).
+- Memory: `--mixed` mixed requests, `--cancelled` of them checkouts cancelled by a sold-out
+  SKU (a cancelled DynamoDB transaction each), RSS of the server before and after.
 - Stop: SIGTERM to exit.
+
+The machine may be shared: absolute timings move with whatever else runs; the targets are
+what a quiet laptop should reach.
 """
 
 from __future__ import annotations
@@ -15,15 +23,18 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,125 +43,374 @@ sys.path.insert(0, str(ROOT))
 
 RESULTS: list[tuple[str, float, str, bool]] = []
 READY = re.compile(r"^\s+API\s+(http://\S+)", re.MULTILINE)
+PASSWORD = "Bench-Passw0rd!x"
+SOLD_OUT_SKU = "p-0001-1"
+START_TIMEOUT_S = 300
 
 
-def report(metric: str, value: float, target: str, ok: bool) -> None:
-    RESULTS.append((metric, value, target, ok))
-    print(f"{metric:<52} {value:>10.1f}   target {target:<10} {'PASS' if ok else 'FAIL'}",
-          flush=True)
+def report(metric: str, value: float, target: str | None = None, ok: bool = True) -> None:
+    RESULTS.append((metric, value, target or "(info)", ok))
+    verdict = "PASS" if ok else "FAIL"
+    print(f"{metric:<50} {value:>9.1f}   target {target or '(info)':<9} "
+          f"{verdict if target else ''}", flush=True)
 
 
-def _reader(url: str, product_ids: list[str], seconds: float, threads: int, queue) -> None:
-    """Runs in a second process: `threads` keep-alive clients for `seconds`."""
-    parts = urlsplit(url)
-    latencies: list[float] = []
-    errors = [0]
+def at_most(metric: str, value: float, limit: float) -> None:
+    report(metric, value, f"<= {limit:g}", value <= limit)
+
+
+def at_least(metric: str, value: float, limit: float) -> None:
+    report(metric, value, f">= {limit:g}", value >= limit)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+# ---- the server under test ------------------------------------------------------------------
+
+class Server:
+    def __init__(self, *args: str) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="hc-local-bench-"))
+        self.log = self.workdir / "local.log"
+        self.started = time.perf_counter()
+        with self.log.open("wb") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "headless_commerce.cli", "local", "--port", "0", *args],
+                cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+        self.url = self._wait()
+        self.startup_s = time.perf_counter() - self.started
+        self.well_known = json.loads(urllib.request.urlopen(
+            f"{self.url}/.well-known/headless-commerce.json", timeout=30).read())
+
+    def _wait(self) -> str:
+        url = None
+        while time.perf_counter() - self.started < START_TIMEOUT_S:
+            if self.process.poll() is not None:
+                raise SystemExit(f"local mode exited {self.process.returncode}:\n"
+                                 f"{self.log.read_text()}")
+            if url is None:
+                found = READY.search(self.log.read_text(errors="replace"))
+                url = found.group(1) if found else None
+            if url:
+                try:
+                    with urllib.request.urlopen(f"{url}/products?limit=20", timeout=30) as reply:
+                        if reply.status == 200 and json.loads(reply.read())["items"]:
+                            return url
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        raise SystemExit(f"local mode did not answer GET /products in {START_TIMEOUT_S} s")
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.process.pid)
+
+    def stop(self) -> tuple[float, int]:
+        stopping = time.perf_counter()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        seconds = time.perf_counter() - stopping
+        if "Traceback" in self.log.read_text(errors="replace"):
+            print(self.log.read_text(errors="replace")[-4000:])
+            code = code or 99
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        return seconds, code
+
+
+# ---- shoppers (set up from this process, before any clock starts) -----------------------------
+
+def _cognito(server: Server):
+    import boto3
+
+    return boto3.session.Session().client(
+        "cognito-idp", endpoint_url=server.well_known["aws_endpoint_url"],
+        region_name=server.well_known["region"], aws_access_key_id="local",
+        aws_secret_access_key="local")
+
+
+def sign_up(server: Server, count: int) -> list[str]:
+    cognito, client_id = _cognito(server), server.well_known["user_pool_client_id"]
+    tokens = []
+    for _ in range(count):
+        email = f"bench-{uuid.uuid4().hex[:12]}@example.com"
+        cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD,
+                        UserAttributes=[{"Name": "email", "Value": email}])
+        cognito.confirm_sign_up(ClientId=client_id, Username=email, ConfirmationCode="000000")
+        tokens.append(cognito.initiate_auth(
+            ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD}
+        )["AuthenticationResult"]["IdToken"])
+    return tokens
+
+
+def call(url: str, method: str, path: str, token: str | None = None, body: object = None,
+         headers: dict | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url + path, method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {}),
+                 **({"Authorization": token} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return reply.status, reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+# ---- clients in a second process ---------------------------------------------------------------
+# A request: (kind, method, path, token, body, headers, expected status).
+
+def _client_process(host: str, port: int, plans: list[list[tuple]], seconds: float | None,
+                    queue) -> None:
+    """One thread per plan, each on its own keep-alive connection, until its plan ends or the
+    deadline passes. Sends back per-kind latencies, unexpected answers and the elapsed time."""
+    latencies: dict[str, list[float]] = {}
+    problems: list[str] = []
     lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
+    begin = time.perf_counter()
+    deadline = begin + seconds if seconds else None
 
-    def worker(offset: int) -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        mine, failed, index = [], 0, offset
-        while time.perf_counter() < deadline:
-            product_id = product_ids[index % len(product_ids)]
-            index += threads
+    def worker(plan: list[tuple]) -> None:
+        connection = http.client.HTTPConnection(host, port, timeout=120)
+        mine: dict[str, list[float]] = {}
+        wrong: list[str] = []
+        for kind, method, path, token, body, headers, expected in plan:
+            if deadline and time.perf_counter() >= deadline:
+                break
+            data = None if body is None else json.dumps(body).encode()
+            all_headers = {**(headers or {}), **({"Authorization": token} if token else {})}
+            if data is not None:
+                all_headers["Content-Type"] = "application/json"
             start = time.perf_counter()
-            connection.request("GET", f"/products/{product_id}")
-            response = connection.getresponse()
-            body = response.read()
-            if response.status == 200 and json.loads(body)["product_id"] == product_id:
-                mine.append(time.perf_counter() - start)
-            else:
-                failed += 1
+            try:
+                connection.request(method, path, body=data, headers=all_headers)
+                response = connection.getresponse()
+                payload = response.read()
+            except (OSError, http.client.HTTPException) as error:
+                wrong.append(f"{kind}: {type(error).__name__} {error}")
+                connection.close()
+                connection = http.client.HTTPConnection(host, port, timeout=120)
+                continue
+            mine.setdefault(kind, []).append(time.perf_counter() - start)
+            if response.status != expected:
+                wrong.append(f"{kind}: {response.status} {payload[:200]!r}")
         connection.close()
         with lock:
-            latencies.extend(mine)
-            errors[0] += failed
+            for kind, values in mine.items():
+                latencies.setdefault(kind, []).extend(values)
+            problems.extend(wrong)
 
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for thread in pool:
+    threads = [threading.Thread(target=worker, args=(plan,)) for plan in plans]
+    for thread in threads:
         thread.start()
-    for thread in pool:
+    for thread in threads:
         thread.join()
-    queue.put((latencies, errors[0]))
+    queue.put((latencies, problems, time.perf_counter() - begin))
+
+
+def run_clients(server: Server, plans: list[list[tuple]], seconds: float | None = None
+                ) -> tuple[dict[str, list[float]], list[str], float]:
+    parts = urlsplit(server.url)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_client_process,
+                              args=(parts.hostname, parts.port, plans, seconds, queue))
+    process.start()
+    result = queue.get(timeout=(seconds or 0) + 3600)
+    process.join()
+    return result
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
+
+
+# ---- measurements --------------------------------------------------------------------------------
+
+def startup(samples: int, label: str, *args: str) -> None:
+    times = []
+    for _ in range(samples):
+        server = Server(*args)
+        times.append(server.startup_s)
+        server.stop()
+    at_most(f"start-up to first GET /products, {label} s", statistics.median(times),
+            15 if "10000" not in label else 60)
+
+
+def throughput(server: Server, kind: str, make_plans, samples: int, seconds: float,
+               rate_target: float | None, p50_target: float | None) -> None:
+    rates, p50s, p95s, errors = [], [], [], 0
+    for _ in range(samples):
+        latencies, problems, elapsed = run_clients(server, make_plans(), seconds)
+        values = latencies.get(kind, [])
+        errors += len(problems)
+        if problems:
+            print(f"  {kind}: {len(problems)} unexpected answers, first: {problems[0]}")
+        rates.append(len(values) / min(elapsed, seconds) if seconds else len(values) / elapsed)
+        p50s.append(percentile(values, 0.5) if values else float("inf"))
+        p95s.append(percentile(values, 0.95) if values else float("inf"))
+    rate, p50, p95 = statistics.median(rates), statistics.median(p50s), statistics.median(p95s)
+    if rate_target:
+        at_least(f"{kind} per second", rate, rate_target)
+    else:
+        report(f"{kind} per second", rate)
+    if p50_target:
+        at_most(f"{kind} p50 ms", p50, p50_target)
+    else:
+        report(f"{kind} p50 ms", p50)
+    report(f"{kind} p95 ms", p95)
+    at_most(f"{kind} unexpected answers", errors, 0)
+
+
+def fill_carts(server: Server, tokens: list[str], skus: list[str]) -> None:
+    for token in tokens:
+        status, body = call(server.url, "POST", "/cart/items", token,
+                            {"sku": random.choice(skus), "quantity": 1})
+        assert status == 200, body
+
+
+def checkout_request(token: str, expected: int = 201) -> tuple:
+    return ("POST /checkout", "POST", "/checkout", token, {"payment_token": "tok_visa"},
+            {"Idempotency-Key": uuid.uuid4().hex}, expected)
+
+
+def bench_catalog(products: int) -> dict:
+    """The demo catalog with stock that lasts the whole run, and one sold-out SKU whose
+    checkouts are cancelled by DynamoDB (the stock condition of the transaction fails)."""
+    from headless_commerce.local import demo_catalog
+
+    catalog = demo_catalog.generate(products)
+    for product in catalog["products"]:
+        for sku in product["skus"]:
+            sku["stock"] = 0 if sku["sku"] == SOLD_OUT_SKU else 1_000_000
+    return catalog
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--products", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--mixed", type=int, default=10_000)
+    parser.add_argument("--cancelled", type=int, default=1000)
+    parser.add_argument("--startup-samples", type=int, default=None,
+                        help="start-up samples (default --samples)")
     args = parser.parse_args()
+    startup_samples = args.startup_samples or args.samples
+    clients, rng = args.clients, random.Random(7)
 
-    from headless_commerce.local import demo_catalog
+    print(f"python {sys.version.split()[0]}; {clients} keep-alive clients in a second process; "
+          f"median of {args.samples} samples of {args.seconds:g} s", flush=True)
+    startup(startup_samples, "demo catalog")
 
-    catalog = demo_catalog.generate(args.products)
-    workdir = Path(tempfile.mkdtemp(prefix="hc-local-bench-"))
-    catalog_file = workdir / "catalog.json"
-    catalog_file.write_text(json.dumps(catalog))
-    log_file = workdir / "local.log"
-    print(f"python {sys.version.split()[0]}; catalog {args.products} products, "
-          f"{sum(len(p['skus']) for p in catalog['products'])} SKUs ({catalog_file})", flush=True)
-
-    started = time.perf_counter()
-    with log_file.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "headless_commerce.cli", "local", "--port", "0",
-             "--catalog", str(catalog_file)], cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+    workdir = Path(tempfile.mkdtemp(prefix="hc-local-bench-data-"))
     try:
-        url = None
-        while time.perf_counter() - started < 120:
-            if process.poll() is not None:
-                print(log_file.read_text())
-                raise SystemExit(f"local mode exited with {process.returncode}")
-            if url is None:
-                found = READY.search(log_file.read_text(errors="replace"))
-                url = found.group(1) if found else None
-            if url:
-                try:
-                    with urllib.request.urlopen(f"{url}/products?limit=20", timeout=10) as reply:
-                        if reply.status == 200 and json.loads(reply.read())["items"]:
-                            break
-                except OSError:
-                    pass
-            time.sleep(0.05)
-        else:
-            raise SystemExit("local mode did not answer GET /products within 120 s")
-        startup = time.perf_counter() - started
-        report(f"start-up to first GET /products ({args.products} products) s", startup,
-               "<= 15", startup <= 15)
+        big = workdir / "catalog-10000.json"
+        big.write_text(json.dumps(bench_catalog(10_000)))
+        startup(startup_samples, "10000 products", "--catalog", str(big))
 
+        catalog_file = workdir / "catalog.json"
+        catalog = bench_catalog(args.products)
+        catalog_file.write_text(json.dumps(catalog))
+        skus = [s["sku"] for p in catalog["products"] for s in p["skus"] if s["sku"] != SOLD_OUT_SKU]
         ids = [p["product_id"] for p in catalog["products"]]
-        queue = multiprocessing.get_context("spawn").Queue()
-        reader = multiprocessing.get_context("spawn").Process(
-            target=_reader, args=(url, ids, args.seconds, args.threads, queue))
-        reader.start()
-        latencies, errors = queue.get(timeout=args.seconds + 120)
-        reader.join()
-        latencies.sort()
-        rate = len(latencies) / args.seconds
-        report(f"GET /products/{{id}} per second ({args.threads} threads, 2nd process)", rate,
-               "(info)", True)
-        if latencies:
-            p50 = latencies[len(latencies) // 2] * 1000
-            p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))] * 1000
-            report("GET /products/{id} latency p50 ms", p50, "(info)", True)
-            report("GET /products/{id} latency p95 ms", p95, "(info)", True)
-        report("GET /products/{id} errors", errors, "== 0", errors == 0)
-
-        stopping = time.perf_counter()
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(30)
-        stop = time.perf_counter() - stopping
-        report(f"SIGTERM to exit s (exit code {code})", stop, "<= 5", stop <= 5 and code == 0)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        server = Server("--catalog", str(catalog_file))
+    except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    try:
+        cart_tokens = sign_up(server, clients)
+        fill_carts(server, cart_tokens, skus)
+
+        # -- memory: mixed requests with cancelled checkouts ---------------------------------
+        cancel_tokens = sign_up(server, clients)
+        for token in cancel_tokens:
+            status, body = call(server.url, "POST", "/cart/items", token,
+                                {"sku": SOLD_OUT_SKU, "quantity": 1})
+            assert status == 200, body
+        buyer_tokens = sign_up(server, clients)
+        warm = [[("warm", "GET", f"/products/{rng.choice(ids)}", None, None, None, 200)] * 20
+                + [checkout_request(cancel_tokens[i], 409)] * 5 for i in range(clients)]
+        run_clients(server, warm)
+        before = server.rss_mb()
+        per_client = args.mixed // clients
+        cancelled_each = args.cancelled // clients
+        plans = []
+        for i in range(clients):
+            # Units keep a purchase's add and checkout together; their order is shuffled.
+            units: list[list[tuple]] = [[checkout_request(cancel_tokens[i], 409)]
+                                        for _ in range(cancelled_each)]
+            for _ in range((per_client - cancelled_each) // 10):
+                units.append([("mixed", "POST", "/cart/items", buyer_tokens[i],
+                               {"sku": rng.choice(skus), "quantity": 1}, None, 200),
+                              checkout_request(buyer_tokens[i])])
+            while sum(len(u) for u in units) < per_client:
+                choice = rng.random()
+                if choice < 0.2:
+                    units.append([("mixed", "GET", "/products", None, None, None, 200)])
+                elif choice < 0.9:
+                    units.append([("mixed", "GET", f"/products/{rng.choice(ids)}", None, None,
+                                   None, 200)])
+                else:
+                    units.append([("mixed", "GET", "/cart", cart_tokens[i], None, None, 200)])
+            rng.shuffle(units)
+            plans.append([request for unit in units for request in unit])
+        total = sum(len(p) for p in plans)
+        latencies, problems, elapsed = run_clients(server, plans)
+        after = server.rss_mb()
+        cancelled = len([1 for plan in plans for r in plan if r[6] == 409])
+        report(f"mixed requests sent ({cancelled} cancelled checkouts)", total)
+        report("mixed requests wall time s", elapsed)
+        at_most("mixed requests unexpected answers", len(problems), 0)
+        if problems:
+            print(f"  first: {problems[0]}")
+        report("RSS before the mixed requests MB", before)
+        at_most("RSS growth over the mixed requests MB", after - before, 50)
+
+        # -- throughput ---------------------------------------------------------------------
+        def endless(make):
+            return lambda: [[make(i) for _ in range(100_000)] for i in range(clients)]
+
+        throughput(server, "GET /products", endless(lambda i: (
+            "GET /products", "GET", "/products", None, None, None, 200)),
+            args.samples, args.seconds, 200, None)
+        throughput(server, "GET /products/{id}", endless(lambda i: (
+            "GET /products/{id}", "GET", f"/products/{rng.choice(ids)}", None, None, None, 200)),
+            args.samples, args.seconds, 200, None)
+        throughput(server, "GET /cart", endless(lambda i: (
+            "GET /cart", "GET", "/cart", cart_tokens[i], None, None, 200)),
+            args.samples, args.seconds, None, None)
+        throughput(server, "POST /cart/items", endless(lambda i: (
+            "POST /cart/items", "POST", "/cart/items", buyer_tokens[i],
+            {"sku": rng.choice(skus), "quantity": 1}, None, 200)),
+            args.samples, args.seconds, None, None)
+        # Every checkout needs a filled cart: shoppers are prepared before each sample, as
+        # many as the fastest allowed rate could use, and only the checkouts are timed.
+        per_sample = max(4, int(40 * args.seconds))
+
+        def checkout_plans():
+            tokens = sign_up(server, per_sample)
+            fill_carts(server, tokens, skus)
+            return [[checkout_request(t) for t in tokens[i::clients]] for i in range(clients)]
+
+        throughput(server, "POST /checkout", checkout_plans, args.samples, 0, 20, 100)
+        at_most("RSS after the run MB", server.rss_mb(), before + 150)
+    finally:
+        seconds, code = server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    at_most(f"SIGTERM to exit s (exit code {code})", seconds if code == 0 else 999, 5)
     failed = [r for r in RESULTS if not r[3]]
-    print(f"{len(RESULTS) - len(failed)}/{len(RESULTS)} metrics pass")
-    return 0
+    print(f"{len(RESULTS) - len(failed)}/{len(RESULTS)} figures pass"
+          + (f"; missed: {', '.join(r[0] for r in failed)}" if failed else ""))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

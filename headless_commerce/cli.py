@@ -1,13 +1,16 @@
-"""`headless-commerce` command line: `headless-commerce local [--port N] [--catalog FILE]`.
+"""`headless-commerce` command line: `headless-commerce local [--port N] [--catalog FILE]
+[--data-dir DIR]`.
 
-Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM), 2 for a usage problem (invalid catalog
-file, busy port), 1 if local mode fails to start.
+Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM), 2 for a usage problem (the `local` extra
+not installed, invalid catalog file, unusable data directory, busy port), 1 if local mode
+fails to start.
 """
 
 from __future__ import annotations
 
 import argparse
 import errno
+import importlib.util
 import logging
 import os
 import signal
@@ -29,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--catalog", metavar="FILE",
                        help="seed this catalog JSON file (format: headless_commerce/local/CATALOG.md)"
                             " instead of the demo catalog")
+    local.add_argument("--data-dir", metavar="DIR",
+                       help="keep the store (tables, users and their passwords, pool and client "
+                            "ids, secrets) in DIR across stop and start; without it everything "
+                            "is in memory and gone when local mode stops")
     local.add_argument("--region", default=os.environ.get("HC_LOCAL_REGION", "us-east-1"),
                        help="region the embedded AWS reports (default us-east-1)")
     local.add_argument("--log-level", default="WARNING",
@@ -42,7 +49,20 @@ def _error(message: str) -> int:
     return 2
 
 
+# What the `local` extra installs (pyproject.toml), by import name.
+LOCAL_EXTRA_MODULES = ("boto3", "aws_lambda_powertools", "moto", "werkzeug", "joserfc")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def missing_local_extra() -> list[str]:
+    return [name for name in LOCAL_EXTRA_MODULES if importlib.util.find_spec(name) is None]
+
+
 def run_local(args: argparse.Namespace) -> int:
+    missing = missing_local_extra()
+    if missing:
+        return _error(f"local mode needs the `local` extra ({', '.join(missing)} missing): "
+                      "pip install 'headless-commerce[local]'")
     if not 0 <= args.port <= 65535:
         return _error(f"--port must be 0..65535, got {args.port}")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", args.log_level)
@@ -60,19 +80,28 @@ def run_local(args: argparse.Namespace) -> int:
             return _error(f"invalid catalog {args.catalog}: {problem}")
 
     from headless_commerce.local.server import LocalCommerce
+    from headless_commerce.local.state import StateError
 
     try:
-        local = LocalCommerce(host=args.host, port=args.port, catalog=catalog, region=args.region)
+        local = LocalCommerce(host=args.host, port=args.port, catalog=catalog, region=args.region,
+                              data_dir=args.data_dir)
+    except StateError as problem:
+        return _error(f"--data-dir: {problem}")
     except OSError as problem:
         if problem.errno == errno.EADDRINUSE:
             return _error(f"port {args.port} on {args.host} is already in use; stop what is "
                           "using it or pick another with --port N (--port 0 picks a free one)")
         return _error(f"cannot listen on {args.host}:{args.port}: {problem.strerror or problem}")
 
-    if args.host not in ("127.0.0.1", "localhost"):
-        print(f"warning: listening on {args.host}: local mode is for one developer's machine; "
-              "the embedded Cognito signs tokens with moto's published key, so anyone who can "
-              "reach it can forge a sign-in", file=sys.stderr, flush=True)
+    if args.host not in LOOPBACK_HOSTS:
+        print(f"warning: the store's API listens on {args.host}:{local.http.server_address[1]}"
+              ": anyone who can reach it can read the catalog and, because the embedded Cognito "
+              "signs tokens with moto's published key, forge a sign-in and act as any shopper. "
+              "The embedded AWS endpoint (which accepts any credentials) stays on 127.0.0.1.",
+              file=sys.stderr, flush=True)
+    if local.saved is not None and args.catalog:
+        print(f"note: {args.data_dir} already holds a store; --catalog {args.catalog} is not "
+              "seeded again", file=sys.stderr, flush=True)
     stop = threading.Event()
 
     def on_signal(signum, frame) -> None:
@@ -87,14 +116,21 @@ def run_local(args: argparse.Namespace) -> int:
             print(f"error: local mode failed to start: {problem}", file=sys.stderr, flush=True)
             local.stop()
             return 1
-        source = f"from {args.catalog}" if args.catalog else "demo catalog"
+        if started.products is None:
+            catalog_line = f"kept in {args.data_dir}"
+        else:
+            source = f"from {args.catalog}" if args.catalog else "demo catalog"
+            catalog_line = (f"{started.products} products in {started.categories} categories "
+                            f"({source})")
+        data_line = (f"  data          {args.data_dir} (kept across restarts)\n" if args.data_dir
+                     else "  data          in memory only (--data-dir DIR keeps it)\n")
         print(f"Headless Commerce local mode is ready ({time.monotonic() - started_at:.1f} s)\n"
               f"  API           {started.api_url}\n"
               f"  well-known    {started.api_url}/.well-known/headless-commerce.json\n"
               f"  OpenAPI       {started.api_url}/openapi.json\n"
               f"  embedded AWS  {started.aws_endpoint_url}  (region {started.region})\n"
-              f"  catalog       {started.products} products in {started.categories} categories "
-              f"({source})\n"
+              f"  catalog       {catalog_line}\n"
+              f"{data_line}"
               "Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.5):
             pass

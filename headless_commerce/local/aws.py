@@ -1,20 +1,13 @@
 """The embedded AWS: moto's server in this process, and the resources local mode needs,
 created from the shared definitions (model.py, routes.py, runtime/events/subscriptions.py).
 
-moto gaps bridged here (local mode only, nothing in the runtime changes):
-- moto handles requests in threads without locking a table, so two conditional writes could
-  both pass their check; every DynamoDB (and Streams) request is serialised, which restores
-  DynamoDB's per-request atomicity (the same bridge tests/runtime/conftest.py uses).
-- moto restores a table from a deep copy when a transaction is cancelled, leaving the stream
-  records of the cancelled writes on the discarded copy's shard; the local relay therefore
-  re-resolves its position by sequence number on every poll (local/events.StreamRelay), so
-  it always reads the live shard and never relays an event of a rolled-back transaction.
-- moto sorts a whole table with Python-level comparisons on every Query; for tables whose keys
-  are all strings the same order is computed on the raw values (~5x faster product reads).
+moto's DynamoDB is patched once (local/moto_patches.py): atomic requests, transactions that roll
+back in place, expiring stream iterators, queries that read one partition.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -23,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from headless_commerce import model
+from headless_commerce.local import moto_patches, state
 from headless_commerce.local.subscriptions import (
     OMS_HANDOFF,
     RULE_CONSUMERS,
@@ -35,73 +29,6 @@ DEFAULT_REGION = "us-east-1"
 PREFIX = "hc-local"
 LOCAL_ACCESS_KEY = "local"  # dummy credentials: moto accepts anything
 QUEUE_VISIBILITY_TIMEOUT_S = 30
-
-_patch_lock = threading.Lock()
-_patched = False
-
-
-def make_moto_atomic() -> None:
-    """Serialise moto's DynamoDB (and Streams) request handling, as real DynamoDB applies each
-    request atomically: without it two threads can both pass a `stock >= :qty` condition before
-    either writes. Also sorts all-string keys on raw values (moto's generic comparison makes
-    every Query slow). Idempotent; used by local mode and the runtime tests."""
-    global _patched
-    with _patch_lock:
-        if _patched:
-            return
-        from moto.dynamodb.models.table import Table
-        from moto.dynamodb.responses import DynamoHandler
-        from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
-
-        lock = threading.RLock()
-        for handler_class in (DynamoHandler, DynamoDBStreamsHandler):
-            original = handler_class.call_action
-
-            def serialised(self, _original=original):
-                with lock:
-                    return _original(self)
-
-            handler_class.call_action = serialised
-
-        # moto rolls a cancelled transaction back by swapping in a copy of the table taken
-        # before it, but its items were already written to the live table's stream shard, and
-        # a shard iterator taken before the swap still reads that shard: the stream relay
-        # would publish outbox events of a transaction that never committed. Trim them.
-        from moto.dynamodb.models import DynamoDBBackend
-
-        original_transact = DynamoDBBackend.transact_write_items
-
-        def transact_write_items(self, transact_items, _original=original_transact):
-            names = {next(iter(item.values())).get("TableName") for item in transact_items}
-            shards = {id(table.stream_shard): (table.stream_shard, len(table.stream_shard.items))
-                      for name, table in self.tables.items()
-                      if name in names and table.stream_shard is not None}
-            try:
-                return _original(self, transact_items)
-            except Exception:
-                for shard, length in shards.values():
-                    del shard.items[length:]
-                raise
-
-        DynamoDBBackend.transact_write_items = transact_write_items
-
-        original_all_items = Table.all_items
-
-        def all_items(self):
-            items = []
-            for hash_set in self.items.values():
-                if self.range_key_attr:
-                    items.extend(hash_set.values())
-                else:
-                    items.append(hash_set)
-            if all(i.hash_key.type == "S" and (i.range_key is None or i.range_key.type == "S")
-                   for i in items):
-                return sorted(items, key=lambda i: (i.hash_key.value,
-                                                    i.range_key.value if i.range_key else ""))
-            return original_all_items(self)
-
-        Table.all_items = all_items
-        _patched = True
 
 
 class EmbeddedAws:
@@ -119,7 +46,7 @@ class EmbeddedAws:
             def log_request(self, *args, **kwargs) -> None:  # one line per AWS call is noise
                 pass
 
-        make_moto_atomic()
+        moto_patches.apply()
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-aws",
@@ -193,10 +120,17 @@ def aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
     }
 
 
-def _client(service: str, endpoint_url: str, region: str):
+@functools.cache
+def _session():
+    # One session for local mode's own clients: each new session parses botocore's service
+    # models again (seconds of start-up). Clients are made at start-up, on one thread.
     import boto3
 
-    return boto3.session.Session().client(
+    return boto3.session.Session()
+
+
+def _client(service: str, endpoint_url: str, region: str):
+    return _session().client(
         service, endpoint_url=endpoint_url, region_name=region,
         aws_access_key_id=LOCAL_ACCESS_KEY, aws_secret_access_key=LOCAL_ACCESS_KEY)
 
@@ -224,9 +158,12 @@ def _rule(events, bus: str, name: str, pattern: dict, queue: QueuePair) -> None:
 
 
 def enable_stream(resources: Resources) -> str:
-    """Switch on the commerce table's stream as model.table_definition_kwargs() defines it;
-    returns the stream ARN."""
+    """Switch on the commerce table's stream as model.table_definition_kwargs() defines it
+    (unless a kept table has it already); returns the stream ARN."""
     dynamodb = _client("dynamodb", resources.endpoint_url, resources.region)
+    existing = dynamodb.describe_table(TableName=resources.table_name)["Table"]
+    if existing.get("LatestStreamArn"):
+        return existing["LatestStreamArn"]
     spec = model.table_definition_kwargs()["StreamSpecification"]
     table = dynamodb.update_table(TableName=resources.table_name, StreamSpecification=spec)
     return table["TableDescription"]["LatestStreamArn"]
@@ -239,17 +176,21 @@ def fetch_jwks(endpoint_url: str, user_pool_id: str) -> dict:
 
 
 def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
-                     prefix: str = PREFIX) -> Resources:
-    dynamodb = _client("dynamodb", endpoint_url, region)
-    table_name = f"{prefix}-commerce"
-    # The stream is switched on after seeding (enable_stream): the deployed pipe starts at
-    # TRIM_HORIZON, and thousands of seed records would only be read to be filtered out.
-    definition = model.table_definition_kwargs()
-    definition.pop("StreamSpecification")
-    dynamodb.create_table(TableName=table_name, **definition)
-    ledger, audience = f"{prefix}-consent-ledger", f"{prefix}-audience"
-    dynamodb.create_table(TableName=ledger, **model.consent_ledger_table_kwargs())
-    dynamodb.create_table(TableName=audience, **model.audience_table_kwargs())
+                     prefix: str = PREFIX, kept: state.Kept | None = None) -> Resources:
+    """Everything local mode uses. With `kept` (a --data-dir restart) the tables, user pool and
+    secret are already there (local/state.restore); queues, bus and rules are made anew."""
+    if kept is None:
+        table_name, ledger, audience = _create_tables(endpoint_url, region, prefix)
+        pool_id, client_id = _create_user_pool(endpoint_url, region, prefix)
+        secret_arn = _client("secretsmanager", endpoint_url, region).create_secret(
+            Name=f"{prefix}/payment-provider",
+            SecretString=json.dumps({"api_key": "", "webhook_secret": secrets.token_hex(32)}),
+        )["ARN"]
+    else:
+        table_name, ledger, audience = (kept.table_name, kept.ledger_table_name,
+                                        kept.audience_table_name)
+        pool_id, client_id = kept.user_pool_id, kept.user_pool_client_id
+        secret_arn = kept.payment_secret_arn
 
     sqs = _client("sqs", endpoint_url, region)
     events = _client("events", endpoint_url, region)
@@ -264,6 +205,29 @@ def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
         _rule(events, bus, f"{prefix}-{consumer.name}", event_pattern(consumer), queue)
         consumer_queues[consumer.name] = queue
 
+    return Resources(
+        region=region, endpoint_url=endpoint_url, table_name=table_name,
+        ledger_table_name=ledger, audience_table_name=audience, bus_name=bus,
+        user_pool_id=pool_id, user_pool_client_id=client_id, payment_secret_arn=secret_arn,
+        jwks=fetch_jwks(endpoint_url, pool_id), oms_buffer=oms_buffer, oms_queue=oms_queue,
+        consumer_queues=consumer_queues)
+
+
+def _create_tables(endpoint_url: str, region: str, prefix: str) -> tuple[str, str, str]:
+    dynamodb = _client("dynamodb", endpoint_url, region)
+    table_name = f"{prefix}-commerce"
+    # The stream is switched on after seeding (enable_stream): the deployed pipe starts at
+    # TRIM_HORIZON, and thousands of seed records would only be read to be filtered out.
+    definition = model.table_definition_kwargs()
+    definition.pop("StreamSpecification")
+    dynamodb.create_table(TableName=table_name, **definition)
+    ledger, audience = f"{prefix}-consent-ledger", f"{prefix}-audience"
+    dynamodb.create_table(TableName=ledger, **model.consent_ledger_table_kwargs())
+    dynamodb.create_table(TableName=audience, **model.audience_table_kwargs())
+    return table_name, ledger, audience
+
+
+def _create_user_pool(endpoint_url: str, region: str, prefix: str) -> tuple[str, str]:
     cognito = _client("cognito-idp", endpoint_url, region)
     pool_id = cognito.create_user_pool(
         PoolName=f"{prefix}-users", UsernameAttributes=["email"],
@@ -277,18 +241,17 @@ def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH",
                            "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
+    return pool_id, client_id
 
-    secret_arn = _client("secretsmanager", endpoint_url, region).create_secret(
-        Name=f"{prefix}/payment-provider",
-        SecretString=json.dumps({"api_key": "", "webhook_secret": secrets.token_hex(32)}),
-    )["ARN"]
 
-    return Resources(
-        region=region, endpoint_url=endpoint_url, table_name=table_name,
-        ledger_table_name=ledger, audience_table_name=audience, bus_name=bus,
-        user_pool_id=pool_id, user_pool_client_id=client_id, payment_secret_arn=secret_arn,
-        jwks=fetch_jwks(endpoint_url, pool_id), oms_buffer=oms_buffer, oms_queue=oms_queue,
-        consumer_queues=consumer_queues)
+def kept_ids(resources: Resources, relay_positions: dict[str, str | None]) -> state.Kept:
+    """What a --data-dir restart reuses."""
+    r = resources
+    return state.Kept(region=r.region, table_name=r.table_name,
+                      ledger_table_name=r.ledger_table_name,
+                      audience_table_name=r.audience_table_name, user_pool_id=r.user_pool_id,
+                      user_pool_client_id=r.user_pool_client_id,
+                      payment_secret_arn=r.payment_secret_arn, relay_positions=relay_positions)
 
 
 def apply_environment(resources: Resources, *, allowed_origin: str = "*") -> None:

@@ -142,21 +142,27 @@ class _Poller(threading.Thread):
 class StreamRelay(_Poller):
     """The outbox pipe: the table's stream (from TRIM_HORIZON) -> relay handler -> PutEvents.
 
-    Its position is the last sequence number read, and every poll asks for a fresh iterator
-    AFTER it: moto swaps a table (and its stream shard) for a copy when it rolls back a
-    cancelled transaction, so a long-lived iterator chain would keep reading the discarded
-    shard, including the records of the writes that were rolled back."""
+    It follows each shard's NextShardIterator like the pipe does; an iterator that expired
+    (15 minutes idle, as in DynamoDB) is replaced by one AFTER the last sequence number read.
+    A failed PutEvents keeps the position, so the batch is read and relayed again."""
 
     def __init__(self, *, streams, events, table_stream_arn: str, bus_name: str, region: str,
                  relay: Callable[[list], list[dict]], stop: threading.Event,
-                 interval: float = POLL_INTERVAL_S) -> None:
+                 interval: float = POLL_INTERVAL_S,
+                 positions: dict[str, str | None] | None = None) -> None:
         super().__init__("outbox-relay", stop, interval)
         self._streams, self._events = streams, events
         self._arn, self._bus, self._region, self._relay = table_stream_arn, bus_name, region, relay
+        # `positions`: the last sequence number relayed per shard by a previous run.
         self._positions: dict[str, str | None] = {
-            shard["ShardId"]: None
+            shard["ShardId"]: (positions or {}).get(shard["ShardId"])
             for shard in streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]}
+        self._iterators: dict[str, str | None] = dict.fromkeys(self._positions)
         self.published = 0
+
+    @property
+    def positions(self) -> dict[str, str | None]:
+        return dict(self._positions)
 
     def _iterator(self, shard_id: str, position: str | None) -> str:
         kwargs = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}
@@ -164,18 +170,30 @@ class StreamRelay(_Poller):
         return self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id,
                                                 **kwargs)["ShardIterator"]
 
+    def _read(self, shard_id: str) -> dict:
+        iterator = self._iterators[shard_id]
+        if iterator is not None:
+            try:
+                return self._streams.get_records(ShardIterator=iterator, Limit=100)
+            except self._streams.exceptions.ExpiredIteratorException:
+                pass
+        iterator = self._iterator(shard_id, self._positions[shard_id])
+        return self._streams.get_records(ShardIterator=iterator, Limit=100)
+
     def poll(self) -> bool:
         busy = False
-        for shard_id, position in list(self._positions.items()):
-            response = self._streams.get_records(ShardIterator=self._iterator(shard_id, position),
-                                                 Limit=100)
+        for shard_id in list(self._positions):
+            response = self._read(shard_id)
             if not response["Records"]:
+                self._iterators[shard_id] = response.get("NextShardIterator")
                 continue
             records = [pipe_record(r, self._arn, self._region) for r in response["Records"]]
             entries = relay_batch(records, self._relay, self._bus)
-            put_events(self._events, entries)  # raises: position kept, the batch is retried
+            self._iterators[shard_id] = None      # until PutEvents succeeds: re-read on failure
+            put_events(self._events, entries)     # raises: position kept, the batch is retried
             self.published += len(entries)
             self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            self._iterators[shard_id] = response.get("NextShardIterator")
             busy = True
         return busy
 

@@ -4,24 +4,30 @@
 itself answers is answered here in the same JSON error shape (constructs/commerce_api.py's
 gateway responses): no token or a bad one on a `user` route -> 401, unknown path -> 404,
 known path with another method -> 405, CORS preflight -> 204. Everything else is the
-handler's answer. `LocalApi.handle` is the socket-free core; `make_server` wraps it in a
-stdlib ThreadingHTTPServer.
+handler's answer; HEAD is answered as GET without the body. `LocalApi.handle` is the
+socket-free core; `make_server` serves it with werkzeug's threaded WSGI server.
 """
 
 from __future__ import annotations
 
 import base64
 import importlib
+import io
 import json
 import logging
+import socket
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, select_address_family
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response as WsgiResponse
 
 from headless_commerce.local.auth import (
     InvalidToken,
@@ -227,13 +233,14 @@ class LocalApi:
     # -- the request
     def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
                source_ip: str = "127.0.0.1") -> Response:
-        method = method.upper()
+        # HEAD is GET without the body (the server drops it, keeping Content-Length).
+        method = "GET" if method.upper() == "HEAD" else method.upper()
         parts = urlsplit(target)
         path = parts.path or "/"
         if method == "GET" and path in self.documents:
             return 200, {"Content-Type": "application/json", "Cache-Control": "no-store",
                          **self._cors()}, json_bytes(self.documents[path]())
-        if method in ("GET", "HEAD") and path.startswith("/assets/") and self.assets:
+        if method == "GET" and path.startswith("/assets/") and self.assets:
             asset = self.assets(path)
             if asset is not None:
                 return asset
@@ -270,61 +277,146 @@ class LocalApi:
 
 
 # ---- the socket side -------------------------------------------------------------------------------
+# werkzeug's threaded WSGI server parses requests and writes responses (it closes each
+# connection after its response, so no keep-alive stall, no pipelining bugs). What it does
+# not do is added here: JSON instead of http.server's HTML error pages (400/414/431/505), a
+# deadline on reading the head and the body of a request (its socket timeout is per recv, so a
+# client sending a byte every few seconds would hold a thread forever), TCP_NODELAY, and quiet
+# handling of clients that disconnect.
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"          # keep-alive: every response has a Content-Length
-    server_version = "headless-commerce-local"
+HEAD_TIMEOUT_S = 10.0        # request line and headers, from accepting the connection
+BODY_TIMEOUT_S = 30.0        # the body, from the end of the headers (API Gateway: 29 s)
+WRITE_TIMEOUT_S = 30.0       # a client that does not read its response
+LISTEN_BACKLOG = 128
+STARTING_RETRY_AFTER_S = 1
 
-    def log_message(self, format: str, *args) -> None:
-        log.debug("%s - %s", self.address_string(), format % args)
 
-    def _respond(self, response: Response, *, head: bool = False) -> None:
-        status, headers, body = response
-        self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+class _DeadlineReader(io.RawIOBase):
+    """The connection's read side with a deadline for the whole read, not each recv."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.deadline = time.monotonic() + HEAD_TIMEOUT_S
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("request read deadline passed")
+        self._sock.settimeout(remaining)
+        try:
+            return self._sock.recv_into(buffer)
+        finally:
+            self._sock.settimeout(WRITE_TIMEOUT_S)
+
+
+class _RequestHandler(WSGIRequestHandler):
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = _DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        # The headers as sent (order, case, repeats), for the proxy event's multiValueHeaders.
+        environ["headless_commerce.headers"] = list(self.headers.items())
+        return environ
+
+    def run_wsgi(self) -> None:
+        self._reader.deadline = time.monotonic() + BODY_TIMEOUT_S
+        super().run_wsgi()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None
+                   ) -> None:
+        """http.server's own rejections (bad request line, 414, 431, 505) in the JSON shape."""
+        self.log_error("code %d, message %s", code, message)
+        if self.request_version == "HTTP/0.9":    # not parsed yet: http.server would send
+            self.request_version = "HTTP/1.0"     # the body alone, with no status line
+        status, headers, body = error(code, _STATUS_CODES.get(code, ("http_error",))[0],
+                                      message or HTTPStatus(code).phrase)
+        self.send_response(code, HTTPStatus(code).phrase)
         for name, value in headers.items():
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                self.send_header(name, value)
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if not head and body:
+        if self.command != "HEAD":
             self.wfile.write(body)
+        self.close_connection = True
 
-    def _dispatch(self) -> None:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            self.close_connection = True
-            self._respond(error(411, "length_required", "Send a Content-Length"))
-            return
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_REQUEST_BYTES:
-            self.close_connection = True
-            self._respond(error(413, "request_too_large", "Request body too large"))
-            return
-        body = self.rfile.read(length) if length else b""
-        api = self.server.api
-        if api is None:
-            self._respond(error(503, "starting", "Local mode is still starting"))
-            return
-        response = api.handle(self.command, self.path, list(self.headers.items()), body,
-                                   self.client_address[0])
-        self._respond(response, head=self.command == "HEAD")
+    def log_request(self, code="-", size="-") -> None:
+        log.debug("%s %s %s", self.requestline, code, size)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
+    def log_error(self, format: str, *args) -> None:
+        log.debug("%s - %s", self.client_address[0], format % args)
 
 
-class LocalHttpServer(ThreadingHTTPServer):
+_STATUS_CODES = {400: ("bad_request",), 408: ("request_timeout",), 411: ("length_required",),
+                 413: ("request_too_large",), 414: ("uri_too_long",),
+                 431: ("headers_too_large",), 501: ("not_implemented",),
+                 505: ("http_version_not_supported",)}
+
+
+class LocalHttpServer(ThreadedWSGIServer):
     """Binds at construction (OSError if the port is in use: on Linux SO_REUSEADDR only
-    reuses TIME_WAIT ports, never a listening one); `api` is attached once everything runs."""
+    reuses TIME_WAIT ports, never a listening one) and answers 503 `starting` until `api`
+    is attached."""
 
-    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
     api: LocalApi | None = None
+
+    def __init__(self, host: str, port: int) -> None:
+        # Bound here rather than by werkzeug, which prints and exits on a busy port.
+        listener = socket.create_server((host, port), family=select_address_family(host, port),
+                                        backlog=LISTEN_BACKLOG)
+        try:
+            super().__init__(host, port, self.wsgi, _RequestHandler, fd=listener.fileno())
+        finally:
+            listener.close()       # werkzeug serves a duplicate of the descriptor
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{advertised_host(host)}:{port}"
+
+    def wsgi(self, environ: dict, start_response) -> Iterable[bytes]:
+        request = Request(environ)
+        status, headers, body = self._respond(request, environ)
+        response = WsgiResponse(body, status=status, headers=headers)
+        return response(environ, start_response)
+
+    def _respond(self, request: Request, environ: dict) -> Response:
+        if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return error(411, "length_required", "Send a Content-Length")
+        length = request.content_length or 0
+        if length > MAX_REQUEST_BYTES:
+            return error(413, "request_too_large", "Request body too large")
+        try:
+            # The connection's own reader (werkzeug's wrapper would turn the deadline into a
+            # generic disconnect).
+            body = environ["wsgi.input"].read(length) if length else b""
+        except TimeoutError:
+            return error(408, "request_timeout", "The request body did not arrive in time")
+        if len(body) < length:
+            return error(400, "incomplete_body", "The connection closed before the whole body")
+        api = self.api
+        if api is None:
+            return error(503, "starting", "Local mode is still starting",
+                         {"Retry-After": str(STARTING_RETRY_AFTER_S)})
+        return api.handle(request.method, environ.get("RAW_URI") or request.full_path,
+                          environ["headless_commerce.headers"], body,
+                          request.remote_addr or "127.0.0.1")
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up or stalls is not an error of ours: no traceback for it."""
+        problem = sys.exc_info()[1]
+        if isinstance(problem, (ConnectionError, TimeoutError)):
+            log.debug("client %s went away: %r", client_address, problem)
+            return
+        log.exception("error while serving %s", client_address)
 
 
 def advertised_host(bound: str) -> str:
@@ -333,4 +425,4 @@ def advertised_host(bound: str) -> str:
 
 
 def make_server(host: str, port: int) -> LocalHttpServer:
-    return LocalHttpServer((host, port), _RequestHandler)
+    return LocalHttpServer(host, port)

@@ -1,5 +1,6 @@
-"""Local mode, put together: bind the API port, start the embedded AWS, create resources,
-seed the catalog, start the event flow, serve. `LocalCommerce.stop()` undoes it in reverse."""
+"""Local mode, put together: bind the API port and serve (503 `starting` until ready), start
+the embedded AWS, create resources (or restore them from --data-dir), seed the catalog, start
+the event flow. `LocalCommerce.stop()` undoes it in reverse, saving the state to --data-dir."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
-from headless_commerce.local import demo_catalog, seed
+from headless_commerce.local import aws_transport, demo_catalog, moto_patches, seed, state
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
@@ -32,6 +33,8 @@ log = logging.getLogger("headless_commerce.local")
 WELL_KNOWN_PATH = "/.well-known/headless-commerce.json"
 OPENAPI_PATH = "/openapi.json"
 SWEEP_INTERVAL_S = 60.0
+SAVE_INTERVAL_S = 30.0     # with --data-dir: at most this much is lost if the process is killed
+LOOPBACK = "127.0.0.1"
 _ASSET = re.compile(r"^/assets/products/([A-Za-z0-9][A-Za-z0-9._:-]{0,63})\.svg$")
 
 
@@ -54,14 +57,21 @@ class Started:
     api_url: str
     aws_endpoint_url: str
     region: str
-    categories: int
-    products: int
+    categories: int | None      # None: the catalog was kept in --data-dir, not seeded
+    products: int | None
 
 
 class LocalCommerce:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, catalog: dict | None = None,
-                 region: str = embedded.DEFAULT_REGION, poll_interval: float = 0.2) -> None:
-        # Binding first: a busy port fails before anything else starts (OSError).
+                 region: str = embedded.DEFAULT_REGION, poll_interval: float = 0.2,
+                 data_dir: str | None = None) -> None:
+        # A data directory that cannot be used fails first (state.StateError), then a busy
+        # port (OSError), before anything else starts.
+        self.data_dir = data_dir
+        self.saved = state.load(data_dir) if data_dir else None
+        if self.saved is not None and self.saved.kept.region != region:
+            raise state.StateError(f"{data_dir} holds a store in region {self.saved.kept.region}"
+                                   f", not {region}: pass --region {self.saved.kept.region}")
         self.http = make_server(host, port)
         self.host, self.region = host, region
         self.catalog = catalog if catalog is not None else demo_catalog.generate()
@@ -89,23 +99,61 @@ class LocalCommerce:
         return document
 
     def start(self) -> Started:
-        self.aws = embedded.EmbeddedAws(self.host).start()
-        self.resources = r = embedded.create_resources(self.aws.endpoint_url, self.region)
+        # Serving at once: a request during start-up gets 503 `starting` with Retry-After.
+        server = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
+        server.start()
+        self._serving = True
+        self._threads.append(server)
+        # The embedded AWS accepts any credentials: it listens on loopback whatever --host is.
+        self.aws = embedded.EmbeddedAws(LOOPBACK).start()
+        aws_transport.install(self.aws.endpoint_url)    # this process's own calls skip HTTP
+        kept = self.saved.kept if self.saved else None
+        if self.saved is not None:
+            state.restore(self.saved)
+            self.saved = None         # the backends own it now
+        self.resources = r = embedded.create_resources(self.aws.endpoint_url, self.region,
+                                                       kept=kept)
         embedded.apply_environment(r)
-        categories, products = seed.seed(self.catalog)
-        self._start_event_flow(r)
+        categories, products = seed.seed(self.catalog) if kept is None else (None, None)
+        self._start_event_flow(r, kept.relay_positions if kept else None)
+        if self.data_dir:
+            self.save()    # the ids of a new store are on disk at once
+            saver = threading.Thread(target=self._autosave, name="state-saver", daemon=True)
+            saver.start()
+            self._threads.append(saver)
         self.http.api = LocalApi(
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
             documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi},
             assets=placeholder_image, allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
             user_pool_id=r.user_pool_id, region=r.region)
-        server = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
-        server.start()
-        self._serving = True
-        self._threads.append(server)
         return Started(self.api_url, r.endpoint_url, r.region, categories, products)
 
-    def _start_event_flow(self, r: embedded.Resources) -> None:
+    def save(self) -> None:
+        relay = self.pollers.get("outbox-relay")
+        positions = relay.positions if relay is not None else {}
+        state.save(self.data_dir, embedded.kept_ids(self.resources, positions))
+
+    def _fingerprint(self) -> tuple:
+        from moto.cognitoidp.models import cognitoidp_backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        pools = cognitoidp_backends[DEFAULT_ACCOUNT_ID][self.region].user_pools
+        return (moto_patches.write_version(), sum(len(p.users) for p in list(pools.values())),
+                tuple(sorted(self.pollers["outbox-relay"].positions.items())))
+
+    def _autosave(self) -> None:
+        last = self._fingerprint()
+        while not self._stop.wait(SAVE_INTERVAL_S):
+            current = self._fingerprint()
+            if current != last:
+                try:
+                    self.save()
+                    last = current
+                except Exception:        # e.g. the disk is full: keep serving, retry later
+                    log.exception("saving the state to %s failed", self.data_dir)
+
+    def _start_event_flow(self, r: embedded.Resources,
+                          relay_positions: dict[str, str | None] | None) -> None:
         client = embedded._client
         streams = client("dynamodbstreams", r.endpoint_url, r.region)
         stream_arn = embedded.enable_stream(r)   # after seeding: see create_resources
@@ -113,7 +161,7 @@ class LocalCommerce:
         self.pollers["outbox-relay"] = StreamRelay(
             streams=streams, events=client("events", r.endpoint_url, r.region),
             table_stream_arn=stream_arn, bus_name=r.bus_name, region=r.region,
-            relay=import_handler(RELAY_HANDLER), **common)
+            relay=import_handler(RELAY_HANDLER), positions=relay_positions, **common)
         self.pollers["oms-pipe"] = OmsPipe(sqs=client("sqs", r.endpoint_url, r.region),
                                            buffer_url=r.oms_buffer.url, fifo_url=r.oms_queue.url,
                                            **common)
@@ -140,5 +188,7 @@ class LocalCommerce:
         self.http.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        if self.data_dir and self.resources is not None and "outbox-relay" in self.pollers:
+            self.save()
         if self.aws is not None:
             self.aws.stop()

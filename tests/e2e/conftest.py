@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"^\s+API\s+(http://\S+)", re.MULTILINE)
-START_TIMEOUT_S = 60
+START_TIMEOUT_S = 180     # a guard against hangs: a shared CI machine can be slow
 PASSWORD = "Local-Mode-Passw0rd!"
 
 
@@ -62,7 +62,7 @@ def start_local(*args: str, wait: bool = True) -> tuple[Running, str | None]:
     raise AssertionError(f"local mode did not start in {START_TIMEOUT_S} s:\n{running.text()}")
 
 
-def stop_local(running: Running, timeout: float = 15) -> int:
+def stop_local(running: Running, timeout: float = 60) -> int:
     if running.process.poll() is None:
         running.process.send_signal(signal.SIGTERM)
         try:

@@ -32,10 +32,10 @@ from headless_commerce.runtime.common import aws, dynamo  # noqa: E402
 from headless_commerce.runtime.payments import provider as payment_provider  # noqa: E402
 from headless_commerce.runtime.payments.sandbox import SandboxProvider  # noqa: E402
 
-from headless_commerce.local.aws import make_moto_atomic  # noqa: E402
+from headless_commerce.local import moto_patches  # noqa: E402
 
-# Real DynamoDB applies each request atomically; clients still run fully concurrently.
-make_moto_atomic()
+# Real DynamoDB applies each request atomically and rolls a cancelled transaction back.
+moto_patches.apply()
 
 WEBHOOK_SECRET = "whsec_test_secret"
 

@@ -1,0 +1,74 @@
+"""boto3 calls from the local-mode process to its own embedded AWS, without the socket.
+
+The handlers run in the same process as moto. Over HTTP every call paid for a TCP connection
+(moto's werkzeug server closes each one), a thread, and werkzeug/Flask request handling on
+top of moto's own work; here a botocore `before-send` hook hands the signed request straight
+to the moto response class the server would have dispatched it to, and returns its answer as
+the HTTP response botocore expects. Same moto code, same patches, same request lock, same
+answers; clients outside the process (a developer's boto3, the tests) still use the endpoint.
+
+moto's mock_aws does the same through its botocore stubber, but only for *.amazonaws.com URLs
+and together with resetting and patching the whole process; this routes only requests for
+the embedded endpoint, by the botocore service of the client.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_endpoints: set[str] = set()
+_installed = False
+
+
+def _dispatchers() -> dict:
+    """botocore service id (as in event names) -> moto's dispatch for its JSON endpoint."""
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.events.responses import EventsHandler
+    from moto.secretsmanager.responses import SecretsManagerResponse
+    from moto.sqs.responses import SQSResponse
+
+    return {"dynamodb": DynamoHandler.dispatch,
+            "dynamodb-streams": DynamoDBStreamsHandler.dispatch,
+            "eventbridge": EventsHandler.dispatch,
+            "secrets-manager": SecretsManagerResponse.dispatch,
+            "sqs": SQSResponse.dispatch}
+
+
+def install(endpoint_url: str) -> None:
+    """Route this process's boto3 calls to `endpoint_url` in-process (clients made from now
+    on; services without a dispatcher here keep using HTTP)."""
+    global _installed
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    with _lock:
+        _endpoints.add(endpoint_url.rstrip("/") + "/")
+        if not _installed:
+            dispatchers = _dispatchers()
+            BUILTIN_HANDLERS.append(("before-send", _Hook(dispatchers)))
+            _installed = True
+
+
+class _Hook:
+    def __init__(self, dispatchers: dict) -> None:
+        self._dispatchers = dispatchers
+
+    def __call__(self, request, event_name: str = "", **kwargs):
+        url = request.url
+        if not any(url.startswith(prefix) for prefix in _endpoints):
+            return None
+        dispatch = self._dispatchers.get(event_name.split(".")[1] if "." in event_name else "")
+        if dispatch is None:
+            return None
+        from botocore.awsrequest import AWSResponse
+        from moto.core.botocore_stubber import MockRawResponse
+        from moto.core.exceptions import HTTPException
+        from moto.core.request import normalize_request
+
+        normalized = normalize_request(request)
+        try:
+            status, headers, body = dispatch(normalized, normalized.raw_url, normalized.headers)
+        except HTTPException as problem:      # as moto's server and stubber answer it
+            status, headers, body = problem.code, problem.get_headers(), problem.get_body()
+        return AWSResponse(url, status, dict(headers), MockRawResponse(body))

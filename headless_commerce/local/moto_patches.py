@@ -1,0 +1,341 @@
+"""The one patch local mode (and the runtime tests) apply to moto's DynamoDB, for the moto
+version requirements.txt pins (it reaches into moto's internals, which change between minors).
+
+What real DynamoDB does and moto does not, bridged here:
+
+1. Atomic requests. moto handles requests in threads without locking a table, so two
+   conditional writes could both pass `stock >= :qty` before either writes: every DynamoDB and
+   DynamoDB Streams request is serialised. (Clients still run concurrently.)
+2. All-or-nothing transactions without copying tables. moto's TransactWriteItems deep-copies
+   every table it touches, once per item, and on cancellation swaps the live table for the copy:
+   checkout time grows with the table, and anything still holding the old table (a stream
+   iterator) keeps a whole copy alive, which leaked megabytes per cancelled checkout. Here the
+   transaction snapshots only the items it names and, when cancelled, puts them back in place
+   and drops the stream records its writes appended, so no reader can ever see an event of a
+   rolled-back write (the table and its shard stay the same objects).
+3. Shard iterators expire. moto keeps every iterator it hands out, forever (a poller makes
+   several a second); DynamoDB expires them after 15 minutes. Here they expire then, and at
+   most MAX_SHARD_ITERATORS are kept (the oldest go first), so memory stays flat.
+4. Queries read one partition. moto answers every Query by sorting the whole table and
+   filtering it, so a product read costs O(table) in Python. Here a base-table query looks at
+   its partition only, and an index query at the items whose index partition key matches,
+   grouped once per table version (any write request starts a new version). moto's own key
+   condition, filter, sort and paging still run on those candidates, so answers are unchanged.
+   Comparing and sorting string keys uses the strings themselves (moto converts every value
+   through a chain of type checks per comparison; for strings the result is the same).
+5. Item responses are plain JSON. moto builds every response by walking botocore's output
+   shape for each attribute value, which was most of the time of a product read; the answers
+   of the item actions (GetItem, Query, ...) are already DynamoDB JSON, so they are written
+   with json.dumps (anything not plain JSON, such as binary values, still goes through moto).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import inspect
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+
+SHARD_ITERATOR_LIFETIME_S = 15 * 60      # DynamoDB Streams: an iterator expires after 15 min
+MAX_SHARD_ITERATORS = 1000
+_READ_ACTIONS = ("Get", "BatchGet", "Query", "Scan", "TransactGet", "Describe", "List")
+_ITEM_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems",
+                           "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+                           "TransactWriteItems"})
+JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
+FAST_ITEM_RESPONSES = True     # tests switch it off to compare with moto's own serializer
+
+_patch_lock = threading.Lock()
+_applied = False
+_request_lock = threading.RLock()
+_local = threading.local()     # .in_transaction, .candidates (per thread, set around a call)
+_version = [0]                 # bumped by every DynamoDB request that may write
+
+
+def apply() -> None:
+    """Apply every fix above once per process (idempotent)."""
+    global _applied
+    with _patch_lock:
+        if _applied:
+            return
+        _serialise_requests()
+        _transactions_roll_back_in_place()
+        _expire_shard_iterators()
+        _queries_read_one_partition()
+        _item_responses_as_json()
+        _applied = True
+
+
+def write_version() -> int:
+    """How many DynamoDB requests that may write have run (a cheap "anything changed?")."""
+    return _version[0]
+
+
+@contextlib.contextmanager
+def dynamodb_paused() -> Iterator[None]:
+    """No DynamoDB or Streams request runs inside this block (a consistent snapshot)."""
+    with _request_lock:
+        yield
+
+
+# ---- 1. atomic requests -----------------------------------------------------------------------
+
+def _serialise_requests() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    original_dynamodb = DynamoHandler.call_action
+
+    def dynamodb_call(self):
+        with _request_lock:
+            if not self._get_action().startswith(_READ_ACTIONS):
+                _version[0] += 1
+            return original_dynamodb(self)
+
+    original_streams = DynamoDBStreamsHandler.call_action
+
+    def streams_call(self):
+        with _request_lock:
+            return original_streams(self)
+
+    DynamoHandler.call_action = dynamodb_call
+    DynamoDBStreamsHandler.call_action = streams_call
+
+
+# ---- 2. transactions --------------------------------------------------------------------------
+
+class _Snapshot:
+    """The items a TransactWriteItems names, as they were, and each stream's length."""
+
+    def __init__(self, backend, transact_items: list[dict]) -> None:
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        self.items: list[tuple[object, object, object, object]] = []
+        self.streams: dict[int, tuple[object, int]] = {}
+        for entry in transact_items:
+            try:
+                (op_type, op), = entry.items()
+                table = backend.tables[op["TableName"]]
+                attrs = op["Item"] if op_type == "Put" else op["Key"]
+                hash_key = DynamoType(attrs[table.hash_key_attr])
+                range_key = (DynamoType(attrs[table.range_key_attr])
+                             if table.range_key_attr else None)
+                current = table.get_item(hash_key, range_key)
+            except Exception:  # noqa: BLE001 - moto itself rejects it before writing anything
+                continue
+            self.items.append((table, hash_key, range_key, copy.deepcopy(current)))
+            shard = table.stream_shard
+            if shard is not None and id(shard) not in self.streams:
+                self.streams[id(shard)] = (shard, len(shard.items))
+
+    def restore(self) -> None:
+        for table, hash_key, range_key, item in reversed(self.items):
+            if range_key is None:
+                if item is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    table.items[hash_key] = item
+                continue
+            partition = table.items[hash_key]
+            if item is None:
+                partition.pop(range_key, None)
+                if not partition:
+                    del table.items[hash_key]
+            else:
+                partition[range_key] = item
+        for shard, length in self.streams.values():
+            del shard.items[length:]
+
+
+def _transactions_roll_back_in_place() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    original_transact = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        snapshot = _Snapshot(self, transact_items)
+        _local.in_transaction = True
+        try:
+            return original_transact(self, transact_items)
+        except Exception:
+            # moto "restored" each table from its copy, which is the table itself (below).
+            snapshot.restore()
+            raise
+        finally:
+            _local.in_transaction = False
+
+    def table_deepcopy(self, memo):
+        if getattr(_local, "in_transaction", False):
+            return self          # moto's backup of a whole table: the snapshot does it instead
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return clone
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+    Table.__deepcopy__ = table_deepcopy
+
+
+# ---- 3. shard iterators -----------------------------------------------------------------------
+
+def _expire_shard_iterators() -> None:
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    original_init = DynamoDBStreamsBackend.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.shard_iterators = _ExpiringIterators()
+
+    DynamoDBStreamsBackend.__init__ = init
+
+
+class _ExpiringIterators(OrderedDict):
+    """moto's iterator registry (arn -> ShardIterator), oldest first, pruned on every insert."""
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, (time.monotonic(), value))
+        expired = time.monotonic() - SHARD_ITERATOR_LIFETIME_S
+        while self and (len(self) > MAX_SHARD_ITERATORS
+                        or next(iter(OrderedDict.values(self)))[0] < expired):
+            self.popitem(last=False)
+
+    def __getitem__(self, key):
+        from moto.core.exceptions import JsonRESTError
+
+        found = super().get(key)
+        if found is None or found[0] < time.monotonic() - SHARD_ITERATOR_LIFETIME_S:
+            # DynamoDB Streams' answer to an iterator past its lifetime (moto: a KeyError, 500)
+            raise JsonRESTError("ExpiredIteratorException", "Iterator expired")
+        return found[1]
+
+
+# ---- 4. queries -------------------------------------------------------------------------------
+
+def _queries_read_one_partition() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    original_query = Table.query
+    original_all_items = Table.all_items
+    signature = inspect.signature(original_query)
+
+    def query(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs).arguments
+        _local.candidates = _candidates(self, bound)
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            _local.candidates = None
+
+    def all_items(self):
+        candidates = getattr(_local, "candidates", None)
+        if candidates is not None:
+            _local.candidates = None      # one query reads all_items once
+            return candidates
+        version, items = getattr(self, "_hc_all_items", (None, None))
+        if version != _version[0]:
+            items = original_all_items(self)
+            self._hc_all_items = (_version[0], items)
+        return list(items)
+
+    def getstate(self):
+        # The caches hold a process's version numbers: never pickled (local/state.py).
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_hc_")}
+
+    original_sorted_items = Table.sorted_items
+
+    def sorted_items(self, hash_key_attrs, range_key_attrs, items):
+        # The same items sorted the same way at the same table version: the last order again
+        # (a product listing sorts the whole catalog partition on every page).
+        attrs = tuple(self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs))
+        identity = tuple(map(id, items))
+        cache = self.__dict__.setdefault("_hc_sorted", {})
+        version, known, order = cache.get(attrs, (None, None, None))
+        if version == _version[0] and known == identity:
+            items[:] = order
+            return items
+        if all(a in item.attrs and item.attrs[a].type == "S" for item in items for a in attrs):
+            items.sort(key=lambda item: tuple(item.attrs[a].value for a in attrs))
+        else:
+            original_sorted_items(self, hash_key_attrs, range_key_attrs, items)
+        cache[attrs] = (_version[0], identity, list(items))
+        return items
+
+    original_cast_value = DynamoType.cast_value
+
+    def cast_value(self):
+        return self.value if self.type == "S" else original_cast_value.fget(self)
+
+    Table.query = query
+    Table.all_items = all_items
+    Table.sorted_items = sorted_items
+    Table.__getstate__ = getstate
+    DynamoType.cast_value = property(cast_value)
+
+
+def _candidates(table, bound: dict) -> list | None:
+    """The items a query can match (a superset, in all_items order), or None to read all."""
+    hash_key = bound.get("hash_key")
+    index_name = bound.get("index_name")
+    if not index_name:
+        if hash_key is None:
+            return None
+        partition = table.items.get(hash_key)
+        if partition is None:
+            return []
+        return list(partition.values()) if table.range_key_attr else [partition]
+    try:
+        index = table.get_index(index_name)
+    except KeyError:
+        return None                   # moto raises its own validation error
+    attribute = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
+    wanted = dict(bound.get("hash_key_conditions") or {}).get(attribute, hash_key)
+    if wanted is None:
+        return None
+    version, groups = getattr(table, "_hc_index_groups", {}).get(index_name, (None, None))
+    if version != _version[0]:
+        groups = {}
+        for item in table.all_items():
+            value = item.attrs.get(attribute)
+            if value is not None:
+                groups.setdefault(value, []).append(item)
+        table.__dict__.setdefault("_hc_index_groups", {})[index_name] = (_version[0], groups)
+    try:
+        return list(groups.get(wanted, ()))
+    except TypeError:                 # an unhashable value cannot be a key: let moto decide
+        return None
+
+
+# ---- 5. responses -----------------------------------------------------------------------------
+
+def _item_responses_as_json() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original_serialized = DynamoHandler.serialized
+
+    def serialized(self, action_result):
+        result = action_result.result
+        if (FAST_ITEM_RESPONSES and isinstance(result, dict)
+                and self._get_action() in _ITEM_ACTIONS):
+            try:
+                body = json.dumps(_without_none(result), separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError):      # bytes, datetimes...: moto knows how
+                return original_serialized(self, action_result)
+            headers = {"Content-Type": JSON_CONTENT_TYPE}
+            headers.update(self.response_headers)
+            return 200, headers, body
+        return original_serialized(self, action_result)
+
+    DynamoHandler.serialized = serialized
+
+
+def _without_none(result: dict) -> dict:
+    """moto's serializer leaves out members whose value is None. Only top-level members can
+    be None here: attribute values are DynamoDB JSON, where null is {"NULL": true}."""
+    return {k: v for k, v in result.items() if v is not None}

@@ -1,0 +1,241 @@
+"""local/moto_patches.py on the embedded AWS (moto's server, in this process, as local mode runs
+it): cancelled transactions roll back in place (items, stream, memory), shard iterators expire,
+queries answer what moto answers."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from headless_commerce.local import moto_patches
+from headless_commerce.local.aws import EmbeddedAws
+
+TABLE = "patched"
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    aws = EmbeddedAws().start()     # applies moto_patches
+    yield aws.endpoint_url
+    aws.stop()
+
+
+def _client(endpoint: str, service: str):
+    return boto3.session.Session().client(service, endpoint_url=endpoint, region_name="us-east-1",
+                                          aws_access_key_id="x", aws_secret_access_key="x")
+
+
+@pytest.fixture
+def dynamodb(endpoint):
+    client = _client(endpoint, "dynamodb")
+    if TABLE in client.list_tables()["TableNames"]:
+        client.delete_table(TableName=TABLE)
+    client.create_table(
+            TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
+                                  for n in ("pk", "sk", "gpk", "gsk")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "gsi", "Projection": {"ProjectionType": "ALL"},
+                "KeySchema": [{"AttributeName": "gpk", "KeyType": "HASH"},
+                              {"AttributeName": "gsk", "KeyType": "RANGE"}]}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    client.endpoint = endpoint
+    return client
+
+
+def _fill(client, count: int) -> None:
+    for start in range(0, count, 25):
+        client.batch_write_item(RequestItems={TABLE: [
+            {"PutRequest": {"Item": {"pk": {"S": f"P#{i:05d}"}, "sk": {"S": "A"},
+                                     "gpk": {"S": f"G#{i % 7}"}, "gsk": {"S": f"{i:05d}"},
+                                     "stock": {"N": "1"}, "pad": {"S": "x" * 400}}}}
+            for i in range(start, min(count, start + 25))]})
+
+
+def _cancelled_order(client, number: int) -> None:
+    """An order put, a stock decrement that cannot pass, an outbox put: cancelled."""
+    with pytest.raises(ClientError) as cancelled:
+        client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": f"ORDER#{number}"},
+                                                  "sk": {"S": "A"}, "gpk": {"S": "ORDERS"},
+                                                  "gsk": {"S": str(number)}}}},
+            {"Update": {"TableName": TABLE, "Key": {"pk": {"S": "P#00001"}, "sk": {"S": "A"}},
+                        "UpdateExpression": "SET stock = stock - :q",
+                        "ConditionExpression": "stock >= :q",
+                        "ExpressionAttributeValues": {":q": {"N": "5"}}}},
+            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": f"OUTBOX#{number}"},
+                                                  "sk": {"S": "A"}}}},
+        ])
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+
+
+def _stream(client):
+    streams = _client(client.endpoint, "dynamodbstreams")
+    arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    return streams, arn, shard
+
+
+def test_cancelled_transaction_leaves_no_item_and_no_stream_record(dynamodb):
+    _fill(dynamodb, 3)
+    streams, arn, shard = _stream(dynamodb)
+    # An iterator handed out before the transaction (the relay's) sees none of its writes.
+    early = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    _cancelled_order(dynamodb, 1)
+    assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "ORDER#1"},
+                                                                   "sk": {"S": "A"}})
+    stock = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "P#00001"}, "sk": {"S": "A"}})
+    assert stock["Item"]["stock"] == {"N": "1"}
+    records = streams.get_records(ShardIterator=early)["Records"]
+    assert [r["eventName"] for r in records] == ["INSERT"] * 3
+
+    # A committed transaction afterwards is all there, and its records follow on.
+    dynamodb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "ORDER#2"}, "sk": {"S": "A"}}}},
+        {"Update": {"TableName": TABLE, "Key": {"pk": {"S": "P#00001"}, "sk": {"S": "A"}},
+                    "UpdateExpression": "SET stock = stock - :q", "ConditionExpression": "stock >= :q",
+                    "ExpressionAttributeValues": {":q": {"N": "1"}}}}])
+    records = streams.get_records(ShardIterator=early)["Records"]
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in records]
+    assert keys == ["P#00000", "P#00001", "P#00002", "ORDER#2", "P#00001"]
+    assert records[-1]["dynamodb"]["NewImage"]["stock"] == {"N": "0"}
+
+
+def test_validation_error_mid_transaction_undoes_earlier_writes(dynamodb):
+    _fill(dynamodb, 2)
+    with pytest.raises(ClientError):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "NEW"}, "sk": {"S": "A"}}}},
+            {"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "P#00000"}, "sk": {"S": "A"}}}},
+            {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "NEW"}, "sk": {"S": "A"}}}},
+        ])
+    keys = sorted(i["pk"]["S"] for i in dynamodb.scan(TableName=TABLE)["Items"])
+    assert keys == ["P#00000", "P#00001"]
+
+
+def test_cancelled_transactions_do_not_grow_memory(dynamodb):
+    # moto copied the whole table per transaction item; a live stream iterator then kept
+    # every copy (~3 MB for this table) alive. 60 cancelled transactions must stay small.
+    _fill(dynamodb, 2000)
+    streams, arn, shard = _stream(dynamodb)
+    streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    _cancelled_order(dynamodb, 0)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number in range(1, 61):
+            _cancelled_order(dynamodb, number)
+        gc.collect()
+        growth = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert growth < 2_000_000, f"{growth / 1e6:.1f} MB kept by 60 cancelled transactions"
+
+
+def test_shard_iterators_are_bounded_and_expire(dynamodb, monkeypatch):
+    _fill(dynamodb, 1)
+    streams, arn, shard = _stream(dynamodb)
+
+    def iterator():
+        return streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+
+    monkeypatch.setattr(moto_patches, "MAX_SHARD_ITERATORS", 5)
+    first = iterator()
+    for _ in range(5):
+        latest = iterator()
+    assert streams.get_records(ShardIterator=latest)["Records"]
+    with pytest.raises(streams.exceptions.ExpiredIteratorException):
+        streams.get_records(ShardIterator=first)
+    monkeypatch.setattr(moto_patches, "SHARD_ITERATOR_LIFETIME_S", -1)
+    with pytest.raises(streams.exceptions.ExpiredIteratorException):
+        streams.get_records(ShardIterator=latest)
+
+
+def test_queries_answer_what_a_full_scan_would(dynamodb):
+    _fill(dynamodb, 60)
+    items = dynamodb.scan(TableName=TABLE)["Items"]
+
+    def expected(group: str) -> list[str]:
+        return sorted(i["gsk"]["S"] for i in items if i["gpk"]["S"] == group)
+
+    def index_pages(group: str, limit: int, forward: bool = True) -> list[str]:
+        got, start = [], None
+        while True:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            page = dynamodb.query(TableName=TABLE, IndexName="gsi", Limit=limit,
+                                  ScanIndexForward=forward,
+                                  KeyConditionExpression="gpk = :g",
+                                  ExpressionAttributeValues={":g": {"S": group}}, **kwargs)
+            got += [i["gsk"]["S"] for i in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return got
+
+    assert index_pages("G#3", 3) == expected("G#3")
+    assert index_pages("G#3", 4, forward=False) == expected("G#3")[::-1]
+    assert index_pages("G#missing", 5) == []
+    between = dynamodb.query(TableName=TABLE, IndexName="gsi",
+                             KeyConditionExpression="gpk = :g AND gsk BETWEEN :a AND :b",
+                             ExpressionAttributeValues={":g": {"S": "G#0"}, ":a": {"S": "00010"},
+                                                        ":b": {"S": "00030"}})["Items"]
+    assert [i["gsk"]["S"] for i in between] == [g for g in expected("G#0") if "00010" <= g <= "00030"]
+    # A write moves an item to another index partition: the next query sees it there.
+    dynamodb.update_item(TableName=TABLE, Key={"pk": {"S": "P#00003"}, "sk": {"S": "A"}},
+                         UpdateExpression="SET gpk = :g", ExpressionAttributeValues={":g": {"S": "G#0"}})
+    assert "00003" in index_pages("G#0", 100) and "00003" not in index_pages("G#3", 100)
+    base = dynamodb.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                          ExpressionAttributeValues={":p": {"S": "P#00007"}})["Items"]
+    assert [i["pk"]["S"] for i in base] == ["P#00007"]
+    assert dynamodb.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                          ExpressionAttributeValues={":p": {"S": "nope"}})["Items"] == []
+
+
+def test_item_responses_are_what_motos_serializer_writes(dynamodb, monkeypatch):
+    _fill(dynamodb, 30)
+    key = {"pk": {"S": "P#00005"}, "sk": {"S": "A"}}
+    # Every call is made twice (once per serializer), so each must answer the same twice.
+    dynamodb.put_item(TableName=TABLE, Item={**key, "stock": {"N": "1"}})
+    calls = [
+        ("get_item", {"TableName": TABLE, "Key": key}),
+        ("get_item", {"TableName": TABLE, "Key": {"pk": {"S": "none"}, "sk": {"S": "A"}}}),
+        ("query", {"TableName": TABLE, "IndexName": "gsi", "Limit": 2,
+                   "KeyConditionExpression": "gpk = :g",
+                   "ExpressionAttributeValues": {":g": {"S": "G#1"}}}),
+        ("query", {"TableName": TABLE, "IndexName": "gsi", "Select": "COUNT",
+                   "KeyConditionExpression": "gpk = :g",
+                   "ExpressionAttributeValues": {":g": {"S": "G#2"}}}),
+        ("query", {"TableName": TABLE, "KeyConditionExpression": "pk = :p",
+                   "ProjectionExpression": "pk, stock",
+                   "ExpressionAttributeValues": {":p": {"S": "P#00009"}}}),
+        ("scan", {"TableName": TABLE, "Limit": 5, "FilterExpression": "stock = :s",
+                  "ExpressionAttributeValues": {":s": {"N": "1"}}}),
+        ("batch_get_item", {"RequestItems": {TABLE: {"Keys": [key, {"pk": {"S": "x"},
+                                                                     "sk": {"S": "y"}}]}}}),
+        ("put_item", {"TableName": TABLE, "ReturnValues": "ALL_OLD",
+                      "Item": {**key, "stock": {"N": "1"}}}),
+        ("update_item", {"TableName": TABLE, "Key": key, "ReturnValues": "ALL_NEW",
+                         "UpdateExpression": "SET tags = :t, m = :m",
+                         "ExpressionAttributeValues": {
+                             ":t": {"SS": ["a", "b"]}, ":m": {"M": {"n": {"N": "1.5"},
+                                                                    "l": {"L": [{"NULL": True},
+                                                                                {"BOOL": False}]}}}}}),
+        ("transact_get_items", {"TransactItems": [{"Get": {"TableName": TABLE, "Key": key}}]}),
+        ("transact_write_items", {"TransactItems": [{"ConditionCheck": {
+            "TableName": TABLE, "Key": key, "ConditionExpression": "attribute_exists(pk)"}}]}),
+    ]
+    for name, kwargs in calls:
+        fast = getattr(dynamodb, name)(**kwargs)
+        monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", False)
+        moto = getattr(dynamodb, name)(**kwargs)
+        monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", True)
+        fast.pop("ResponseMetadata"), moto.pop("ResponseMetadata")
+        assert fast == moto, name
