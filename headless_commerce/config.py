@@ -371,6 +371,9 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         if not context.get("storefront_origin") or origins == ("*",):
             problems.append(f"profile {profile.name!r} needs -c storefront_origin=https://your-shop.example "
                             "(comma-separate several); CORS '*' lets any site call the API from a browser")
+        elif any(o.startswith("http://") for o in origins):
+            problems.append(f"profile {profile.name!r} allows only https:// storefront origins, got "
+                            f"{', '.join(o for o in origins if o.startswith('http://'))}")
         if not context.get("email_from"):
             problems.append(f"profile {profile.name!r} needs -c email_from=<address verified in SES>; "
                             "Cognito's default sender allows only a few dozen e-mails a day")

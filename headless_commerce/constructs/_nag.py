@@ -25,11 +25,3 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     full_id = rule_id if "::" in rule_id else f"{rule_id.split('-', 1)[0]}::{rule_id}"
     Validations.of(scope).acknowledge(Acknowledgment(id=full_id, reason=text))
 
-
-def acknowledge_key_grant(scope: IConstruct) -> None:
-    """CDK's KMS grants name the GenerateDataKey*/ReEncrypt* action families; the statement's
-    resource is the one commerce CMK, so the wildcard spans actions on a single key."""
-    for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-        acknowledge(scope, f"AwsSolutions-IAM5[Action::{action}]",
-                    "Encrypting data with the one commerce CMK; the statement's resource is that single "
-                    "key ARN and the wildcard only spans the key-material action family.")

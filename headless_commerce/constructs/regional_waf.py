@@ -22,9 +22,12 @@ MANAGED_RULE_GROUPS = (
 )
 
 
-def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+def _visibility(name: str, prefix: str = "") -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    # WAF metrics are per account and region by name: the prefix (the stack name, which carries
+    # the stage) keeps two copies of the app from writing into one metric.
     return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True)
+        cloud_watch_metrics_enabled=True, metric_name=f"{prefix}-{name}" if prefix else name,
+        sampled_requests_enabled=True)
 
 
 # The common rule set blocks bodies over 8 KB; the API takes up to MAX_BODY_BYTES and payment
@@ -33,7 +36,7 @@ COUNTED_MANAGED_RULES = {"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY
 BODY_TOO_LARGE_KEY = "BodyTooLarge"
 
 
-def _body_size_rule(max_body_bytes: int) -> wafv2.CfnWebACL.RuleProperty:
+def _body_size_rule(max_body_bytes: int, prefix: str = "") -> wafv2.CfnWebACL.RuleProperty:
     # API Gateway lets WAF inspect 16 KB of body by default; OversizeHandling MATCH treats a body
     # beyond what WAF can see as too large, so nothing bigger than the limit slips through.
     return wafv2.CfnWebACL.RuleProperty(
@@ -47,11 +50,11 @@ def _body_size_rule(max_body_bytes: int) -> wafv2.CfnWebACL.RuleProperty:
         action=wafv2.CfnWebACL.RuleActionProperty(block=wafv2.CfnWebACL.BlockActionProperty(
             custom_response=wafv2.CfnWebACL.CustomResponseProperty(
                 response_code=413, custom_response_body_key=BODY_TOO_LARGE_KEY))),
-        visibility_config=_visibility(BODY_TOO_LARGE_KEY),
+        visibility_config=_visibility(BODY_TOO_LARGE_KEY, prefix),
     )
 
 
-def _managed_group(group: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+def _managed_group(group: str, priority: int, prefix: str = "") -> wafv2.CfnWebACL.RuleProperty:
     overrides = [wafv2.CfnWebACL.RuleActionOverrideProperty(
         name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}))
         for rule in COUNTED_MANAGED_RULES.get(group, ())]
@@ -61,20 +64,22 @@ def _managed_group(group: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
             managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
                 vendor_name="AWS", name=group, rule_action_overrides=overrides or None)),
         override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-        visibility_config=_visibility(group),
+        visibility_config=_visibility(group, prefix),
     )
 
 
-def web_acl_rules(rate_limit: int, max_body_bytes: int | None = MAX_BODY_BYTES) -> list[wafv2.CfnWebACL.RuleProperty]:
-    rules = [_body_size_rule(max_body_bytes)] if max_body_bytes is not None else []
-    rules += [_managed_group(group, len(rules) + index) for index, group in enumerate(MANAGED_RULE_GROUPS)]
+def web_acl_rules(rate_limit: int, max_body_bytes: int | None = MAX_BODY_BYTES,
+                  metric_prefix: str = "") -> list[wafv2.CfnWebACL.RuleProperty]:
+    prefix = metric_prefix
+    rules = [_body_size_rule(max_body_bytes, prefix)] if max_body_bytes is not None else []
+    rules += [_managed_group(group, len(rules) + index, prefix) for index, group in enumerate(MANAGED_RULE_GROUPS)]
     rules.append(wafv2.CfnWebACL.RuleProperty(
         name="RatePerIp", priority=len(rules),
         statement=wafv2.CfnWebACL.StatementProperty(
             rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
                 limit=rate_limit, aggregate_key_type="IP", evaluation_window_sec=300)),
         action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-        visibility_config=_visibility("RatePerIp"),
+        visibility_config=_visibility("RatePerIp", prefix),
     ))
     return rules
 
@@ -87,13 +92,15 @@ class RegionalWaf(Construct):
     requests per IP); `encryption_key` (default None: AWS-managed log encryption);
     `web_acl_props` (default None: overrides of the CfnWebACL props); `max_body_bytes` (default
     the API's MAX_BODY_BYTES, 16 KB: larger bodies get 413 with the API's error body; None for
-    an ALB, where WAF inspects only 8 KB and would refuse the rest).
+    an ALB, where WAF inspects only 8 KB and would refuse the rest); `metric_prefix` (default
+    None: the stack name, so metric names carry the stage and two copies never share one).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, rate_limit_per_5_min: int = 2000,
                  encryption_key: kms.IKey | None = None, web_acl_props: dict | None = None,
-                 max_body_bytes: int | None = MAX_BODY_BYTES) -> None:
+                 max_body_bytes: int | None = MAX_BODY_BYTES, metric_prefix: str | None = None) -> None:
         super().__init__(scope, id)
+        prefix = metric_prefix if metric_prefix is not None else Stack.of(self).stack_name
         bodies = {} if max_body_bytes is None else {"custom_response_bodies": {
             BODY_TOO_LARGE_KEY: wafv2.CfnWebACL.CustomResponseBodyProperty(
                 content_type="APPLICATION_JSON",
@@ -101,8 +108,8 @@ class RegionalWaf(Construct):
         self.web_acl = wafv2.CfnWebACL(self, "WebAcl", **merge({
             "scope": "REGIONAL",
             "default_action": wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            "visibility_config": _visibility("CommerceRegionalAcl"),
-            "rules": web_acl_rules(rate_limit_per_5_min, max_body_bytes),
+            "visibility_config": _visibility("CommerceRegionalAcl", prefix),
+            "rules": web_acl_rules(rate_limit_per_5_min, max_body_bytes, prefix),
             **bodies,
         }, web_acl_props))
         # WAF only logs to groups named aws-waf-logs-*; the suffix is unique per stack path.

@@ -42,7 +42,7 @@ from constructs import Construct
 from ..config import Profile
 from ..runtime import table_permissions
 from ..runtime.search import settings
-from ..runtime.search.indexer import FUNCTION_NAME, STREAM_FILTERS
+from ..runtime.search.stream_filter import FUNCTION_NAME, STREAM_FILTERS
 from ._checkov import skip_checkov
 from ._iam import grant_send, grant_table_actions
 from ._nag import acknowledge

@@ -66,7 +66,8 @@ class CommerceStack(CommerceStackBase):
                                   "(headless-commerce search reindex --function NAME)")
         # Last, so every function added above has its error and throttle alarms.
         self.alarms = ServiceAlarms(self, "Alarms", functions=self.app_tier.function_factory.functions,
-                                    stage=self.app_tier.api.deployment_stage, pipes_=[self.outbox_relay.pipe])
+                                    stage=self.app_tier.api.deployment_stage)
+        # Pipes alarm on their own failures (OutboxRelay.failure_alarm, OmsHandoff.alarms).
         CfnOutput(self, "ApiUrl", value=self.app_tier.rest.url)
         if self.app_tier.api.domain_name is not None:
             CfnOutput(self, "ApiDomainTarget", value=self.app_tier.api.domain_name.domain_name_alias_domain_name,

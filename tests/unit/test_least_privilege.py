@@ -222,3 +222,14 @@ def test_prod_keeps_only_interface_endpoints_something_calls(prod_app):
     endpoints = [e["Properties"]["ServiceName"] for e in _resources(prod_app, "Foundation", "AWS::EC2::VPCEndpoint").values()
                  if e["Properties"].get("VpcEndpointType") == "Interface"]
     assert sorted(s.rsplit(".", 1)[-1] for s in endpoints) == ["events", "secretsmanager", "sqs"]
+
+
+def test_waf_metric_names_carry_the_stage(prod_app, dev_app):
+    for app, stage in ((prod_app, "prod"), (dev_app, None)):
+        (acl,) = _resources(app, "Commerce", "AWS::WAFv2::WebACL").values()
+        stack_name = app.reference.stacks["Commerce"].stack_name
+        names = [acl["Properties"]["VisibilityConfig"]["MetricName"],
+                 *(r["VisibilityConfig"]["MetricName"] for r in acl["Properties"]["Rules"])]
+        assert all(n.startswith(f"{stack_name}-") for n in names), names
+        if stage:
+            assert all(f"-{stage}-" in n for n in names)

@@ -16,14 +16,7 @@ from __future__ import annotations
 from headless_commerce import model
 from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.search import service
-
-FUNCTION_NAME = "search_indexer"
-INDEXED_ENTITIES = (model.Entity.PRODUCT, model.Entity.INVENTORY)
-# The event source mapping's filter: any insert, update or delete of an indexed item.
-STREAM_FILTERS: tuple[dict, ...] = (
-    {"dynamodb": {"NewImage": {model.ENTITY_ATTRIBUTE: {"S": list(INDEXED_ENTITIES)}}}},
-    {"dynamodb": {"OldImage": {model.ENTITY_ATTRIBUTE: {"S": list(INDEXED_ENTITIES)}}}},
-)
+from headless_commerce.runtime.search.stream_filter import FUNCTION_NAME, INDEXED_ENTITIES, STREAM_FILTERS  # noqa: F401
 
 
 def product_of(record: dict) -> str | None:
