@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-AUTH_MODES = frozenset({"public", "optional", "user", "signature"})
+AUTH_MODES = frozenset({"public", "user", "signature"})
 MAX_BODY_BYTES = 16 * 1024
 # Every id in a path (product, sku, order) and a Cognito sub share this shape.
 PATH_PARAM_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"

@@ -42,7 +42,6 @@ API_ENVIRONMENT: tuple[str, ...] = (
     TABLE_NAME, DAX_ENDPOINT, PAYMENT_PROVIDER, PAYMENT_SECRET_ARN, ALLOWED_ORIGIN,
     POWERTOOLS_SERVICE_NAME,
 )
-METRICS_NAMESPACE = "HeadlessCommerce"
 
 
 def _optional(name: str) -> str | None:
@@ -88,6 +87,10 @@ def consent_ledger_table_name() -> str:
 
 def audience_table_name() -> str:
     return os.environ[AUDIENCE_TABLE_NAME]
+
+
+def metrics_namespace() -> str:
+    return os.environ.get(POWERTOOLS_METRICS_NAMESPACE) or "HeadlessCommerce"
 
 
 def commerce_table_name() -> str | None:
