@@ -41,7 +41,7 @@ from constructs import Construct
 
 from ..config import Profile
 from ..runtime import table_permissions
-from ..runtime.search import settings
+from ..runtime import settings
 from ..runtime.search.stream_filter import FUNCTION_NAME, STREAM_FILTERS
 from ._checkov import skip_checkov
 from ._iam import grant_send, grant_table_actions
@@ -203,11 +203,11 @@ class SearchDomain(Construct):
             self.endpoint = self.domain.domain_endpoint
             self.signing_service = "es"
         self.query_environment = {
-            settings.ENV_SEARCH_PROVIDER: "opensearch",
-            settings.ENV_SEARCH_ENDPOINT: self.endpoint,
-            settings.ENV_SEARCH_SIGNING_SERVICE: self.signing_service,
-            settings.ENV_SEARCH_ALIAS: settings.DEFAULT_ALIAS,
-            settings.ENV_SEARCH_REPLICAS: str(replicas(profile)),
+            settings.SEARCH_PROVIDER: "opensearch",
+            settings.SEARCH_ENDPOINT: self.endpoint,
+            settings.SEARCH_SIGNING_SERVICE: self.signing_service,
+            settings.SEARCH_ALIAS: settings.SEARCH_DEFAULT_ALIAS,
+            settings.SEARCH_REPLICAS: str(replicas(profile)),
         }
         for key, value in {**self.query_environment, "TABLE_NAME": table.table_name}.items():
             self.indexer.add_environment(key, value)
@@ -395,4 +395,4 @@ class SearchDomain(Construct):
         for key, value in self.query_environment.items():
             fn.add_environment(key, value)
         if self.collection is None:
-            self.indexer.add_environment(settings.ENV_SEARCH_READER_ROLE_ARN, fn.role.role_arn)
+            self.indexer.add_environment(settings.SEARCH_READER_ROLE_ARN, fn.role.role_arn)

@@ -37,6 +37,20 @@ PENDING_ORDER_TIMEOUT_MINUTES = "PENDING_ORDER_TIMEOUT_MINUTES"
 CONSENT_LEDGER_TABLE_NAME = "CONSENT_LEDGER_TABLE_NAME"
 AUDIENCE_TABLE_NAME = "AUDIENCE_TABLE_NAME"
 
+# Search: "opensearch" (a managed domain or a serverless collection) or "local" (tantivy).
+SEARCH_PROVIDER = "SEARCH_PROVIDER"
+# HTTPS endpoint host of the domain or collection, without the scheme.
+SEARCH_ENDPOINT = "SEARCH_ENDPOINT"
+# SigV4 service name: "es" for a managed domain, "aoss" for a serverless collection.
+SEARCH_SIGNING_SERVICE = "SEARCH_SIGNING_SERVICE"
+# The alias that queries and the indexer use; reindexing swaps it to a new physical index.
+SEARCH_ALIAS = "SEARCH_ALIAS"
+SEARCH_DEFAULT_ALIAS = "products"
+# Replicas per shard of a new index: 0 on one node (dev), 2 across three AZs (prod).
+SEARCH_REPLICAS = "SEARCH_REPLICAS"
+# Role ARN the search (query) function runs as, mapped to a read-only OpenSearch role.
+SEARCH_READER_ROLE_ARN = "SEARCH_READER_ROLE_ARN"
+
 # What an API function's environment may carry (CDK sets a subset per function).
 API_ENVIRONMENT: tuple[str, ...] = (
     TABLE_NAME, DAX_ENDPOINT, PAYMENT_PROVIDER, PAYMENT_SECRET_ARN, ALLOWED_ORIGIN,

@@ -12,7 +12,7 @@ from headless_commerce.constructs.encryption import EncryptionKey
 from headless_commerce.constructs.network import Network
 from headless_commerce.constructs.python_functions import PythonFunctions
 from headless_commerce.constructs.search_domain import SearchDomain
-from headless_commerce.runtime.search import settings
+from headless_commerce.runtime import settings
 
 from .helpers import new_stack
 
@@ -81,7 +81,7 @@ def test_prod_spans_three_azs_with_dedicated_masters(prod):
     assert cluster["DedicatedMasterEnabled"] is True and cluster["DedicatedMasterCount"] == 3
     assert len(props["VPCOptions"]["SubnetIds"]) == 3
     assert all("PrivateSubnet" in s["Ref"] for s in props["VPCOptions"]["SubnetIds"])
-    assert search.query_environment[settings.ENV_SEARCH_REPLICAS] == "2"
+    assert search.query_environment[settings.SEARCH_REPLICAS] == "2"
     (domain,) = _of(template, "AWS::OpenSearchService::Domain").values()
     assert domain["DeletionPolicy"] == "RetainExceptOnCreate"  # retained, but not on a failed first create
 
@@ -152,7 +152,7 @@ def test_indexer_consumes_the_stream_filtered_with_failure_destination_and_alarm
     indexer = next(f for f in _of(template, "AWS::Lambda::Function").values()
                    if f["Properties"]["Handler"].endswith("search.indexer.handler"))
     env = indexer["Properties"]["Environment"]["Variables"]
-    assert env[settings.ENV_SEARCH_SIGNING_SERVICE] == "es" and env[settings.ENV_SEARCH_READER_ROLE_ARN]
+    assert env[settings.SEARCH_SIGNING_SERVICE] == "es" and env[settings.SEARCH_READER_ROLE_ARN]
     assert len(indexer["Properties"]["Layers"]) == 2  # Powertools + opensearch-py
 
 

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Iterable
 
-from headless_commerce.runtime.search import settings
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.search.documents import RESULT_FIELDS, hit
 from headless_commerce.runtime.search.errors import InvalidSearch, SearchUnavailable
 from headless_commerce.runtime.search.mapping import index_body
@@ -181,7 +181,7 @@ def unavailable(error: Exception) -> SearchUnavailable | None:
 
 
 class OpenSearchProvider:
-    def __init__(self, client, *, alias: str = settings.DEFAULT_ALIAS, replicas: int = 0,
+    def __init__(self, client, *, alias: str = settings.SEARCH_DEFAULT_ALIAS, replicas: int = 0,
                  reader_role_arn: str | None = None) -> None:
         self._client = client
         self.alias = alias
@@ -194,15 +194,15 @@ class OpenSearchProvider:
         from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
 
         session = boto3.session.Session()
-        service = os.environ.get(settings.ENV_SEARCH_SIGNING_SERVICE, "es")
+        service = os.environ.get(settings.SEARCH_SIGNING_SERVICE, "es")
         auth = Urllib3AWSV4SignerAuth(session.get_credentials(), session.region_name, service)
-        client = OpenSearch(hosts=[{"host": os.environ[settings.ENV_SEARCH_ENDPOINT], "port": 443}],
+        client = OpenSearch(hosts=[{"host": os.environ[settings.SEARCH_ENDPOINT], "port": 443}],
                             http_auth=auth, use_ssl=True, verify_certs=True,
                             connection_class=Urllib3HttpConnection, timeout=REQUEST_TIMEOUT_S,
                             max_retries=1, retry_on_timeout=False, pool_maxsize=10)
-        return cls(client, alias=os.environ.get(settings.ENV_SEARCH_ALIAS, settings.DEFAULT_ALIAS),
-                   replicas=int(os.environ.get(settings.ENV_SEARCH_REPLICAS, "0")),
-                   reader_role_arn=os.environ.get(settings.ENV_SEARCH_READER_ROLE_ARN) or None)
+        return cls(client, alias=os.environ.get(settings.SEARCH_ALIAS, settings.SEARCH_DEFAULT_ALIAS),
+                   replicas=int(os.environ.get(settings.SEARCH_REPLICAS, "0")),
+                   reader_role_arn=os.environ.get(settings.SEARCH_READER_ROLE_ARN) or None)
 
     def _call(self, operation, *args, **kwargs):
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from headless_commerce.runtime.search.params import SearchQuery
-from headless_commerce.runtime.search.settings import ENV_SEARCH_PROVIDER
+from headless_commerce.runtime.settings import SEARCH_PROVIDER as ENV_SEARCH_PROVIDER
 
 
 @dataclass
