@@ -47,8 +47,10 @@ bench: $(VENV)/.dev-deps
 	$(PY) bench/search_bench.py
 
 ## The whole store on this machine, no AWS account: PORT=8080 CATALOG=path/to/catalog.json
+## DATA_DIR=.local-data keeps users, carts and orders across restarts (default: in memory).
 local: $(VENV)/.dev-deps
-	$(PY) -m headless_commerce.cli local --port $(or $(PORT),8080) $(if $(CATALOG),--catalog $(CATALOG))
+	$(PY) -m headless_commerce.cli local --port $(or $(PORT),8080) $(if $(CATALOG),--catalog $(CATALOG)) \
+		$(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 clean:
 	rm -rf cdk.out cdk.out.next $(VENV) .tools .pytest_cache

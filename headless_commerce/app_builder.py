@@ -82,7 +82,7 @@ def add_compliance_gate(app: App) -> None:
 
 def write_openapi(path: Path) -> Path:
     """Write the OpenAPI 3.0 document of the public API (from the same route table)."""
-    from .runtime.routes import openapi_document
+    from .runtime.openapi import openapi_document
 
     path.write_text(json.dumps(openapi_document(), indent=2) + "\n")
     return path

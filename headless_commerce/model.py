@@ -196,18 +196,8 @@ def cart_key(sub: str) -> Key:
     return _key(f"CUSTOMER#{sub}", "CART")
 
 
-def cart_line_path(sku: str) -> tuple[str, str]:
-    """Document path of a cart line inside the cart item: lines.<sku>."""
-    return ("lines", sku)
-
-
 def order_key(order_id: str) -> Key:
     return _key(f"ORDER#{order_id}", "ORDER")
-
-
-def order_line_path(index: int) -> str:
-    """Order lines are a list inside the order item."""
-    return f"lines[{index}]"
 
 
 def payment_key(order_id: str) -> Key:

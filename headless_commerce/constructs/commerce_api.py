@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ..config import Profile
+from ..runtime.common.errors import error_body
 from ..runtime.routes import ROUTES, Route
 from ._checkov import skip_checkov
 from ._nag import acknowledge
@@ -42,7 +43,10 @@ _GATEWAY_ERRORS = {
 
 
 def _error_template(code: str, message: str) -> str:
-    return '{"error": {"code": "%s", "message": %s, "field": null}}' % (code, message)
+    """The handlers' error body (runtime/common/errors.error_body) as a mapping template; the
+    message slot takes a JSON string literal or a $context variable API Gateway fills in."""
+    slot = "MESSAGE_SLOT"
+    return json.dumps(error_body(code, slot)).replace(json.dumps(slot), message)
 
 
 class CommerceApi(Construct):
@@ -165,7 +169,7 @@ class CommerceApi(Construct):
             if route.auth == "user":
                 continue
             reason = ("Public by design: catalog browsing needs no account"
-                      if route.auth in ("public", "optional") else
+                      if route.auth == "public" else
                       "Called by the payment provider; the handler verifies the HMAC signature instead")
             method = self.methods[(route.method, route.path)]
             acknowledge(method, "AwsSolutions-APIG4", reason + " (WAF and stage throttling still apply).")

@@ -181,7 +181,7 @@ class SearchDomain(Construct):
             settings.SEARCH_PROVIDER: "opensearch",
             settings.SEARCH_ENDPOINT: self.endpoint,
             settings.SEARCH_SIGNING_SERVICE: self.signing_service,
-            settings.SEARCH_ALIAS: settings.DEFAULT_SEARCH_ALIAS,
+            settings.SEARCH_ALIAS: settings.SEARCH_DEFAULT_ALIAS,
             settings.SEARCH_REPLICAS: str(replicas(profile)),
         }
         for key, value in {**self.query_environment, settings.TABLE_NAME: table.table_name}.items():

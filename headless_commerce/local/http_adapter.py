@@ -35,6 +35,7 @@ from headless_commerce.local.auth import (
     authorizer_claims,
     bearer_token,
 )
+from headless_commerce.runtime.common.errors import error_body
 from headless_commerce.runtime.routes import FUNCTIONS, POST_CONFIRMATION, ROUTES, Route
 
 log = logging.getLogger("headless_commerce.local")
@@ -164,9 +165,9 @@ def json_bytes(document: object) -> bytes:
 
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    """A gateway response: the handlers' error shape."""
+    """A gateway response: the handlers' error body."""
     return status, {"Content-Type": "application/json", **(headers or {})}, json_bytes(
-        {"error": {"code": code, "message": message, "field": None}})
+        error_body(code, message))
 
 
 # ---- the adapter ---------------------------------------------------------------------------------
@@ -261,16 +262,14 @@ class LocalApi:
                          {**self._cors(), "Allow": ", ".join(match.allowed)})
         route = match.route
         claims = None
-        if route.auth in ("user", "optional"):
+        if route.auth == "user":
             authorization = next((v for k, v in headers if k.lower() == "authorization"), None)
             try:
                 claims = self.verifier.verify(bearer_token(authorization))
             except InvalidToken as problem:
-                if route.auth == "user":
-                    log.info("401 on %s %s: %s", method, path, problem)
-                    return error(401, "unauthorized", "Sign in to use this route", self._cors())
-            if claims is not None:
-                self.ensure_profile(claims)
+                log.info("401 on %s %s: %s", method, path, problem)
+                return error(401, "unauthorized", "Sign in to use this route", self._cors())
+            self.ensure_profile(claims)
         event = proxy_event(route, method=method, path=path, query=parts.query, headers=headers,
                             body=body, path_params=match.path_params, claims=claims,
                             source_ip=source_ip)

@@ -29,6 +29,7 @@ from headless_commerce.local.subscriptions import (
     RULE_CONSUMERS,
 )
 from headless_commerce.runtime import routes, settings
+from headless_commerce.runtime.openapi import openapi_document
 
 log = logging.getLogger("headless_commerce.local")
 WELL_KNOWN_PATH = "/.well-known/headless-commerce.json"
@@ -95,7 +96,7 @@ class LocalCommerce:
                 "user_pool_id": r.user_pool_id, "user_pool_client_id": r.user_pool_client_id}
 
     def openapi(self) -> dict:
-        document = routes.openapi_document()
+        document = openapi_document()
         document["servers"] = [{"url": self.api_url, "description": "local mode"}]
         return document
 

@@ -1,4 +1,5 @@
-"""The one route table: it builds API Gateway (CDK), the local router and openapi.json.
+"""The one route table: it builds API Gateway (CDK), the local router and openapi.json
+(runtime/openapi.py).
 
 Pure data and the standard library only, so CDK can import it without boto3 and handlers can
 import it cheaply.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-AUTH_MODES = frozenset({"public", "optional", "user", "signature"})
+AUTH_MODES = frozenset({"public", "user", "signature"})
 MAX_BODY_BYTES = 16 * 1024
 # Every id in a path (product, sku, order) and a Cognito sub share this shape.
 PATH_PARAM_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
@@ -100,47 +101,6 @@ ERROR_SCHEMA: dict = {
     },
 }
 
-_MONEY = {"type": "object", "required": ["amount", "currency"],
-          "properties": {"amount": {"type": "integer", "minimum": 0}, "currency": {"type": "string"}}}
-_FACET = {"type": "object", "required": ["value", "count"],
-          "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 0}}}
-_PRICE_FACET = {"type": "object", "required": ["value", "min", "max", "count"],
-                "properties": {"value": {"type": "string"}, "min": {"type": "integer"},
-                               "max": {"type": "integer", "nullable": True},
-                               "count": {"type": "integer", "minimum": 0}}}
-
-SEARCH_RESPONSE_SCHEMA: dict = {
-    "type": "object",
-    "required": ["items", "facets", "total", "next_cursor"],
-    "properties": {
-        "items": {"type": "array", "items": {
-            "type": "object",
-            "required": ["product_id", "name", "brand", "category_id", "price", "images", "in_stock"],
-            "properties": {
-                "product_id": {"type": "string"}, "name": {"type": "string"},
-                "brand": {"type": "string", "nullable": True},
-                "category_id": {"type": "string", "nullable": True},
-                "price": _MONEY, "images": {"type": "array", "items": {"type": "string"}},
-                "in_stock": {"type": "boolean"},
-            }}},
-        "facets": {"type": "object", "required": ["category", "brand", "price"], "properties": {
-            "category": {"type": "array", "items": _FACET},
-            "brand": {"type": "array", "items": _FACET},
-            "price": {"type": "array", "items": _PRICE_FACET},
-        }},
-        "total": {"type": "integer", "minimum": 0},
-        "next_cursor": {"type": "string", "nullable": True},
-    },
-}
-
-SUGGEST_RESPONSE_SCHEMA: dict = {
-    "type": "object",
-    "required": ["suggestions"],
-    "properties": {"suggestions": {"type": "array", "items": {
-        "type": "object", "required": ["text", "product_id"],
-        "properties": {"text": {"type": "string"}, "product_id": {"type": "string"}}}}},
-}
-
 _PATH_PARAM_NAMES = re.compile(r"{([^}]+)}")
 
 
@@ -152,13 +112,14 @@ class Route:
     function: str
     operation_id: str
     summary: str
+    # Component schema (runtime/openapi.py) of the success body.
+    response: str = ""
     request_schema: dict | None = None
     query_params: tuple[str, ...] = ()
     required_headers: tuple[str, ...] = ()
-    # The success body's JSON Schema in the OpenAPI document (a bare object when None).
-    response_schema: dict | None = None
-    # May answer 503 with Retry-After when a backing engine is down (search).
-    may_be_unavailable: bool = False
+    # Error statuses beyond those every route of its kind has (400, 413; 401 when signed in or
+    # signed): openapi.json documents exactly these.
+    errors: tuple[int, ...] = ()
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -173,38 +134,41 @@ _CREATED = frozenset({"checkout"})
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/products", "public", "catalog", "listProducts",
-          "Page of products, optionally in one category",
+          "Page of products, optionally in one category", "ProductPage",
           query_params=("category", "cursor", "limit")),
     Route("GET", "/products/{product_id}", "public", "catalog", "getProduct",
-          "One product with price, available quantity and images"),
-    Route("GET", "/categories", "public", "catalog", "listCategories", "Category tree"),
-    Route("GET", "/cart", "user", "cart", "getCart", "The caller's cart"),
+          "One product with price, available quantity and images", "Product", errors=(404,)),
+    Route("GET", "/categories", "public", "catalog", "listCategories", "Category tree",
+          "CategoryTree"),
+    Route("GET", "/cart", "user", "cart", "getCart", "The caller's cart", "Cart"),
     Route("POST", "/cart/items", "user", "cart", "addCartItem",
-          "Add a SKU to the cart (merges with an existing line)", ADD_CART_ITEM_SCHEMA),
+          "Add a SKU to the cart (merges with an existing line)", "Cart", ADD_CART_ITEM_SCHEMA,
+          errors=(409,)),
     Route("PATCH", "/cart/items/{sku}", "user", "cart", "updateCartItem",
-          "Set a line's quantity (0 removes it)", UPDATE_CART_ITEM_SCHEMA),
-    Route("DELETE", "/cart/items/{sku}", "user", "cart", "removeCartItem", "Remove a line"),
+          "Set a line's quantity (0 removes it)", "Cart", UPDATE_CART_ITEM_SCHEMA,
+          errors=(404, 409)),
+    Route("DELETE", "/cart/items/{sku}", "user", "cart", "removeCartItem", "Remove a line",
+          "Cart", errors=(404, 409)),
     Route("POST", "/checkout", "user", "checkout", "checkout",
-          "Place the order from the cart", CHECKOUT_SCHEMA,
-          required_headers=(IDEMPOTENCY_HEADER,)),
+          "Place the order from the cart", "Order", CHECKOUT_SCHEMA,
+          required_headers=(IDEMPOTENCY_HEADER,), errors=(402, 409, 422, 503)),
     Route("GET", "/orders", "user", "orders", "listOrders", "The caller's orders, newest first",
-          query_params=("cursor", "limit")),
-    Route("GET", "/orders/{order_id}", "user", "orders", "getOrder", "One of the caller's orders"),
-    Route("GET", "/me", "user", "customers", "getProfile", "The caller's profile"),
+          "OrderPage", query_params=("cursor", "limit")),
+    Route("GET", "/orders/{order_id}", "user", "orders", "getOrder", "One of the caller's orders",
+          "Order", errors=(404,)),
+    Route("GET", "/me", "user", "customers", "getProfile", "The caller's profile", "Profile"),
     Route("PATCH", "/me", "user", "customers", "updateProfile",
-          "Change profile fields", UPDATE_PROFILE_SCHEMA),
+          "Change profile fields", "Profile", UPDATE_PROFILE_SCHEMA),
     Route("PUT", "/me/consents", "user", "customers", "putConsents",
-          "Set marketing consents per channel", CONSENTS_SCHEMA),
+          "Set marketing consents per channel", "Profile", CONSENTS_SCHEMA, errors=(404,)),
     Route("POST", "/payments/webhook", "signature", "payments_webhook", "paymentWebhook",
-          "Payment provider callback (signed)"),
+          "Payment provider callback (signed)", "WebhookAck"),
     Route("GET", "/search", "public", "search", "searchProducts",
           "Products matching a text query (typos tolerated), with filters, facets, sort and cursor",
-          query_params=("q", "category", "brand", "min_price", "max_price", "in_stock", "sort",
-                        "cursor", "limit"),
-          response_schema=SEARCH_RESPONSE_SCHEMA, may_be_unavailable=True),
+          "SearchResults", query_params=("q", "category", "brand", "min_price", "max_price",
+                                         "in_stock", "sort", "cursor", "limit"), errors=(503,)),
     Route("GET", "/search/suggest", "public", "search", "suggestProducts",
-          "Type-ahead suggestions for a prefix", query_params=("q",),
-          response_schema=SUGGEST_RESPONSE_SCHEMA, may_be_unavailable=True),
+          "Type-ahead suggestions for a prefix", "Suggestions", query_params=("q",), errors=(503,)),
 )
 
 
@@ -251,76 +215,3 @@ POST_CONFIRMATION = FunctionSpec(
 ORDER_SWEEPER = FunctionSpec(
     "order_sweeper", f"{_PKG}.orders.sweeper.handler", 256, 120, None, "read_write",
     needs_payment_secret=True)
-
-
-def _operation(route: Route) -> dict:
-    operation: dict = {
-        "operationId": route.operation_id,
-        "summary": route.summary,
-        "responses": {
-            str(route.success_status): {
-                "description": "Success",
-                "content": {"application/json": {"schema": route.response_schema or {"type": "object"}}},
-            },
-            "default": {
-                "description": "Error",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-            },
-        },
-    }
-    if route.may_be_unavailable:
-        operation["responses"]["503"] = {
-            "description": "The backing engine is unavailable; retry after the given seconds",
-            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-    parameters = [
-        {"name": name, "in": "path", "required": True, "schema": dict(_ID)}
-        for name in route.path_params
-    ]
-    parameters += [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-        for name in route.query_params
-    ]
-    parameters += [
-        {"name": name, "in": "header", "required": True,
-         "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}
-         if name == IDEMPOTENCY_HEADER else {"type": "string"}}
-        for name in route.required_headers
-    ]
-    if parameters:
-        operation["parameters"] = parameters
-    if route.request_schema is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": route.request_schema}},
-        }
-    if route.auth == "user":
-        operation["security"] = [{"cognito": []}]
-    elif route.auth == "optional":
-        operation["security"] = [{"cognito": []}, {}]
-    return operation
-
-
-def openapi_document(routes: tuple[Route, ...] = ROUTES, *, title: str = "Headless Commerce API",
-                     version: str = "1.0.0") -> dict:
-    paths: dict[str, dict] = {}
-    for route in routes:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": title, "version": version},
-        "paths": paths,
-        "components": {
-            "schemas": {"Error": ERROR_SCHEMA},
-            "securitySchemes": {
-                "cognito": {
-                    "type": "apiKey",
-                    "name": "Authorization",
-                    "in": "header",
-                    "description": "Cognito user pool ID token",
-                    "x-amazon-apigateway-authtype": "cognito_user_pools",
-                }
-            },
-        },
-    }

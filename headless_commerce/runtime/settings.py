@@ -37,27 +37,25 @@ PENDING_ORDER_TIMEOUT_MINUTES = "PENDING_ORDER_TIMEOUT_MINUTES"
 CONSENT_LEDGER_TABLE_NAME = "CONSENT_LEDGER_TABLE_NAME"
 AUDIENCE_TABLE_NAME = "AUDIENCE_TABLE_NAME"
 
-# Product search (the search function and the indexer; CDK sets them from SearchDomain).
-# "opensearch" (a managed domain or a serverless collection); local mode installs tantivy.
+# Search: "opensearch" (a managed domain or a serverless collection) or "local" (tantivy).
 SEARCH_PROVIDER = "SEARCH_PROVIDER"
-# HTTPS endpoint of the domain or collection (a scheme, if present, is ignored).
+# HTTPS endpoint host of the domain or collection, without the scheme.
 SEARCH_ENDPOINT = "SEARCH_ENDPOINT"
 # SigV4 service name: "es" for a managed domain, "aoss" for a serverless collection.
 SEARCH_SIGNING_SERVICE = "SEARCH_SIGNING_SERVICE"
-# The alias queries and the indexer use; a reindex swaps it to a new physical index.
+# The alias that queries and the indexer use; reindexing swaps it to a new physical index.
 SEARCH_ALIAS = "SEARCH_ALIAS"
+SEARCH_DEFAULT_ALIAS = "products"
 # Replicas per shard of a new index: 0 on one node (dev), 2 across three AZs (prod).
 SEARCH_REPLICAS = "SEARCH_REPLICAS"
-# The search function's role, mapped to a read-only role in fine-grained access control.
+# Role ARN the search (query) function runs as, mapped to a read-only OpenSearch role.
 SEARCH_READER_ROLE_ARN = "SEARCH_READER_ROLE_ARN"
-DEFAULT_SEARCH_ALIAS = "products"
 
 # What an API function's environment may carry (CDK sets a subset per function).
 API_ENVIRONMENT: tuple[str, ...] = (
     TABLE_NAME, DAX_ENDPOINT, PAYMENT_PROVIDER, PAYMENT_SECRET_ARN, ALLOWED_ORIGIN,
     POWERTOOLS_SERVICE_NAME,
 )
-METRICS_NAMESPACE = "HeadlessCommerce"
 
 
 def _optional(name: str) -> str | None:
@@ -105,6 +103,10 @@ def audience_table_name() -> str:
     return os.environ[AUDIENCE_TABLE_NAME]
 
 
+def metrics_namespace() -> str:
+    return os.environ.get(POWERTOOLS_METRICS_NAMESPACE) or "HeadlessCommerce"
+
+
 def commerce_table_name() -> str | None:
     """TABLE_NAME where it is optional (the audience consumer reads contact details if set)."""
     return _optional(TABLE_NAME)
@@ -124,7 +126,7 @@ def search_signing_service() -> str:
 
 
 def search_alias() -> str:
-    return os.environ.get(SEARCH_ALIAS, DEFAULT_SEARCH_ALIAS)
+    return os.environ.get(SEARCH_ALIAS, SEARCH_DEFAULT_ALIAS)
 
 
 def search_replicas() -> int:

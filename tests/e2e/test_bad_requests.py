@@ -69,11 +69,16 @@ def test_unknown_routes_and_methods(local):
     (b'{"sku": "p-0001-1", "quantity": 1, "extra": true}', None),
     (b'{"sku": "p-0001-1", "quantity": NaN}', "malformed_json"),
     (b"", "missing_body"),
-    (b'{"sku": "' + b"a" * 20000 + b'", "quantity": 1}', "body_too_large"),
 ])
 def test_malformed_and_mistyped_bodies_are_400(local, shopper, raw, code):
     assert_error(local.call("POST", "/cart/items", raw=raw, token=shopper.token,
                             headers={"Content-Type": "application/json"}), 400, code)
+
+
+def test_oversized_body_is_413(local, shopper):
+    raw = b'{"sku": "' + b"a" * 20000 + b'", "quantity": 1}'
+    assert_error(local.call("POST", "/cart/items", raw=raw, token=shopper.token,
+                            headers={"Content-Type": "application/json"}), 413, "body_too_large")
 
 
 def test_other_client_mistakes_are_4xx(local, shopper):

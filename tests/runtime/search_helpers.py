@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from opensearchpy import exceptions
+
 from headless_commerce.local import demo_catalog
 from headless_commerce.runtime.search import service
 from headless_commerce.runtime.search.local_provider import TantivyProvider
@@ -18,3 +20,12 @@ def loaded_provider(documents: list[dict]) -> TantivyProvider:
     outcome = provider.write([IndexAction(d["product_id"], 1, d) for d in documents])
     assert not outcome.failed and len(outcome.applied) == len(documents)
     return provider
+
+
+class TimingOutClient:
+    """An opensearch-py client whose cluster never answers in time."""
+
+    indices = None
+
+    def search(self, **kwargs):
+        raise exceptions.ConnectionTimeout("TIMEOUT", "Read timed out. (read timeout=2.0)", None)

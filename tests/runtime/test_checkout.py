@@ -300,3 +300,34 @@ def test_declined_payment_gives_the_lines_back_and_a_confirmed_one_keeps_the_car
     assert placed.status == 201
     assert call("GET", "/cart", sub="alice").body["lines"] == []
     assert catalog_repository.get_stock("mug-1") == 9
+
+
+def published_metrics(out: str) -> list[str]:
+    """Names of the metrics each invocation published (CloudWatch embedded metric format)."""
+    names = []
+    for line in out.splitlines():
+        try:
+            blob = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(blob, dict) and "_aws" in blob:
+            for directive in blob["_aws"]["CloudWatchMetrics"]:
+                assert directive["Namespace"] == "HeadlessCommerce"
+                for metric in directive["Metrics"]:
+                    value = blob[metric["Name"]]
+                    names += [metric["Name"]] * (len(value) if isinstance(value, list) else int(value))
+    return names
+
+
+def test_checkout_publishes_business_metrics(catalog, sandbox, capsys):
+    add("alice", "pan-1", 4)   # stock 3
+    capsys.readouterr()
+    assert checkout("alice", KEY).status == 409
+    assert published_metrics(capsys.readouterr().out) == ["OutOfStock"]
+    call("PATCH", "/cart/items/{sku}", sub="alice", path_params={"sku": "pan-1"}, body={"quantity": 1})
+    capsys.readouterr()
+    assert checkout("alice", "key-0002-abcdef", token="tok_chargeDeclined").status == 402
+    assert sorted(published_metrics(capsys.readouterr().out)) == ["OrdersPlaced", "PaymentDeclines"]
+    assert checkout("alice", "key-0003-abcdef").status == 201
+    assert checkout("alice", "key-0004-abcdef").status == 409   # the cart is consumed
+    assert sorted(published_metrics(capsys.readouterr().out)) == ["CheckoutConflicts", "OrdersPlaced"]

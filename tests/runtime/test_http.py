@@ -26,7 +26,7 @@ def test_oversized_body_is_refused(catalog):
     big = json.dumps({"sku": "mug-1", "quantity": 1, "pad": "x" * 17000})
     for b64 in (False, True):
         reply = invoke(api_event("POST", "/cart/items", sub="alice", raw_body=big, base64_body=b64))
-        assert reply.status == 400 and reply.body["error"]["code"] == "body_too_large"
+        assert reply.status == 413 and reply.body["error"]["code"] == "body_too_large"
 
 
 def test_base64_bodies_are_decoded(catalog):

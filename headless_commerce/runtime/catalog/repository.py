@@ -173,26 +173,6 @@ def iter_product_snapshots(page_size: int = 100):
             return
 
 
-def get_product_snapshot(product_id: str) -> tuple[dict | None, list[dict]]:
-    """The product item and its SKU items, strongly consistent (what search indexes)."""
-    product = dynamo.get(model.product_key(product_id))
-    if product is None:
-        return None, []
-    return product, list(get_skus(list(product.get("skus", []))).values())
-
-
-def iter_product_snapshots(page_size: int = 100):
-    """Every product with its SKU items, page by page over the catalog index (full reindex)."""
-    start = None
-    while True:
-        items, start = list_products(None, page_size, start)
-        skus = get_skus([sku for item in items for sku in item.get("skus", [])])
-        for item in items:
-            yield item, [skus[s] for s in item.get("skus", []) if s in skus]
-        if not start:
-            return
-
-
 def get_stock(sku: str) -> int | None:
     item = dynamo.get(model.inventory_key(sku))
     return None if item is None else item["stock"]

@@ -1,13 +1,19 @@
-"""The Lambda entry point shape shared by every API function."""
+"""The Lambda entry point shape shared by every API function.
+
+Hand-written rather than Powertools' event handler router: the route table (routes.py) already
+builds API Gateway, the local router and OpenAPI, and this stays within the import budget.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from aws_lambda_powertools.logging import correlation_paths
+
 from headless_commerce.runtime.common.domain_errors import DomainError
 from headless_commerce.runtime.common.errors import ApiError, error_body, from_domain
 from headless_commerce.runtime.common.http import Response, cors_headers, error_response, json_response
-from headless_commerce.runtime.common.logging import logger
+from headless_commerce.runtime.common.logging import lambda_entry, logger
 from headless_commerce.runtime.common.request import Request, build_request
 from headless_commerce.runtime.routes import ROUTES
 
@@ -17,8 +23,8 @@ Operation = Callable[[Request], object]
 def api_handler(function: str, operations: dict[str, Operation]) -> Callable[[dict, object], dict]:
     """Build a handler that routes by (httpMethod, resource) to an operation.
 
-    A domain exception or ApiError becomes its JSON error; anything else is logged and answered with a bare 500,
-    so no stack trace or internal name reaches a client.
+    A domain exception or ApiError becomes its JSON error (common/errors.py); anything else is
+    logged and answered with a bare 500, so no stack trace or internal name reaches a client.
     """
     routes = {(r.method, r.path): r for r in ROUTES if r.function == function}
     missing = {r.operation_id for r in routes.values()} ^ set(operations)
@@ -51,4 +57,5 @@ def api_handler(function: str, operations: dict[str, Operation]) -> Callable[[di
             logger.exception("unhandled error")
             return json_response(500, error_body("internal_error", "Internal error"))
 
-    return handler
+    # The API Gateway request id correlates this invocation's logs with the access log.
+    return lambda_entry(handler, correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from dataclasses import dataclass, field
 
+from headless_commerce.runtime.common import json_input
 from headless_commerce.runtime.common.errors import ApiError, bad_request
 from headless_commerce.runtime.common.validation import validate
 from headless_commerce.runtime.routes import MAX_BODY_BYTES, PATH_PARAM_PATTERN, Route
@@ -57,6 +57,10 @@ def _string_map(value: object) -> dict[str, str]:
     return {str(k): v for k, v in value.items() if isinstance(v, str)}
 
 
+def _too_large() -> ApiError:
+    return ApiError(413, "body_too_large", f"Body exceeds {MAX_BODY_BYTES} bytes")
+
+
 def _raw_body(event: dict) -> bytes:
     body = event.get("body")
     if body is None:
@@ -66,7 +70,7 @@ def _raw_body(event: dict) -> bytes:
     if event.get("isBase64Encoded"):
         # Checked before decoding so a huge base64 body is refused without allocating it.
         if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
-            raise bad_request("body_too_large", f"Body exceeds {MAX_BODY_BYTES} bytes")
+            raise _too_large()
         try:
             return base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
@@ -74,15 +78,11 @@ def _raw_body(event: dict) -> bytes:
     return body.encode("utf-8", "surrogatepass")
 
 
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_json(raw: bytes) -> object:
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise bad_request("malformed_json", "Body is not valid JSON") from None
+        return json_input.loads(raw)
+    except json_input.InvalidJson as error:
+        raise bad_request(error.code, error.message, error.field) from None
 
 
 def build_request(event: dict, route: Route) -> Request:
@@ -103,7 +103,7 @@ def build_request(event: dict, route: Route) -> Request:
 
     raw = _raw_body(event)
     if len(raw) > MAX_BODY_BYTES:
-        raise bad_request("body_too_large", f"Body exceeds {MAX_BODY_BYTES} bytes")
+        raise _too_large()
     body = None
     if route.request_schema is not None:
         content_type = headers.get("content-type", "application/json").split(";")[0].strip()

@@ -10,7 +10,9 @@ Per message:
 - FIFO queues: once a message of a group fails, the later messages of that group in the batch
   are reported failed without being processed, so the group's order holds on the retry.
 
-`process` must be idempotent: SQS and EventBridge deliver at least once.
+`process` must be idempotent: SQS and EventBridge deliver at least once. Each consumer's
+handler calls run_batch behind common/logging.lambda_entry (log context, metrics); the event id
+is the correlation id of everything logged while processing it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 
 from headless_commerce.runtime import settings
 from headless_commerce.runtime.common import aws
-from headless_commerce.runtime.common.logging import logger
+from headless_commerce.runtime.common.logging import count, logger
 from headless_commerce.runtime.events.contracts import ContractError, validate_event
 
 # Group for dead letters of a FIFO queue whose message carried no group (cannot happen on a
@@ -83,6 +85,7 @@ def run_batch(sqs_event: dict, process: Process, *, detail_type: str,
             envelope = envelope_of(record.get("body"), detail_type)
         except ContractError as error:
             logger.warning("invalid event", extra={"message_id": message_id, "reason": error.reason})
+            count("EventsRejected")
             if not dlq:
                 fail()
                 continue
@@ -92,10 +95,14 @@ def run_batch(sqs_event: dict, process: Process, *, detail_type: str,
                 logger.exception("could not dead-letter invalid event", extra={"message_id": message_id})
                 fail()
             continue
+        # The event id follows the event through every consumer's logs.
+        logger.set_correlation_id(envelope["id"])
         try:
             process(envelope)
         except Exception:
             logger.exception("event processing failed",
                              extra={"message_id": message_id, "event_id": envelope["id"]})
+            count("EventsFailed")
             fail()
     return {"batchItemFailures": failures}
+

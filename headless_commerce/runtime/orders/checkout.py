@@ -29,7 +29,7 @@ from headless_commerce.runtime.common import domain_errors as errors
 from headless_commerce.runtime.common.clock import age_seconds, now_iso
 from headless_commerce.runtime.common.http import Response
 from headless_commerce.runtime.common.idempotency import fingerprint
-from headless_commerce.runtime.common.logging import logger
+from headless_commerce.runtime.common.logging import count, logger
 from headless_commerce.runtime.common.transaction import TransactionCancelled
 from headless_commerce.runtime.catalog import repository as catalog
 from headless_commerce.runtime.fraud.screen import FraudContext, FraudScreen, allow_all
@@ -72,7 +72,9 @@ def _pay(order: dict, token: str, provider: PaymentProvider) -> Response:
         # resumes it after RESUME_AFTER_S, and without a retry the sweeper settles it.
         logger.exception("payment provider failed", extra={"order_id": order["order_id"]})
         raise errors.PaymentUnavailable(RESUME_AFTER_S) from None
-    settled = transitions.settle(order, auth)
+    settled, applied = transitions.settle_if_pending(order, auth)
+    if applied and not auth.approved:
+        count("PaymentDeclines")
     if auth.approved and settled["status"] == model.OrderStatus.PAYMENT_FAILED.value:
         # The sweeper (or a failure webhook) failed the order and released its stock while this
         # resumed call was authorizing: release the now orphaned hold on the card.
@@ -111,6 +113,7 @@ def _price(lines: dict) -> list[dict]:
 
 def _already_checked_out(cart: dict | None) -> errors.DomainError:
     """Why the cart could not be consumed: another checkout took it, or the shopper changed it."""
+    count("CheckoutConflicts")
     order_id = (cart or {}).get(orders.CHECKED_OUT)
     return errors.CartAlreadyCheckedOut(order_id) if order_id else errors.CartChanged()
 
@@ -155,6 +158,7 @@ def checkout(sub: str, email: str | None, key: str, body: dict, *,
     except TransactionCancelled as cancelled:
         if "idempotency" in cancelled.failed:
             # A concurrent request with the same key won; answer as its replay.
+            count("CheckoutConflicts")
             return _replay(orders.idempotency_record(sub, key), request_hash, cart,
                            body["payment_token"], provider)
         if "cart" in cancelled.failed:
@@ -162,6 +166,8 @@ def checkout(sub: str, email: str | None, key: str, body: dict, *,
             raise _already_checked_out(orders.get_cart(sub)) from None
         short = cancelled.any("stock:")
         if short:
+            count("OutOfStock")
             raise errors.OutOfStock(short) from None
         raise
+    count("OrdersPlaced")
     return _pay(order, body["payment_token"], provider)

@@ -18,7 +18,7 @@ Rules (model.ORDER_STATUS_RANK):
 from __future__ import annotations
 
 from headless_commerce import model
-from headless_commerce.runtime.common.logging import logger
+from headless_commerce.runtime.common.logging import lambda_entry, logger
 from headless_commerce.runtime.orders import repository as orders
 from headless_commerce.runtime.events.consumer import run_batch
 
@@ -70,6 +70,7 @@ def apply(envelope: dict) -> str:
     raise RuntimeError(f"order {order_id} kept changing while applying {target}")
 
 
+@lambda_entry
 def handler(event: dict, context: object = None) -> dict:
     """SQS (rule: OrderStatusChanged from commerce.oms). Env: TABLE_NAME, DEAD_LETTER_QUEUE_URL."""
     return run_batch(event, apply, detail_type=model.EventName.ORDER_STATUS_CHANGED)

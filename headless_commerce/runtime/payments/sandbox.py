@@ -10,11 +10,11 @@ The ledger lives in this object, i.e. in one process: find_authorization in anot
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 
+from headless_commerce.runtime.common import json_input
 from headless_commerce.runtime.payments import signature
 from headless_commerce.runtime.payments.provider import (
     Authorization, PaymentProvider, WebhookEvent, WebhookPayloadError)
@@ -101,7 +101,7 @@ class SandboxProvider(PaymentProvider):
     def verify_webhook(self, payload: bytes, headers: dict[str, str]) -> WebhookEvent:
         signature.verify(payload, headers.get(self.signature_header.lower()), self.webhook_secret())
         try:
-            body = json.loads(payload)
+            body = json_input.loads(payload)
             data = body["data"]
             return WebhookEvent(id=str(body["id"]), kind=_WEBHOOK_KINDS.get(body["type"], "ignored"),
                                 order_id=data.get("order_id"),

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 from headless_commerce.runtime.payments.provider import WebhookSignatureError
 
 TOLERANCE_S = 300
+# ASCII only: "²".isdigit() is true but int() refuses it, and compare_digest refuses
+# non-ASCII str; either would turn a forged header into a 500 instead of a 401.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -27,9 +32,9 @@ def verify(payload: bytes, header: str | None, secret: str | None,
     candidates: list[str] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and _TIMESTAMP.fullmatch(value):
             timestamp = int(value)
-        elif name == "v1":
+        elif name == "v1" and _DIGEST.fullmatch(value):
             candidates.append(value)
     if timestamp is None or not candidates:
         raise WebhookSignatureError("malformed signature")

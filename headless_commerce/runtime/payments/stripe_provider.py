@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 
+from headless_commerce.runtime.common import json_input
 from headless_commerce.runtime.payments.provider import (
     Authorization, PaymentProvider, WebhookEvent, WebhookPayloadError, WebhookSignatureError)
 
@@ -125,12 +125,15 @@ class StripeProvider(PaymentProvider):
         header = headers.get(self.signature_header.lower())
         if not secret or not header:
             raise WebhookSignatureError("missing signature or secret")
+        if not header.isascii():
+            # stripe's compare_digest raises TypeError on non-ASCII str: a 401, not a 500.
+            raise WebhookSignatureError("malformed signature")
         try:
             stripe.WebhookSignature.verify_header(payload.decode("utf-8"), header, secret)
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
             raise WebhookSignatureError(str(error)) from None
         try:
-            event = json.loads(payload)
+            event = json_input.loads(payload)
             intent = event["data"]["object"]
             error = intent.get("last_payment_error") or {}
             return WebhookEvent(id=event["id"], kind=_WEBHOOK_KINDS.get(event["type"], "ignored"),

@@ -180,7 +180,7 @@ def unavailable(error: Exception) -> SearchUnavailable | None:
 
 
 class OpenSearchProvider:
-    def __init__(self, client, *, alias: str = settings.DEFAULT_SEARCH_ALIAS, replicas: int = 0,
+    def __init__(self, client, *, alias: str = settings.SEARCH_DEFAULT_ALIAS, replicas: int = 0,
                  reader_role_arn: str | None = None) -> None:
         self._client = client
         self.alias = alias
