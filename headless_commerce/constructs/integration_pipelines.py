@@ -107,7 +107,7 @@ class IntegrationPipelines(Construct):
                  max_offset_lag: int = DEFAULT_MAX_OFFSET_LAG) -> None:
         super().__init__(scope, id)
         name = type(self).__name__
-        check_exclusive(name, existing_cluster_arn=existing_cluster_arn, cluster_props=cluster_props)
+        check_exclusive(name, existing_cluster=existing_cluster_arn, cluster_props=cluster_props)
         if form not in FORMS:
             raise ValueError(f"{name}: form must be one of {', '.join(FORMS)}, got {form!r}")
         conflicts = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -26,10 +25,7 @@ class IntegrationStack(CommerceStackBase):
         notify_alarms(self, sns.Topic.from_topic_arn(self, "AlarmTopic", foundation.alarm_topic.topic.topic_arn))
         # Imported by ARN, as in Commerce: grants land in this stack's role policies.
         key = kms.Key.from_key_arn(self, "SharedKey", foundation.encryption.key.key_arn)
-        source = commerce.app_tier.table
-        table = dynamodb.TableV2.from_table_attributes(self, "CommerceTable", table_arn=source.table_arn,
-                                                       table_name=source.table_name,
-                                                       encryption_key=key)
+        table = commerce.app_tier.table
         functions = PythonFunctions(self, "Functions", profile=self.profile, vpc=foundation.network.vpc,
                                     encryption_key=key, powertools_layer_arn=powertools_layer_arn)
         self.pipelines = IntegrationPipelines(
