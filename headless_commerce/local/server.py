@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
-from headless_commerce.local import aws_transport, demo_catalog, moto_patches, seed, state
+from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
@@ -173,6 +173,9 @@ class LocalCommerce:
                 name, sqs=client("sqs", r.endpoint_url, r.region), queue_url=queue.url,
                 queue_arn=queue.arn, region=r.region, handler=import_handler(handler),
                 environment={settings.DEAD_LETTER_QUEUE_URL: queue.dead_letter_url}, **common)
+        # MSK's stand-in: `feed publish --local` -> inbox -> MSK-shaped batches -> the consumers.
+        self.pollers.update(feeds.pollers(client("sqs", r.endpoint_url, r.region), r.region,
+                                          import_handler=import_handler, **common))
         # The deployed sweeper runs every 5 minutes; locally once a minute keeps demos snappy.
         sweeper = routes.ORDER_SWEEPER
         self.pollers[sweeper.name] = ScheduledInvoker(
