@@ -44,6 +44,7 @@ test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed
 bench: $(VENV)/.dev-deps
 	$(PY) bench/runtime_bench.py
 	$(PY) bench/local_bench.py
+	$(PY) bench/feeds_bench.py
 
 ## The whole store on this machine, no AWS account: PORT=8080 CATALOG=path/to/catalog.json
 ## DATA_DIR=.local-data keeps users, carts and orders across restarts (default: in memory).

@@ -22,8 +22,9 @@ from headless_commerce.runtime import settings
 from headless_commerce.runtime.feeds import msk
 from headless_commerce.runtime.feeds.names import FEEDS
 
-INBOX_PREFIX = "headless-commerce-feed-"
-FAILURES_QUEUE = "headless-commerce-feed-failures"
+# Named like the rest of local mode's resources (local/aws.py PREFIX).
+INBOX_PREFIX = "hc-local-feed-"
+FAILURES_QUEUE = "hc-local-feed-failures"
 # Lambda's default for the deployed event sources is the profile's (100 in dev).
 BATCH_SIZE = 100
 ATTEMPTS = 3

@@ -111,11 +111,19 @@ def test_a_crash_mid_batch_loses_nothing_and_the_retry_applies_once(catalog, fai
 
 
 def test_a_failure_queue_outage_retries_the_record_instead_of_dropping_it(catalog, failures, monkeypatch):
-    from headless_commerce.runtime.feeds import consumer
+    from headless_commerce.runtime.common import aws
 
-    monkeypatch.setattr(consumer, "dead_letter", lambda *a: (_ for _ in ()).throw(ConnectionError("sqs down")))
+    real = aws.sqs().send_message_batch
+    monkeypatch.setattr(aws.sqs(), "send_message_batch", lambda **kw: (_ for _ in ()).throw(ConnectionError("sqs down")))
     topic = Topic("inventory", partitions=1)
-    result = inventory_feed.handler(topic.batch([{"sku": "nope", "quantity": 1, "version": 1},
-                                                 {"sku": "mug-1", "quantity": 2, "version": 1}], KEY))
+    batch = topic.batch([{"sku": "nope", "quantity": 1, "version": 1},
+                         {"sku": "mug-1", "quantity": 2, "version": 1}], KEY)
+    result = inventory_feed.handler(batch)
+    # Both are retried from the refused one; the applied record comes back as a redelivery.
     assert [f["itemIdentifier"]["offset"] for f in result["batchItemFailures"]] == [0, 1]
-    assert stock("mug-1")["stock"] == 10
+    assert stock("mug-1")["stock"] == 2
+    monkeypatch.setattr(aws.sqs(), "send_message_batch", real)
+    assert inventory_feed.handler(batch) == {"batchItemFailures": []}
+    assert stock("mug-1")["stock"] == 2
+    assert [m["reason"] for m in failure_messages(failures)] == ["unknown_sku"]
+    assert len(outbox_stream_records("InventoryChanged")) == 1

@@ -9,7 +9,8 @@ Per record, in offset order within each partition:
 - the feed's write raises anything else (throttling, a network fault, an unsettled order) ->
   reported failed, and so is every later record of the same partition, unprocessed: Lambda
   resumes the partition from that offset, so one key's records are never applied out of order.
-  If dead-lettering itself fails, the record is reported failed the same way.
+  If dead-lettering itself fails, the record is reported failed the same way (records after
+  it that were applied come back as redeliveries and are skipped).
 
 A crash mid-batch makes Lambda deliver the whole batch again. Nothing is lost and nothing
 applies twice: each write is conditional on the version (and Kafka position) it was decided
@@ -98,14 +99,28 @@ def _failure_message(feed: str, entry: _Entry, rejection: Rejected) -> dict:
     return body
 
 
-def dead_letter(feed: str, entry: _Entry, rejection: Rejected) -> None:
+def dead_letter(feed: str, rejected: list[tuple[_Entry, Rejected]]) -> set[int]:
+    """Send rejected records to the failure queue, ten per SendMessageBatch; returns the
+    positions in `rejected` that SQS did not take (or all, when the call itself failed)."""
     url = settings.dead_letter_queue_url()
     if not url:
-        raise RuntimeError(f"{settings.DEAD_LETTER_QUEUE_URL} is not set: cannot set the record aside")
-    aws.sqs().send_message(
-        QueueUrl=url, MessageBody=json.dumps(_failure_message(feed, entry, rejection), default=str),
-        MessageAttributes={"reason": {"DataType": "String", "StringValue": rejection.code},
-                           "feed": {"DataType": "String", "StringValue": feed}})
+        logger.error(f"{settings.DEAD_LETTER_QUEUE_URL} is not set: rejected records cannot be set aside")
+        return set(range(len(rejected)))
+    refused: set[int] = set()
+    for start in range(0, len(rejected), 10):
+        chunk = rejected[start:start + 10]
+        entries = [{"Id": str(start + i), "MessageBody": json.dumps(_failure_message(feed, entry, rejection), default=str),
+                    "MessageAttributes": {"reason": {"DataType": "String", "StringValue": rejection.code},
+                                          "feed": {"DataType": "String", "StringValue": feed}}}
+                   for i, (entry, rejection) in enumerate(chunk)]
+        try:
+            response = aws.sqs().send_message_batch(QueueUrl=url, Entries=entries)
+        except Exception:  # noqa: BLE001 - not set aside: these records are retried instead
+            logger.exception("could not dead-letter rejected feed records")
+            refused.update(range(start, start + len(chunk)))
+            continue
+        refused.update(int(failure["Id"]) for failure in response.get("Failed") or [])
+    return refused
 
 
 def run(event: dict, feed: Feed) -> dict:
@@ -123,39 +138,39 @@ def run(event: dict, feed: Feed) -> dict:
     state = feed.prefetch([e.document for e in entries if e.document is not None])
 
     outcomes: Counter[str] = Counter()
-    failed: list[dict] = []
-    blocked: set[str] = set()
+    resume: dict[str, int] = {}          # partition -> the offset Lambda must resume it from
+    rejected: list[tuple[_Entry, Rejected]] = []
     for entry in entries:
         record = entry.record
-        stream = record.stream
-        if stream in blocked:
-            failed.append(record.identifier)
-            outcomes[FAILED] += 1
+        if record.stream in resume:
             continue
         rejection = entry.rejection
         if rejection is None:
             try:
                 outcomes[feed.apply(entry.document, record, state)] += 1
                 continue
-            except Rejected as rejected:
-                rejection = rejected
+            except Rejected as rejected_now:
+                rejection = rejected_now
             except Exception:  # noqa: BLE001 - anything else is retried, from this offset on
                 logger.exception("feed record failed; its partition resumes here",
                                  extra={"feed": feed.name, **record.identifier})
-                blocked.add(stream)
-                failed.append(record.identifier)
-                outcomes[FAILED] += 1
+                resume[record.stream] = record.offset
                 continue
         logger.warning("feed record rejected", extra={"feed": feed.name, "reason": rejection.code,
                                                       "detail": rejection.message, **record.identifier})
-        try:
-            dead_letter(feed.name, entry, rejection)
-            outcomes[REJECTED] += 1
-        except Exception:  # noqa: BLE001 - not set aside yet: retried like any failure
-            logger.exception("could not dead-letter a rejected feed record", extra=record.identifier)
-            blocked.add(stream)
-            failed.append(record.identifier)
-            outcomes[FAILED] += 1
+        rejected.append((entry, rejection))
+    # Set aside in batches once the batch is decided. A record SQS did not take is retried with
+    # the rest of its partition from there: what was applied after it comes back as a
+    # redelivery, which the consumers recognise and skip.
+    refused = dead_letter(feed.name, rejected) if rejected else set()
+    outcomes[REJECTED] += len(rejected) - len(refused)
+    for index in refused:
+        record = rejected[index][0].record
+        if record.offset is not None:
+            resume[record.stream] = min(record.offset, resume.get(record.stream, record.offset))
+    failed = [e.record.identifier for e in entries if e.record.stream in resume
+              and e.record.offset is not None and e.record.offset >= resume[e.record.stream]]
+    outcomes[FAILED] += len(failed)
     for outcome, number in outcomes.items():
         metrics.add_metric(name=f"FeedRecords{outcome.title()}", unit=MetricUnit.Count, value=number)
     return msk.batch_response(failed)
