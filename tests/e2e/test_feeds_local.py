@@ -141,17 +141,18 @@ def test_ten_thousand_records_reach_the_expected_state_and_only_bad_ones_are_set
     assert state(store, products) == expected
     assert sorted(failure_records(store)) == sorted(bad)
 
-    # The whole feed again: nothing changes. Each key's newest record is a duplicate now and every
-    # older one stale, so all but the newest are set aside (counted, not read back: the embedded
-    # SQS scans its queue on every receive).
-    set_aside = 0
-    for feed in ("catalog", "inventory"):
-        done = run_cli("feed", "publish", feed, str(tmp_path / f"{feed}.jsonl"), "--local", store.api)
-        assert done.returncode == 0, done.stderr
-        set_aside += int(re.search(r"; (\d+) set aside", done.stdout).group(1))
+    # The whole catalog feed again changes nothing: each key's newest record is a duplicate now and
+    # every older one stale, so all but the newest are set aside. (The inventory replay, and the
+    # write count of a replay, are checked on moto in tests/runtime/test_feeds_inventory.py: the
+    # embedded SQS scans its whole queue on every send, which makes thousands of set-aside records
+    # slow here.)
+    sqs = store.client("sqs")
+    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName="hc-local-feed-failures")["QueueUrl"])
+    done = run_cli("feed", "publish", "catalog", str(tmp_path / "catalog.jsonl"), "--local", store.api)
+    assert done.returncode == 0, done.stderr
+    set_aside = int(re.search(r"; (\d+) set aside", done.stdout).group(1))
     assert state(store, products) == expected
-    newest = len(products) + sum(2 * len(WAREHOUSES) for _ in products)
-    assert set_aside == len(catalog) + len(inventory) - newest
+    assert set_aside == len(catalog) - len(products)
 
 
 def test_order_status_feed_moves_a_real_order(store, tmp_path):

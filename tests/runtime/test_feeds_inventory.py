@@ -2,6 +2,8 @@
 reserve, InventoryChanged in the outbox, one conditional write per record, and a crash mid-batch
 that loses nothing."""
 
+import json
+
 from headless_commerce.runtime.catalog import repository as catalog_repository
 from headless_commerce.runtime.feeds import inventory as inventory_feed
 
@@ -127,3 +129,30 @@ def test_a_failure_queue_outage_retries_the_record_instead_of_dropping_it(catalo
     assert stock("mug-1")["stock"] == 2
     assert [m["reason"] for m in failure_messages(failures)] == ["unknown_sku"]
     assert len(outbox_stream_records("InventoryChanged")) == 1
+
+
+def test_replaying_a_whole_feed_changes_nothing_and_writes_nothing(catalog, failures, ddb_calls):
+    from headless_commerce.runtime.common import aws, dynamo
+    from headless_commerce.runtime.feeds import catalog as catalog_feed
+
+    def everything():
+        return sorted(json.dumps(dynamo.from_item(i), sort_keys=True)
+                      for i in aws.dynamodb().scan(TableName=dynamo.table_name())["Items"])
+
+    products = [{"type": "product", "product_id": f"r-{p}", "version": v, "name": f"R {p} v{v}",
+                 "price_amount": 100 + v, "skus": [{"sku": f"r-{p}-a"}, {"sku": f"r-{p}-b"}]}
+                for p in range(20) for v in (1, 2)]
+    stock_records = [{"sku": f"r-{p}-{s}", "warehouse": w, "quantity": v * 3 + p, "version": v}
+                     for p in range(20) for s in "ab" for w in ("east", "west") for v in (1, 2, 3)]
+    catalog_topic, inventory_topic = Topic("catalog"), Topic("inventory")
+    for _ in range(2):        # the whole feed, then all of it again
+        catalog_feed.handler(catalog_topic.batch(products, "product_id"))
+        inventory_feed.handler(inventory_topic.batch(stock_records, KEY))
+        if _ == 0:
+            before = everything()
+            assert stock("r-3-a")["stock"] == 2 * (3 * 3 + 3)   # both warehouses at version 3
+            ddb_calls.reset()
+    assert everything() == before
+    assert not {"PutItem", "UpdateItem", "TransactWriteItems", "DeleteItem"} & set(ddb_calls.calls)
+    reasons = [m["reason"] for m in failure_messages(failures)]
+    assert set(reasons) == {"stale_version"} and len(reasons) == 20 + 20 * 2 * 2 * 2
