@@ -49,9 +49,12 @@ _EXPORTS = {
     "WebTables": ".constructs.web_tables",
     "CloudFrontOnlyLoadBalancer": ".constructs.web_origin",
     "CloudFrontPrefixList": ".constructs.cloudfront_prefix_list",
+    "CloudFrontWaf": ".constructs.cloudfront_waf",
+    "EdgeDistribution": ".constructs.edge",
     "FoundationStack": ".stacks.foundation_stack",
     "CommerceStack": ".stacks.commerce_stack",
     "WebStack": ".stacks.web_stack",
+    "EdgeStack": ".stacks.edge_stack",
     "build": ".app_builder",
     "add_compliance_gate": ".app_builder",
 }

@@ -410,6 +410,9 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
             bot_control = _parse_bool("bot_control", context["bot_control"])
         except ConfigError as err:
             problems.append(str(err))
+    if toggles["edge"] and not toggles["web"]:
+        problems.append("edge needs web: the distribution's default origin is the storefront "
+                        "(pass -c edge=false as well)")
     if bot_control and read.text("existing_web_acl_arn"):
         problems.append("bot_control adds Bot Control to the web ACL this app creates; with existing_web_acl_arn "
                         "add it to your own web ACL instead")

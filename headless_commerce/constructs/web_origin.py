@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Names, RemovalPolicy, Stack, Token
+from aws_cdk import Names, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from ..config import Profile
 from ._checkov import skip_checkov
 from ._nag import acknowledge
+from ._log_bucket import log_bucket
 from ._props import merge
 from .cloudfront_prefix_list import CloudFrontPrefixList
 
@@ -30,41 +30,11 @@ ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 EDGE_REGION = "us-east-1"
 
 
-def log_bucket(scope: Construct, id: str, *, profile: Profile, what: str,
-               object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED) -> s3.Bucket:
-    """A bucket for service-delivered access logs: S3-managed keys (ALB and CloudFront standard
-    logs cannot write with KMS keys), TLS only, no public access, expiring with log retention.
-
-    Retained in every profile: logs are audit evidence, and a non-empty bucket would fail the
-    stack deletion in dev anyway.
-    """
-    bucket = s3.Bucket(scope, id, encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
-                       block_public_access=s3.BlockPublicAccess.BLOCK_ALL, object_ownership=object_ownership,
-                       versioned=True, removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-                       lifecycle_rules=[s3.LifecycleRule(
-                           expiration=Duration.days(365 if profile.is_production else 30),
-                           noncurrent_version_expiration=Duration.days(7),
-                           abort_incomplete_multipart_upload_after=Duration.days(1))])
-    acknowledge(bucket, "AwsSolutions-S1", f"This bucket receives {what}; logging its own access would "
-                "write a log record for every delivered log object, forever.")
-    acknowledge(bucket, "PCI.DSS.321-S3BucketLoggingEnabled", f"This bucket receives {what}; it is the log "
-                "destination, so it does not log into itself.")
-    sse_s3 = (f"{what} are delivered only to buckets with S3-managed encryption (SSE-S3); a KMS key would "
-              "make delivery fail.")
-    acknowledge(bucket, "PCI.DSS.321-S3DefaultEncryptionKMS", sse_s3)
-    acknowledge(bucket, "PCI.DSS.321-S3BucketReplicationEnabled",
-                "Access logs are kept for their retention in one region; replicating them would double "
-                "storage for records that are also summarized in CloudWatch metrics.")
-    cfn = bucket.node.default_child
-    skip_checkov(cfn, "CKV_AWS_18", f"This bucket receives {what}; it does not log into itself.")
-    skip_checkov(cfn, "CKV_AWS_145", sse_s3)
-    return bucket
-
-
 class CloudFrontOnlyLoadBalancer(Construct):
     """`load_balancer` (internet-facing ALB in the public subnets, access logs, invalid header
     fields dropped), `listener` (default action 403), `security_group`, `origin_secret` (the
-    value of `ORIGIN_VERIFY_HEADER`), `access_logs` (bucket), `protocol` and `port`.
+    value of `ORIGIN_VERIFY_HEADER`) and `origin_secret_name`, `access_logs` (bucket),
+    `origin_domain_name`, `certificate`, `protocol` and `port`.
 
     With a `certificate` the listener is HTTPS (TLS 1.2+/1.3 policy) and CloudFront connects by
     `origin_domain_name`, which the certificate must cover; without one it is HTTP on port 80:
@@ -84,6 +54,7 @@ class CloudFrontOnlyLoadBalancer(Construct):
         super().__init__(scope, id)
         if (certificate is None) != (origin_domain_name is None):
             raise ValueError("CloudFrontOnlyLoadBalancer: certificate and origin_domain_name go together")
+        self.certificate = certificate
         self.protocol = elbv2.ApplicationProtocol.HTTPS if certificate else elbv2.ApplicationProtocol.HTTP
         self.port = 443 if certificate else 80
         self.security_group = ec2.SecurityGroup(
@@ -117,9 +88,9 @@ class CloudFrontOnlyLoadBalancer(Construct):
                                else [])
         # A name (not only an ARN) so the edge stack can resolve the replica in its own region.
         # AWS-managed key: a replica cannot use this region's customer-managed key.
+        self.origin_secret_name = Names.unique_resource_name(self, max_length=200, separator="-") + "-origin-verify"
         self.origin_secret = secretsmanager.Secret(
-            self, "OriginSecret",
-            secret_name=Names.unique_resource_name(self, max_length=200, separator="-") + "-origin-verify",
+            self, "OriginSecret", secret_name=self.origin_secret_name,
             description=f"Value of the {ORIGIN_VERIFY_HEADER} header CloudFront adds to storefront requests",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
             replica_regions=[secretsmanager.ReplicaRegion(region=r) for r in replica_regions] or None)

@@ -37,7 +37,7 @@ def _literal_names(template: dict) -> set[tuple[str, str, str]]:
 
 def test_stacks_exist_in_deploy_order(dev_app):
     stacks = dev_app.reference.stacks
-    assert list(stacks) == ["Foundation", "Commerce", "Web"]
+    assert list(stacks) == ["Foundation", "Commerce", "Web", "Edge"]
     assert {stacks["Foundation"], stacks["Commerce"]} <= set(stacks["Web"].dependencies)
     assert stacks["Foundation"] in stacks["Commerce"].dependencies
     manifest = json.loads((dev_app.outdir / "manifest.json").read_text())
