@@ -18,6 +18,7 @@ from .config import AppConfig, from_context
 from .constructs._iam import ManagedGrantPolicies
 from .stacks.commerce_stack import CommerceStack
 from .stacks.foundation_stack import FoundationStack
+from .stacks.integration_stack import IntegrationStack
 from .stacks.edge_stack import EDGE_REGION, EdgeStack
 from .stacks.web_stack import WebStack
 
@@ -66,6 +67,12 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              cross_region_references=config.enabled("edge"),
                              **common)
     stacks: dict[str, Stack] = {"Foundation": foundation, "Commerce": commerce}
+    # `-c integration=false` creates no cluster, no consumers and no stack.
+    if config.enabled("integration"):
+        stacks["Integration"] = IntegrationStack(
+            app, config.stack_id("Integration"), foundation=foundation, commerce=commerce,
+            powertools_layer_arn=config.powertools_layer_arn,
+            description="Headless commerce: MSK feeds (PIM catalog, inventory, order status)", **common)
     if config.enabled("web"):
         stacks["Web"] = WebStack(app, config.stack_id("Web"), foundation=foundation, commerce=commerce,
                                  domain=config.web_domain, powertools_layer_arn=config.powertools_layer_arn,
