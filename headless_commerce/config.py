@@ -281,6 +281,15 @@ class _Reader:
             return None
         return str(value).strip()
 
+    def flag(self, key: str, default: bool) -> bool:
+        if key not in self.context:
+            return default
+        try:
+            return _parse_bool(key, self.context[key])
+        except ConfigError as err:
+            self.problems.append(str(err))
+            return default
+
     def matching(self, key: str, pattern: re.Pattern, what: str) -> str | None:
         value = self.text(key)
         if value is not None and not pattern.match(value):
@@ -332,19 +341,8 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     if stage and not _STAGE.match(stage):
         problems.append(f"stage {stage!r} must match {_STAGE.pattern} (it prefixes stack names)")
 
-    toggles = dict(TOGGLES)
-    for key in TOGGLES:
-        if key in context:
-            try:
-                toggles[key] = _parse_bool(key, context[key])
-            except ConfigError as err:
-                problems.append(str(err))
-    reserve = False
-    if "reserved_concurrency" in context:
-        try:
-            reserve = _parse_bool("reserved_concurrency", context["reserved_concurrency"])
-        except ConfigError as err:
-            problems.append(str(err))
+    toggles = {key: read.flag(key, default) for key, default in TOGGLES.items()}
+    reserve = read.flag("reserved_concurrency", False)
 
     account = read.matching("account", _ACCOUNT, "a 12-digit AWS account id") or default_account
     region = read.matching("region", _REGION, "an AWS region name such as us-east-1") \
@@ -410,12 +408,7 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     web_acl_arn = read.matching("existing_web_acl_arn", _CLOUDFRONT_WEB_ACL_ARN,
                                 "the ARN of a CLOUDFRONT-scope web ACL "
                                 "(arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID)")
-    bot_control = False
-    if "bot_control" in context:
-        try:
-            bot_control = _parse_bool("bot_control", context["bot_control"])
-        except ConfigError as err:
-            problems.append(str(err))
+    bot_control = read.flag("bot_control", False)
     if toggles["edge"] and not toggles["web"]:
         problems.append("edge needs web: the distribution's default origin is the storefront "
                         "(pass -c edge=false as well)")

@@ -3,15 +3,14 @@ known-bad-inputs and IP reputation rules, a per-IP rate limit, and Bot Control a
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Names, Stack, Token
+from aws_cdk import Stack, Token
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from ..config import Profile
 from ._props import merge
-from .regional_waf import _visibility, web_acl_rules
+from .regional_waf import _visibility, log_web_acl, web_acl_rules
 
 BOT_CONTROL = "AWSManagedRulesBotControlRuleSet"
 
@@ -61,12 +60,4 @@ class CloudFrontWaf(Construct):
             "visibility_config": _visibility("CommerceEdgeAcl", prefix),
             "rules": rules,
         }, web_acl_props))
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=profile.log_retention, removal_policy=profile.removal_policy,
-            encryption_key=encryption_key,
-            log_group_name=f"aws-waf-logs-{Names.unique_resource_name(self, max_length=100)}")
-        wafv2.CfnLoggingConfiguration(
-            self, "Logging", resource_arn=self.web_acl.attr_arn,
-            log_destination_configs=[stack.format_arn(
-                service="logs", resource="log-group", resource_name=self.log_group.log_group_name,
-                arn_format=ArnFormat.COLON_RESOURCE_NAME)])
+        self.log_group = log_web_acl(self, self.web_acl, profile=profile, encryption_key=encryption_key)
