@@ -10,6 +10,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -48,8 +49,13 @@ _PROBE = ("import os, urllib.request; urllib.request.urlopen("
 
 
 def storefront_image() -> ecs.ContainerImage:
-    """The storefront image, built by `cdk deploy` from the package directory (synth only stages it)."""
-    return ecs.ContainerImage.from_asset(str(PACKAGE_DIR), file=DOCKERFILE, exclude=["**/__pycache__"])
+    """The storefront image, built by `cdk deploy` from the package directory (synth only stages it).
+
+    Built for linux/arm64 whatever machine deploys: an x86 laptop would otherwise push an amd64
+    image that the ARM64 tasks cannot start (exec format error).
+    """
+    return ecs.ContainerImage.from_asset(str(PACKAGE_DIR), file=DOCKERFILE, exclude=["**/__pycache__"],
+                                         platform=ecr_assets.Platform.LINUX_ARM64)
 
 
 def storefront_client_defaults() -> dict:

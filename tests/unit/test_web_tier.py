@@ -134,6 +134,7 @@ def test_image_is_built_from_the_storefront_dockerfile(dev_app):
     assets = json.loads(next(dev_app.outdir.glob("HeadlessCommerce-Web.assets.json")).read_text())
     [image] = assets["dockerImages"].values()
     assert image["source"]["dockerFile"] == "runtime/storefront/Dockerfile"
+    assert image["source"]["platform"] == "linux/arm64"  # the tasks run on Graviton
 
 
 def test_execute_command_grants_only_in_dev(dev_app, prod_app):
