@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -70,8 +71,8 @@ class WebTier(Construct):
     Attributes: `service` (ecs.FargateService), `task_definition`, `container`, `cluster`,
     `origin` (CloudFrontOnlyLoadBalancer: `load_balancer`, `origin_secret`,
     `origin_domain_name`, `protocol`), `target_group`, `scaling`, `cache` (WebCache), `tables`
-    (WebTables), `session_secret`, `user_pool_client`, `invalidation` (the function) and
-    `invalidation_subscription`.
+    (WebTables), `session_secret`, `user_pool_client`, `invalidation` (the function),
+    `invalidation_subscription` and `alarms` (unhealthy tasks, 5xx answers).
 
     Parameters: `profile` (task size and count, ECS Exec, cache kind, retention, removal); `vpc`
     (service in the private subnets, cache in the isolated ones, load balancer in the public
@@ -127,6 +128,7 @@ class WebTier(Construct):
 
         self._build_service(profile, vpc, file_system, access_point, encryption_key, image or storefront_image(),
                             api_url, user_pool, task_definition_props)
+        self._build_alarms()
         self._build_invalidation(functions, bus, encryption_key)
 
     def _environment(self, api_url: str, user_pool: cognito.IUserPool) -> dict[str, str]:
@@ -223,6 +225,27 @@ class WebTier(Construct):
         self.scaling.scale_on_request_count("Requests", requests_per_target=600, target_group=self.target_group,
                                             scale_in_cooldown=Duration.seconds(120),
                                             scale_out_cooldown=Duration.seconds(60))
+
+    def _build_alarms(self) -> None:
+        metrics = self.target_group.metrics
+        minute = Duration.minutes(1)
+        self.alarms = {
+            # Tasks failing /healthz for two minutes: the circuit breaker acts on deployments only.
+            "UnhealthyTasks": cloudwatch.Alarm(
+                self, "UnhealthyTasks", alarm_description="Storefront tasks fail their /healthz check",
+                metric=metrics.unhealthy_host_count(period=minute, statistic="Maximum"), threshold=0,
+                evaluation_periods=3, datapoints_to_alarm=2,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+            # The storefront answers bad input with its own 4xx pages; a 5xx is a defect or an outage.
+            "ServerErrors": cloudwatch.Alarm(
+                self, "ServerErrors", alarm_description="The storefront answered 5xx",
+                metric=metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=Duration.minutes(5),
+                                                 statistic="Sum"),
+                threshold=0, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+        }
 
     def _build_invalidation(self, functions: PythonFunctions, bus: events.IEventBus, key: kms.IKey | None) -> None:
         layer = functions.pip_layer("RedisClient", requirements=REDIS_REQUIREMENTS,

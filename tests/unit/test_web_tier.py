@@ -130,6 +130,13 @@ def test_fargate_service_per_profile(request, profile, cpu, exec_on, desired, ma
     assert group["HealthCheckPath"] == "/healthz"
 
 
+def test_unhealthy_tasks_and_server_errors_alarm_to_the_topic(dev_app):
+    alarms = {a["Properties"].get("AlarmDescription"): a["Properties"]
+              for a in _resources(dev_app.template("Web"), "AWS::CloudWatch::Alarm")}
+    for description in ("Storefront tasks fail their /healthz check", "The storefront answered 5xx"):
+        assert alarms[description]["AlarmActions"], description
+
+
 def test_image_is_built_from_the_storefront_dockerfile(dev_app):
     assets = json.loads(next(dev_app.outdir.glob("HeadlessCommerce-Web.assets.json")).read_text())
     [image] = assets["dockerImages"].values()
