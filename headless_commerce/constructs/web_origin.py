@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Names, Stack, Token
+from aws_cdk import Fn, Names, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -86,9 +86,13 @@ class CloudFrontOnlyLoadBalancer(Construct):
         if replica_regions is None:
             replica_regions = ([EDGE_REGION] if not Token.is_unresolved(stack.region) and stack.region != EDGE_REGION
                                else [])
-        # A name (not only an ARN) so the edge stack can resolve the replica in its own region.
+        # Named, so the edge stack can resolve the replica in its own region by name.
         # AWS-managed key: a replica cannot use this region's customer-managed key.
-        self.origin_secret_name = Names.unique_resource_name(self, max_length=200, separator="-") + "-origin-verify"
+        # A deleted secret keeps its name reserved for its recovery window, so a fixed name would
+        # fail the next create of this stack: the name carries the stack's id, new on every create.
+        stack_id = Fn.select(0, Fn.split("-", Fn.select(2, Fn.split("/", Stack.of(self).stack_id))))
+        self.origin_secret_name = Fn.join("-", [Names.unique_resource_name(self, max_length=150, separator="-"),
+                                                "origin-verify", stack_id])
         self.origin_secret = secretsmanager.Secret(
             self, "OriginSecret", secret_name=self.origin_secret_name,
             description=f"Value of the {ORIGIN_VERIFY_HEADER} header CloudFront adds to storefront requests",
