@@ -73,6 +73,11 @@ class WebStack(CommerceStackBase):
                             target=route53.RecordTarget.from_alias(
                                 targets.LoadBalancerTarget(self.web.origin.load_balancer)))
         self.alarms = ServiceAlarms(self, "Alarms", functions=self.functions.functions)
+        # Read by the edge stack with Fn::GetStackOutput as a whole string: the name is built from
+        # this stack's id, and splitting another stack's output is not allowed in every intrinsic.
+        self.origin_secret_name_output = CfnOutput(
+            self, "OriginSecretName", value=self.web.origin.origin_secret_name,
+            description="Secrets Manager secret (replicated to us-east-1) with the CloudFront origin header value")
         CfnOutput(self, "StorefrontClientId", value=self.web.user_pool_client.user_pool_client_id)
         CfnOutput(self, "LoadBalancerDns", value=self.web.origin.load_balancer.load_balancer_dns_name,
                   description="Answers 403 unless the request comes through the CloudFront distribution")
