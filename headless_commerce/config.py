@@ -409,9 +409,9 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
                                 "the ARN of a CLOUDFRONT-scope web ACL "
                                 "(arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID)")
     bot_control = read.flag("bot_control", False)
-    if toggles["edge"] and not toggles["web"]:
-        problems.append("edge needs web: the distribution's default origin is the storefront "
-                        "(pass -c edge=false as well)")
+    # Without web there is no edge (its default origin is the storefront); asking for both is a mistake.
+    if toggles["edge"] and not toggles["web"] and "edge" in context:
+        problems.append("edge needs web: the distribution's default origin is the storefront")
     if bot_control and read.text("existing_web_acl_arn"):
         problems.append("bot_control adds Bot Control to the web ACL this app creates; with existing_web_acl_arn "
                         "add it to your own web ACL instead")

@@ -177,6 +177,9 @@ def test_existing_web_acl_replaces_the_created_one(tmp_path):
 def test_edge_toggle_off_creates_no_edge_stack():
     reference = build({"edge": "false"}, compliance=False)
     assert "Edge" not in reference.stacks and "Web" in reference.stacks
+    # web=false alone removes the edge too: its default origin would be missing.
+    reference = build({"web": "false"}, compliance=False)
+    assert "Edge" not in reference.stacks and "Web" not in reference.stacks
 
 
 # --- context validation -----------------------------------------------------------------------
@@ -191,7 +194,7 @@ def test_edge_toggle_off_creates_no_edge_stack():
     ({"bot_control": "true", "existing_web_acl_arn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/a/"
                                                      "11111111-2222-3333-4444-555555555555"},
      "add it to your own web ACL"),
-    ({"web": "false"}, "edge needs web"),
+    ({"web": "false", "edge": "true"}, "edge needs web"),
 ])
 def test_edge_context_is_validated(context, message):
     with pytest.raises(ConfigError, match=message):
