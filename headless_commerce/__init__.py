@@ -43,9 +43,11 @@ _EXPORTS = {
     "ServiceAlarms": ".constructs.alarms",
     "notify_alarms": ".constructs.alarms",
     "SearchDomain": ".constructs.search_domain",
+    "IntegrationPipelines": ".constructs.integration_pipelines",
     "ManagedGrantPolicies": ".constructs._iam",
     "FoundationStack": ".stacks.foundation_stack",
     "CommerceStack": ".stacks.commerce_stack",
+    "IntegrationStack": ".stacks.integration_stack",
     "build": ".app_builder",
     "add_compliance_gate": ".app_builder",
 }

@@ -18,6 +18,7 @@ from .config import AppConfig, from_context
 from .constructs._iam import ManagedGrantPolicies
 from .stacks.commerce_stack import CommerceStack
 from .stacks.foundation_stack import FoundationStack
+from .stacks.integration_stack import IntegrationStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -61,9 +62,16 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              search=config.enabled("search"),
                              description="Headless commerce: identity and commerce services",
                              **common)
+    stacks: dict[str, Stack] = {"Foundation": foundation, "Commerce": commerce}
+    # `-c integration=false` creates no cluster, no consumers and no stack.
+    if config.enabled("integration"):
+        stacks["Integration"] = IntegrationStack(
+            app, config.stack_id("Integration"), foundation=foundation, commerce=commerce,
+            powertools_layer_arn=config.powertools_layer_arn,
+            description="Headless commerce: MSK feeds (PIM catalog, inventory, order status)", **common)
     if compliance:
         add_compliance_gate(app)
-    return ReferenceApp(app=app, config=config, stacks={"Foundation": foundation, "Commerce": commerce})
+    return ReferenceApp(app=app, config=config, stacks=stacks)
 
 
 def add_compliance_gate(app: App) -> None:

@@ -46,6 +46,10 @@ class Profile:
     # 10 and Lambda keeps 100 unreserved, so reserving fails the create. Opt in with
     # `-c reserved_concurrency=true` (RESERVED_CONCURRENCY) once the quota has been raised.
     reserved_concurrency: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    # Integration feeds (MSK event sources): records per invocation and how long Lambda gathers
+    # them. Larger batches amortize the consumers' one read per batch; the window bounds latency.
+    feed_batch_size: int = 100
+    feed_batching_window: Duration = Duration.seconds(1)
 
     @property
     def is_production(self) -> bool:
@@ -98,6 +102,8 @@ _PROD = dataclasses.replace(
     # consumer publishes), SQS (consumers dead-letter). Lambda ships logs, traces and decrypts
     # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
     interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
+    feed_batch_size=500,  # same 1 s window: the Kafka mapping takes whole seconds
+    feed_batching_window=Duration.seconds(1),
 )
 
 # What `-c reserved_concurrency=true` reserves: checkout and the webhook are capped below the

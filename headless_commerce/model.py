@@ -90,6 +90,7 @@ class OrderStatus(str, enum.Enum):
     CONFIRMED = "CONFIRMED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     ACCEPTED_BY_OMS = "ACCEPTED_BY_OMS"
+    PICKED = "PICKED"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
@@ -138,8 +139,9 @@ ORDER_STATUS_RANK: dict[str, int] = {
     OrderStatus.PENDING_PAYMENT.value: 0,
     OrderStatus.CONFIRMED.value: 1,
     OrderStatus.ACCEPTED_BY_OMS.value: 2,
-    OrderStatus.SHIPPED.value: 3,
-    OrderStatus.DELIVERED.value: 4,
+    OrderStatus.PICKED.value: 3,
+    OrderStatus.SHIPPED.value: 4,
+    OrderStatus.DELIVERED.value: 5,
     OrderStatus.CANCELLED.value: 100,
     OrderStatus.PAYMENT_FAILED.value: 100,
 }
