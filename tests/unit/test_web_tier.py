@@ -294,3 +294,31 @@ def test_node_based_cache_on_request(stub_image):
 def test_session_table_key_matches_the_model():
     assert model.session_table_kwargs()["KeySchema"] == [{"AttributeName": "session_id", "KeyType": "HASH"}]
     assert model.flags_table_kwargs()["KeySchema"] == [{"AttributeName": "flag", "KeyType": "HASH"}]
+
+
+def test_storefront_nat_addresses_skip_the_api_rate_limit(any_app):
+    # Every shopper's API call leaves the VPC from the NAT addresses: a per-IP limit would
+    # throttle the whole storefront; CloudFront's web ACL limits each shopper instead.
+    commerce = any_app.template("Commerce")
+    [ip_set] = [r["Properties"] for r in _resources(commerce, "AWS::WAFv2::IPSet")]
+    nat_count = any_app.reference.config.profile.nat_gateways
+    assert len(ip_set["Addresses"]) == nat_count
+    assert all("EIP" in json.dumps(address) and address["Fn::Join"][1][-1] == "/32" for address in ip_set["Addresses"])
+    [acl] = [r["Properties"] for r in _resources(commerce, "AWS::WAFv2::WebACL")]
+    [rate] = [r for r in acl["Rules"] if r["Name"] == "RatePerIp"]
+    scope_down = rate["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+    assert "IPSetReferenceStatement" in scope_down["NotStatement"]["Statement"]
+
+
+def test_regional_waf_without_exemptions_limits_every_ip():
+    from headless_commerce.constructs.regional_waf import RegionalWaf
+
+    stack, prof = new_stack()
+    RegionalWaf(stack, "Waf", profile=prof)
+    RegionalWaf(stack, "Exempt", profile=prof, rate_limit_exempt_cidrs=["198.51.100.7/32"])
+    t = template(stack).to_json()
+    ip_sets = [r["Properties"] for r in t["Resources"].values() if r["Type"] == "AWS::WAFv2::IPSet"]
+    assert [s["Addresses"] for s in ip_sets] == [["198.51.100.7/32"]]
+    rates = [next(r for r in acl["Properties"]["Rules"] if r["Name"] == "RatePerIp")["Statement"]["RateBasedStatement"]
+             for acl in t["Resources"].values() if acl["Type"] == "AWS::WAFv2::WebACL"]
+    assert sorted("ScopeDownStatement" in r for r in rates) == [False, True]
