@@ -322,3 +322,27 @@ def test_regional_waf_without_exemptions_limits_every_ip():
     rates = [next(r for r in acl["Properties"]["Rules"] if r["Name"] == "RatePerIp")["Statement"]["RateBasedStatement"]
              for acl in t["Resources"].values() if acl["Type"] == "AWS::WAFv2::WebACL"]
     assert sorted("ScopeDownStatement" in r for r in rates) == [False, True]
+
+
+def test_invalidation_layer_pins_the_containers_redis(tmp_path):
+    from headless_commerce.constructs.web_tier import CONTAINER_REQUIREMENTS, redis_requirements
+
+    [pin] = redis_requirements()
+    assert pin in CONTAINER_REQUIREMENTS.read_text().splitlines()
+    unpinned = tmp_path / "requirements.txt"
+    unpinned.write_text("starlette==1.0\nredis>=8\n")
+    with pytest.raises(ValueError, match="pin redis-py exactly once"):
+        redis_requirements(unpinned)
+
+
+def test_storefront_role_has_exactly_the_table_actions_it_uses(prod_app):
+    web = prod_app.template("Web")
+    tables = {k for k, r in web["Resources"].items() if r["Type"] == "AWS::DynamoDB::GlobalTable"}
+    actions = set()
+    for policy in _resources(web, "AWS::IAM::ManagedPolicy"):
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if tables & set(json.dumps(statement.get("Resource")).replace('"', " ").split()):
+                found = statement["Action"]
+                actions |= {found} if isinstance(found, str) else set(found)
+    assert {a for a in actions if a.startswith("dynamodb:")} == {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"}
