@@ -335,3 +335,27 @@ def consent_ledger_table_kwargs() -> dict:
 def audience_table_kwargs() -> dict:
     """boto3 `create_table` kwargs (without TableName) of the marketing audience table."""
     return _simple_table_kwargs(AUDIENCE_PARTITION_KEY, AUDIENCE_SORT_KEY)
+
+
+# Storefront tables (WebTier): sessions expire through TTL; feature flags are read on each page.
+SESSION_PARTITION_KEY = "session_id"
+SESSION_TTL_ATTRIBUTE = "expires_at"
+FLAGS_PARTITION_KEY = "flag"
+
+
+def _hash_only_table_kwargs(partition_key: str) -> dict:
+    return {
+        "AttributeDefinitions": [{"AttributeName": partition_key, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": partition_key, "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def session_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the storefront session table."""
+    return _hash_only_table_kwargs(SESSION_PARTITION_KEY)
+
+
+def flags_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the storefront feature-flag table."""
+    return _hash_only_table_kwargs(FLAGS_PARTITION_KEY)
