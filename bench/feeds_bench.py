@@ -36,7 +36,7 @@ RESULTS: list[tuple[str, float, str, bool]] = []
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 # Targets. Calls: one write per record, plus one BatchGetItem per batch of 100.
 MAX_CALLS_PER_RECORD = 1.05
-MIN_RECORDS_PER_SECOND = {"catalog": 100, "inventory": 200, "order_status": 150}
+MIN_RECORDS_PER_SECOND = {"catalog": 40, "inventory": 80, "order_status": 60}
 
 
 def report(metric: str, value: float, target: str, ok: bool) -> None:
