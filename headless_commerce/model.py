@@ -335,3 +335,31 @@ def consent_ledger_table_kwargs() -> dict:
 def audience_table_kwargs() -> dict:
     """boto3 `create_table` kwargs (without TableName) of the marketing audience table."""
     return _simple_table_kwargs(AUDIENCE_PARTITION_KEY, AUDIENCE_SORT_KEY)
+
+
+# Storefront session table (runtime/storefront/sessions.py): one item per session, expired by
+# DynamoDB TTL on SESSION_TTL_ATTRIBUTE (epoch seconds).
+SESSION_PARTITION_KEY = "session_id"
+SESSION_TTL_ATTRIBUTE = "expires_at"
+# Storefront feature-flag table (runtime/storefront/flags.py): `flag` -> `enabled` (BOOL).
+FLAGS_PARTITION_KEY = "flag"
+FLAGS_ENABLED_ATTRIBUTE = "enabled"
+
+
+def _hash_table_kwargs(partition_key: str) -> dict:
+    return {
+        "AttributeDefinitions": [{"AttributeName": partition_key, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": partition_key, "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def session_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the storefront session table; TTL on
+    SESSION_TTL_ATTRIBUTE is switched on separately (update_time_to_live)."""
+    return _hash_table_kwargs(SESSION_PARTITION_KEY)
+
+
+def flags_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the storefront feature-flag table."""
+    return _hash_table_kwargs(FLAGS_PARTITION_KEY)

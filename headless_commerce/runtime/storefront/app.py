@@ -54,6 +54,8 @@ class Storefront:
             trim_blocks=True, lstrip_blocks=True)
         symbols = self.site.get("currency_symbols") or {}
         self.env.filters["money"] = lambda value: _money(value, symbols)
+        assets = (config.assets_url or "").rstrip("/")
+        self.env.filters["asset"] = lambda path: assets + path if str(path).startswith("/") else path
 
     def render(self, request: Request, template: str, *, status: int = 200, **context) -> Response:
         session = getattr(request.state, "session", None)

@@ -37,6 +37,9 @@ class StorefrontConfig:
     shared_dir: Path | None = None
     # Secure cookies (HTTPS) by default; only plain-HTTP local mode turns it off.
     secure_cookies: bool = True
+    # Origin that serves relative image paths (/assets/...); None: this site's own origin, as
+    # CloudFront routes /assets/* to the assets bucket. Local mode: the local API serves them.
+    assets_url: str | None = None
     # Local mode: say on the confirmation page that any code works (moto does not send mail).
     local_mode: bool = False
 

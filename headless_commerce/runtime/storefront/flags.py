@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 
+from headless_commerce.model import FLAGS_ENABLED_ATTRIBUTE, FLAGS_PARTITION_KEY
+
 log = logging.getLogger("headless_commerce.storefront")
 
 REFRESH_S = 10.0
@@ -34,12 +36,14 @@ class Flags:
 
             self._table = boto3.resource("dynamodb").Table(self._table_name)
         values = dict(DEFAULTS)
-        kwargs: dict = {"ProjectionExpression": "#f, enabled", "ExpressionAttributeNames": {"#f": "flag"}}
+        kwargs: dict = {"ProjectionExpression": "#f, #e", "ExpressionAttributeNames": {
+            "#f": FLAGS_PARTITION_KEY, "#e": FLAGS_ENABLED_ATTRIBUTE}}
         while True:
             page = self._table.scan(**kwargs)
             for item in page.get("Items", []):
-                if isinstance(item.get("flag"), str) and isinstance(item.get("enabled"), bool):
-                    values[item["flag"]] = item["enabled"]
+                name, enabled = item.get(FLAGS_PARTITION_KEY), item.get(FLAGS_ENABLED_ATTRIBUTE)
+                if isinstance(name, str) and isinstance(enabled, bool):
+                    values[name] = enabled
             if "LastEvaluatedKey" not in page:
                 return values
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

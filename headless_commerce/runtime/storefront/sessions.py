@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
+from headless_commerce.model import SESSION_PARTITION_KEY, SESSION_TTL_ATTRIBUTE
+
 SESSION_LIFETIME_S = 7 * 24 * 3600
 SECURE_COOKIE = "__Host-sid"
 PLAIN_COOKIE = "sid"   # plain-HTTP local mode: browsers drop __Host- cookies without Secure
@@ -124,8 +126,9 @@ class DynamoSessionStore:
         self._table = boto3.resource("dynamodb").Table(table_name)
 
     def load(self, session_id: str) -> dict | None:
-        item = self._table.get_item(Key={"session_id": session_id}, ConsistentRead=True).get("Item")
-        if item is None or int(item.get("expires_at", 0)) <= time.time():
+        item = self._table.get_item(Key={SESSION_PARTITION_KEY: session_id},
+                                    ConsistentRead=True).get("Item")
+        if item is None or int(item.get(SESSION_TTL_ATTRIBUTE, 0)) <= time.time():
             return None
         try:
             data = json.loads(item.get("data") or "{}")
@@ -134,11 +137,12 @@ class DynamoSessionStore:
         return data if isinstance(data, dict) else None
 
     def save(self, session_id: str, data: dict, expires_at: int) -> None:
-        self._table.put_item(Item={"session_id": session_id, "expires_at": expires_at,
+        self._table.put_item(Item={SESSION_PARTITION_KEY: session_id,
+                                   SESSION_TTL_ATTRIBUTE: expires_at,
                                    "data": json.dumps(data, separators=(",", ":"))})
 
     def delete(self, session_id: str) -> None:
-        self._table.delete_item(Key={"session_id": session_id})
+        self._table.delete_item(Key={SESSION_PARTITION_KEY: session_id})
 
 
 def open_store(table_name: str | None) -> MemorySessionStore | DynamoSessionStore:

@@ -122,9 +122,12 @@ def check_csrf(session: Session, form: dict[str, str]) -> None:
 
 
 def secure_headers(request: Request, response: Response) -> None:
+    config = request.app.state.storefront.config
     for name, value in SECURITY_HEADERS.items():
+        if name == "Content-Security-Policy" and config.assets_url:
+            value = value.replace("img-src 'self'", f"img-src 'self' {config.assets_url.rstrip('/')}")
         response.headers.setdefault(name, value)
-    if request.app.state.storefront.config.secure_cookies:
+    if config.secure_cookies:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
 
 
