@@ -139,6 +139,7 @@ def page(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
+        started = time.perf_counter()
         session = await load_session(request)
         request.state.session = session
         if request.method == "POST":
@@ -147,6 +148,8 @@ def page(handler: Handler) -> Handler:
         response = await handler(request)
         await save_session(request, session, response)
         secure_headers(request, response)
+        # The time spent here (make bench reads it; browsers show it in their dev tools).
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         return response
 
     return endpoint
