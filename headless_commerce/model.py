@@ -337,16 +337,16 @@ def audience_table_kwargs() -> dict:
     return _simple_table_kwargs(AUDIENCE_PARTITION_KEY, AUDIENCE_SORT_KEY)
 
 
-# Storefront session table (runtime/storefront/sessions.py): one item per session, expired by
-# DynamoDB TTL on SESSION_TTL_ATTRIBUTE (epoch seconds).
+# Storefront tables (WebTier): sessions expire through TTL on SESSION_TTL_ATTRIBUTE (epoch
+# seconds; runtime/storefront/sessions.py); feature flags `flag` -> `enabled` (BOOL), read with
+# a short cache (runtime/storefront/flags.py).
 SESSION_PARTITION_KEY = "session_id"
 SESSION_TTL_ATTRIBUTE = "expires_at"
-# Storefront feature-flag table (runtime/storefront/flags.py): `flag` -> `enabled` (BOOL).
 FLAGS_PARTITION_KEY = "flag"
 FLAGS_ENABLED_ATTRIBUTE = "enabled"
 
 
-def _hash_table_kwargs(partition_key: str) -> dict:
+def _hash_only_table_kwargs(partition_key: str) -> dict:
     return {
         "AttributeDefinitions": [{"AttributeName": partition_key, "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": partition_key, "KeyType": "HASH"}],
@@ -355,11 +355,10 @@ def _hash_table_kwargs(partition_key: str) -> dict:
 
 
 def session_table_kwargs() -> dict:
-    """boto3 `create_table` kwargs (without TableName) of the storefront session table; TTL on
-    SESSION_TTL_ATTRIBUTE is switched on separately (update_time_to_live)."""
-    return _hash_table_kwargs(SESSION_PARTITION_KEY)
+    """boto3 `create_table` kwargs (without TableName) of the storefront session table."""
+    return _hash_only_table_kwargs(SESSION_PARTITION_KEY)
 
 
 def flags_table_kwargs() -> dict:
     """boto3 `create_table` kwargs (without TableName) of the storefront feature-flag table."""
-    return _hash_table_kwargs(FLAGS_PARTITION_KEY)
+    return _hash_only_table_kwargs(FLAGS_PARTITION_KEY)

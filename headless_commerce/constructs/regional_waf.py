@@ -84,6 +84,23 @@ def web_acl_rules(rate_limit: int, max_body_bytes: int | None = MAX_BODY_BYTES,
     return rules
 
 
+def log_web_acl(scope: Construct, web_acl: wafv2.CfnWebACL, *, profile: Profile,
+                encryption_key: kms.IKey | None) -> logs.LogGroup:
+    """Log every request the ACL sees to a log group of `scope` (ids "Logs" and "Logging")."""
+    # WAF only logs to groups named aws-waf-logs-*; the suffix is unique per stack path.
+    log_group = logs.LogGroup(
+        scope, "Logs", retention=profile.log_retention, removal_policy=profile.removal_policy,
+        encryption_key=encryption_key,
+        log_group_name=f"aws-waf-logs-{Names.unique_resource_name(scope, max_length=100)}")
+    wafv2.CfnLoggingConfiguration(
+        scope, "Logging", resource_arn=web_acl.attr_arn,
+        # WAF wants the ARN without the ":*" suffix that the log group's Arn attribute carries.
+        log_destination_configs=[Stack.of(scope).format_arn(
+            service="logs", resource="log-group", resource_name=log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME)])
+    return log_group
+
+
 class RegionalWaf(Construct):
     """`web_acl` (a body-size limit, AWS managed common, known-bad-inputs, IP reputation, per-IP
     rate limit); `associate(id, resource_arn)` attaches it to an API stage or ALB.
@@ -112,17 +129,7 @@ class RegionalWaf(Construct):
             "rules": web_acl_rules(rate_limit_per_5_min, max_body_bytes, prefix),
             **bodies,
         }, web_acl_props))
-        # WAF only logs to groups named aws-waf-logs-*; the suffix is unique per stack path.
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=profile.log_retention, removal_policy=profile.removal_policy,
-            encryption_key=encryption_key,
-            log_group_name=f"aws-waf-logs-{Names.unique_resource_name(self, max_length=100)}")
-        wafv2.CfnLoggingConfiguration(
-            self, "Logging", resource_arn=self.web_acl.attr_arn,
-            # WAF wants the ARN without the ":*" suffix that the log group's Arn attribute carries.
-            log_destination_configs=[Stack.of(self).format_arn(
-                service="logs", resource="log-group", resource_name=self.log_group.log_group_name,
-                arn_format=ArnFormat.COLON_RESOURCE_NAME)])
+        self.log_group = log_web_acl(self, self.web_acl, profile=profile, encryption_key=encryption_key)
 
     def associate(self, id: str, resource_arn: str) -> wafv2.CfnWebACLAssociation:
         return wafv2.CfnWebACLAssociation(self, id, resource_arn=resource_arn, web_acl_arn=self.web_acl.attr_arn)
