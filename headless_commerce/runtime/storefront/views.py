@@ -292,6 +292,22 @@ async def cart_page(request: Request) -> Response:
     return _render(request, "cart.html", cart=cart)
 
 
+async def _change_customer_cart(request: Request, call, failure: str, back: str) -> Response | None:
+    """Apply a cart change with the customer's token; a response only when it did not happen
+    (sign-in needed, or the API refused it: the reason is shown on `back`)."""
+    try:
+        cart = await _as_customer(request, call)
+    except _SignInRequired:
+        return _sign_in_redirect(request)
+    except ApiError as error:
+        if error.status not in (400, 404, 409):
+            raise
+        _notice(request, f"{failure}: {error.message}")
+        return RedirectResponse(back, status_code=303)
+    request.state.session["cart_count"] = cart.get("item_count", 0)
+    return None
+
+
 @page
 async def cart_add(request: Request) -> Response:
     storefront = request.app.state.storefront
@@ -310,16 +326,11 @@ async def cart_add(request: Request) -> Response:
         raise not_found("product option")
     session = request.state.session
     if _signed_in(request):
-        try:
-            cart = await _as_customer(request, lambda t: storefront.api.add_to_cart(t, sku, quantity))
-        except _SignInRequired:
-            return _sign_in_redirect(request)
-        except ApiError as error:
-            if error.status not in (400, 404, 409):
-                raise
-            _notice(request, f"Could not add to cart: {error.message}")
-            return RedirectResponse(f"/products/{product_id}?sku={sku}", status_code=303)
-        session["cart_count"] = cart.get("item_count", 0)
+        refused = await _change_customer_cart(
+            request, lambda t: storefront.api.add_to_cart(t, sku, quantity),
+            "Could not add to cart", f"/products/{product_id}?sku={sku}")
+        if refused is not None:
+            return refused
     else:
         guest = _guest_cart(request)
         line = guest.get(sku) or {"product_id": product_id, "quantity": 0}
@@ -341,16 +352,11 @@ async def cart_update(request: Request) -> Response:
     quantity = _quantity(form.get("quantity"), 0)
     session = request.state.session
     if _signed_in(request):
-        try:
-            cart = await _as_customer(request, lambda t: storefront.api.update_cart_line(t, sku, quantity))
-        except _SignInRequired:
-            return _sign_in_redirect(request)
-        except ApiError as error:
-            if error.status not in (400, 404, 409):
-                raise
-            _notice(request, f"Could not update the cart: {error.message}")
-            return RedirectResponse("/cart", status_code=303)
-        session["cart_count"] = cart.get("item_count", 0)
+        refused = await _change_customer_cart(
+            request, lambda t: storefront.api.update_cart_line(t, sku, quantity),
+            "Could not update the cart", "/cart")
+        if refused is not None:
+            return refused
     else:
         guest = _guest_cart(request)
         if sku not in guest:
