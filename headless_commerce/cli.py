@@ -53,7 +53,8 @@ def _error(message: str) -> int:
 
 
 # What the `local` extra installs (pyproject.toml), by import name.
-LOCAL_EXTRA_MODULES = ("boto3", "aws_lambda_powertools", "moto", "werkzeug", "joserfc")
+LOCAL_EXTRA_MODULES = ("boto3", "aws_lambda_powertools", "moto", "werkzeug", "joserfc", "starlette",
+                       "jinja2", "uvicorn", "httpx", "redis", "itsdangerous")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 

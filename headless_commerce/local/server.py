@@ -16,13 +16,13 @@ from headless_commerce.local import aws as embedded
 from headless_commerce.local import aws_transport, demo_catalog, moto_patches, seed, state
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
-from headless_commerce.local.storefront import LocalStorefront
 from headless_commerce.local.http_adapter import (
     LocalApi,
     Response,
     import_handler,
     make_server,
 )
+from headless_commerce.local.storefront import LocalStorefront
 from headless_commerce.local.subscriptions import (
     OMS_CONSUMER,
     RELAY_HANDLER,

@@ -498,3 +498,35 @@ def test_sessions_live_in_dynamodb_with_a_ttl(aws):
     assert store.load("old") is None
     store.delete("abc")
     assert store.load("abc") is None
+
+
+# ---- shared templates and configuration (EFS) --------------------------------------------------
+
+def test_shared_templates_and_config_override_the_packaged_ones(tmp_path):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "storefront.json").write_text(json.dumps({"store_name": "Shared Shop"}))
+    (tmp_path / "templates" / "home.html").write_text(
+        '{% extends "base.html" %}{% block content %}<h1>Shared home</h1>{% endblock %}')
+    config = StorefrontConfig(api_url="http://api.internal", shared_dir=tmp_path)
+    app = create_app(config, cache=MemoryCache(), transport=httpx.MockTransport(FakeApi()),
+                     flags=FakeFlags(), sessions=MemorySessionStore(), identity=FakeIdentity())
+    with TestClient(app, base_url=BASE) as client:
+        home, product_page = client.get("/"), client.get("/products/p-1")
+    assert "<h1>Shared home</h1>" in home.text                  # the EFS template wins
+    assert "Shared Shop" in product_page.text                   # packaged template, EFS config
+    assert "Tee p-1" in product_page.text
+
+
+def test_without_the_mount_the_packaged_templates_and_config_are_used(tmp_path):
+    config = StorefrontConfig(api_url="http://api.internal", shared_dir=tmp_path / "not-mounted")
+    assert config.template_dirs()[-1].name == "templates" and len(config.template_dirs()) == 1
+    assert config.site()["store_name"] == "Headless Commerce"
+
+
+def test_local_mode_banner_names_the_cache_without_its_password():
+    from headless_commerce.local.storefront import describe_cache
+
+    assert describe_cache(None).startswith("in-process")
+    said = describe_cache("rediss://default:s3cret@cache.example:6380/0")
+    assert said == "Valkey/Redis at rediss://cache.example:6380/0" and "s3cret" not in said

@@ -14,3 +14,12 @@ def test_healthz_answers_ok_without_touching_any_dependency(monkeypatch):
         response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_a_missing_api_url_stops_start_up_with_a_clear_message(monkeypatch):
+    import pytest
+
+    monkeypatch.delenv("STOREFRONT_API_URL", raising=False)
+    with pytest.raises(RuntimeError, match="STOREFRONT_API_URL is not set"):
+        with TestClient(create_app()):
+            pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,9 @@ class StorefrontConfig:
 
     @classmethod
     def from_environment(cls) -> StorefrontConfig:
+        if not os.environ.get(settings.STOREFRONT_API_URL):
+            raise RuntimeError(f"{settings.STOREFRONT_API_URL} is not set: the storefront needs the "
+                               "commerce API's base URL")
         session_arn = settings.session_secret_arn()
         auth_arn = settings.cache_auth_secret_arn()
         config = cls(
