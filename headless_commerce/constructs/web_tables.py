@@ -13,9 +13,10 @@ from ._iam import grant_table_actions
 from ._props import check_exclusive
 from ._tables import secure_table
 
-# What the storefront container does with each table.
-SESSION_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-FLAG_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Scan")
+# Exactly what the storefront does with each table (runtime/storefront/sessions.py, flags.py):
+# sessions are read, written whole and deleted; the few flags are read in one scan.
+SESSION_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
+FLAG_ACTIONS = ("dynamodb:Scan",)
 
 LOCKED = {
     "partition_key": "the storefront reads sessions by `session_id` and flags by `flag`",

@@ -42,8 +42,16 @@ HEALTH_CHECK_PATH = "/healthz"
 SHARED_CONFIG_DIR = settings.SHARED_CONFIG_DEFAULT_DIR
 INVALIDATION_HANDLER = "headless_commerce.runtime.storefront.invalidation.handler"
 INVALIDATING_EVENTS = (model.EventName.PRODUCT_MODIFIED, model.EventName.INVENTORY_CHANGED)
-# The invalidation function's Valkey client (pure Python; same release as the container's).
-REDIS_REQUIREMENTS = ["redis==8.1.0"]
+CONTAINER_REQUIREMENTS = PACKAGE_DIR / "runtime" / "storefront" / "requirements.txt"
+
+
+def redis_requirements(path: Path = CONTAINER_REQUIREMENTS) -> list[str]:
+    """The invalidation function's Valkey client: the container's own redis-py pin (one place
+    to bump it; pure Python, so the layer builds without Docker)."""
+    pins = [line.strip() for line in path.read_text().splitlines() if line.strip().startswith("redis==")]
+    if len(pins) != 1:
+        raise ValueError(f"WebTier: {path} must pin redis-py exactly once (redis==X.Y.Z), found {pins}")
+    return pins
 # The container's own health probe: no curl in the slim image, Python is there.
 _PROBE = ("import os, urllib.request; urllib.request.urlopen("
           f"'http://127.0.0.1:' + os.environ.get('PORT', '{CONTAINER_PORT}') + '{HEALTH_CHECK_PATH}', timeout=2)")
@@ -248,7 +256,7 @@ class WebTier(Construct):
         }
 
     def _build_invalidation(self, functions: PythonFunctions, bus: events.IEventBus, key: kms.IKey | None) -> None:
-        layer = functions.pip_layer("RedisClient", requirements=REDIS_REQUIREMENTS,
+        layer = functions.pip_layer("RedisClient", requirements=redis_requirements(),
                                     description="redis-py for the storefront cache invalidation")
         self.invalidation = functions.add(
             "cache_invalidation", handler=INVALIDATION_HANDLER, memory_mb=256, timeout_s=30,

@@ -294,3 +294,55 @@ def test_node_based_cache_on_request(stub_image):
 def test_session_table_key_matches_the_model():
     assert model.session_table_kwargs()["KeySchema"] == [{"AttributeName": "session_id", "KeyType": "HASH"}]
     assert model.flags_table_kwargs()["KeySchema"] == [{"AttributeName": "flag", "KeyType": "HASH"}]
+
+
+def test_storefront_nat_addresses_skip_the_api_rate_limit(any_app):
+    # Every shopper's API call leaves the VPC from the NAT addresses: a per-IP limit would
+    # throttle the whole storefront; CloudFront's web ACL limits each shopper instead.
+    commerce = any_app.template("Commerce")
+    [ip_set] = [r["Properties"] for r in _resources(commerce, "AWS::WAFv2::IPSet")]
+    nat_count = any_app.reference.config.profile.nat_gateways
+    assert len(ip_set["Addresses"]) == nat_count
+    assert all("EIP" in json.dumps(address) and address["Fn::Join"][1][-1] == "/32" for address in ip_set["Addresses"])
+    [acl] = [r["Properties"] for r in _resources(commerce, "AWS::WAFv2::WebACL")]
+    [rate] = [r for r in acl["Rules"] if r["Name"] == "RatePerIp"]
+    scope_down = rate["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+    assert "IPSetReferenceStatement" in scope_down["NotStatement"]["Statement"]
+
+
+def test_regional_waf_without_exemptions_limits_every_ip():
+    from headless_commerce.constructs.regional_waf import RegionalWaf
+
+    stack, prof = new_stack()
+    RegionalWaf(stack, "Waf", profile=prof)
+    RegionalWaf(stack, "Exempt", profile=prof, rate_limit_exempt_cidrs=["198.51.100.7/32"])
+    t = template(stack).to_json()
+    ip_sets = [r["Properties"] for r in t["Resources"].values() if r["Type"] == "AWS::WAFv2::IPSet"]
+    assert [s["Addresses"] for s in ip_sets] == [["198.51.100.7/32"]]
+    rates = [next(r for r in acl["Properties"]["Rules"] if r["Name"] == "RatePerIp")["Statement"]["RateBasedStatement"]
+             for acl in t["Resources"].values() if acl["Type"] == "AWS::WAFv2::WebACL"]
+    assert sorted("ScopeDownStatement" in r for r in rates) == [False, True]
+
+
+def test_invalidation_layer_pins_the_containers_redis(tmp_path):
+    from headless_commerce.constructs.web_tier import CONTAINER_REQUIREMENTS, redis_requirements
+
+    [pin] = redis_requirements()
+    assert pin in CONTAINER_REQUIREMENTS.read_text().splitlines()
+    unpinned = tmp_path / "requirements.txt"
+    unpinned.write_text("starlette==1.0\nredis>=8\n")
+    with pytest.raises(ValueError, match="pin redis-py exactly once"):
+        redis_requirements(unpinned)
+
+
+def test_storefront_role_has_exactly_the_table_actions_it_uses(prod_app):
+    web = prod_app.template("Web")
+    tables = {k for k, r in web["Resources"].items() if r["Type"] == "AWS::DynamoDB::GlobalTable"}
+    actions = set()
+    for policy in _resources(web, "AWS::IAM::ManagedPolicy"):
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if tables & set(json.dumps(statement.get("Resource")).replace('"', " ").split()):
+                found = statement["Action"]
+                actions |= {found} if isinstance(found, str) else set(found)
+    assert {a for a in actions if a.startswith("dynamodb:")} == {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"}
