@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the API, the event flow and a seeded catalog on an embedded AWS (moto).")
     local.add_argument("--port", type=int, default=8080,
                        help="API port (default 8080; 0 picks a free one)")
+    local.add_argument("--storefront-port", type=int, default=None,
+                       help="storefront port (default: the API port + 1, or a free one with "
+                            "--port 0)")
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     local.add_argument("--catalog", metavar="FILE",
                        help="seed this catalog JSON file (format: headless_commerce/local/CATALOG.md)"
@@ -95,7 +98,8 @@ def _error(message: str) -> int:
 
 
 # What the `local` extra installs (pyproject.toml), by import name.
-LOCAL_EXTRA_MODULES = ("boto3", "aws_lambda_powertools", "moto", "werkzeug", "joserfc")
+LOCAL_EXTRA_MODULES = ("boto3", "aws_lambda_powertools", "moto", "werkzeug", "joserfc", "starlette",
+                       "jinja2", "uvicorn", "httpx", "redis", "itsdangerous")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -110,6 +114,10 @@ def run_local(args: argparse.Namespace) -> int:
                       "pip install 'headless-commerce[local]'")
     if not 0 <= args.port <= 65535:
         return _error(f"--port must be 0..65535, got {args.port}")
+    if args.storefront_port is None:
+        args.storefront_port = args.port + 1 if 0 < args.port < 65535 else 0
+    if not 0 <= args.storefront_port <= 65535:
+        return _error(f"--storefront-port must be 0..65535, got {args.storefront_port}")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", args.log_level)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -129,13 +137,16 @@ def run_local(args: argparse.Namespace) -> int:
 
     try:
         local = LocalCommerce(host=args.host, port=args.port, catalog=catalog, region=args.region,
-                              data_dir=args.data_dir)
+                              data_dir=args.data_dir, storefront_port=args.storefront_port)
     except StateError as problem:
         return _error(f"--data-dir: {problem}")
     except OSError as problem:
         if problem.errno == errno.EADDRINUSE:
-            return _error(f"port {args.port} on {args.host} is already in use; stop what is "
-                          "using it or pick another with --port N (--port 0 picks a free one)")
+            which = (("--storefront-port", args.storefront_port)
+                     if getattr(problem, "storefront", False) else ("--port", args.port))
+            return _error(f"port {which[1]} on {args.host} is already in use; stop what is "
+                          f"using it or pick another with {which[0]} N ({which[0]} 0 picks a "
+                          "free one)")
         return _error(f"cannot listen on {args.host}:{args.port}: {problem.strerror or problem}")
 
     if args.host not in LOOPBACK_HOSTS:
@@ -170,6 +181,8 @@ def run_local(args: argparse.Namespace) -> int:
         data_line = (f"  data          {args.data_dir} (kept across restarts)\n" if args.data_dir
                      else "  data          in memory only (--data-dir DIR keeps it)\n")
         print(f"Headless Commerce local mode is ready ({time.monotonic() - started_at:.1f} s)\n"
+              f"  storefront    {started.storefront_url}\n"
+              f"  cache         {started.cache}\n"
               f"  API           {started.api_url}\n"
               f"  well-known    {started.api_url}/.well-known/headless-commerce.json\n"
               f"  OpenAPI       {started.api_url}/openapi.json\n"

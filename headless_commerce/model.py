@@ -337,10 +337,13 @@ def audience_table_kwargs() -> dict:
     return _simple_table_kwargs(AUDIENCE_PARTITION_KEY, AUDIENCE_SORT_KEY)
 
 
-# Storefront tables (WebTier): sessions expire through TTL; feature flags are read on each page.
+# Storefront tables (WebTier): sessions expire through TTL on SESSION_TTL_ATTRIBUTE (epoch
+# seconds; runtime/storefront/sessions.py); feature flags `flag` -> `enabled` (BOOL), read with
+# a short cache (runtime/storefront/flags.py).
 SESSION_PARTITION_KEY = "session_id"
 SESSION_TTL_ATTRIBUTE = "expires_at"
 FLAGS_PARTITION_KEY = "flag"
+FLAGS_ENABLED_ATTRIBUTE = "enabled"
 
 
 def _hash_only_table_kwargs(partition_key: str) -> dict:
