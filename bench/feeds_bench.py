@@ -123,7 +123,7 @@ def main() -> int:
     from headless_commerce.local import demo_catalog
     from headless_commerce.local.server import LocalCommerce
 
-    local = LocalCommerce(port=0, catalog=demo_catalog.generate(products=20))
+    local = LocalCommerce(port=0, catalog=demo_catalog.generate(products=20), storefront_port=None)
     local.start()
     try:
         seed_orders(args.records)
