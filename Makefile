@@ -59,11 +59,8 @@ test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed test-deps
 bench: $(VENV)/.dev-deps
 	$(PY) bench/runtime_bench.py
 	$(PY) bench/local_bench.py
-<<<<<<< HEAD
-	$(PY) bench/feeds_bench.py
-=======
 	$(PY) bench/storefront_bench.py
->>>>>>> main
+	$(PY) bench/feeds_bench.py
 
 ## The whole store on this machine, no AWS account: PORT=8080 CATALOG=path/to/catalog.json
 ## DATA_DIR=.local-data keeps users, carts and orders across restarts (default: in memory).
