@@ -98,13 +98,18 @@ def screenshots(page, name: str) -> None:
 
 
 def search_with_typo_and_facet(page) -> None:
-    """Search with a typo, then narrow by a brand facet."""
-    page.get_by_label("Search products").fill("hoodei")
+    """Type-ahead, a search with a typo, then narrow by a brand facet."""
+    box = page.get_by_label("Search products")
+    box.press_sequentially("hood", delay=30)
+    page.wait_for_function("document.querySelectorAll('#suggestions option').length > 0")
+    assert any("Hood" in v for v in page.locator("#suggestions option").evaluate_all(
+        "options => options.map(o => o.value)"))
+    box.fill("hoodei")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"/search\?q=hoodei"))
     names = page.locator(".cards .card .name").all_inner_texts()
     assert names and all("Hoodie" in n for n in names[:3]), names
-    facet = page.locator(".facets ul").nth(1).locator("a").first   # the first brand
+    facet = page.locator(".facets h2:text-is('Brand') + ul a").first
     brand = facet.inner_text().split(" (")[0]
     facet.click()
     page.wait_for_url(re.compile(r"brand="))
