@@ -98,13 +98,18 @@ def screenshots(page, name: str) -> None:
 
 
 def search_with_typo_and_facet(page) -> None:
-    """Search with a typo, then narrow by a brand facet."""
-    page.get_by_label("Search products").fill("hoodei")
+    """Type-ahead, a search with a typo, then narrow by a brand facet."""
+    box = page.get_by_label("Search products")
+    box.press_sequentially("hood", delay=30)
+    page.wait_for_function("document.querySelectorAll('#suggestions option').length > 0")
+    assert any("Hood" in v for v in page.locator("#suggestions option").evaluate_all(
+        "options => options.map(o => o.value)"))
+    box.fill("hoodei")
     page.get_by_role("button", name="Search").click()
     page.wait_for_url(re.compile(r"/search\?q=hoodei"))
     names = page.locator(".cards .card .name").all_inner_texts()
     assert names and all("Hoodie" in n for n in names[:3]), names
-    facet = page.locator(".facets ul").nth(1).locator("a").first   # the first brand
+    facet = page.locator(".facets h2:text-is('Brand') + ul a").first
     brand = facet.inner_text().split(" (")[0]
     facet.click()
     page.wait_for_url(re.compile(r"brand="))
@@ -256,3 +261,68 @@ def test_local_mode_invalidates_the_cache_on_catalog_events(store):
     while int(redis.get(key) or 0) == before and time.monotonic() < deadline:
         time.sleep(0.1)
     assert int(redis.get(key) or 0) == before + 1
+
+
+def test_two_simultaneous_place_order_posts_make_one_order(store, page):
+    """What a double click sends when JavaScript is off: the same checkout form twice at
+    once. Both answers lead to the one order; the history shows one."""
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    import uuid
+
+    import boto3
+
+    base = store["url"]
+    well_known = request("GET", store["api"] + "/.well-known/headless-commerce.json").body
+    cognito = boto3.client("cognito-idp", endpoint_url=well_known["aws_endpoint_url"],
+                           region_name=well_known["region"], aws_access_key_id="local",
+                           aws_secret_access_key="local")
+    email = f"twice-{uuid.uuid4().hex[:10]}@example.com"
+    client_id = well_known["user_pool_client_id"]
+    cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": email}])
+    cognito.confirm_sign_up(ClientId=client_id, Username=email, ConfirmationCode="000000")
+    page.goto(base + "/account/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/")
+    page.goto(base + "/products/p-0003")
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_url(re.compile(r"/cart$"))
+    page.goto(base + "/checkout")
+    form = {name: page.locator(f"form[data-once] input[name={name}]").input_value()
+            for name in ("csrf_token", "attempt")}
+    body = urllib.parse.urlencode({**form, "payment_token": "tok_visa", "name": "Twice",
+                                   "line1": "2 Test Street", "city": "Springfield",
+                                   "postal_code": "12345", "country": "US"}).encode()
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    answers: list[tuple[int, str]] = []
+
+    def place() -> None:
+        req = urllib.request.Request(base + "/checkout", data=body, method="POST", headers={
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with opener.open(req, timeout=30) as reply:
+                answers.append((reply.status, reply.headers.get("Location", "")))
+        except urllib.error.HTTPError as error:
+            answers.append((error.code, error.headers.get("Location", "")))
+
+    threads = [threading.Thread(target=place) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [status for status, _ in answers] == [303, 303], answers
+    locations = {location.rsplit("/", 1)[-1] for _, location in answers}
+    assert len(locations) == 1 and "/account/orders/" in answers[0][1], answers
+    page.goto(base + "/account/orders")
+    assert page.locator("table.lines tbody tr").count() == 1
