@@ -51,6 +51,7 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def start_redis(port: int | None = None) -> RedisServer:
@@ -81,7 +82,6 @@ def redis_server():
     server = start_redis()
     yield server
     server.stop()
-    shutil.rmtree(server.workdir, ignore_errors=True)
 
 
 @pytest.fixture

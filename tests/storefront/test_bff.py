@@ -530,3 +530,57 @@ def test_local_mode_banner_names_the_cache_without_its_password():
     assert describe_cache(None).startswith("in-process")
     said = describe_cache("rediss://default:s3cret@cache.example:6380/0")
     assert said == "Valkey/Redis at rediss://cache.example:6380/0" and "s3cret" not in said
+
+
+# ---- tokens ----------------------------------------------------------------------------------
+
+class RefreshingIdentity(FakeIdentity):
+    def __init__(self) -> None:
+        super().__init__()
+        self.revoked: list[str | None] = []
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        return Tokens("fresh-id-token", refresh_token, None)
+
+    def sign_out(self, refresh_token: str | None) -> None:
+        self.revoked.append(refresh_token)
+
+
+def test_an_expired_id_token_is_refreshed_once_and_the_call_retried():
+    fake = FakeApi()
+    original = fake.__call__
+
+    def expiring(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("authorization", "").startswith("id-token-"):
+            fake.calls.append(request)
+            return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "expired", "field": None}})
+        return original(request)
+
+    identity = RefreshingIdentity()
+    with make_client(expiring, identity=identity) as client:
+        token = csrf(client)
+        client.post("/account/sign-in", data={"csrf_token": token, "email": "a@example.com",
+                                               "password": "right-password"})
+        first, second = client.get("/cart"), client.get("/cart")
+    assert first.status_code == second.status_code == 200
+    carts = [r.headers["authorization"] for r in fake.calls if r.url.path == "/cart"]
+    # The stale token once, then the refreshed one, which the session keeps.
+    assert carts == ["id-token-a@example.com", "fresh-id-token", "fresh-id-token"]
+
+
+def test_sign_out_revokes_the_refresh_token_and_ends_the_session():
+    identity = RefreshingIdentity()
+    sessions = MemorySessionStore()
+    with make_client(FakeApi(), identity=identity, sessions=sessions) as client:
+        token = csrf(client)
+        client.post("/account/sign-in", data={"csrf_token": token, "email": "a@example.com",
+                                               "password": "right-password"})
+        signed_in = client.cookies.get("__Host-sid").split(".")[0]
+        page = client.get("/").text
+        out = client.post("/account/sign-out", data={
+            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)})
+        after = client.get("/account/orders")
+    assert out.status_code == 303
+    assert identity.revoked == ["refresh-token"]
+    assert sessions.load(signed_in) is None
+    assert after.status_code == 303 and after.headers["location"].startswith("/account/sign-in")

@@ -30,6 +30,10 @@ def store():
         os.environ["REDIS_URL"] = redis.url
     try:
         running, api = start_local("--port", "0")
+    except BaseException:
+        if redis is not None:      # no orphaned redis-server when local mode cannot start
+            redis.stop()
+        raise
     finally:
         if saved is None:
             os.environ.pop("REDIS_URL", None)
