@@ -16,9 +16,24 @@ $(VENV)/.synth-deps: requirements.txt pyproject.toml
 	$(PY) -m pip install -q -r requirements.txt -e .
 	touch $@
 
-$(VENV)/.dev-deps: $(VENV)/.synth-deps requirements-dev.txt
+$(VENV)/.dev-deps: $(VENV)/.synth-deps requirements-dev.txt headless_commerce/runtime/storefront/requirements.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
+
+# What the storefront tests run against: Debian's redis-server and chromium (never a
+# Playwright browser download), and axe-core from npm in a project-local directory.
+# apt-get needs root (CI and these machines); elsewhere install the two packages yourself.
+AXE := .tools/npm/node_modules/axe-core/axe.min.js
+.PHONY: test-deps
+test-deps: $(AXE)
+	@if ! command -v redis-server >/dev/null || ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server chromium fonts-liberation >/dev/null; \
+		else echo "note: install redis-server and chromium (Debian packages) to run the storefront tests"; fi; \
+	fi
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix .tools/npm axe-core@4
 
 # checkov pins old dependencies (packaging 23.2) that pytest 9 refuses: it gets its own venv.
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
@@ -26,7 +41,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install -q -r requirements-checkov.txt
 	touch $@
 
-setup: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed
+setup: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed test-deps
 
 ## Synthesize every stack into cdk.out (no AWS account needed). Pass CONTEXT="-c profile=prod".
 ## Synthesizes next to it and swaps only on success, so a bad -c value keeps the last good output.
@@ -38,19 +53,22 @@ synth: $(VENV)/.synth-deps
 	@ls $(OUT)/*.template.json
 
 ## Unit, nag, runtime tests plus cfn-lint and checkov over the synthesized templates.
-test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed
+test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed test-deps
 	$(PY) -m pytest -n auto -q
 
 bench: $(VENV)/.dev-deps
 	$(PY) bench/runtime_bench.py
 	$(PY) bench/local_bench.py
 	$(PY) bench/search_bench.py
+	$(PY) bench/storefront_bench.py
+	$(PY) bench/feeds_bench.py
 
 ## The whole store on this machine, no AWS account: PORT=8080 CATALOG=path/to/catalog.json
 ## DATA_DIR=.local-data keeps users, carts and orders across restarts (default: in memory).
+## The storefront listens on PORT+1 (STOREFRONT_PORT=...); REDIS_URL=redis://... caches in Valkey.
 local: $(VENV)/.dev-deps
 	$(PY) -m headless_commerce.cli local --port $(or $(PORT),8080) $(if $(CATALOG),--catalog $(CATALOG)) \
-		$(if $(DATA_DIR),--data-dir $(DATA_DIR))
+		$(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(STOREFRONT_PORT),--storefront-port $(STOREFRONT_PORT))
 
 clean:
-	rm -rf cdk.out cdk.out.next $(VENV) .tools .pytest_cache
+	rm -rf cdk.out cdk.out.next $(VENV) .tools .pytest_cache test-artifacts

@@ -18,6 +18,9 @@ from .config import AppConfig, from_context
 from .constructs._iam import ManagedGrantPolicies
 from .stacks.commerce_stack import CommerceStack
 from .stacks.foundation_stack import FoundationStack
+from .stacks.integration_stack import IntegrationStack
+from .stacks.edge_stack import EDGE_REGION, EdgeStack
+from .stacks.web_stack import WebStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
@@ -60,10 +63,31 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              powertools_layer_arn=config.powertools_layer_arn,
                              search=config.enabled("search"),
                              description="Headless commerce: identity and commerce services",
+                             # The edge stack (us-east-1) reads the API's address.
+                             cross_region_references=config.enabled("edge"),
                              **common)
+    stacks: dict[str, Stack] = {"Foundation": foundation, "Commerce": commerce}
+    # `-c integration=false` creates no cluster, no consumers and no stack.
+    if config.enabled("integration"):
+        stacks["Integration"] = IntegrationStack(
+            app, config.stack_id("Integration"), foundation=foundation, commerce=commerce,
+            powertools_layer_arn=config.powertools_layer_arn,
+            description="Headless commerce: MSK feeds (PIM catalog, inventory, order status)", **common)
+    if config.enabled("web"):
+        stacks["Web"] = WebStack(app, config.stack_id("Web"), foundation=foundation, commerce=commerce,
+                                 domain=config.web_domain, powertools_layer_arn=config.powertools_layer_arn,
+                                 cross_region_references=config.enabled("edge"),
+                                 description="Headless commerce: storefront on Fargate, cache, sessions", **common)
+    if config.enabled("web") and config.enabled("edge"):
+        stacks["Edge"] = EdgeStack(app, config.stack_id("Edge"), web=stacks["Web"], commerce=commerce,
+                                   domain=config.web_domain, existing_web_acl_arn=config.existing_web_acl_arn,
+                                   bot_control=config.bot_control, profile=config.profile,
+                                   env=Environment(account=config.account, region=EDGE_REGION),
+                                   cross_region_references=True,
+                                   description="Headless commerce: CloudFront, web ACL, static assets, DNS")
     if compliance:
         add_compliance_gate(app)
-    return ReferenceApp(app=app, config=config, stacks={"Foundation": foundation, "Commerce": commerce})
+    return ReferenceApp(app=app, config=config, stacks=stacks)
 
 
 def add_compliance_gate(app: App) -> None:

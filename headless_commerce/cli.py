@@ -1,9 +1,10 @@
 """`headless-commerce` command line: `headless-commerce local [--port N] [--catalog FILE]
-[--data-dir DIR]`.
+[--data-dir DIR]` and `headless-commerce feed publish <feed> FILE.jsonl (--local URL |
+--bootstrap-servers HOSTS | --cluster-arn ARN)`.
 
-Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM), 2 for a usage problem (the `local` extra
-not installed, invalid catalog file, unusable data directory, busy port), 1 if local mode
-fails to start.
+Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM) or a published feed, 2 for a usage problem
+(the `local` or `kafka` extra not installed, invalid catalog file, unusable data directory,
+busy port, unreadable feed file, no local mode at the URL), 1 if local mode fails to start.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the API, the event flow and a seeded catalog on an embedded AWS (moto).")
     local.add_argument("--port", type=int, default=8080,
                        help="API port (default 8080; 0 picks a free one)")
+    local.add_argument("--storefront-port", type=int, default=None,
+                       help="storefront port (default: the API port + 1, or a free one with "
+                            "--port 0)")
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     local.add_argument("--catalog", metavar="FILE",
                        help="seed this catalog JSON file (format: headless_commerce/local/CATALOG.md)"
@@ -44,7 +48,51 @@ def _parser() -> argparse.ArgumentParser:
     from headless_commerce import search_admin
 
     search_admin.add_parser(commands)
+    feed = commands.add_parser("feed", help="integration feeds (PIM catalog, inventory, order status)")
+    feed_commands = feed.add_subparsers(dest="feed_command", required=True)
+    publish = feed_commands.add_parser(
+        "publish", help="publish a JSON Lines file to a feed",
+        description="One record per line. --local delivers MSK-shaped batches to a running local mode's "
+                    "consumers (no Kafka broker runs locally); --bootstrap-servers or --cluster-arn "
+                    "produces to the topic on Amazon MSK with IAM auth, from a host inside the VPC.")
+    from headless_commerce.runtime.feeds.names import FEEDS
+
+    publish.add_argument("feed", choices=sorted(FEEDS), help="which feed")
+    publish.add_argument("file", metavar="FILE.jsonl", help="one JSON record per line")
+    target = publish.add_mutually_exclusive_group(required=True)
+    target.add_argument("--local", metavar="URL", help="a running `headless-commerce local` (its API URL)")
+    target.add_argument("--bootstrap-servers", metavar="HOSTS",
+                        help="the cluster's IAM bootstrap brokers (host:9098,...)")
+    target.add_argument("--cluster-arn", metavar="ARN", help="look the IAM bootstrap brokers up (kafka:GetBootstrapBrokers)")
+    publish.add_argument("--topic", help="topic to produce to (default: the feed's default topic)")
+    publish.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+                         help="AWS region of the cluster (default: AWS_REGION)")
     return parser
+
+
+def run_feed_publish(args: argparse.Namespace) -> int:
+    from headless_commerce import feed_publish
+    from headless_commerce.runtime.feeds.names import FEEDS
+
+    try:
+        messages = feed_publish.read_jsonl(args.feed, args.file)
+        if args.local:
+            if importlib.util.find_spec("boto3") is None:
+                return _error("--local needs the `local` extra: pip install 'headless-commerce[local]'")
+            result = feed_publish.publish_local(args.feed, messages, args.local)
+            print(f"published {result.published} records to the local {args.feed} feed in {result.requests} "
+                  f"request(s); {result.failures_queued} set aside in the failure queue "
+                  f"({feed_publish.local_failures_hint()})", flush=True)
+            return 0
+        if not args.region:
+            return _error("--region (or AWS_REGION) is needed to sign the IAM authentication token")
+        bootstrap = args.bootstrap_servers or feed_publish.bootstrap_servers(args.cluster_arn, args.region)
+        topic = args.topic or FEEDS[args.feed].default_topic
+        delivered = feed_publish.publish_kafka(topic, messages, feed_publish.make_producer(bootstrap, args.region))
+        print(f"published {delivered} records to {topic}", flush=True)
+        return 0
+    except feed_publish.PublishError as problem:
+        return _error(str(problem))
 
 
 def _error(message: str) -> int:
@@ -53,7 +101,8 @@ def _error(message: str) -> int:
 
 
 # What the `local` extra installs (pyproject.toml), by import name.
-LOCAL_EXTRA_MODULES = ("boto3", "aws_lambda_powertools", "moto", "werkzeug", "joserfc")
+LOCAL_EXTRA_MODULES = ("boto3", "aws_lambda_powertools", "moto", "werkzeug", "joserfc", "starlette",
+                       "jinja2", "uvicorn", "httpx", "redis", "itsdangerous")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -68,6 +117,10 @@ def run_local(args: argparse.Namespace) -> int:
                       "pip install 'headless-commerce[local]'")
     if not 0 <= args.port <= 65535:
         return _error(f"--port must be 0..65535, got {args.port}")
+    if args.storefront_port is None:
+        args.storefront_port = args.port + 1 if 0 < args.port < 65535 else 0
+    if not 0 <= args.storefront_port <= 65535:
+        return _error(f"--storefront-port must be 0..65535, got {args.storefront_port}")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", args.log_level)
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -87,13 +140,16 @@ def run_local(args: argparse.Namespace) -> int:
 
     try:
         local = LocalCommerce(host=args.host, port=args.port, catalog=catalog, region=args.region,
-                              data_dir=args.data_dir)
+                              data_dir=args.data_dir, storefront_port=args.storefront_port)
     except StateError as problem:
         return _error(f"--data-dir: {problem}")
     except OSError as problem:
         if problem.errno == errno.EADDRINUSE:
-            return _error(f"port {args.port} on {args.host} is already in use; stop what is "
-                          "using it or pick another with --port N (--port 0 picks a free one)")
+            which = (("--storefront-port", args.storefront_port)
+                     if getattr(problem, "storefront", False) else ("--port", args.port))
+            return _error(f"port {which[1]} on {args.host} is already in use; stop what is "
+                          f"using it or pick another with {which[0]} N ({which[0]} 0 picks a "
+                          "free one)")
         return _error(f"cannot listen on {args.host}:{args.port}: {problem.strerror or problem}")
 
     if args.host not in LOOPBACK_HOSTS:
@@ -128,6 +184,8 @@ def run_local(args: argparse.Namespace) -> int:
         data_line = (f"  data          {args.data_dir} (kept across restarts)\n" if args.data_dir
                      else "  data          in memory only (--data-dir DIR keeps it)\n")
         print(f"Headless Commerce local mode is ready ({time.monotonic() - started_at:.1f} s)\n"
+              f"  storefront    {started.storefront_url}\n"
+              f"  cache         {started.cache}\n"
               f"  API           {started.api_url}\n"
               f"  well-known    {started.api_url}/.well-known/headless-commerce.json\n"
               f"  OpenAPI       {started.api_url}/openapi.json\n"
@@ -153,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         from headless_commerce import search_admin
 
         return search_admin.run(args)
+    if args.command == "feed":
+        return run_feed_publish(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

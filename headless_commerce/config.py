@@ -46,6 +46,19 @@ class Profile:
     # 10 and Lambda keeps 100 unreserved, so reserving fails the create. Opt in with
     # `-c reserved_concurrency=true` (RESERVED_CONCURRENCY) once the quota has been raised.
     reserved_concurrency: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    # Integration feeds (MSK event sources): records per invocation and how long Lambda gathers
+    # them. Larger batches amortize the consumers' one read per batch; the window bounds latency.
+    feed_batch_size: int = 100
+    feed_batching_window: Duration = Duration.seconds(1)
+    # Storefront on Fargate (ARM64): task size, task count range for autoscaling, ECS Exec.
+    web_task_cpu: int = 256
+    web_task_memory_mib: int = 512
+    web_min_tasks: int = 1
+    web_max_tasks: int = 2
+    web_execute_command: bool = True
+    # "serverless": ElastiCache Serverless for Valkey (100 MB minimum, about $6/month idle); a node
+    # type: a replication group with one node per AZ (steady load costs less per request).
+    web_cache_node_type: str = "serverless"
 
     @property
     def is_production(self) -> bool:
@@ -94,10 +107,19 @@ _PROD = dataclasses.replace(
     api_throttle_burst=2000,
     event_archive_retention=Duration.days(365),
     efs_lifecycle_days=30,
+    web_task_cpu=1024,
+    web_task_memory_mib=2048,
+    web_min_tasks=3,
+    web_max_tasks=12,
+    # Shell access into production containers bypasses change control.
+    web_execute_command=False,
+    web_cache_node_type="cache.m7g.large",
     # What functions in the VPC call: Secrets Manager (payment secret), EventBridge (the OMS
     # consumer publishes), SQS (consumers dead-letter). Lambda ships logs, traces and decrypts
     # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
     interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
+    feed_batch_size=500,  # same 1 s window: the Kafka mapping takes whole seconds
+    feed_batching_window=Duration.seconds(1),
 )
 
 # What `-c reserved_concurrency=true` reserves: checkout and the webhook are capped below the
@@ -130,7 +152,8 @@ PAYMENT_PROVIDERS = ("sandbox", "stripe")
 SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "storefront_origin",
             "payment_provider", "consent_webhook_url", "reserved_concurrency", "email_from",
             "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
-            "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn")
+            "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn",
+            "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -140,6 +163,9 @@ _ZONE = re.compile(r"^([a-z]{2}(-[a-z]+)+-\d)[a-z]$")
 _ORIGIN = re.compile(r"^https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _HOSTNAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+# CloudFront takes only web ACLs of scope CLOUDFRONT, which live in us-east-1 under `global/`.
+_CLOUDFRONT_WEB_ACL_ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]{36}$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 # Cognito prefix domains: lowercase, digits, hyphens; no reserved words.
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -167,6 +193,18 @@ class HostedSignIn:
 
 
 @dataclasses.dataclass(frozen=True)
+class WebDomain:
+    """The shop's DNS name, served by CloudFront, in a Route 53 hosted zone of this account."""
+    name: str
+    hosted_zone_id: str
+
+    @property
+    def origin_name(self) -> str:
+        """The load balancer's own name, so CloudFront reaches it over HTTPS with a matching certificate."""
+        return f"origin.{self.name}"
+
+
+@dataclasses.dataclass(frozen=True)
 class AppConfig:
     profile: Profile
     stage: str
@@ -184,6 +222,9 @@ class AppConfig:
     hosted_sign_in: HostedSignIn | None = None
     # Overrides the Powertools layer resolved from AWS's public SSM parameter (regions without it).
     powertools_layer_arn: str | None = None
+    web_domain: WebDomain | None = None
+    existing_web_acl_arn: str | None = None
+    bot_control: bool = False
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -240,6 +281,15 @@ class _Reader:
             return None
         return str(value).strip()
 
+    def flag(self, key: str, default: bool) -> bool:
+        if key not in self.context:
+            return default
+        try:
+            return _parse_bool(key, self.context[key])
+        except ConfigError as err:
+            self.problems.append(str(err))
+            return default
+
     def matching(self, key: str, pattern: re.Pattern, what: str) -> str | None:
         value = self.text(key)
         if value is not None and not pattern.match(value):
@@ -291,19 +341,8 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     if stage and not _STAGE.match(stage):
         problems.append(f"stage {stage!r} must match {_STAGE.pattern} (it prefixes stack names)")
 
-    toggles = dict(TOGGLES)
-    for key in TOGGLES:
-        if key in context:
-            try:
-                toggles[key] = _parse_bool(key, context[key])
-            except ConfigError as err:
-                problems.append(str(err))
-    reserve = False
-    if "reserved_concurrency" in context:
-        try:
-            reserve = _parse_bool("reserved_concurrency", context["reserved_concurrency"])
-        except ConfigError as err:
-            problems.append(str(err))
+    toggles = {key: read.flag(key, default) for key, default in TOGGLES.items()}
+    reserve = read.flag("reserved_concurrency", False)
 
     account = read.matching("account", _ACCOUNT, "a 12-digit AWS account id") or default_account
     region = read.matching("region", _REGION, "an AWS region name such as us-east-1") \
@@ -358,6 +397,25 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     elif prefix and callbacks:
         hosted_sign_in = HostedSignIn(prefix, callbacks, logouts)
 
+    domain_name = read.matching("domain_name", _HOSTNAME, "a DNS name such as shop.example.com")
+    zone_id = read.matching("hosted_zone_id", _HOSTED_ZONE_ID, "a Route 53 hosted zone id such as Z0123456789ABC")
+    web_domain = None
+    if bool(read.text("domain_name")) != bool(read.text("hosted_zone_id")):
+        problems.append("domain_name and hosted_zone_id go together: the certificates are validated and the "
+                        "alias records created in that zone")
+    elif domain_name and zone_id:
+        web_domain = WebDomain(domain_name, zone_id)
+    web_acl_arn = read.matching("existing_web_acl_arn", _CLOUDFRONT_WEB_ACL_ARN,
+                                "the ARN of a CLOUDFRONT-scope web ACL "
+                                "(arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID)")
+    bot_control = read.flag("bot_control", False)
+    # Without web there is no edge (its default origin is the storefront); asking for both is a mistake.
+    if toggles["edge"] and not toggles["web"] and "edge" in context:
+        problems.append("edge needs web: the distribution's default origin is the storefront")
+    if bot_control and read.text("existing_web_acl_arn"):
+        problems.append("bot_control adds Bot Control to the web ACL this app creates; with existing_web_acl_arn "
+                        "add it to your own web ACL instead")
+
     if profile is not None and profile.is_production:
         # Each of these has a default that is fine for a trial and wrong for a shop.
         if not context.get("availability_zones"):
@@ -401,4 +459,7 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         api_domain=api_domain,
         hosted_sign_in=hosted_sign_in,
         powertools_layer_arn=powertools_layer_arn,
+        web_domain=web_domain,
+        existing_web_acl_arn=web_acl_arn,
+        bot_control=bot_control,
     )

@@ -90,6 +90,7 @@ class OrderStatus(str, enum.Enum):
     CONFIRMED = "CONFIRMED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     ACCEPTED_BY_OMS = "ACCEPTED_BY_OMS"
+    PICKED = "PICKED"
     SHIPPED = "SHIPPED"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
@@ -138,8 +139,9 @@ ORDER_STATUS_RANK: dict[str, int] = {
     OrderStatus.PENDING_PAYMENT.value: 0,
     OrderStatus.CONFIRMED.value: 1,
     OrderStatus.ACCEPTED_BY_OMS.value: 2,
-    OrderStatus.SHIPPED.value: 3,
-    OrderStatus.DELIVERED.value: 4,
+    OrderStatus.PICKED.value: 3,
+    OrderStatus.SHIPPED.value: 4,
+    OrderStatus.DELIVERED.value: 5,
     OrderStatus.CANCELLED.value: 100,
     OrderStatus.PAYMENT_FAILED.value: 100,
 }
@@ -333,3 +335,30 @@ def consent_ledger_table_kwargs() -> dict:
 def audience_table_kwargs() -> dict:
     """boto3 `create_table` kwargs (without TableName) of the marketing audience table."""
     return _simple_table_kwargs(AUDIENCE_PARTITION_KEY, AUDIENCE_SORT_KEY)
+
+
+# Storefront tables (WebTier): sessions expire through TTL on SESSION_TTL_ATTRIBUTE (epoch
+# seconds; runtime/storefront/sessions.py); feature flags `flag` -> `enabled` (BOOL), read with
+# a short cache (runtime/storefront/flags.py).
+SESSION_PARTITION_KEY = "session_id"
+SESSION_TTL_ATTRIBUTE = "expires_at"
+FLAGS_PARTITION_KEY = "flag"
+FLAGS_ENABLED_ATTRIBUTE = "enabled"
+
+
+def _hash_only_table_kwargs(partition_key: str) -> dict:
+    return {
+        "AttributeDefinitions": [{"AttributeName": partition_key, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": partition_key, "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def session_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the storefront session table."""
+    return _hash_only_table_kwargs(SESSION_PARTITION_KEY)
+
+
+def flags_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the storefront feature-flag table."""
+    return _hash_only_table_kwargs(FLAGS_PARTITION_KEY)

@@ -61,6 +61,8 @@ PROD_CONTEXT = {
     "auth_domain_prefix": "shop-example-prod",
     "auth_callback_urls": "https://shop.example.com/signed-in,com.example.shop://signed-in",
     "auth_logout_urls": "https://shop.example.com/",
+    "domain_name": "shop.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
+    "bot_control": "true",
 }
 
 

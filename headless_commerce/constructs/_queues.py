@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ..runtime.events.subscriptions import MAX_RECEIVE_COUNT
+from ._iam import grant_send
 from ._nag import acknowledge
 from ._props import merge
 
@@ -45,6 +46,19 @@ def work_queue(scope: Construct, id: str, *, key: kms.IKey | None, dead_letter: 
         "dead_letter_queue": sqs.DeadLetterQueue(queue=dead_letter, max_receive_count=MAX_RECEIVE_COUNT),
         **_encryption(key),
     }, overrides))
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class QueueFailureDestination:
+    """A stream or Kafka event source's on-failure queue, granted SendMessage and only the key
+    actions SQS needs (CDK's SqsDlq grants the whole send family, kms:ReEncrypt* included)."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(self, target, target_handler) -> lambda_.DlqDestinationConfig:
+        grant_send(self._queue, target_handler)
+        return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
 
 
 def dead_letter_alarm(scope: Construct, id: str, queue: sqs.IQueue, what: str) -> cloudwatch.Alarm:

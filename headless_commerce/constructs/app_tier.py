@@ -51,6 +51,7 @@ class AppTier(Construct):
     parameter, see `PythonFunctions`); `rest_api_props` (default None: see `CommerceApi`);
     `api_domain_name` and `api_certificate` (default None: the execute-api URL with a TLS 1.2+
     security policy; given: a regional custom domain, see `CommerceApi`);
+    `waf_rate_limit_exempt_cidrs` (default none: see `RegionalWaf.rate_limit_exempt_cidrs`);
     `capabilities` (default (): only the core routes; ("search",) adds the search function and
     the /search routes, to be connected with `SearchDomain.grant_query(functions["search"])`).
     """
@@ -63,6 +64,7 @@ class AppTier(Construct):
                  existing_payment_secret: secretsmanager.ISecret | None = None,
                  powertools_layer_arn: str | None = None, rest_api_props: dict | None = None,
                  api_domain_name: str | None = None, api_certificate: acm.ICertificate | None = None,
+                 waf_rate_limit_exempt_cidrs: Sequence[str] = (),
                  capabilities: Sequence[str] = ()) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
@@ -117,7 +119,8 @@ class AppTier(Construct):
                                 routes=[r for r in routes.ROUTES if r.function in self.functions])
         self.api = self.rest.api
         self.waf = RegionalWaf(self, "Waf", profile=profile, encryption_key=encryption_key,
-                               rate_limit_per_5_min=profile.api_throttle_burst * 10)
+                               rate_limit_per_5_min=profile.api_throttle_burst * 10,
+                               rate_limit_exempt_cidrs=waf_rate_limit_exempt_cidrs)
         self.web_acl = self.waf.web_acl
         self.waf.associate("ApiStage", self.api.deployment_stage.stage_arn)
 

@@ -120,6 +120,13 @@ class Network(Construct):
                 "availability_zones in your Stack subclass")
 
     @property
+    def nat_cidrs(self) -> list[str]:
+        """`<address>/32` of each NAT gateway's Elastic IP: where the VPC's calls to the internet
+        come from (none for an existing VPC, whose NAT this construct does not know)."""
+        eips = [subnet.node.try_find_child("EIP") for subnet in self.vpc.public_subnets]
+        return [f"{eip.ref}/32" for eip in eips if isinstance(eip, ec2.CfnEIP)]
+
+    @property
     def private_subnets(self) -> ec2.SubnetSelection:
         return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from aws_cdk import ArnFormat, Names, Stack
 from aws_cdk import aws_kms as kms
@@ -69,19 +70,41 @@ def _managed_group(group: str, priority: int, prefix: str = "") -> wafv2.CfnWebA
 
 
 def web_acl_rules(rate_limit: int, max_body_bytes: int | None = MAX_BODY_BYTES,
-                  metric_prefix: str = "") -> list[wafv2.CfnWebACL.RuleProperty]:
+                  metric_prefix: str = "", rate_exempt_ip_set_arn: str | None = None,
+                  ) -> list[wafv2.CfnWebACL.RuleProperty]:
     prefix = metric_prefix
+    exempt = None if rate_exempt_ip_set_arn is None else wafv2.CfnWebACL.StatementProperty(
+        not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=wafv2.CfnWebACL.StatementProperty(
+            ip_set_reference_statement=wafv2.CfnWebACL.IPSetReferenceStatementProperty(arn=rate_exempt_ip_set_arn))))
     rules = [_body_size_rule(max_body_bytes, prefix)] if max_body_bytes is not None else []
     rules += [_managed_group(group, len(rules) + index, prefix) for index, group in enumerate(MANAGED_RULE_GROUPS)]
     rules.append(wafv2.CfnWebACL.RuleProperty(
         name="RatePerIp", priority=len(rules),
         statement=wafv2.CfnWebACL.StatementProperty(
             rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                limit=rate_limit, aggregate_key_type="IP", evaluation_window_sec=300)),
+                limit=rate_limit, aggregate_key_type="IP", evaluation_window_sec=300,
+                scope_down_statement=exempt)),
         action=wafv2.CfnWebACL.RuleActionProperty(block={}),
         visibility_config=_visibility("RatePerIp", prefix),
     ))
     return rules
+
+
+def log_web_acl(scope: Construct, web_acl: wafv2.CfnWebACL, *, profile: Profile,
+                encryption_key: kms.IKey | None) -> logs.LogGroup:
+    """Log every request the ACL sees to a log group of `scope` (ids "Logs" and "Logging")."""
+    # WAF only logs to groups named aws-waf-logs-*; the suffix is unique per stack path.
+    log_group = logs.LogGroup(
+        scope, "Logs", retention=profile.log_retention, removal_policy=profile.removal_policy,
+        encryption_key=encryption_key,
+        log_group_name=f"aws-waf-logs-{Names.unique_resource_name(scope, max_length=100)}")
+    wafv2.CfnLoggingConfiguration(
+        scope, "Logging", resource_arn=web_acl.attr_arn,
+        # WAF wants the ARN without the ":*" suffix that the log group's Arn attribute carries.
+        log_destination_configs=[Stack.of(scope).format_arn(
+            service="logs", resource="log-group", resource_name=log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME)])
+    return log_group
 
 
 class RegionalWaf(Construct):
@@ -93,14 +116,24 @@ class RegionalWaf(Construct):
     `web_acl_props` (default None: overrides of the CfnWebACL props); `max_body_bytes` (default
     the API's MAX_BODY_BYTES, 16 KB: larger bodies get 413 with the API's error body; None for
     an ALB, where WAF inspects only 8 KB and would refuse the rest); `metric_prefix` (default
-    None: the stack name, so metric names carry the stage and two copies never share one).
+    None: the stack name, so metric names carry the stage and two copies never share one);
+    `rate_limit_exempt_cidrs` (default none): sources the per-IP rate limit skips (the managed
+    rules still apply), such as the NAT addresses a backend-for-frontend calls from on behalf of
+    every shopper at once; creates `rate_exempt_ip_set`.
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, rate_limit_per_5_min: int = 2000,
                  encryption_key: kms.IKey | None = None, web_acl_props: dict | None = None,
-                 max_body_bytes: int | None = MAX_BODY_BYTES, metric_prefix: str | None = None) -> None:
+                 max_body_bytes: int | None = MAX_BODY_BYTES, metric_prefix: str | None = None,
+                 rate_limit_exempt_cidrs: Sequence[str] = ()) -> None:
         super().__init__(scope, id)
         prefix = metric_prefix if metric_prefix is not None else Stack.of(self).stack_name
+        self.rate_exempt_ip_set = None
+        if rate_limit_exempt_cidrs:
+            self.rate_exempt_ip_set = wafv2.CfnIPSet(
+                self, "RateExempt", scope="REGIONAL", ip_address_version="IPV4",
+                addresses=list(rate_limit_exempt_cidrs),
+                description="Callers the per-IP rate limit skips, each calling on behalf of many clients")
         bodies = {} if max_body_bytes is None else {"custom_response_bodies": {
             BODY_TOO_LARGE_KEY: wafv2.CfnWebACL.CustomResponseBodyProperty(
                 content_type="APPLICATION_JSON",
@@ -109,20 +142,11 @@ class RegionalWaf(Construct):
             "scope": "REGIONAL",
             "default_action": wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             "visibility_config": _visibility("CommerceRegionalAcl", prefix),
-            "rules": web_acl_rules(rate_limit_per_5_min, max_body_bytes, prefix),
+            "rules": web_acl_rules(rate_limit_per_5_min, max_body_bytes, prefix,
+                                   self.rate_exempt_ip_set.attr_arn if self.rate_exempt_ip_set else None),
             **bodies,
         }, web_acl_props))
-        # WAF only logs to groups named aws-waf-logs-*; the suffix is unique per stack path.
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=profile.log_retention, removal_policy=profile.removal_policy,
-            encryption_key=encryption_key,
-            log_group_name=f"aws-waf-logs-{Names.unique_resource_name(self, max_length=100)}")
-        wafv2.CfnLoggingConfiguration(
-            self, "Logging", resource_arn=self.web_acl.attr_arn,
-            # WAF wants the ARN without the ":*" suffix that the log group's Arn attribute carries.
-            log_destination_configs=[Stack.of(self).format_arn(
-                service="logs", resource="log-group", resource_name=self.log_group.log_group_name,
-                arn_format=ArnFormat.COLON_RESOURCE_NAME)])
+        self.log_group = log_web_acl(self, self.web_acl, profile=profile, encryption_key=encryption_key)
 
     def associate(self, id: str, resource_arn: str) -> wafv2.CfnWebACLAssociation:
         return wafv2.CfnWebACLAssociation(self, id, resource_arn=resource_arn, web_acl_arn=self.web_acl.attr_arn)

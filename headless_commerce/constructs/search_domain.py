@@ -25,8 +25,6 @@ from __future__ import annotations
 import json
 import re
 
-import jsii
-
 from aws_cdk import Duration, Names, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
@@ -48,7 +46,7 @@ from ._iam import grant_send, grant_table_actions
 from ._nag import acknowledge
 from . import _defaults
 from ._props import check_exclusive, merge
-from ._queues import dead_letter_alarm, dead_letter_queue
+from ._queues import QueueFailureDestination, dead_letter_alarm, dead_letter_queue
 from ._tables import acknowledge_index_grant
 from .python_functions import PythonFunctions
 
@@ -66,19 +64,6 @@ _HTTP_WRITE = [*_HTTP_READ, "es:ESHttpPut", "es:ESHttpDelete"]
 def replicas(profile: Profile) -> int:
     """Replicas per shard: none on one node; two in prod so every AZ holds a full copy."""
     return 2 if profile.is_production else 0
-
-
-@jsii.implements(lambda_.IEventSourceDlq)
-class _QueueDestination:
-    """An on-failure destination granted with SendMessage and only the key actions SQS needs
-    (CDK's SqsDlq grants the whole send family, kms:ReEncrypt* included)."""
-
-    def __init__(self, queue) -> None:
-        self._queue = queue
-
-    def bind(self, target, target_handler) -> lambda_.DlqDestinationConfig:
-        grant_send(self._queue, target_handler)
-        return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
 
 
 class _DataAccessPolicy:
@@ -314,7 +299,7 @@ class SearchDomain(Construct):
             table, starting_position=lambda_.StartingPosition.TRIM_HORIZON, batch_size=100,
             max_batching_window=Duration.seconds(1), bisect_batch_on_error=True, retry_attempts=10,
             max_record_age=Duration.days(1), report_batch_item_failures=True,
-            on_failure=_QueueDestination(self.dead_letter_queue),
+            on_failure=QueueFailureDestination(self.dead_letter_queue),
             filters=[{"pattern": json.dumps(f)} for f in STREAM_FILTERS]))
         self.alarm = dead_letter_alarm(self, "IndexerFailureAlarm", self.dead_letter_queue,
                                        "the search indexer (stream batches that kept failing)")

@@ -82,10 +82,16 @@ class SharedFiles(Construct):
         self.file_system.connections.allow_default_port_from(peer, "NFS from a tier that mounts shared files")
 
     def grant_mount(self, grantee: iam.IGrantable, access_point: efs.IAccessPoint, *, write: bool = False) -> iam.Grant:
-        """Mount through one access point only (IAM condition on the access point ARN)."""
-        actions = ["elasticfilesystem:ClientMount"] + (["elasticfilesystem:ClientWrite"] if write else [])
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=actions, resource_arns=[self.file_system.file_system_arn],
-            conditions={"StringEquals": {"elasticfilesystem:AccessPointArn": access_point.access_point_arn}},
-        )
+        return grant_mount(self.file_system, grantee, access_point, write=write)
+
+
+def grant_mount(file_system: efs.IFileSystem, grantee: iam.IGrantable, access_point: efs.IAccessPoint, *,
+                write: bool = False) -> iam.Grant:
+    """Mount through one access point only (IAM condition on the access point ARN); for callers
+    that hold the file system as an interface (ours or an imported one)."""
+    actions = ["elasticfilesystem:ClientMount"] + (["elasticfilesystem:ClientWrite"] if write else [])
+    return iam.Grant.add_to_principal(
+        grantee=grantee, actions=actions, resource_arns=[file_system.file_system_arn],
+        conditions={"StringEquals": {"elasticfilesystem:AccessPointArn": access_point.access_point_arn}},
+    )
 

@@ -19,7 +19,7 @@ from headless_commerce import model
 from headless_commerce.local import moto_patches, state
 from headless_commerce.local.subscriptions import (
     OMS_HANDOFF,
-    RULE_CONSUMERS,
+    LOCAL_RULE_CONSUMERS,
     event_pattern,
 )
 from headless_commerce.runtime import settings
@@ -200,7 +200,7 @@ def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
     oms_queue = _queue_pair(sqs, f"{prefix}-oms", fifo=True)
     _rule(events, bus, f"{prefix}-oms-order-placed", OMS_HANDOFF.event_pattern(), oms_buffer)
     consumer_queues = {}
-    for consumer in RULE_CONSUMERS:
+    for consumer in LOCAL_RULE_CONSUMERS:
         queue = _queue_pair(sqs, f"{prefix}-{consumer.name.replace('_', '-')}")
         _rule(events, bus, f"{prefix}-{consumer.name}", event_pattern(consumer), queue)
         consumer_queues[consumer.name] = queue
@@ -267,3 +267,17 @@ def apply_environment(resources: Resources, *, allowed_origin: str = "*") -> Non
 
     aws.reset_clients()
     catalog_repository.catalog_reader.cache_clear()
+
+
+def create_storefront_tables(endpoint_url: str, region: str, prefix: str = PREFIX) -> tuple[str, str]:
+    """The storefront's session and feature-flag tables (kept ones are reused as they are)."""
+    dynamodb = _client("dynamodb", endpoint_url, region)
+    sessions, flags = f"{prefix}-storefront-sessions", f"{prefix}-storefront-flags"
+    existing = set(dynamodb.list_tables()["TableNames"])
+    if sessions not in existing:
+        dynamodb.create_table(TableName=sessions, **model.session_table_kwargs())
+        dynamodb.update_time_to_live(TableName=sessions, TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": model.SESSION_TTL_ATTRIBUTE})
+    if flags not in existing:
+        dynamodb.create_table(TableName=flags, **model.flags_table_kwargs())
+    return sessions, flags

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
-from headless_commerce.local import aws_transport, demo_catalog, moto_patches, seed, state
+from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
 from headless_commerce.local import search as local_search
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
@@ -23,10 +23,11 @@ from headless_commerce.local.http_adapter import (
     import_handler,
     make_server,
 )
+from headless_commerce.local.storefront import LocalStorefront
 from headless_commerce.local.subscriptions import (
     OMS_CONSUMER,
     RELAY_HANDLER,
-    RULE_CONSUMERS,
+    LOCAL_RULE_CONSUMERS,
 )
 from headless_commerce.runtime import routes, settings
 from headless_commerce.runtime.openapi import openapi_document
@@ -61,12 +62,14 @@ class Started:
     region: str
     categories: int | None      # None: the catalog was kept in --data-dir, not seeded
     products: int | None
+    storefront_url: str | None = None
+    cache: str | None = None    # which cache the storefront uses, for the banner
 
 
 class LocalCommerce:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, catalog: dict | None = None,
                  region: str = embedded.DEFAULT_REGION, poll_interval: float = 0.2,
-                 data_dir: str | None = None) -> None:
+                 data_dir: str | None = None, storefront_port: int | None = 0) -> None:
         # A data directory that cannot be used fails first (state.StateError), then a busy
         # port (OSError), before anything else starts.
         self.data_dir = data_dir
@@ -75,6 +78,14 @@ class LocalCommerce:
             raise state.StateError(f"{data_dir} holds a store in region {self.saved.kept.region}"
                                    f", not {region}: pass --region {self.saved.kept.region}")
         self.http = make_server(host, port)
+        # storefront_port None: API only (the API's own tests need no storefront).
+        try:
+            self.storefront = (LocalStorefront(host, storefront_port)
+                               if storefront_port is not None else None)
+        except OSError as error:
+            self.http.server_close()
+            error.storefront = True     # the CLI names the port that is busy
+            raise
         self.host, self.region = host, region
         self.catalog = catalog if catalog is not None else demo_catalog.generate()
         self.poll_interval = poll_interval
@@ -91,7 +102,8 @@ class LocalCommerce:
 
     def well_known(self) -> dict:
         r = self.resources
-        return {"api_url": self.api_url, "storefront_url": None,
+        return {"api_url": self.api_url,
+                "storefront_url": self.storefront.url if self.storefront is not None else None,
                 "aws_endpoint_url": r.endpoint_url, "region": r.region,
                 "user_pool_id": r.user_pool_id, "user_pool_client_id": r.user_pool_client_id}
 
@@ -131,7 +143,14 @@ class LocalCommerce:
             actions={local_search.REINDEX_PATH: local_search.reindex},
             assets=placeholder_image, allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
             user_pool_id=r.user_pool_id, region=r.region)
-        return Started(self.api_url, r.endpoint_url, r.region, categories, products)
+        cache = None
+        if self.storefront is not None:
+            sessions, flags = embedded.create_storefront_tables(r.endpoint_url, r.region)
+            cache = self.storefront.start(api_url=self.api_url, session_table=sessions,
+                                          flags_table=flags,
+                                          user_pool_client_id=r.user_pool_client_id)
+        return Started(self.api_url, r.endpoint_url, r.region, categories, products,
+                       self.storefront.url if self.storefront is not None else None, cache)
 
     def save(self) -> None:
         relay = self.pollers.get("outbox-relay")
@@ -173,12 +192,15 @@ class LocalCommerce:
                                            buffer_url=r.oms_buffer.url, fifo_url=r.oms_queue.url,
                                            **common)
         consumers = [(OMS_CONSUMER.name, OMS_CONSUMER.handler, r.oms_queue)] + [
-            (c.name, c.handler, r.consumer_queues[c.name]) for c in RULE_CONSUMERS]
+            (c.name, c.handler, r.consumer_queues[c.name]) for c in LOCAL_RULE_CONSUMERS]
         for name, handler, queue in consumers:
             self.pollers[name] = QueuePoller(
                 name, sqs=client("sqs", r.endpoint_url, r.region), queue_url=queue.url,
                 queue_arn=queue.arn, region=r.region, handler=import_handler(handler),
                 environment={settings.DEAD_LETTER_QUEUE_URL: queue.dead_letter_url}, **common)
+        # MSK's stand-in: `feed publish --local` -> inbox -> MSK-shaped batches -> the consumers.
+        self.pollers.update(feeds.pollers(client("sqs", r.endpoint_url, r.region), r.region,
+                                          import_handler=import_handler, **common))
         # The deployed sweeper runs every 5 minutes; locally once a minute keeps demos snappy.
         sweeper = routes.ORDER_SWEEPER
         self.pollers[sweeper.name] = ScheduledInvoker(
@@ -190,6 +212,8 @@ class LocalCommerce:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.storefront is not None:
+            self.storefront.stop()
         if self._serving:
             self.http.shutdown()
         self.http.server_close()

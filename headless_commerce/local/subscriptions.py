@@ -13,10 +13,16 @@ from headless_commerce.runtime.events.subscriptions import (
     OUTBOX_FILTER,
     RELAY_HANDLER,
     RULE_CONSUMERS,
+    STOREFRONT_CACHE,
     Consumer,
 )
 
+# Every rule -> queue -> handler subscription local mode runs: the commerce stack's and the
+# web tier's (the storefront cache invalidation).
+LOCAL_RULE_CONSUMERS: tuple[Consumer, ...] = (*RULE_CONSUMERS, STOREFRONT_CACHE)
+
 __all__ = [
+    "LOCAL_RULE_CONSUMERS",
     "OMS_CONSUMER",
     "OMS_HANDOFF",
     "OUTBOX_FILTER",

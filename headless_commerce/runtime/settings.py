@@ -135,3 +135,81 @@ def search_replicas() -> int:
 
 def search_reader_role_arn() -> str | None:
     return _optional(SEARCH_READER_ROLE_ARN)
+# --- The storefront container (runtime/storefront/, deployed by WebTier) ---------------------
+# Auth flow: the storefront signs shoppers in server-side with USER_PASSWORD_AUTH (InitiateAuth
+# from the BFF over TLS; no client secret, so USER_POOL_CLIENT_ID is a public client that must
+# allow ALLOW_USER_PASSWORD_AUTH and ALLOW_REFRESH_TOKEN_AUTH), and signs them up with SignUp.
+# Port uvicorn listens on inside the container (default 8080).
+PORT = "PORT"
+STOREFRONT_DEFAULT_PORT = 8080
+# Base URL of the commerce REST API (API Gateway stage URL or CloudFront `/api`), no trailing /.
+STOREFRONT_API_URL = "STOREFRONT_API_URL"
+# DynamoDB session table: partition key `session_id` (S), TTL attribute `expires_at` (epoch s).
+SESSION_TABLE_NAME = "SESSION_TABLE_NAME"
+# DynamoDB feature-flag table: partition key `flag` (S), attribute `enabled` (BOOL).
+FLAGS_TABLE_NAME = "FLAGS_TABLE_NAME"
+# redis:// or rediss:// URL of the Valkey cache; unset → an in-process cache per container.
+CACHE_URL = "CACHE_URL"
+# Local mode's name for the same thing (`headless-commerce local` maps it onto CACHE_URL).
+REDIS_URL = "REDIS_URL"
+# Optional Secrets Manager secret holding the Valkey AUTH password (a plain string).
+CACHE_AUTH_SECRET_ARN = "CACHE_AUTH_SECRET_ARN"
+# Secrets Manager secret holding the session-cookie signing key (a plain string, ≥ 32 chars).
+SESSION_SECRET_ARN = "SESSION_SECRET_ARN"
+# Cognito user pool and the public storefront app client (see the auth flow above).
+USER_POOL_ID = "USER_POOL_ID"
+USER_POOL_CLIENT_ID = "USER_POOL_CLIENT_ID"
+# EFS mount with shared templates/ and config/ (the `/web` access point); packaged ones otherwise.
+SHARED_CONFIG_DIR = "SHARED_CONFIG_DIR"
+SHARED_CONFIG_DEFAULT_DIR = "/mnt/web"
+
+# What the storefront container's environment may carry (WebTier sets these).
+STOREFRONT_ENVIRONMENT: tuple[str, ...] = (
+    PORT, STOREFRONT_API_URL, SESSION_TABLE_NAME, FLAGS_TABLE_NAME, CACHE_URL,
+    CACHE_AUTH_SECRET_ARN, SESSION_SECRET_ARN, USER_POOL_ID, USER_POOL_CLIENT_ID,
+    SHARED_CONFIG_DIR,
+)
+# The cache-invalidation Lambda (runtime/storefront/invalidation.py) needs CACHE_URL and,
+# when the cache requires AUTH, CACHE_AUTH_SECRET_ARN.
+INVALIDATION_ENVIRONMENT: tuple[str, ...] = (CACHE_URL, CACHE_AUTH_SECRET_ARN)
+
+
+def storefront_port() -> int:
+    return int(os.environ.get(PORT) or STOREFRONT_DEFAULT_PORT)
+
+
+def storefront_api_url() -> str:
+    return os.environ[STOREFRONT_API_URL].rstrip("/")
+
+
+def session_table_name() -> str | None:
+    return _optional(SESSION_TABLE_NAME)
+
+
+def flags_table_name() -> str | None:
+    return _optional(FLAGS_TABLE_NAME)
+
+
+def cache_url() -> str | None:
+    """CACHE_URL, else local mode's REDIS_URL; None → the in-process cache."""
+    return _optional(CACHE_URL) or _optional(REDIS_URL)
+
+
+def cache_auth_secret_arn() -> str | None:
+    return _optional(CACHE_AUTH_SECRET_ARN)
+
+
+def session_secret_arn() -> str | None:
+    return _optional(SESSION_SECRET_ARN)
+
+
+def user_pool_id() -> str | None:
+    return _optional(USER_POOL_ID)
+
+
+def user_pool_client_id() -> str | None:
+    return _optional(USER_POOL_CLIENT_ID)
+
+
+def shared_config_dir() -> str:
+    return os.environ.get(SHARED_CONFIG_DIR) or SHARED_CONFIG_DEFAULT_DIR

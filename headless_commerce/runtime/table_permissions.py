@@ -43,6 +43,11 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "search_indexer": (GET, BATCH_GET, QUERY),
     # Queries the search index, never the table.
     "search": (),
+    # Integration feeds: one BatchGetItem per batch, then one conditional write (a transaction
+    # with the outbox item when an event is emitted) per record; GetItem re-reads after a race.
+    "catalog_feed": (GET, BATCH_GET, PUT, UPDATE),
+    "inventory_feed": (GET, BATCH_GET, PUT, UPDATE),
+    "order_status_feed": (GET, BATCH_GET, PUT, UPDATE),
 }
 
 # Functions whose writes are confined to one partition-key prefix.

@@ -50,7 +50,10 @@ class CommerceStack(CommerceStackBase):
                                 api_domain_name=api_domain.name if api_domain else None,
                                 api_certificate=acm.Certificate.from_certificate_arn(
                                     self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None,
-                                capabilities=("search",) if search else ())
+                                capabilities=("search",) if search else (),
+                                # The storefront calls the API for every shopper from the NAT addresses;
+                                # CloudFront's web ACL rate-limits the shoppers themselves.
+                                waf_rate_limit_exempt_cidrs=foundation.network.nat_cidrs)
         self._add_event_flows(foundation, key, consent_webhook_url)
         self.order_sweeper = PendingOrderSweeper(
             self, "OrderSweeper", functions=self.app_tier.function_factory, table=self.app_tier.table,

@@ -9,6 +9,7 @@ import time
 from boto3.dynamodb.types import TypeDeserializer
 
 from headless_commerce import model
+from tests.e2e.conftest import request
 
 ORDER_ACCEPTED_TIMEOUT_S = 10
 
@@ -35,7 +36,9 @@ def in_stock_sku(local, minimum: int = 2) -> tuple[str, int, int]:
 def test_well_known_and_openapi(local):
     doc = local.well_known
     assert doc["api_url"] == local.api
-    assert doc["storefront_url"] is None
+    # The storefront local mode serves beside the API answers its health check.
+    assert doc["storefront_url"].startswith("http://127.0.0.1:")
+    assert request("GET", doc["storefront_url"] + "/healthz").body == {"status": "ok"}
     assert doc["aws_endpoint_url"].startswith("http://127.0.0.1:")
     assert doc["region"] == "us-east-1"
     assert doc["user_pool_id"].startswith("us-east-1_") and doc["user_pool_client_id"]

@@ -130,7 +130,8 @@ def test_event_archive_is_on_the_cmk(any_app):
 
 # 6. The WAF lets the API's own 16 KB limit decide body size.
 def test_waf_counts_the_8kb_rule_and_enforces_the_api_limit(any_app):
-    (acl,) = _all(any_app, "AWS::WAFv2::WebACL").values()
+    # The API's regional ACL (the edge stack's CloudFront ACL leaves body size to this one).
+    (acl,) = [a for a in _all(any_app, "AWS::WAFv2::WebACL").values() if a["Properties"]["Scope"] == "REGIONAL"]
     rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
     common = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
     assert common["RuleActionOverrides"] == [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
@@ -147,9 +148,14 @@ def test_waf_counts_the_8kb_rule_and_enforces_the_api_limit(any_app):
 
 
 # 7. OAuth off unless configured; then code flow + PKCE-capable public clients, minimal scopes.
+def _identity_clients(app: Synthesized) -> list[dict]:
+    # The web and mobile clients; the storefront's server-side client (Web stack) never uses OAuth.
+    return [r for r in app.template("Commerce")["Resources"].values() if r["Type"] == "AWS::Cognito::UserPoolClient"]
+
+
 def test_clients_have_no_oauth_by_default(prod_minimum, dev_app):
     for app in (prod_minimum, dev_app):
-        clients = _all(app, "AWS::Cognito::UserPoolClient").values()
+        clients = _identity_clients(app)
         assert len(clients) == 2
         for client in clients:
             props = client["Properties"]
@@ -160,7 +166,7 @@ def test_clients_have_no_oauth_by_default(prod_minimum, dev_app):
 
 def test_hosted_sign_in_is_code_flow_with_minimal_scopes(prod_app):
     callbacks = PROD_CONTEXT["auth_callback_urls"].split(",")
-    for client in _all(prod_app, "AWS::Cognito::UserPoolClient").values():
+    for client in _identity_clients(prod_app):
         props = client["Properties"]
         assert props["AllowedOAuthFlowsUserPoolClient"] is True
         assert props["AllowedOAuthFlows"] == ["code"]

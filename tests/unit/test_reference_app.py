@@ -18,7 +18,11 @@ NAME_PROPERTIES = re.compile(
 SCOPED = {("AWS::Cognito::UserPoolGroup", "GroupName"), ("AWS::EC2::VPCEndpoint", "ServiceName"),
           ("AWS::ApiGateway::Authorizer", "Name"),
           # The operator names the API's custom domain per stage (-c api_domain_name=...).
-          ("AWS::ApiGateway::DomainName", "DomainName")}
+          ("AWS::ApiGateway::DomainName", "DomainName"),
+          # Kafka topic names live inside their cluster, whose name carries the stage.
+          ("AWS::MSK::Topic", "TopicName"),
+          # Likewise the shop's own name (-c domain_name=...): its certificates and alias records.
+          ("AWS::CertificateManager::Certificate", "DomainName"), ("AWS::Route53::RecordSet", "Name")}
 # At most 28 characters, too few for the stack name: SearchDomain derives the name from the
 # hash of its stage-prefixed construct path (two stages differ: tests/unit/test_search_domain.py).
 PATH_HASHED = {("AWS::OpenSearchService::Domain", "DomainName")}
@@ -35,8 +39,10 @@ def _literal_names(template: dict) -> set[tuple[str, str, str]]:
 
 def test_stacks_exist_in_deploy_order(dev_app):
     stacks = dev_app.reference.stacks
-    assert list(stacks) == ["Foundation", "Commerce"]
+    assert list(stacks) == ["Foundation", "Commerce", "Integration", "Web", "Edge"]
+    assert {stacks["Foundation"], stacks["Commerce"]} <= set(stacks["Web"].dependencies)
     assert stacks["Foundation"] in stacks["Commerce"].dependencies
+    assert stacks["Commerce"] in stacks["Integration"].dependencies
     manifest = json.loads((dev_app.outdir / "manifest.json").read_text())
     commerce = manifest["artifacts"]["HeadlessCommerce-Commerce"]
     assert "HeadlessCommerce-Foundation" in commerce["dependencies"]

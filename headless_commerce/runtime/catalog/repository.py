@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from botocore.exceptions import ClientError
+
 from headless_commerce import model
 from headless_commerce.runtime import settings
-from headless_commerce.runtime.common import dynamo
+from headless_commerce.runtime.common import dynamo, outbox
 from headless_commerce.runtime.common.aws import dynamodb
 from headless_commerce.runtime.common.clock import now_iso
 from headless_commerce.runtime.common.logging import logger
+from headless_commerce.runtime.common.transaction import Transaction, TransactionCancelled
 
 
 @lru_cache(maxsize=1)
@@ -176,3 +179,118 @@ def iter_product_snapshots(page_size: int = 100):
 def get_stock(sku: str) -> int | None:
     item = dynamo.get(model.inventory_key(sku))
     return None if item is None else item["stock"]
+
+
+# ---- writes from the PIM and supply-chain feeds (runtime/feeds) -----------------------------
+# Each feed write is one conditional request (a transaction when it carries an outbox event),
+# conditioned on the item being exactly as the consumer read it: its feed version or position,
+# and for stock the reservations of unpaid orders. A lost race raises FeedConflict and the
+# consumer reads again and decides again.
+
+class FeedConflict(Exception):
+    """The item changed between the consumer's read and its write."""
+
+
+class SkuOwnedElsewhere(Exception):
+    """A product record lists a SKU that belongs to another product."""
+
+    def __init__(self, skus: list[str]) -> None:
+        super().__init__(", ".join(skus))
+        self.skus = skus
+
+
+def _as_read(attribute: str, value: object, item_exists: bool) -> tuple[str, dict]:
+    """(condition, values): `attribute` still holds `value` as read (absent when None)."""
+    if not item_exists:
+        return "attribute_not_exists(pk)", {}
+    if value is None:
+        return f"attribute_exists(pk) AND attribute_not_exists({attribute})", {}
+    return f"{attribute} = :read_{attribute}", {f"read_{attribute}": value}
+
+
+def get_feed_items(keys: list[dict]) -> dict[tuple[str, str], dict]:
+    """Items by (pk, sk) in one BatchGetItem per 100 keys, strongly consistent."""
+    return {(i[model.PARTITION_KEY], i[model.SORT_KEY]): i for i in dynamo.batch_get(keys)}
+
+
+def put_feed_category(category: dict, *, version: int, position: dict, read: dict | None) -> dict:
+    item = {**category_item(category["category_id"], category["name"], category.get("parent_id")),
+            "feed_version": version, "catalog_position": position, "updated_at": now_iso()}
+    condition, vals = _as_read("feed_version", (read or {}).get("feed_version"), read is not None)
+    try:
+        dynamo.put(item, condition, **({"ExpressionAttributeValues": dynamo.values(**vals)} if vals else {}))
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            raise FeedConflict(category["category_id"]) from None
+        raise
+    return item
+
+
+def upsert_feed_product(product: dict, skus: list[dict], *, version: int, position: dict,
+                        read: dict | None, withdrawn: list[str], event: dict) -> dict:
+    """The product item (replaced), its SKUs (created with no stock, or updated keeping their
+    stock and reservations), withdrawn SKUs taken off sale, and ProductModified: one transaction."""
+    product_id = product["product_id"]
+    built = product_items(product, [{**s, "stock": 0} for s in skus])
+    item = {**built[0], "feed_version": version, "catalog_position": position}
+    condition, vals = _as_read("feed_version", (read or {}).get("feed_version"), read is not None)
+    tx = Transaction()
+    tx.put("product", item, condition=condition, vals=vals)
+    catalog_fields = ("product_id", "name", "price_amount", "currency", "attributes",
+                      model.ENTITY_ATTRIBUTE, "sku", model.GSI3.partition_key, model.GSI3.sort_key)
+    for sku_item in built[1:]:
+        names = {f"#f{i}": name for i, name in enumerate(catalog_fields)}
+        tx.update(f"sku:{sku_item['sku']}", model.inventory_key(sku_item["sku"]),
+                  "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(catalog_fields)))
+                  + ", stock = if_not_exists(stock, :zero), reserved = if_not_exists(reserved, :zero)"
+                  " REMOVE discontinued",
+                  condition="attribute_not_exists(pk) OR #f0 = :f0", names=names,
+                  vals={**{f"f{i}": sku_item[name] for i, name in enumerate(catalog_fields)}, "zero": 0})
+    for sku in withdrawn:
+        # Off sale, out of the product's collection; kept so orders naming it still settle.
+        tx.update(f"sku:{sku}", model.inventory_key(sku),
+                  "SET discontinued = :t, stock = :zero REMOVE #ipk, #isk", condition="product_id = :pid",
+                  names={"#ipk": model.GSI3.partition_key, "#isk": model.GSI3.sort_key},
+                  vals={"t": True, "zero": 0, "pid": product_id})
+    tx.put(f"event:{model.EventName.PRODUCT_MODIFIED}", outbox.item(model.EventName.PRODUCT_MODIFIED, event),
+           condition="attribute_not_exists(pk)")
+    try:
+        tx.write()
+    except TransactionCancelled as cancelled:
+        taken = cancelled.any("sku:")
+        if taken and "product" not in cancelled.failed:
+            raise SkuOwnedElsewhere(taken) from None
+        raise FeedConflict(product_id) from None
+    return item
+
+
+def set_feed_stock(sku: str, *, warehouses: dict, on_hand: int, stock: int, position: dict,
+                   read: dict, event: dict | None) -> None:
+    """Replace a SKU's warehouse quantities and sellable stock, conditioned on its feed position
+    and its reservations being as read; with `event` (InventoryChanged) in one transaction."""
+    position_condition, vals = _as_read("inventory_position", read.get("inventory_position"), True)
+    reserved_condition, reserved_vals = _as_read("reserved", read.get("reserved"), True)
+    condition = f"({position_condition}) AND ({reserved_condition})"
+    expression = ("SET warehouses = :warehouses, on_hand = :on_hand, stock = :stock, "
+                  "inventory_position = :position, stock_updated_at = :now")
+    vals = {**vals, **reserved_vals, "warehouses": warehouses, "on_hand": on_hand, "stock": stock,
+            "position": position, "now": now_iso()}
+    if event is None:
+        try:
+            dynamo.dynamodb().update_item(
+                TableName=dynamo.table_name(), Key=dynamo.to_item(model.inventory_key(sku)),
+                UpdateExpression=expression, ConditionExpression=condition,
+                ExpressionAttributeValues=dynamo.values(**vals))
+        except ClientError as error:
+            if dynamo.is_condition_failure(error):
+                raise FeedConflict(sku) from None
+            raise
+        return
+    tx = Transaction()
+    tx.update("stock", model.inventory_key(sku), expression, condition=condition, vals=vals)
+    tx.put(f"event:{model.EventName.INVENTORY_CHANGED}", outbox.item(model.EventName.INVENTORY_CHANGED, event),
+           condition="attribute_not_exists(pk)")
+    try:
+        tx.write()
+    except TransactionCancelled:
+        raise FeedConflict(sku) from None

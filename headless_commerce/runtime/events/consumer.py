@@ -32,7 +32,7 @@ INVALID_GROUP = "invalid"
 Process = Callable[[dict], None]
 
 
-def envelope_of(body: str, detail_type: str) -> dict:
+def envelope_of(body: str, detail_type: str | tuple[str, ...]) -> dict:
     """The event envelope in an SQS body: a whole EventBridge event (default target input) or
     the envelope itself (a target with input path `$.detail`, as the OMS FIFO queue uses)."""
     try:
@@ -42,9 +42,10 @@ def envelope_of(body: str, detail_type: str) -> dict:
     if isinstance(message, dict) and "detail-type" in message:
         message = message.get("detail")
     validate_event(message)
-    if message["detail_type"] != detail_type:
+    expected = (detail_type,) if isinstance(detail_type, str) else detail_type
+    if message["detail_type"] not in expected:
         raise ContractError(f"detail_type {message['detail_type']} is not consumed here "
-                            f"(expects {detail_type})", "detail_type")
+                            f"(expects {', '.join(expected)})", "detail_type")
     return message
 
 
@@ -63,7 +64,7 @@ def _dead_letter(url: str, record: dict, reason: str) -> None:
     aws.sqs().send_message(**kwargs)
 
 
-def run_batch(sqs_event: dict, process: Process, *, detail_type: str,
+def run_batch(sqs_event: dict, process: Process, *, detail_type: str | tuple[str, ...],
               dead_letter_queue_url: str | None = None) -> dict:
     dlq = dead_letter_queue_url or settings.dead_letter_queue_url()
     failures: list[dict] = []

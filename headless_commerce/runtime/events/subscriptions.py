@@ -41,6 +41,13 @@ CONSENT_LEDGER = Consumer("consent_ledger", "headless_commerce.runtime.consents.
 MARKETING_AUDIENCE = Consumer("marketing_audience", "headless_commerce.runtime.marketing.audience.handler",
                               (EventName.CUSTOMER_CONSENT_CHANGED,), (EventSource.CUSTOMERS,))
 
+# The storefront's cache invalidation: WebTier deploys it (in the VPC, beside Valkey) with its
+# own rule, so it is not among the commerce stack's RULE_CONSUMERS; local mode runs it too.
+STOREFRONT_CACHE = Consumer("storefront_cache",
+                            "headless_commerce.runtime.storefront.invalidation.handler",
+                            (EventName.PRODUCT_MODIFIED, EventName.INVENTORY_CHANGED),
+                            (EventSource.CATALOG,))
+
 # Consumers fed by an EventBridge rule -> their own queue.
 RULE_CONSUMERS: tuple[Consumer, ...] = (ORDER_STATUS, CONSENT_LEDGER, MARKETING_AUDIENCE)
 ALL_HANDLERS: tuple[str, ...] = (RELAY_HANDLER, OMS_CONSUMER.handler, *(c.handler for c in RULE_CONSUMERS))

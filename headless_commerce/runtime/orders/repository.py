@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from headless_commerce import model
 from headless_commerce.runtime.common import dynamo, outbox
 from headless_commerce.runtime.common.clock import epoch, now_iso
-from headless_commerce.runtime.common.transaction import Transaction
+from headless_commerce.runtime.common.transaction import Transaction, TransactionCancelled
 
 _PENDING = model.OrderStatus.PENDING_PAYMENT.value
 _PENDING_INDEX = (model.GSI2.partition_key, model.GSI2.sort_key)
@@ -64,8 +64,10 @@ def place(order: dict, *, key: str, request_hash: str, cart_hash: str,
                      model.ENTITY_ATTRIBUTE: model.Entity.ORDER},
            condition="attribute_not_exists(pk)")
     for line in order["lines"]:
+        # `reserved` counts what unpaid orders hold, so a supply-chain feed that resets stock
+        # keeps it back (runtime/feeds/inventory.py); settlement gives it up.
         tx.update(f"stock:{line['sku']}", model.inventory_key(line["sku"]),
-                  "SET stock = stock - :qty", condition="stock >= :qty",
+                  "SET stock = stock - :qty ADD reserved :qty", condition="stock >= :qty",
                   vals={"qty": line["quantity"]})
     tx.put("idempotency", {
         **model.idempotency_key(sub, key), model.ENTITY_ATTRIBUTE: model.Entity.IDEMPOTENCY,
@@ -106,11 +108,12 @@ def settle(order: dict, *, status: str, payment: dict, events: list[tuple[str, d
                vals={"order": order_id})
     tx.put("payment", {**model.payment_key(order_id), model.ENTITY_ATTRIBUTE: model.Entity.PAYMENT,
                        "order_id": order_id, **payment})
-    if release_stock:
-        for line in order["lines"]:
-            # ADD: a relative change, exactly what the order reserved.
-            tx.update(f"stock:{line['sku']}", model.inventory_key(line["sku"]), "ADD stock :qty",
-                      vals={"qty": line["quantity"]})
+    for line in order["lines"]:
+        # ADD: relative changes, exactly what the order reserved. Paid or not, the order no
+        # longer holds a reservation; a failed one also gives its units back to stock.
+        tx.update(f"stock:{line['sku']}", model.inventory_key(line["sku"]),
+                  "ADD stock :qty, reserved :held" if release_stock else "ADD reserved :held",
+                  vals={"held": -line["quantity"], **({"qty": line["quantity"]} if release_stock else {})})
     for detail_type, detail in events:
         tx.put(f"event:{detail_type}", outbox.item(detail_type, detail),
                condition="attribute_not_exists(pk)")
@@ -183,19 +186,42 @@ def pending_before(cutoff: str, limit: int) -> tuple[list[dict], bool]:
     return candidates[:limit], more or len(candidates) > limit
 
 
-def set_status_if(order_id: str, current: str, *, to: str, at: str, event_id: str) -> bool:
-    """Compare-and-set the status from an OMS event; False when the order changed since read."""
+def set_status_if(order_id: str, current: str, *, to: str, at: str, event_id: str,
+                  event: dict | None = None, extra: dict | None = None) -> bool:
+    """Compare-and-set the status from a fulfilment update; False when the order changed since
+    read. With `event` (an OrderStatusChanged detail) the outbox item commits with it; `extra`
+    attributes are set alongside."""
+    names = {"#status": "status", **{f"#x{i}": k for i, k in enumerate(extra or {})}}
+    vals = {"to": to, "now": now_iso(), "at": at, "id": event_id, "current": current,
+            **{f"x{i}": v for i, v in enumerate((extra or {}).values())}}
+    expression = ("SET #status = :to, updated_at = :now, status_changed_at = :at, status_event_id = :id"
+                  + "".join(f", #x{i} = :x{i}" for i in range(len(extra or {}))))
+    if event is not None:
+        tx = Transaction()
+        tx.update("order", model.order_key(order_id), expression, condition="#status = :current",
+                  names=names, vals=vals)
+        tx.put(f"event:{model.EventName.ORDER_STATUS_CHANGED}",
+               outbox.item(model.EventName.ORDER_STATUS_CHANGED, event), condition="attribute_not_exists(pk)")
+        try:
+            tx.write()
+        except TransactionCancelled as cancelled:
+            if "order" in cancelled.failed:
+                return False
+            raise
+        return True
     try:
         dynamo.dynamodb().update_item(
             TableName=dynamo.table_name(), Key=dynamo.to_item(model.order_key(order_id)),
-            UpdateExpression=("SET #status = :to, updated_at = :now, status_changed_at = :at, "
-                              "status_event_id = :id"),
-            ConditionExpression="#status = :current",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=dynamo.values(to=to, now=now_iso(), at=at, id=event_id,
-                                                    current=current))
+            UpdateExpression=expression, ConditionExpression="#status = :current",
+            ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(**vals))
     except ClientError as error:
         if dynamo.is_condition_failure(error):
             return False
         raise
     return True
+
+
+def get_many(order_ids: list[str]) -> dict[str, dict]:
+    """Orders by id in one BatchGetItem (strongly consistent); missing ones are absent."""
+    found = dynamo.batch_get([model.order_key(o) for o in order_ids])
+    return {item["order_id"]: item for item in found if item.get(model.ENTITY_ATTRIBUTE) == model.Entity.ORDER}

@@ -1,7 +1,9 @@
-"""Apply OrderStatusChanged events from the OMS to the order item, idempotently.
+"""Apply fulfilment statuses to the order item, idempotently: OrderStatusChanged events from
+the OMS (this module's handler) and the supply chain's order-status feed (runtime/feeds/
+order_status.py) both go through `apply_status`.
 
 Rules (model.ORDER_STATUS_RANK):
-- Only the statuses the OMS owns are applied (ACCEPTED_BY_OMS, SHIPPED, DELIVERED,
+- Only the statuses fulfilment owns are applied (ACCEPTED_BY_OMS, PICKED, SHIPPED, DELIVERED,
   CANCELLED). PENDING_PAYMENT, CONFIRMED and PAYMENT_FAILED are set by payment settlement in
   the same transaction that emits their event, so such an event is already applied: no-op.
 - Never backwards: an event whose status does not outrank the order's is a duplicate or
@@ -23,8 +25,8 @@ from headless_commerce.runtime.orders import repository as orders
 from headless_commerce.runtime.events.consumer import run_batch
 
 S = model.OrderStatus
-OMS_STATUSES = frozenset({S.ACCEPTED_BY_OMS.value, S.SHIPPED.value, S.DELIVERED.value,
-                          S.CANCELLED.value})
+OMS_STATUSES = frozenset({S.ACCEPTED_BY_OMS.value, S.PICKED.value, S.SHIPPED.value,
+                          S.DELIVERED.value, S.CANCELLED.value})
 APPLY, SKIP, WAIT = "apply", "skip", "wait"
 _ATTEMPTS = 3
 
@@ -44,29 +46,43 @@ def decide(current: str, target: str) -> str:
 
 
 def apply(envelope: dict) -> str:
-    """Apply one event; returns the decision taken (apply / skip)."""
+    """Apply one OMS event (already published by the OMS); returns the decision taken."""
     detail = envelope["detail"]
-    order_id, target = detail["order_id"], detail["to"]
-    context = {"order_id": order_id, "event_id": envelope["id"], "to": target}
+    return apply_status(detail["order_id"], detail["to"], customer_id=detail["customer_id"],
+                        at=envelope["occurred_at"], event_id=envelope["id"])[0]
+
+
+def apply_status(order_id: str, target: str, *, at: str, event_id: str, customer_id: str | None = None,
+                 order: dict | None = None, emit: bool = False, extra: dict | None = None
+                 ) -> tuple[str, dict | None]:
+    """Move the order to `target` if the rules allow; returns (decision, the order as read or
+    written; None when unknown). `order` is a copy the caller already read (it is re-read
+    after a lost race); `emit` writes OrderStatusChanged to the outbox in the same transaction
+    (publishers other than the OMS, which announces its own); `extra` attributes are set with
+    the status. Raises OrderNotReady while payment is unsettled."""
+    context = {"order_id": order_id, "event_id": event_id, "to": target}
     for _ in range(_ATTEMPTS):
-        order = orders.get(order_id)
+        order = order if order is not None else orders.get(order_id)
         if order is None:
             logger.warning("status event for unknown order", extra=context)
-            return SKIP
-        if order["customer_id"] != detail["customer_id"]:
+            return SKIP, None
+        if customer_id is not None and order["customer_id"] != customer_id:
             logger.error("status event names another customer", extra=context)
-            return SKIP
+            return SKIP, order
         decision = decide(order["status"], target)
         if decision == WAIT:
             raise OrderNotReady(f"order {order_id} is still {order['status']}")
         if decision == SKIP:
             logger.info("status event is stale or already applied",
                         extra={**context, "current": order["status"]})
-            return SKIP
-        if orders.set_status_if(order_id, order["status"], to=target,
-                                at=envelope["occurred_at"], event_id=envelope["id"]):
+            return SKIP, order
+        event = ({"order_id": order_id, "customer_id": order["customer_id"], "from": order["status"],
+                  "to": target} if emit else None)
+        if orders.set_status_if(order_id, order["status"], to=target, at=at, event_id=event_id,
+                                event=event, extra=extra):
             logger.info("order status applied", extra={**context, "from": order["status"]})
-            return APPLY
+            return APPLY, {**order, **(extra or {}), "status": target}
+        order = None  # changed since read: read again and decide again
     raise RuntimeError(f"order {order_id} kept changing while applying {target}")
 
 

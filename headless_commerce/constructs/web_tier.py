@@ -1,0 +1,270 @@
+"""The storefront (backend-for-frontend) on Fargate behind a CloudFront-only load balancer,
+with its Valkey cache, session and flag tables, shared templates on EFS, a Cognito client,
+and a function that drops cached catalog responses when products or stock change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from .. import model
+from ..config import Profile
+from ..runtime import settings
+from ._checkov import skip_checkov
+from ._nag import acknowledge
+from ._props import check_exclusive, merge
+from .event_bus import EventSubscription
+from .identity import _client_defaults
+from .python_functions import PythonFunctions
+from .shared_files import grant_mount
+from .web_cache import WebCache
+from .web_origin import CloudFrontOnlyLoadBalancer
+from .web_tables import WebTables
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DOCKERFILE = "runtime/storefront/Dockerfile"
+CONTAINER_PORT = settings.STOREFRONT_DEFAULT_PORT
+HEALTH_CHECK_PATH = "/healthz"
+SHARED_CONFIG_DIR = settings.SHARED_CONFIG_DEFAULT_DIR
+INVALIDATION_HANDLER = "headless_commerce.runtime.storefront.invalidation.handler"
+INVALIDATING_EVENTS = (model.EventName.PRODUCT_MODIFIED, model.EventName.INVENTORY_CHANGED)
+CONTAINER_REQUIREMENTS = PACKAGE_DIR / "runtime" / "storefront" / "requirements.txt"
+
+
+def redis_requirements(path: Path = CONTAINER_REQUIREMENTS) -> list[str]:
+    """The invalidation function's Valkey client: the container's own redis-py pin (one place
+    to bump it; pure Python, so the layer builds without Docker)."""
+    pins = [line.strip() for line in path.read_text().splitlines() if line.strip().startswith("redis==")]
+    if len(pins) != 1:
+        raise ValueError(f"WebTier: {path} must pin redis-py exactly once (redis==X.Y.Z), found {pins}")
+    return pins
+# The container's own health probe: no curl in the slim image, Python is there.
+_PROBE = ("import os, urllib.request; urllib.request.urlopen("
+          f"'http://127.0.0.1:' + os.environ.get('PORT', '{CONTAINER_PORT}') + '{HEALTH_CHECK_PATH}', timeout=2)")
+
+
+def storefront_image() -> ecs.ContainerImage:
+    """The storefront image, built by `cdk deploy` from the package directory (synth only stages it).
+
+    Built for linux/arm64 whatever machine deploys: an x86 laptop would otherwise push an amd64
+    image that the ARM64 tasks cannot start (exec format error).
+    """
+    return ecs.ContainerImage.from_asset(str(PACKAGE_DIR), file=DOCKERFILE, exclude=["**/__pycache__"],
+                                         platform=ecr_assets.Platform.LINUX_ARM64)
+
+
+def storefront_client_defaults() -> dict:
+    """The BFF signs shoppers in server-side with USER_PASSWORD_AUTH (+ refresh); it keeps no
+    client secret, like the web and mobile clients, and OAuth stays off."""
+    return {**_client_defaults(), "auth_flows": cognito.AuthFlow(user_password=True)}
+
+
+class WebTier(Construct):
+    """The storefront service and everything it uses.
+
+    Attributes: `service` (ecs.FargateService), `task_definition`, `container`, `cluster`,
+    `origin` (CloudFrontOnlyLoadBalancer: `load_balancer`, `origin_secret`,
+    `origin_domain_name`, `protocol`), `target_group`, `scaling`, `cache` (WebCache), `tables`
+    (WebTables), `session_secret`, `user_pool_client`, `invalidation` (the function),
+    `invalidation_subscription` and `alarms` (unhealthy tasks, 5xx answers).
+
+    Parameters: `profile` (task size and count, ECS Exec, cache kind, retention, removal); `vpc`
+    (service in the private subnets, cache in the isolated ones, load balancer in the public
+    ones); `functions` (PythonFunctions in the same VPC, for the invalidation function); `bus`
+    (events.IEventBus with ProductModified and InventoryChanged); `user_pool`
+    (cognito.IUserPool); `api_url` (the commerce API base URL the storefront calls);
+    `file_system` and `access_point` (efs.IFileSystem / IAccessPoint: the `/web` tree, mounted
+    read-only at /mnt/web); `encryption_key` (default None: AWS-managed keys); `image` (default
+    `storefront_image()`); `certificate` and `origin_domain_name` (default None: HTTP origin;
+    see CloudFrontOnlyLoadBalancer); `existing_user_pool_client` (default None: a new public
+    client from `storefront_client_defaults()`) or `user_pool_client_props`; `cache_node_type`
+    and `cache_props` (see WebCache); `existing_session_table` / `session_table_props`,
+    `existing_flags_table` / `flags_table_props` (see WebTables); `load_balancer_props`;
+    `task_definition_props` (overrides of cpu, memory_limit_mib, ...: the runtime platform is
+    locked to Linux/ARM64, what the image is built for).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc, functions: PythonFunctions,
+                 bus: events.IEventBus, user_pool: cognito.IUserPool, api_url: str,
+                 file_system: efs.IFileSystem, access_point: efs.IAccessPoint,
+                 encryption_key: kms.IKey | None = None, image: ecs.ContainerImage | None = None,
+                 certificate: acm.ICertificate | None = None, origin_domain_name: str | None = None,
+                 existing_user_pool_client: cognito.IUserPoolClient | None = None,
+                 user_pool_client_props: dict | None = None,
+                 cache_node_type: str | None = None, cache_props: dict | None = None,
+                 existing_session_table=None, session_table_props: dict | None = None,
+                 existing_flags_table=None, flags_table_props: dict | None = None,
+                 load_balancer_props: dict | None = None, task_definition_props: dict | None = None) -> None:
+        super().__init__(scope, id)
+        check_exclusive(type(self).__name__, existing_user_pool_client=existing_user_pool_client,
+                        user_pool_client_props=user_pool_client_props)
+        self.tables = WebTables(self, "Tables", profile=profile, encryption_key=encryption_key,
+                                existing_session_table=existing_session_table, session_table_props=session_table_props,
+                                existing_flags_table=existing_flags_table, flags_table_props=flags_table_props)
+        self.cache = WebCache(self, "Cache", profile=profile, vpc=vpc, encryption_key=encryption_key,
+                              node_type=cache_node_type, cache_props=cache_props)
+        self.origin = CloudFrontOnlyLoadBalancer(self, "Origin", profile=profile, vpc=vpc, certificate=certificate,
+                                                 origin_domain_name=origin_domain_name, encryption_key=encryption_key,
+                                                 load_balancer_props=load_balancer_props)
+        # In this construct's scope (not `user_pool.add_client`, which puts it beside the pool), so
+        # switching the web tier off removes its client too.
+        self.user_pool_client: cognito.IUserPoolClient = existing_user_pool_client or cognito.UserPoolClient(
+            self, "StorefrontClient", user_pool=user_pool,
+            **merge(storefront_client_defaults(), user_pool_client_props))
+        self.session_secret = secretsmanager.Secret(
+            self, "SessionSecret", encryption_key=encryption_key,
+            description="Storefront session-cookie signing key (plain string)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True))
+        rotation = ("Rotating the cookie signing key signs every shopper out; operators put a new value "
+                    "during a quiet hour and restart the service.")
+        acknowledge(self.session_secret, "AwsSolutions-SMG4", rotation)
+        acknowledge(self.session_secret, "PCI.DSS.321-SecretsManagerRotationEnabled", rotation)
+
+        self._build_service(profile, vpc, file_system, access_point, encryption_key, image or storefront_image(),
+                            api_url, user_pool, task_definition_props)
+        self._build_alarms()
+        self._build_invalidation(functions, bus, encryption_key)
+
+    def _environment(self, api_url: str, user_pool: cognito.IUserPool) -> dict[str, str]:
+        return {
+            settings.PORT: str(CONTAINER_PORT),
+            settings.STOREFRONT_API_URL: api_url,
+            settings.SESSION_TABLE_NAME: self.tables.session_table.table_name,
+            settings.FLAGS_TABLE_NAME: self.tables.flags_table.table_name,
+            settings.CACHE_URL: self.cache.url,
+            settings.CACHE_AUTH_SECRET_ARN: self.cache.auth_secret.secret_arn,
+            settings.SESSION_SECRET_ARN: self.session_secret.secret_arn,
+            settings.USER_POOL_ID: user_pool.user_pool_id,
+            settings.USER_POOL_CLIENT_ID: self.user_pool_client.user_pool_client_id,
+            settings.SHARED_CONFIG_DIR: SHARED_CONFIG_DIR,
+        }
+
+    def _build_service(self, profile: Profile, vpc: ec2.IVpc, file_system: efs.IFileSystem,
+                       access_point: efs.IAccessPoint, key: kms.IKey | None, image: ecs.ContainerImage,
+                       api_url: str, user_pool: cognito.IUserPool, task_definition_props: dict | None) -> None:
+        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        self.task_definition = ecs.FargateTaskDefinition(self, "Task", **merge({
+            "cpu": profile.web_task_cpu,
+            "memory_limit_mib": profile.web_task_memory_mib,
+            "runtime_platform": ecs.RuntimePlatform(cpu_architecture=ecs.CpuArchitecture.ARM64,
+                                                    operating_system_family=ecs.OperatingSystemFamily.LINUX),
+            "volumes": [
+                ecs.Volume(name="shared", efs_volume_configuration=ecs.EfsVolumeConfiguration(
+                    file_system_id=file_system.file_system_id, transit_encryption="ENABLED",
+                    authorization_config=ecs.AuthorizationConfig(access_point_id=access_point.access_point_id,
+                                                                 iam="ENABLED"))),
+                # The root file system is read-only; uvicorn and Python may still want a scratch dir.
+                ecs.Volume(name="tmp"),
+            ],
+        }, task_definition_props, locked={"runtime_platform": "the image is built for Linux on ARM64 (Graviton)",
+                                          "volumes": "the shared files and /tmp mounts are part of the contract"},
+            owner=type(self).__name__, props_name="task_definition_props"))
+        log_group = logs.LogGroup(self, "Logs", retention=profile.log_retention,
+                                  removal_policy=profile.removal_policy, encryption_key=key)
+        self.container = self.task_definition.add_container(
+            "Storefront", image=image, essential=True, readonly_root_filesystem=True,
+            port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT, name="http")],
+            environment=self._environment(api_url, user_pool),
+            logging=ecs.LogDriver.aws_logs(stream_prefix="storefront", log_group=log_group),
+            health_check=ecs.HealthCheck(command=["CMD", "python", "-c", _PROBE], interval=Duration.seconds(15),
+                                         timeout=Duration.seconds(5), retries=3, start_period=Duration.seconds(20)))
+        self.container.add_mount_points(
+            ecs.MountPoint(container_path=SHARED_CONFIG_DIR, source_volume="shared", read_only=True),
+            ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False))
+
+        acknowledge(self.task_definition, "AwsSolutions-ECS2",
+                    "The environment holds only names, URLs and secret ARNs (no secret values); the storefront "
+                    "reads its secrets from Secrets Manager at run time, so a rotated value needs no redeploy.")
+        acknowledge(self.task_definition.obtain_execution_role(), "AwsSolutions-IAM5[Resource::*]",
+                    "ecr:GetAuthorizationToken, which pulls the image, has no resource-level permissions.")
+        role = self.task_definition.task_role
+        self.tables.grant_storefront(role)
+        self.cache.grant_auth(role)
+        self.session_secret.grant_read(role)
+        grant_mount(file_system, role, access_point, write=False)
+
+        # The service needs HTTPS out (the API, AWS endpoints), Valkey and NFS; nothing else.
+        service_sg = ec2.SecurityGroup(self, "ServiceSecurityGroup", vpc=vpc, allow_all_outbound=False,
+                                       description="Storefront tasks: HTTPS out, the cache and shared files")
+        service_sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the commerce API and AWS endpoints")
+        self.service = ecs.FargateService(
+            self, "Service", cluster=self.cluster, task_definition=self.task_definition,
+            desired_count=profile.web_min_tasks, min_healthy_percent=100, max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            enable_execute_command=profile.web_execute_command,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            assign_public_ip=False, security_groups=[service_sg], health_check_grace_period=Duration.seconds(60),
+            propagate_tags=ecs.PropagatedTagSource.SERVICE, platform_version=ecs.FargatePlatformVersion.LATEST)
+        if profile.web_execute_command:
+            acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
+                        "ECS Exec (dev profile only) needs the ssmmessages channel actions, which have no "
+                        "resource-level permissions; the prod profile turns ECS Exec off.")
+        self.cache.connections.allow_default_port_from(self.service, "Storefront to Valkey")
+        file_system.connections.allow_default_port_from(self.service, "Storefront mounts shared files")
+
+        self.target_group = elbv2.ApplicationTargetGroup(
+            self, "Targets", vpc=vpc, port=CONTAINER_PORT, protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.IP, deregistration_delay=Duration.seconds(30),
+            health_check=elbv2.HealthCheck(path=HEALTH_CHECK_PATH, healthy_http_codes="200",
+                                           interval=Duration.seconds(15), timeout=Duration.seconds(5),
+                                           healthy_threshold_count=2, unhealthy_threshold_count=3))
+        self.service.attach_to_application_target_group(self.target_group)
+        self.origin.forward("ForwardFromCloudFront", self.target_group)
+
+        self.scaling = self.service.auto_scale_task_count(min_capacity=profile.web_min_tasks,
+                                                          max_capacity=profile.web_max_tasks)
+        self.scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60,
+                                              scale_in_cooldown=Duration.seconds(120),
+                                              scale_out_cooldown=Duration.seconds(60))
+        self.scaling.scale_on_request_count("Requests", requests_per_target=600, target_group=self.target_group,
+                                            scale_in_cooldown=Duration.seconds(120),
+                                            scale_out_cooldown=Duration.seconds(60))
+
+    def _build_alarms(self) -> None:
+        metrics = self.target_group.metrics
+        minute = Duration.minutes(1)
+        self.alarms = {
+            # Tasks failing /healthz for two minutes: the circuit breaker acts on deployments only.
+            "UnhealthyTasks": cloudwatch.Alarm(
+                self, "UnhealthyTasks", alarm_description="Storefront tasks fail their /healthz check",
+                metric=metrics.unhealthy_host_count(period=minute, statistic="Maximum"), threshold=0,
+                evaluation_periods=3, datapoints_to_alarm=2,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+            # The storefront answers bad input with its own 4xx pages; a 5xx is a defect or an outage.
+            "ServerErrors": cloudwatch.Alarm(
+                self, "ServerErrors", alarm_description="The storefront answered 5xx",
+                metric=metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=Duration.minutes(5),
+                                                 statistic="Sum"),
+                threshold=0, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+        }
+
+    def _build_invalidation(self, functions: PythonFunctions, bus: events.IEventBus, key: kms.IKey | None) -> None:
+        layer = functions.pip_layer("RedisClient", requirements=redis_requirements(),
+                                    description="redis-py for the storefront cache invalidation")
+        self.invalidation = functions.add(
+            "cache_invalidation", handler=INVALIDATION_HANDLER, memory_mb=256, timeout_s=30,
+            environment={settings.CACHE_URL: self.cache.url,
+                         settings.CACHE_AUTH_SECRET_ARN: self.cache.auth_secret.secret_arn},
+            extra_layers=[layer])
+        self.cache.grant_auth(self.invalidation)
+        self.cache.connections.allow_default_port_from(self.invalidation, "Cache invalidation to Valkey")
+        self.invalidation_subscription = EventSubscription(
+            self, "Invalidation", bus=bus, detail_types=list(INVALIDATING_EVENTS), consumer=self.invalidation,
+            encryption_key=key)

@@ -1,0 +1,1 @@
+"""Integration feeds: Kafka (MSK) records from the PIM and supply chain into the commerce table."""
