@@ -362,3 +362,50 @@ def session_table_kwargs() -> dict:
 def flags_table_kwargs() -> dict:
     """boto3 `create_table` kwargs (without TableName) of the storefront feature-flag table."""
     return _hash_only_table_kwargs(FLAGS_PARTITION_KEY)
+
+
+# ---- recommendation signals (Personalization's own table) ---------------------------------
+# Counters the fallback ranking reads, written by the OrderPlaced consumer
+# (runtime/recommendations/signals.py), so a request reads a bounded number of items instead of
+# orders:
+#
+#     POPULAR#{yyyy-mm-dd}    / {product_id}   orders containing the product that day (TTL)
+#     BOUGHT_WITH#{product_id}/ {other_id}     orders containing both products
+#     EVENT#{event_id}        / EVENT          an OrderPlaced already counted (TTL)
+#
+# The local index SIGNALS_BY_SCORE sorts a partition by its numeric `score`, so "top N" is one
+# Query with Limit=N, and an increment (ADD score) re-sorts the item in the same write.
+SIGNALS_PARTITION_KEY = "pk"
+SIGNALS_SORT_KEY = "sk"
+SIGNALS_SCORE = "score"
+SIGNALS_BY_SCORE = "ByScore"
+SIGNALS_TTL_ATTRIBUTE = "expires_at"
+
+
+def popular_partition(day: str) -> str:
+    return f"POPULAR#{day}"
+
+
+def bought_with_partition(product_id: str) -> str:
+    return f"BOUGHT_WITH#{product_id}"
+
+
+def signal_key(partition: str, product_id: str) -> Key:
+    return {SIGNALS_PARTITION_KEY: partition, SIGNALS_SORT_KEY: product_id}
+
+
+def counted_event_key(event_id: str) -> Key:
+    return {SIGNALS_PARTITION_KEY: f"EVENT#{event_id}", SIGNALS_SORT_KEY: "EVENT"}
+
+
+def signals_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the recommendation signals table."""
+    kwargs = _simple_table_kwargs(SIGNALS_PARTITION_KEY, SIGNALS_SORT_KEY)
+    kwargs["AttributeDefinitions"].append({"AttributeName": SIGNALS_SCORE, "AttributeType": "N"})
+    kwargs["LocalSecondaryIndexes"] = [{
+        "IndexName": SIGNALS_BY_SCORE,
+        "KeySchema": [{"AttributeName": SIGNALS_PARTITION_KEY, "KeyType": "HASH"},
+                      {"AttributeName": SIGNALS_SCORE, "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }]
+    return kwargs

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
 from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
+from headless_commerce.local import recommendations as local_recommendations
 from headless_commerce.local import search as local_search
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
@@ -128,6 +129,7 @@ class LocalCommerce:
         self.resources = r = embedded.create_resources(self.aws.endpoint_url, self.region,
                                                        kept=kept)
         embedded.apply_environment(r)
+        local_recommendations.install(embedded._client("dynamodb", r.endpoint_url, r.region), embedded.PREFIX)
         categories, products = seed.seed(self.catalog) if kept is None else (None, None)
         # Search loads what was just seeded, or reads a kept table back.
         self.search = local_search.install(self.catalog if kept is None else None)

@@ -11,15 +11,16 @@ from headless_commerce.runtime.events.subscriptions import (
     OMS_GROUP_ID_PATH,
     OMS_INPUT_PATH,
     OUTBOX_FILTER,
+    RECOMMENDATION_SIGNALS,
     RELAY_HANDLER,
     RULE_CONSUMERS,
     STOREFRONT_CACHE,
     Consumer,
 )
 
-# Every rule -> queue -> handler subscription local mode runs: the commerce stack's and the
-# web tier's (the storefront cache invalidation).
-LOCAL_RULE_CONSUMERS: tuple[Consumer, ...] = (*RULE_CONSUMERS, STOREFRONT_CACHE)
+# Every rule -> queue -> handler subscription local mode runs: the commerce stack's, the
+# web tier's (the storefront cache invalidation) and the fallback ranking's order counts.
+LOCAL_RULE_CONSUMERS: tuple[Consumer, ...] = (*RULE_CONSUMERS, STOREFRONT_CACHE, RECOMMENDATION_SIGNALS)
 
 __all__ = [
     "LOCAL_RULE_CONSUMERS",

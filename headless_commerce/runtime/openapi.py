@@ -12,6 +12,7 @@ OpenAPI 3.0 (draft-04 subset plus `nullable`).
 from __future__ import annotations
 
 from headless_commerce import model
+from headless_commerce.runtime.recommendations import params as recommendation_params
 from headless_commerce.runtime.search import params as search_params
 from headless_commerce.runtime.routes import (
     ADDRESS_SCHEMA,
@@ -112,6 +113,12 @@ SCHEMAS: dict[str, dict] = {
                         "description": "Pass as `cursor` for the next page; null on the last"}}),
     "Suggestions": _object({"suggestions": {"type": "array", "items": _object(
         {"text": _TEXT, "product_id": _ID})}}),
+    "Recommendations": _object({
+        "items": {"type": "array", "items": _ref("ProductSummary")},
+        "source": {"type": "string", "enum": ["personalize", "fallback"],
+                   "description": "personalize: an active Amazon Personalize recommender; fallback: "
+                                  "ranked from this shop's own orders (then its catalog)"},
+        "kind": {"type": "string", "enum": list(recommendation_params.KINDS)}}),
     # Checkout errors carry what a storefront needs to react: the order (declined, in
     # progress) or the SKUs that are short.
     "CheckoutError": {"allOf": [_ref("Error"), _object({}, {
@@ -141,6 +148,7 @@ _ERROR_DETAILS = {
     ("addCartItem", 409): "cart_full, concurrent_modification",
     ("searchProducts", 503): "search_unavailable: the search engine cannot answer now",
     ("suggestProducts", 503): "search_unavailable: the search engine cannot answer now",
+    ("getRecommendations", 404): "not_found: product_id is not in the catalog",
 }
 _CHECKOUT_ERRORS = frozenset({402, 409})
 _RETRY_AFTER = frozenset({("checkout", 409), ("checkout", 503), ("searchProducts", 503),
@@ -168,9 +176,22 @@ _SEARCH_QUERY = {
 }
 
 
+_RECOMMENDATION_QUERY = {
+    "product_id": {**_ID, "description": "Recommend around this product (product and cart pages)"},
+    "kind": {"type": "string", "enum": list(recommendation_params.KINDS),
+             "description": "Default: also_viewed with a product_id, for_you without"},
+    "visitor_id": {"type": "string", "pattern": f"^{recommendation_params.VISITOR_PATTERN}$",
+                   "description": "Opaque shopper id (the storefront sends a hash of its session)"},
+    "limit": {"type": "integer", "minimum": 1, "maximum": recommendation_params.MAX_LIMIT,
+              "default": recommendation_params.DEFAULT_LIMIT},
+}
+
+
 def _query_schema(route: Route, name: str) -> dict:
     if route.function == "search":
         return dict(_SEARCH_QUERY.get(name) or _QUERY[name])
+    if route.function == "recommendations":
+        return dict(_RECOMMENDATION_QUERY[name])
     return dict(_QUERY[name])
 
 

@@ -169,6 +169,10 @@ ROUTES: tuple[Route, ...] = (
                                          "in_stock", "sort", "cursor", "limit"), errors=(503,)),
     Route("GET", "/search/suggest", "public", "search", "suggestProducts",
           "Type-ahead suggestions for a prefix", "Suggestions", query_params=("q",), errors=(503,)),
+    Route("GET", "/recommendations", "public", "recommendations", "getRecommendations",
+          "Recommended products (Personalize, or our own order history when it cannot answer); "
+          "never empty for a known catalog", "Recommendations",
+          query_params=("product_id", "kind", "visitor_id", "limit"), errors=(404,)),
 )
 
 
@@ -205,6 +209,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         # Reads the search index only (OpenSearch, through the opensearch-py layer).
         FunctionSpec("search", f"{_PKG}.search.handler.handler", 512, 10, None, "read",
                      capability="search"),
+        # Personalize's runtime with a short timeout, else the signals table and the catalog.
+        FunctionSpec("recommendations", f"{_PKG}.recommendations.handler.handler", 512, 10, None,
+                     "read", capability="recommendations"),
     )
 }
 

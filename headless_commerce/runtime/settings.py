@@ -51,6 +51,22 @@ SEARCH_REPLICAS = "SEARCH_REPLICAS"
 # Role ARN the search (query) function runs as, mapped to a read-only OpenSearch role.
 SEARCH_READER_ROLE_ARN = "SEARCH_READER_ROLE_ARN"
 
+# Recommendations (runtime/recommendations/, deployed by Personalization).
+# The fallback ranking's counters table (model.signals_table_kwargs).
+RECOMMENDATION_SIGNALS_TABLE_NAME = "RECOMMENDATION_SIGNALS_TABLE_NAME"
+# JSON {kind: SSM parameter name}; each parameter holds a recommender ARN once it is ACTIVE,
+# "NONE" before. Unset (local mode, no recommenders): the fallback ranking serves every request.
+RECOMMENDER_PARAMETERS = "RECOMMENDER_PARAMETERS"
+# The filter excluding what the signed-in customer already bought.
+PERSONALIZE_FILTER_ARN = "PERSONALIZE_FILTER_ARN"
+# How long a request waits for Personalize before serving the fallback (default 300 ms).
+PERSONALIZE_TIMEOUT_MS = "PERSONALIZE_TIMEOUT_MS"
+# Days of orders the "popular" fallback ranks by (default 7, at most 30).
+POPULAR_WINDOW_DAYS = "POPULAR_WINDOW_DAYS"
+# The event tracker real-time interactions go to, and the items dataset the catalog export fills.
+PERSONALIZE_TRACKING_ID = "PERSONALIZE_TRACKING_ID"
+PERSONALIZE_ITEMS_DATASET_ARN = "PERSONALIZE_ITEMS_DATASET_ARN"
+
 # What an API function's environment may carry (CDK sets a subset per function).
 API_ENVIRONMENT: tuple[str, ...] = (
     TABLE_NAME, DAX_ENDPOINT, PAYMENT_PROVIDER, PAYMENT_SECRET_ARN, ALLOWED_ORIGIN,
@@ -135,6 +151,36 @@ def search_replicas() -> int:
 
 def search_reader_role_arn() -> str | None:
     return _optional(SEARCH_READER_ROLE_ARN)
+
+
+def recommendation_signals_table_name() -> str:
+    return os.environ[RECOMMENDATION_SIGNALS_TABLE_NAME]
+
+
+def recommender_parameters() -> str | None:
+    """The raw JSON; runtime/recommendations/personalize.py reads it."""
+    return _optional(RECOMMENDER_PARAMETERS)
+
+
+def personalize_filter_arn() -> str | None:
+    return _optional(PERSONALIZE_FILTER_ARN)
+
+
+def personalize_timeout_ms() -> str | None:
+    return _optional(PERSONALIZE_TIMEOUT_MS)
+
+
+def popular_window_days() -> str | None:
+    return _optional(POPULAR_WINDOW_DAYS)
+
+
+def personalize_tracking_id() -> str:
+    return os.environ[PERSONALIZE_TRACKING_ID]
+
+
+def personalize_items_dataset_arn() -> str:
+    return os.environ[PERSONALIZE_ITEMS_DATASET_ARN]
+
 # --- The storefront container (runtime/storefront/, deployed by WebTier) ---------------------
 # Auth flow: the storefront signs shoppers in server-side with USER_PASSWORD_AUTH (InitiateAuth
 # from the BFF over TLS; no client secret, so USER_POOL_CLIENT_ID is a public client that must

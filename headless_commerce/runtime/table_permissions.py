@@ -43,6 +43,10 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "search_indexer": (GET, BATCH_GET, QUERY),
     # Queries the search index, never the table.
     "search": (),
+    # Recommendations: the product check and hydration (BatchGet), the catalog top-up (Query);
+    # the OrderPlaced consumer maps SKUs to products. Their own signals table is granted apart.
+    "recommendations": (BATCH_GET, QUERY),
+    "recommendation_signals": (BATCH_GET,),
     # Integration feeds: one BatchGetItem per batch, then one conditional write (a transaction
     # with the outbox item when an event is emitted) per record; GetItem re-reads after a race.
     "catalog_feed": (GET, BATCH_GET, PUT, UPDATE),

@@ -15,7 +15,8 @@ from headless_commerce.runtime.routes import PATH_PARAM_PATTERN
 _ID = re.compile(PATH_PARAM_PATTERN)
 
 
-def _summary(item: dict) -> dict:
+def product_summary(item: dict) -> dict:
+    """A product as listings show it (recommendations too)."""
     return {
         "product_id": item["product_id"],
         "name": item["name"],
@@ -32,7 +33,7 @@ def list_products(category_id: str | None, cursor: str | None, limit: int) -> di
     attributes, fixed = catalog.product_page_key(category_id)
     start = pagination.decode_cursor(cursor, key_attributes=attributes, fixed=fixed)
     items, last = catalog.list_products(category_id, limit, start)
-    return {"items": [_summary(i) for i in items], "next_cursor": pagination.encode_cursor(last)}
+    return {"items": [product_summary(i) for i in items], "next_cursor": pagination.encode_cursor(last)}
 
 
 def get_product(product_id: str) -> dict:
@@ -44,7 +45,7 @@ def get_product(product_id: str) -> dict:
     # Stock is read from the index, so it can trail a checkout by a moment; checkout's
     # conditional write is what guarantees availability, this number only informs.
     return {
-        **_summary(product),
+        **product_summary(product),
         "description": product.get("description", ""),
         "available": sum(max(s["stock"], 0) for s in skus),
         "skus": [{"sku": s["sku"], "price": money(s["price_amount"], s["currency"]),

@@ -76,8 +76,9 @@ def batch_get(keys: list[dict], *, consistent: bool = True, client=None) -> list
     return found
 
 
-def query(*, client=None, **kwargs) -> tuple[list[dict], dict | None]:
-    response = (client or dynamodb()).query(TableName=table_name(), **kwargs)
+def query(*, client=None, table: str | None = None, **kwargs) -> tuple[list[dict], dict | None]:
+    """Query the commerce table, or `table` (a capability's own table)."""
+    response = (client or dynamodb()).query(TableName=table or table_name(), **kwargs)
     return [from_item(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey")
 
 

@@ -33,10 +33,12 @@ class TransactionCancelled(Exception):
 
 
 class Transaction:
-    """Items of one TransactWriteItems call, each under a label unique in the transaction."""
+    """Items of one TransactWriteItems call, each under a label unique in the transaction, on
+    the commerce table or `table` (a capability's own table)."""
 
-    def __init__(self) -> None:
+    def __init__(self, table: str | None = None) -> None:
         self._items: list[tuple[str, dict]] = []
+        self._table = table
 
     def _add(self, label: str, kind: str, body: dict, condition: str | None,
              names: dict[str, str] | None, vals: dict[str, object] | None) -> Transaction:
@@ -73,7 +75,7 @@ class Transaction:
 
     def write(self) -> None:
         """Commit, retrying TransactionConflict; TransactionCancelled names failed conditions."""
-        name = table_name()
+        name = self._table or table_name()
         request = [{kind: {**body, "TableName": name} for kind, body in entry.items()}
                    for _, entry in self._items]
         for attempt in range(_CONFLICT_ATTEMPTS):

@@ -48,6 +48,12 @@ STOREFRONT_CACHE = Consumer("storefront_cache",
                             (EventName.PRODUCT_MODIFIED, EventName.INVENTORY_CHANGED),
                             (EventSource.CATALOG,))
 
+# Personalization's (deployed only with the `personalization` toggle): order counts for the
+# fallback ranking (local mode runs it too), and interactions to the Personalize event tracker.
+RECOMMENDATION_SIGNALS = Consumer("recommendation_signals",
+                                  "headless_commerce.runtime.recommendations.signals.handler",
+                                  (EventName.ORDER_PLACED,), (EventSource.ORDERS,))
+
 # Consumers fed by an EventBridge rule -> their own queue.
 RULE_CONSUMERS: tuple[Consumer, ...] = (ORDER_STATUS, CONSENT_LEDGER, MARKETING_AUDIENCE)
 ALL_HANDLERS: tuple[str, ...] = (RELAY_HANDLER, OMS_CONSUMER.handler, *(c.handler for c in RULE_CONSUMERS))

@@ -1,0 +1,108 @@
+"""Amazon Personalize recommenders, as the recommendations service sees them.
+
+A recommender's ARN is read from its SSM parameter (PutParameter'd by the reconciler in
+resources.py once the recommender is ACTIVE; "NONE" before), cached briefly, so turning
+recommenders on or off needs no redeploy of the API. Every call has a short timeout and no
+retries: the caller serves the fallback ranking instead of waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from functools import lru_cache
+
+from headless_commerce.runtime import settings
+from headless_commerce.runtime.recommendations.params import KINDS
+
+NO_RECOMMENDER = "NONE"
+DEFAULT_TIMEOUT_MS = 300
+# A recommender turned on or off is noticed within this long.
+PARAMETER_TTL_S = 60.0
+
+_lock = threading.Lock()
+_arns: dict[str, tuple[float, str | None]] = {}
+
+
+class PersonalizeUnavailable(Exception):
+    """Personalize (or the parameter naming the recommender) failed, throttled or was slow."""
+
+
+def parameters() -> dict[str, str]:
+    raw = settings.recommender_parameters()
+    if not raw:
+        return {}
+    names = json.loads(raw)
+    return {kind: names[kind] for kind in KINDS if kind in names}
+
+
+def _timeout_s() -> float:
+    raw = settings.personalize_timeout_ms()
+    return (int(raw) if raw else DEFAULT_TIMEOUT_MS) / 1000
+
+
+@lru_cache(maxsize=None)
+def _client(service: str):
+    import boto3
+    from botocore.config import Config
+
+    timeout = _timeout_s()
+    config = Config(connect_timeout=timeout, read_timeout=timeout,
+                    retries={"total_max_attempts": 1, "mode": "standard"})
+    with _lock:
+        return boto3.session.Session().client(service, config=config)
+
+
+def runtime_client():
+    return _client("personalize-runtime")
+
+
+def ssm_client():
+    return _client("ssm")
+
+
+def reset() -> None:
+    """Forget cached clients and ARNs (tests switch stubs and parameters)."""
+    _client.cache_clear()
+    _arns.clear()
+
+
+def recommender_arn(kind: str) -> str | None:
+    """The ACTIVE recommender for `kind`, or None (not configured, not active yet)."""
+    name = parameters().get(kind)
+    if name is None:
+        return None
+    now = time.monotonic()
+    cached = _arns.get(kind)
+    if cached is not None and now - cached[0] < PARAMETER_TTL_S:
+        return cached[1]
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        value = ssm_client().get_parameter(Name=name)["Parameter"]["Value"]
+    except (BotoCoreError, ClientError) as error:
+        raise PersonalizeUnavailable(f"parameter {name}: {error}") from error
+    arn = None if value == NO_RECOMMENDER else value
+    _arns[kind] = (now, arn)
+    return arn
+
+
+def recommend(arn: str, *, limit: int, item_id: str | None = None, user_id: str | None = None) -> list[str]:
+    """Item ids from one recommender, best first."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    request: dict = {"recommenderArn": arn, "numResults": limit}
+    if item_id is not None:
+        request["itemId"] = item_id
+    if user_id is not None:
+        request["userId"] = user_id
+        # Interaction filters need the user: never recommend what they already bought.
+        filter_arn = settings.personalize_filter_arn()
+        if filter_arn:
+            request["filterArn"] = filter_arn
+    try:
+        response = runtime_client().get_recommendations(**request)
+    except (BotoCoreError, ClientError) as error:
+        raise PersonalizeUnavailable(str(error)) from error
+    return [entry["itemId"] for entry in response.get("itemList", []) if entry.get("itemId")]
