@@ -59,6 +59,9 @@ class Profile:
     # "serverless": ElastiCache Serverless for Valkey (100 MB minimum, about $6/month idle); a node
     # type: a replication group with one node per AZ (steady load costs less per request).
     web_cache_node_type: str = "serverless"
+    # Amazon Personalize recommenders bill a minimum throughput every hour (about $146/month
+    # each): none in dev unless `-c recommenders=true`; the fallback ranking serves meanwhile.
+    personalize_recommenders: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -114,6 +117,7 @@ _PROD = dataclasses.replace(
     # Shell access into production containers bypasses change control.
     web_execute_command=False,
     web_cache_node_type="cache.m7g.large",
+    personalize_recommenders=True,
     # What functions in the VPC call: Secrets Manager (payment secret), EventBridge (the OMS
     # consumer publishes), SQS (consumers dead-letter). Lambda ships logs, traces and decrypts
     # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
@@ -153,7 +157,7 @@ SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "stor
             "payment_provider", "consent_webhook_url", "reserved_concurrency", "email_from",
             "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
             "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn",
-            "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control")
+            "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control", "recommenders")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -225,6 +229,8 @@ class AppConfig:
     web_domain: WebDomain | None = None
     existing_web_acl_arn: str | None = None
     bot_control: bool = False
+    # Personalize recommenders (with the personalization toggle); None: the profile decides.
+    recommenders: bool | None = None
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -409,6 +415,9 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
                                 "the ARN of a CLOUDFRONT-scope web ACL "
                                 "(arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID)")
     bot_control = read.flag("bot_control", False)
+    recommenders = read.flag("recommenders", False) if "recommenders" in context else None
+    if recommenders and not toggles["personalization"]:
+        problems.append("recommenders needs personalization: they live in its dataset group")
     # Without web there is no edge (its default origin is the storefront); asking for both is a mistake.
     if toggles["edge"] and not toggles["web"] and "edge" in context:
         problems.append("edge needs web: the distribution's default origin is the storefront")
@@ -462,4 +471,5 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         web_domain=web_domain,
         existing_web_acl_arn=web_acl_arn,
         bot_control=bot_control,
+        recommenders=recommenders,
     )

@@ -104,6 +104,8 @@ class EventSource:
     # The example Order Management System: it publishes OrderStatusChanged directly (PutEvents),
     # not through the outbox, so it is absent from EVENT_SOURCES (the outbox's source table).
     OMS = "commerce.oms"
+    # The storefront's shopper interactions (PutEvents from the storefront, no outbox).
+    STOREFRONT = "commerce.storefront"
 
 
 class EventName:
@@ -114,6 +116,8 @@ class EventName:
     PAYMENT_FAILED = "PaymentFailed"
     PRODUCT_MODIFIED = "ProductModified"
     INVENTORY_CHANGED = "InventoryChanged"
+    PRODUCT_VIEWED = "ProductViewed"
+    CART_ITEM_ADDED = "CartItemAdded"
 
 
 EVENT_SOURCES: dict[str, str] = {
@@ -126,11 +130,19 @@ EVENT_SOURCES: dict[str, str] = {
     EventName.INVENTORY_CHANGED: EventSource.CATALOG,
 }
 
+# Events published straight to the bus, never through the outbox: what a shopper does in the
+# storefront (fire-and-forget signals for recommendations; losing one loses nothing else).
+DIRECT_EVENT_SOURCES: dict[str, str] = {
+    EventName.PRODUCT_VIEWED: EventSource.STOREFRONT,
+    EventName.CART_ITEM_ADDED: EventSource.STOREFRONT,
+}
+
 # Every source allowed to publish each event (the contracts' `source` enum): the outbox's own
 # source first, plus publishers outside the commerce table.
 EVENT_ALLOWED_SOURCES: dict[str, tuple[str, ...]] = {
-    name: (source, *((EventSource.OMS,) if name == EventName.ORDER_STATUS_CHANGED else ()))
-    for name, source in EVENT_SOURCES.items()
+    **{name: (source, *((EventSource.OMS,) if name == EventName.ORDER_STATUS_CHANGED else ()))
+       for name, source in EVENT_SOURCES.items()},
+    **{name: (source,) for name, source in DIRECT_EVENT_SOURCES.items()},
 }
 
 # Order statuses only move forward along this rank. The two terminal statuses outrank all

@@ -53,7 +53,9 @@ class AppTier(Construct):
     security policy; given: a regional custom domain, see `CommerceApi`);
     `waf_rate_limit_exempt_cidrs` (default none: see `RegionalWaf.rate_limit_exempt_cidrs`);
     `capabilities` (default (): only the core routes; ("search",) adds the search function and
-    the /search routes, to be connected with `SearchDomain.grant_query(functions["search"])`).
+    the /search routes, to be connected with `SearchDomain.grant_query(functions["search"])`;
+    "recommendations" adds GET /recommendations, to be connected with
+    `Personalization.grant_recommend(functions["recommendations"])`).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, user_pool: cognito.IUserPool,

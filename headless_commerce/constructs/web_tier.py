@@ -27,7 +27,7 @@ from ..runtime import settings
 from ._checkov import skip_checkov
 from ._nag import acknowledge
 from ._props import check_exclusive, merge
-from .event_bus import EventSubscription
+from .event_bus import EventSubscription, grant_put_events
 from .identity import _client_defaults
 from .python_functions import PythonFunctions
 from .shared_files import grant_mount
@@ -95,7 +95,9 @@ class WebTier(Construct):
     and `cache_props` (see WebCache); `existing_session_table` / `session_table_props`,
     `existing_flags_table` / `flags_table_props` (see WebTables); `load_balancer_props`;
     `task_definition_props` (overrides of cpu, memory_limit_mib, ...: the runtime platform is
-    locked to Linux/ARM64, what the image is built for).
+    locked to Linux/ARM64, what the image is built for); `publish_interactions` (default True: the
+    storefront puts ProductViewed and CartItemAdded on `bus`, source `commerce.storefront` only,
+    for recommendations; False: it publishes nothing).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc, functions: PythonFunctions,
@@ -108,8 +110,11 @@ class WebTier(Construct):
                  cache_node_type: str | None = None, cache_props: dict | None = None,
                  existing_session_table=None, session_table_props: dict | None = None,
                  existing_flags_table=None, flags_table_props: dict | None = None,
-                 load_balancer_props: dict | None = None, task_definition_props: dict | None = None) -> None:
+                 load_balancer_props: dict | None = None, task_definition_props: dict | None = None,
+                 publish_interactions: bool = True) -> None:
         super().__init__(scope, id)
+        # Shopper interactions (ProductViewed, CartItemAdded) for recommendations go to `bus`.
+        self._interactions_bus = bus if publish_interactions else None
         check_exclusive(type(self).__name__, existing_user_pool_client=existing_user_pool_client,
                         user_pool_client_props=user_pool_client_props)
         self.tables = WebTables(self, "Tables", profile=profile, encryption_key=encryption_key,
@@ -151,6 +156,7 @@ class WebTier(Construct):
             settings.USER_POOL_ID: user_pool.user_pool_id,
             settings.USER_POOL_CLIENT_ID: self.user_pool_client.user_pool_client_id,
             settings.SHARED_CONFIG_DIR: SHARED_CONFIG_DIR,
+            **({settings.EVENT_BUS_NAME: self._interactions_bus.event_bus_name} if self._interactions_bus else {}),
         }
 
     def _build_service(self, profile: Profile, vpc: ec2.IVpc, file_system: efs.IFileSystem,
@@ -196,6 +202,9 @@ class WebTier(Construct):
         self.cache.grant_auth(role)
         self.session_secret.grant_read(role)
         grant_mount(file_system, role, access_point, write=False)
+        if self._interactions_bus is not None:
+            # Only events whose source is the storefront's own.
+            grant_put_events(self._interactions_bus, role, model.EventSource.STOREFRONT)
 
         # The service needs HTTPS out (the API, AWS endpoints), Valkey and NFS; nothing else.
         service_sg = ec2.SecurityGroup(self, "ServiceSecurityGroup", vpc=vpc, allow_all_outbound=False,

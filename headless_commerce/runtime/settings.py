@@ -209,15 +209,22 @@ USER_POOL_CLIENT_ID = "USER_POOL_CLIENT_ID"
 SHARED_CONFIG_DIR = "SHARED_CONFIG_DIR"
 SHARED_CONFIG_DEFAULT_DIR = "/mnt/web"
 
+# The storefront publishes shopper interactions (ProductViewed, CartItemAdded) to the commerce
+# bus named EVENT_BUS_NAME; unset: it publishes nothing.
+
 # What the storefront container's environment may carry (WebTier sets these).
 STOREFRONT_ENVIRONMENT: tuple[str, ...] = (
     PORT, STOREFRONT_API_URL, SESSION_TABLE_NAME, FLAGS_TABLE_NAME, CACHE_URL,
     CACHE_AUTH_SECRET_ARN, SESSION_SECRET_ARN, USER_POOL_ID, USER_POOL_CLIENT_ID,
-    SHARED_CONFIG_DIR,
+    SHARED_CONFIG_DIR, EVENT_BUS_NAME,
 )
 # The cache-invalidation Lambda (runtime/storefront/invalidation.py) needs CACHE_URL and,
 # when the cache requires AUTH, CACHE_AUTH_SECRET_ARN.
 INVALIDATION_ENVIRONMENT: tuple[str, ...] = (CACHE_URL, CACHE_AUTH_SECRET_ARN)
+
+
+def storefront_event_bus_name() -> str | None:
+    return _optional(EVENT_BUS_NAME)
 
 
 def storefront_port() -> int:

@@ -47,6 +47,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # the OrderPlaced consumer maps SKUs to products. Their own signals table is granted apart.
     "recommendations": (BATCH_GET, QUERY),
     "recommendation_signals": (BATCH_GET,),
+    "personalize_events": (BATCH_GET,),
+    # Pages the catalog index for the scheduled export to the items dataset.
+    "personalize_catalog_export": (QUERY,),
     # Integration feeds: one BatchGetItem per batch, then one conditional write (a transaction
     # with the outbox item when an event is emitted) per record; GetItem re-reads after a race.
     "catalog_feed": (GET, BATCH_GET, PUT, UPDATE),

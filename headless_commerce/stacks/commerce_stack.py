@@ -18,6 +18,7 @@ from ..constructs.identity import Identity
 from ..constructs.order_events import OrderEvents
 from ..constructs.order_sweeper import PendingOrderSweeper
 from ..constructs.outbox_relay import OutboxRelay
+from ..constructs.personalization import Personalization
 from ..constructs.search_domain import SearchDomain
 from ..runtime.events.subscriptions import RELAY_HANDLER
 from ._base import CommerceStackBase
@@ -30,7 +31,8 @@ class CommerceStack(CommerceStackBase):
                  payment_provider: str = "sandbox", consent_webhook_url: str | None = None,
                  email_from: str | None = None, hosted_sign_in: HostedSignIn | None = None,
                  api_domain: ApiDomain | None = None, powertools_layer_arn: str | None = None,
-                 search: bool = True, **kwargs) -> None:
+                 search: bool = True, personalization: bool = True, recommenders: bool | None = None,
+                 **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -50,7 +52,8 @@ class CommerceStack(CommerceStackBase):
                                 api_domain_name=api_domain.name if api_domain else None,
                                 api_certificate=acm.Certificate.from_certificate_arn(
                                     self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None,
-                                capabilities=("search",) if search else (),
+                                capabilities=(("search",) if search else ()) + (
+                                    ("recommendations",) if personalization else ()),
                                 # The storefront calls the API for every shopper from the NAT addresses;
                                 # CloudFront's web ACL rate-limits the shoppers themselves.
                                 waf_rate_limit_exempt_cidrs=foundation.network.nat_cidrs)
@@ -69,6 +72,14 @@ class CommerceStack(CommerceStackBase):
             CfnOutput(self, "SearchIndexerFunction", value=self.search.indexer.function_name,
                       description="Invoke with {\"action\": \"reindex\"} for a full backfill "
                                   "(headless-commerce search reindex --function NAME)")
+        # `-c personalization=false` creates no dataset group, no consumers and no /recommendations;
+        # `recommenders` (default: the profile's) decides the billed recommenders.
+        self.personalization = (Personalization(
+            self, "Personalization", profile=self.profile, functions=self.app_tier.function_factory,
+            table=self.app_tier.table, bus=foundation.events.bus, encryption_key=key,
+            recommenders=recommenders) if personalization else None)
+        if self.personalization is not None:
+            self.personalization.grant_recommend(self.app_tier.functions["recommendations"])
         # Last, so every function added above has its error and throttle alarms.
         self.alarms = ServiceAlarms(self, "Alarms", functions=self.app_tier.function_factory.functions,
                                     stage=self.app_tier.api.deployment_stage)

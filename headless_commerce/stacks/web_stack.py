@@ -67,7 +67,9 @@ class WebStack(CommerceStackBase):
                            file_system=file_system,
                            access_point=foundation.shared_files.web_access_point, encryption_key=key,
                            certificate=self.origin_certificate,
-                           origin_domain_name=domain.origin_name if domain is not None else None)
+                           origin_domain_name=domain.origin_name if domain is not None else None,
+                           # Shopper interactions feed Personalize, which exists only with its toggle.
+                           publish_interactions=commerce.personalization is not None)
         if domain is not None:
             route53.ARecord(self, "OriginAlias", zone=zone, record_name=f"{domain.origin_name}.",
                             target=route53.RecordTarget.from_alias(

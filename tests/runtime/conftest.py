@@ -246,10 +246,13 @@ def example_event(name: str, detail: dict | None = None, **envelope: object) -> 
                                    "consents": {"email": True, "sms": False, "push": False},
                                    "previous": {"email": False, "sms": False, "push": False},
                                    "changed_at": at},
+        "ProductViewed": {"product_id": "p-mug", "visitor_id": "v" * 32},
+        "CartItemAdded": {"product_id": "p-mug", "sku": "mug-1", "quantity": 2, "visitor_id": "v" * 32,
+                          "customer_id": "alice"},
     }
     sources = {"OrderStatusChanged": model.EventSource.OMS}
     return {"id": str(uuid.uuid4()), "version": 1, "occurred_at": at,
-            "source": sources.get(name, model.EVENT_SOURCES[name]), "detail_type": name,
+            "source": sources.get(name, model.EVENT_ALLOWED_SOURCES[name][0]), "detail_type": name,
             "detail": {**details[name], **(detail or {})}, **envelope}
 
 

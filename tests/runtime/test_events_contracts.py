@@ -19,10 +19,15 @@ from headless_commerce.runtime.marketing import audience
 from headless_commerce.runtime.oms import consumer as oms_consumer
 from headless_commerce.runtime.oms import service as oms_service
 from headless_commerce.runtime.orders import status_events
+from headless_commerce.runtime.recommendations import signals as recommendation_signals
+from headless_commerce.runtime.recommendations import tracker
+from headless_commerce.runtime.storefront import interactions
+from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture of a consumer case
+from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture of a consumer case
 from tests.runtime.conftest import (add, call, checkout, eventbridge_event, example_event,
                                     outbox_stream_records, queue_messages, sqs_event)
 
-NAMES = sorted(model.EVENT_SOURCES)
+NAMES = sorted({**model.EVENT_SOURCES, **model.DIRECT_EVENT_SOURCES})
 
 
 def test_one_contract_file_per_event_named_after_it():
@@ -132,6 +137,10 @@ def test_every_producer_emits_contract_valid_events(catalog, sandbox):
 
     produced = [entry["detail"] for entry in relay(outbox_stream_records())]
     produced.append(oms_service.status_event("o-1", "alice"))  # the OMS publishes directly
+    # The storefront publishes shopper interactions directly too (guest and signed in).
+    produced.append(interactions.product_viewed(product_id="p-mug", visitor="v" * 32, customer_id=None))
+    produced.append(interactions.cart_item_added(product_id="p-mug", sku="mug-1", quantity=2, visitor="v" * 32,
+                                                 customer_id="alice"))
     for envelope in produced:
         _assert_produced_matches(envelope)
     kinds = {(e["detail_type"], e["source"]) for e in produced}
@@ -139,6 +148,7 @@ def test_every_producer_emits_contract_valid_events(catalog, sandbox):
         ("OrderPlaced", "commerce.orders"), ("PaymentAuthorized", "commerce.payments"),
         ("PaymentFailed", "commerce.payments"), ("OrderStatusChanged", "commerce.orders"),
         ("OrderStatusChanged", "commerce.oms"), ("CustomerConsentChanged", "commerce.customers"),
+        ("ProductViewed", "commerce.storefront"), ("CartItemAdded", "commerce.storefront"),
     }
     # ProductModified and InventoryChanged have no producer yet; their contracts are checked
     # through the examples above until one exists.
@@ -170,8 +180,21 @@ def _prepare_audience(request):
     return example_event("CustomerConsentChanged")
 
 
+def _prepare_signals(request):
+    request.getfixturevalue("signals_table")
+    return example_event("OrderPlaced")
+
+
+def _prepare_tracker(request):
+    stub = request.getfixturevalue("tracker_stub")
+    stub.add_response("put_events", {})
+    return example_event("ProductViewed")
+
+
 CONSUMERS = {
     "oms": (oms_consumer.handler, _prepare_oms, True),
+    "recommendation_signals": (recommendation_signals.handler, _prepare_signals, False),
+    "personalize_events": (tracker.handler, _prepare_tracker, False),
     "order_status": (status_events.handler, _prepare_status, False),
     "consent_ledger": (ledger.handler, _prepare_ledger, False),
     "marketing_audience": (audience.handler, _prepare_audience, False),

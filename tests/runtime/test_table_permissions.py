@@ -22,11 +22,12 @@ from headless_commerce.runtime.table_permissions import (
 from tests.runtime import (test_cart, test_catalog, test_checkout, test_customers, test_events_oms,
                            test_events_order_status, test_events_consents, test_feeds_catalog,
                            test_feeds_inventory, test_feeds_order_status, test_orders, test_payments,
-                           test_recommendations, test_search_indexer, test_sweeper)
+                           test_recommendation_events, test_recommendations, test_search_indexer, test_sweeper)
 from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by the feed scenarios
 from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture used by the scenarios
+from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture used by the scenarios
 
 _PKG = "headless_commerce.runtime."
 ENTRY_MODULES = {
@@ -45,6 +46,8 @@ ENTRY_MODULES = {
     f"{_PKG}search.handler": "search",
     f"{_PKG}recommendations.handler": "recommendations",
     f"{_PKG}recommendations.signals": "recommendation_signals",
+    f"{_PKG}recommendations.tracker": "personalize_events",
+    f"{_PKG}recommendations.catalog_export": "personalize_catalog_export",
     f"{_PKG}feeds.catalog": "catalog_feed",
     f"{_PKG}feeds.inventory": "inventory_feed",
     f"{_PKG}feeds.order_status": "order_status_feed",
@@ -131,6 +134,8 @@ SCENARIOS = [
     test_search_indexer.test_deleted_products_leave_the_index,
     test_recommendations.test_bought_together_first_then_popular_never_the_product_itself,
     test_recommendations.test_an_order_of_unknown_skus_counts_nothing_and_an_invalid_event_is_dead_lettered,
+    test_recommendation_events.test_an_order_is_one_purchase_per_product_in_calls_of_ten,
+    test_recommendation_events.test_the_catalog_export_sends_every_product_ten_at_a_time,
     test_search_indexer.test_reindex_backfills_the_catalog,
     test_feeds_catalog.test_a_newer_version_changes_the_product_and_keeps_stock_of_existing_skus,
     test_feeds_catalog.test_sku_dropped_from_a_product_is_withdrawn_from_sale,
@@ -155,13 +160,14 @@ def test_functions_call_only_their_declared_table_actions(scenario, recorder, re
 def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime import routes
     from headless_commerce.runtime.events.subscriptions import (MARKETING_AUDIENCE, OMS_CONSUMER, ORDER_STATUS,
-                                                                RECOMMENDATION_SIGNALS)
+                                                                PERSONALIZE_EVENTS, RECOMMENDATION_SIGNALS)
+    from headless_commerce.runtime.recommendations.names import CATALOG_EXPORT_FUNCTION
     from headless_commerce.runtime.feeds.names import FEEDS
     from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
 
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name,
              OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, SEARCH_INDEXER,
-             RECOMMENDATION_SIGNALS.name,
+             RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, CATALOG_EXPORT_FUNCTION,
              *(feed.function_name for feed in FEEDS.values())}
     assert names == set(TABLE_ACTIONS)
     assert set(ENTRY_MODULES.values()) == set(TABLE_ACTIONS)

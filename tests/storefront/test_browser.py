@@ -330,3 +330,25 @@ def test_two_simultaneous_place_order_posts_make_one_order(store, page):
     assert len(locations) == 1 and "/account/orders/" in answers[0][1], answers
     page.goto(base + "/account/orders")
     assert page.locator("table.lines tbody tr").count() == 1
+
+
+def test_recommendation_slots_on_home_product_and_cart(store, page):
+    """Local mode serves the fallback ranking: every slot is filled, never with the product
+    being looked at or what is already in the cart."""
+    page.goto(store["url"] + "/")
+    home = page.locator('[data-slot="recommendations"]')
+    assert home.get_by_role("heading", name="Recommended for you").is_visible()
+    assert home.locator(".card").count() >= 1
+    first = home.locator(".card a").first.get_attribute("href").split("?")[0]
+    page.goto(store["url"] + first)
+    slot = page.locator('[data-slot="recommendations"]')
+    assert slot.locator(".card").count() >= 1
+    assert first not in [a.split("?")[0] for a in slot.locator(".card a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))")]
+    page.get_by_role("button", name=re.compile("Add to cart")).click()
+    page.wait_for_url(re.compile(r"/cart$"))
+    cart = page.locator('[data-slot="recommendations"]')
+    assert cart.get_by_role("heading", name="Frequently bought together").is_visible()
+    assert first not in [a.split("?")[0] for a in cart.locator(".card a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))")]
+    check_accessibility(page, "cart with recommendations")

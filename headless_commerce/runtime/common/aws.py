@@ -39,6 +39,18 @@ def eventbridge():
     return _client("events")
 
 
+def personalize():
+    return _client("personalize")
+
+
+def personalize_events():
+    return _client("personalize-events")
+
+
+def ssm():
+    return _client("ssm")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     _client.cache_clear()

@@ -53,6 +53,9 @@ STOREFRONT_CACHE = Consumer("storefront_cache",
 RECOMMENDATION_SIGNALS = Consumer("recommendation_signals",
                                   "headless_commerce.runtime.recommendations.signals.handler",
                                   (EventName.ORDER_PLACED,), (EventSource.ORDERS,))
+PERSONALIZE_EVENTS = Consumer("personalize_events", "headless_commerce.runtime.recommendations.tracker.handler",
+                              (EventName.PRODUCT_VIEWED, EventName.CART_ITEM_ADDED, EventName.ORDER_PLACED),
+                              (EventSource.STOREFRONT, EventSource.ORDERS))
 
 # Consumers fed by an EventBridge rule -> their own queue.
 RULE_CONSUMERS: tuple[Consumer, ...] = (ORDER_STATUS, CONSENT_LEDGER, MARKETING_AUDIENCE)

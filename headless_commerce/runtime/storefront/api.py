@@ -102,12 +102,12 @@ class CommerceApi:
     async def suggest(self, q: str) -> dict:
         return await self._cached_listing("suggest", "/search/suggest", {"q": q})
 
-    async def recommendations(self, *, product_id: str | None = None, limit: int = 4,
-                              token: str | None = None) -> dict:
-        params = {"product_id": product_id, "limit": limit}
-        if token:   # personalised: never in a shared key
-            return await self._call("GET", "/recommendations", token=token,
-                                    params={k: v for k, v in params.items() if v is not None})
+    async def recommendations(self, *, product_id: str | None = None, limit: int = 4, kind: str | None = None,
+                              visitor_id: str | None = None, token: str | None = None) -> dict:
+        params = {"product_id": product_id, "limit": limit, "kind": kind, "visitor_id": visitor_id}
+        params = {k: v for k, v in params.items() if v is not None}
+        if token or visitor_id:   # personalised: never in a shared key
+            return await self._call("GET", "/recommendations", token=token, params=params)
         return await self._cached_listing("recommendations", "/recommendations", params)
 
     # ---- the customer's own, never cached -------------------------------------------------

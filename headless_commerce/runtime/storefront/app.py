@@ -20,6 +20,7 @@ from headless_commerce.runtime.storefront.cache import open_cache
 from headless_commerce.runtime.storefront.config import PACKAGE_DIR, StorefrontConfig
 from headless_commerce.runtime.storefront.flags import Flags
 from headless_commerce.runtime.storefront.identity import Identity
+from headless_commerce.runtime.storefront.interactions import Interactions
 from headless_commerce.runtime.storefront.sessions import CookieSigner, open_store
 from headless_commerce.runtime.storefront.web import PageError, cookie_name, secure_headers
 
@@ -39,7 +40,7 @@ class Storefront:
     """What every page needs, built once per process."""
 
     def __init__(self, config: StorefrontConfig, *, cache=None, sessions=None, flags=None,
-                 identity=None, transport=None) -> None:
+                 identity=None, transport=None, interactions=None) -> None:
         self.config = config
         self.site = config.site()
         self.cache = cache if cache is not None else open_cache(config.cache_url, config.cache_password)
@@ -48,6 +49,7 @@ class Storefront:
         self.flags = flags if flags is not None else Flags(config.flags_table)
         self.identity = identity if identity is not None else Identity(config.user_pool_client_id)
         self.signer = CookieSigner(config.session_key)
+        self.interactions = interactions if interactions is not None else Interactions(config.event_bus_name)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in config.template_dirs()]),
             autoescape=jinja2.select_autoescape(default=True, default_for_string=True),

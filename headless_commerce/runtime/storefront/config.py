@@ -43,6 +43,8 @@ class StorefrontConfig:
     assets_url: str | None = None
     # Local mode: say on the confirmation page that any code works (moto does not send mail).
     local_mode: bool = False
+    # The commerce bus shopper interactions go to (recommendations); None: not published.
+    event_bus_name: str | None = None
 
     @classmethod
     def from_environment(cls) -> StorefrontConfig:
@@ -56,7 +58,8 @@ class StorefrontConfig:
             cache_password=_secret(auth_arn) if auth_arn else None,
             session_table=settings.session_table_name(), flags_table=settings.flags_table_name(),
             user_pool_client_id=settings.user_pool_client_id(),
-            shared_dir=Path(settings.shared_config_dir()))
+            shared_dir=Path(settings.shared_config_dir()),
+            event_bus_name=settings.storefront_event_bus_name())
         if session_arn:
             config.session_key = _secret(session_arn)
         else:

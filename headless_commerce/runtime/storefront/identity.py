@@ -7,6 +7,9 @@ token. Refreshes use REFRESH_TOKEN_AUTH. Calls are blocking boto3: run them in a
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 
 # Cognito's error codes, as messages a shopper can act on (never the raw exception).
@@ -37,6 +40,18 @@ class Tokens:
     id_token: str
     refresh_token: str | None
     access_token: str | None
+
+    @property
+    def subject(self) -> str | None:
+        """The customer's id (`sub`) in the ID token. Read, not verified: the token came from
+        Cognito itself over TLS in this very exchange, and the API verifies what it is sent."""
+        try:
+            payload = self.id_token.split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (IndexError, ValueError, binascii.Error):
+            return None
+        sub = claims.get("sub") if isinstance(claims, dict) else None
+        return sub if isinstance(sub, str) else None
 
 
 class Identity:

@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from headless_commerce.runtime.routes import IDEMPOTENCY_KEY_PATTERN, PATH_PARAM_PATTERN
 from headless_commerce.runtime.storefront.api import ApiError
 from headless_commerce.runtime.storefront.identity import IdentityError
+from headless_commerce.runtime.storefront.interactions import (VISITOR_KEY, cart_item_added, product_viewed,
+                                                               visitor_id)
 from headless_commerce.runtime.storefront.web import PageError, page
 
 _ID = re.compile(f"^{PATH_PARAM_PATTERN}$")
@@ -104,17 +106,27 @@ async def _nothing() -> list:
     return []
 
 
-async def _recommended(request: Request, product_id: str | None) -> list[dict]:
-    """The recommendations slot: empty (hidden) when the capability is off or not deployed."""
+async def _recommended(request: Request, product_id: str | None, kind: str | None = None,
+                       exclude: frozenset[str] = frozenset()) -> list[dict]:
+    """The recommendations slot: empty (hidden) when the capability is off or not deployed.
+    Home asks for this shopper ("for_you", by the session's opaque visitor id); product and cart
+    pages ask about a product, which every shopper shares (cached)."""
     storefront = request.app.state.storefront
     auth = _signed_in(request)
     try:
         reply = await storefront.api.recommendations(
-            product_id=product_id, limit=storefront.site["recommended_limit"],
+            product_id=product_id, limit=storefront.site["recommended_limit"], kind=kind,
+            # Only a visitor id the session already has: a home page view must not start a session.
+            visitor_id=request.state.session.get(VISITOR_KEY) if product_id is None else None,
             token=auth["id_token"] if auth else None)
     except ApiError:
         return []
-    return [item for item in reply.get("items", []) if item.get("product_id") != product_id]
+    skip = exclude | {product_id}
+    return [item for item in reply.get("items", []) if item.get("product_id") not in skip]
+
+
+def _customer_id(request: Request) -> str | None:
+    return (_signed_in(request) or {}).get("sub")
 
 
 async def _categories(request: Request) -> list[dict]:
@@ -217,8 +229,12 @@ async def product(request: Request) -> Response:
     skus = found.get("skus") or []
     selected = next((s for s in skus if s["sku"] == chosen), None) or next(
         (s for s in skus if s.get("available", 0) > 0), skus[0] if skus else None)
-    return _render(request, "product.html", product=found, selected=selected,
-                   recommended=recommended)
+    response = _render(request, "product.html", product=found, selected=selected,
+                       recommended=recommended)
+    if flags["recommendations"]:
+        response.background = request.app.state.storefront.interactions.after_response(product_viewed(
+            product_id=product_id, visitor=visitor_id(request.state.session), customer_id=_customer_id(request)))
+    return response
 
 
 async def availability(request: Request) -> Response:
@@ -283,13 +299,19 @@ def _quantity(raw: str | None, low: int) -> int:
 
 @page
 async def cart_page(request: Request) -> Response:
-    await _flags(request)
+    flags = await _flags(request)
     try:
         cart = await _cart(request)
     except _SignInRequired:
         return _sign_in_redirect(request)
     request.state.session["cart_count"] = cart.get("item_count", 0)
-    return _render(request, "cart.html", cart=cart)
+    lines = cart.get("lines") or []
+    in_cart = frozenset(line["product_id"] for line in lines)
+    # Bought together with the latest line; an empty cart gets this shopper's own picks.
+    recommended = await _recommended(
+        request, lines[-1]["product_id"] if lines else None, "bought_together" if lines else None,
+        exclude=in_cart) if flags["recommendations"] else []
+    return _render(request, "cart.html", cart=cart, recommended=recommended)
 
 
 async def _change_customer_cart(request: Request, call, failure: str, back: str) -> Response | None:
@@ -341,7 +363,13 @@ async def cart_add(request: Request) -> Response:
         session["guest_cart"] = guest
         session["cart_count"] = sum(item["quantity"] for item in guest.values())
     _notice(request, f"Added {found['name']} to your cart.")
-    return RedirectResponse("/cart", status_code=303)
+    response = RedirectResponse("/cart", status_code=303)
+    flags = await _flags(request)
+    if flags["recommendations"]:
+        response.background = request.app.state.storefront.interactions.after_response(cart_item_added(
+            product_id=product_id, sku=sku, quantity=quantity, visitor=visitor_id(session),
+            customer_id=_customer_id(request)))
+    return response
 
 
 @page
@@ -506,7 +534,7 @@ async def _start_customer_session(request: Request, email: str, password: str) -
     session = request.state.session
     session.rotate()                  # a new id on sign-in: no session fixation
     session["auth"] = {"id_token": tokens.id_token, "refresh_token": tokens.refresh_token,
-                       "email": email}
+                       "email": email, "sub": tokens.subject}
     session.pop("checkout_key")
     await _merge_guest_cart(request)
 
