@@ -27,8 +27,12 @@ from constructs import Construct
 from ..config import Profile
 from ..runtime import settings, table_permissions
 from ..runtime.events.subscriptions import PERSONALIZE_EVENTS
-from ..runtime.recommendations.names import (CATALOG_EXPORT_FUNCTION, CATALOG_EXPORT_HANDLER, RESOURCES_FUNCTION,
-                                             RESOURCES_HANDLER)
+from ..runtime.recommendations.names import (
+    CATALOG_EXPORT_FUNCTION,
+    CATALOG_EXPORT_HANDLER,
+    RESOURCES_FUNCTION,
+    RESOURCES_HANDLER,
+)
 from ..runtime.recommendations.params import KINDS
 from ..runtime.recommendations.personalize import NO_RECOMMENDER
 from ._iam import grant_table_actions, service_role, source_arn_pattern

@@ -26,9 +26,9 @@ from headless_commerce.local.http_adapter import (
 )
 from headless_commerce.local.storefront import LocalStorefront
 from headless_commerce.local.subscriptions import (
+    LOCAL_RULE_CONSUMERS,
     OMS_CONSUMER,
     RELAY_HANDLER,
-    LOCAL_RULE_CONSUMERS,
 )
 from headless_commerce.runtime import routes, settings
 from headless_commerce.runtime.openapi import openapi_document

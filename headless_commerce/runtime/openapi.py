@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from headless_commerce import model
 from headless_commerce.runtime.recommendations import params as recommendation_params
-from headless_commerce.runtime.search import params as search_params
 from headless_commerce.runtime.routes import (
     ADDRESS_SCHEMA,
     ERROR_SCHEMA,
@@ -24,6 +23,7 @@ from headless_commerce.runtime.routes import (
     ROUTES,
     Route,
 )
+from headless_commerce.runtime.search import params as search_params
 
 _ID = {"type": "string", "pattern": f"^{PATH_PARAM_PATTERN}$"}
 _TEXT = {"type": "string"}

@@ -32,7 +32,7 @@ def test_orders_teach_bought_together(local):
     # Products far down the demo catalog, which no other test buys.
     first, second = "p-0151", "p-0152"
     skus = [_sku_in_stock(local, first), _sku_in_stock(local, second)]
-    for attempt in range(2):
+    for _ in range(2):
         shopper = sign_up(local)
         for sku in skus:
             added = local.call("POST", "/cart/items", body={"sku": sku, "quantity": 1}, token=shopper.token)

@@ -22,10 +22,18 @@ from headless_commerce.runtime.orders import status_events
 from headless_commerce.runtime.recommendations import signals as recommendation_signals
 from headless_commerce.runtime.recommendations import tracker
 from headless_commerce.runtime.storefront import interactions
+from tests.runtime.conftest import (
+    add,
+    call,
+    checkout,
+    eventbridge_event,
+    example_event,
+    outbox_stream_records,
+    queue_messages,
+    sqs_event,
+)
 from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture of a consumer case
 from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture of a consumer case
-from tests.runtime.conftest import (add, call, checkout, eventbridge_event, example_event,
-                                    outbox_stream_records, queue_messages, sqs_event)
 
 NAMES = sorted({**model.EVENT_SOURCES, **model.DIRECT_EVENT_SOURCES})
 

@@ -20,7 +20,6 @@ from headless_commerce.runtime.payments.sandbox import SandboxProvider
 from headless_commerce.runtime.search import provider as search_provider
 from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider
 from tests.runtime.conftest import WEBHOOK_SECRET, Reply, add, call, checkout
-
 from tests.runtime.search_helpers import TimingOutClient, catalog_documents, loaded_provider
 
 DOCUMENT = openapi_document()

@@ -4,7 +4,7 @@ the scheduled catalog export to the items dataset; and the storefront's interact
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from botocore.stub import Stubber
@@ -16,7 +16,7 @@ from tests.runtime.conftest import eventbridge_event, example_event, sqs_event
 
 TRACKING_ID = "tracking-1234"
 ITEMS = "arn:aws:personalize:us-east-1:123456789012:dataset/hc-shop/ITEMS"
-SENT_AT = datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)
+SENT_AT = datetime(2026, 1, 31, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ and Personalize (stubbed with botocore's Stubber) serving, failing, throttling a
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
@@ -18,7 +18,7 @@ from tests.runtime.conftest import call, example_event, sqs_event
 
 SIGNALS_TABLE = "recommendation-signals-test"
 ARN = "arn:aws:personalize:us-east-1:123456789012:recommender/hc-also-viewed"
-TODAY = datetime.now(timezone.utc).date()
+TODAY = datetime.now(UTC).date()
 
 
 @pytest.fixture

@@ -17,17 +17,37 @@ import pytest
 
 from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.table_permissions import (
-    CONDITION_CHECK, DELETE, LEADING_KEY_PREFIXES, PUT, TABLE_ACTIONS, UPDATE, actions_for,
+    CONDITION_CHECK,
+    DELETE,
+    LEADING_KEY_PREFIXES,
+    PUT,
+    TABLE_ACTIONS,
+    UPDATE,
+    actions_for,
 )
-from tests.runtime import (test_cart, test_catalog, test_checkout, test_customers, test_events_oms,
-                           test_events_order_status, test_events_consents, test_feeds_catalog,
-                           test_feeds_inventory, test_feeds_order_status, test_orders, test_payments,
-                           test_recommendation_events, test_recommendations, test_search_indexer, test_sweeper)
+from tests.runtime import (
+    test_cart,
+    test_catalog,
+    test_checkout,
+    test_customers,
+    test_events_consents,
+    test_events_oms,
+    test_events_order_status,
+    test_feeds_catalog,
+    test_feeds_inventory,
+    test_feeds_order_status,
+    test_orders,
+    test_payments,
+    test_recommendation_events,
+    test_recommendations,
+    test_search_indexer,
+    test_sweeper,
+)
 from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by the feed scenarios
-from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
-from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture used by the scenarios
+from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture used by the scenarios
+from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 
 _PKG = "headless_commerce.runtime."
 ENTRY_MODULES = {
@@ -159,10 +179,15 @@ def test_functions_call_only_their_declared_table_actions(scenario, recorder, re
 
 def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime import routes
-    from headless_commerce.runtime.events.subscriptions import (MARKETING_AUDIENCE, OMS_CONSUMER, ORDER_STATUS,
-                                                                PERSONALIZE_EVENTS, RECOMMENDATION_SIGNALS)
-    from headless_commerce.runtime.recommendations.names import CATALOG_EXPORT_FUNCTION
+    from headless_commerce.runtime.events.subscriptions import (
+        MARKETING_AUDIENCE,
+        OMS_CONSUMER,
+        ORDER_STATUS,
+        PERSONALIZE_EVENTS,
+        RECOMMENDATION_SIGNALS,
+    )
     from headless_commerce.runtime.feeds.names import FEEDS
+    from headless_commerce.runtime.recommendations.names import CATALOG_EXPORT_FUNCTION
     from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
 
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name,

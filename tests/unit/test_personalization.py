@@ -94,7 +94,7 @@ def test_dev_creates_no_recommenders_and_prod_does(dev_app, prod_app):
 
 def test_the_recommenders_are_deleted_before_what_they_depend_on():
     stack, built, template = _build()
-    (logical, resource) = next(iter({k: v for k, v in template["Resources"].items()
+    (_, resource) = next(iter({k: v for k, v in template["Resources"].items()
                                      if v["Type"] == "Custom::PersonalizeRecommenders"}.items()))
     depends = set(resource["DependsOn"])
     for dependency in (*built.datasets.values(), built.event_tracker, built.filter):
@@ -151,7 +151,7 @@ def test_grants_are_least_privilege():
 
 
 def test_signals_table_has_the_score_index_and_ttl():
-    _, built, template = _build()
+    _, _, template = _build()
     (table,) = [t for t in _of(template, "AWS::DynamoDB::GlobalTable").values()
                 if "LocalSecondaryIndexes" in t["Properties"]]
     (index,) = table["Properties"]["LocalSecondaryIndexes"]
@@ -162,7 +162,7 @@ def test_signals_table_has_the_score_index_and_ttl():
 
 
 def test_existing_signals_table_and_props_rules():
-    stack, prof = new_stack()
+    stack, _ = new_stack()
     theirs = dynamodb.TableV2.from_table_name(stack, "Theirs", "their-signals")
     with pytest.raises(ValueError, match="existing_signals_table and signals_table_props"):
         _build(existing_signals_table=theirs, signals_table_props={"table_name": "x"})
@@ -170,9 +170,9 @@ def test_existing_signals_table_and_props_rules():
         _build(signals_table_props={"sort_key": dynamodb.Attribute(name="x", type=dynamodb.AttributeType.STRING)})
     with pytest.raises(ValueError, match="min_recommendation_requests_per_second"):
         _build(min_recommendation_requests_per_second=0)
-    stack, built, template = _build(existing_signals_table=None, recommenders=True,
-                                    min_recommendation_requests_per_second=3)
-    assert {r["MinRecommendationRequestsPerSecond"] for r in _recommenders(template)["Properties"]["Recommenders"]} == {"3"}
+    _, _, template = _build(existing_signals_table=None, recommenders=True, min_recommendation_requests_per_second=3)
+    recommenders = _recommenders(template)["Properties"]["Recommenders"]
+    assert {r["MinRecommendationRequestsPerSecond"] for r in recommenders} == {"3"}
 
 
 def test_an_imported_signals_table_is_used_as_is():
@@ -188,4 +188,5 @@ def test_an_imported_signals_table_is_used_as_is():
     assert not [t for t in _of(template, "AWS::DynamoDB::GlobalTable").values()
                 if "LocalSecondaryIndexes" in t["Properties"]]
     consumer = template["Resources"][stack.get_logical_id(built.signals.consumer.node.default_child)]
-    assert consumer["Properties"]["Environment"]["Variables"][settings.RECOMMENDATION_SIGNALS_TABLE_NAME] == "their-signals"
+    variables = consumer["Properties"]["Environment"]["Variables"]
+    assert variables[settings.RECOMMENDATION_SIGNALS_TABLE_NAME] == "their-signals"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from functools import lru_cache
+from functools import cache
 
 from headless_commerce.runtime import settings
 from headless_commerce.runtime.recommendations.params import KINDS
@@ -42,7 +42,7 @@ def _timeout_s() -> float:
     return (int(raw) if raw else DEFAULT_TIMEOUT_MS) / 1000
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client(service: str):
     import boto3
     from botocore.config import Config

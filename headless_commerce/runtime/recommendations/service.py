@@ -4,7 +4,7 @@ catalog; the response names the source that served it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from headless_commerce.runtime.catalog import repository as catalog
 from headless_commerce.runtime.catalog.service import product_summary
@@ -25,7 +25,7 @@ def recommend(query: dict[str, str], customer_id: str | None = None) -> dict:
     if len(items) < limit:
         # A short answer from Personalize is topped up the same way an absent one is replaced.
         have = exclude | {item["product_id"] for item in items}
-        ids = [i for i in ranking.candidates(product_id, datetime.now(timezone.utc).date()) if i not in have]
+        ids = [i for i in ranking.candidates(product_id, datetime.now(UTC).date()) if i not in have]
         items += _known(ids[:limit * 2], have)
     items = ranking.fill(items[:limit], limit, exclude)
     count(f"RecommendationsFrom{source.capitalize()}")

@@ -6,7 +6,7 @@ BatchGetItem only: SKU -> product), DEAD_LETTER_QUEUE_URL.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from headless_commerce import model
 from headless_commerce.runtime.catalog import repository as catalog
@@ -35,7 +35,7 @@ def count_order(envelope: dict) -> None:
         # Every SKU left the catalog since: nothing to recommend from this order.
         logger.info("order has no catalog products", extra={"order_id": detail["order_id"]})
         return
-    occurred = datetime.strptime(envelope["occurred_at"][:10], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    occurred = datetime.strptime(envelope["occurred_at"][:10], "%Y-%m-%d").replace(tzinfo=UTC)
     try:
         signals.record_order(envelope["id"], day=occurred.strftime("%Y-%m-%d"),
                              day_epoch=int(occurred.timestamp()),

@@ -9,7 +9,7 @@ At least once, like every consumer: a redelivered event is sent again with the s
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from headless_commerce import model
 from headless_commerce.runtime import settings
@@ -30,7 +30,7 @@ MAX_EVENTS_PER_CALL = 10
 def interactions(envelope: dict) -> tuple[str | None, str, list[dict]]:
     """(user id, session id, Personalize events) of one envelope."""
     detail, name = envelope["detail"], envelope["detail_type"]
-    sent_at = datetime.strptime(envelope["occurred_at"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    sent_at = datetime.strptime(envelope["occurred_at"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     if name == model.EventName.ORDER_PLACED:
         owners = catalog.get_skus([line["sku"] for line in detail["lines"]])
         products: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 from dataclasses import dataclass
 
@@ -110,7 +111,5 @@ class Identity:
     def sign_out(self, refresh_token: str | None) -> None:
         """Revoke the refresh token, so a stolen copy stops working too."""
         if refresh_token:
-            try:
+            with contextlib.suppress(IdentityError):   # signing out locally still happens
                 self._call("revoke_token", Token=refresh_token)
-            except IdentityError:
-                pass   # signing out locally still happens

@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -36,7 +36,7 @@ def envelope(detail_type: str, detail: dict) -> dict:
     """An event in the contracts' envelope (runtime/common/contracts/; the container ships
     without them, so tests/runtime/test_events_contracts.py checks what this builds)."""
     event = {"id": str(uuid.uuid4()), "version": model.EVENT_VERSION,
-             "occurred_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+             "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
              "source": model.DIRECT_EVENT_SOURCES[detail_type], "detail_type": detail_type,
              "detail": {k: v for k, v in detail.items() if v is not None}}
     return event

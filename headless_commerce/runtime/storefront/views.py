@@ -14,8 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from headless_commerce.runtime.routes import IDEMPOTENCY_KEY_PATTERN, PATH_PARAM_PATTERN
 from headless_commerce.runtime.storefront.api import ApiError
 from headless_commerce.runtime.storefront.identity import IdentityError
-from headless_commerce.runtime.storefront.interactions import (VISITOR_KEY, cart_item_added, product_viewed,
-                                                               visitor_id)
+from headless_commerce.runtime.storefront.interactions import VISITOR_KEY, cart_item_added, product_viewed, visitor_id
 from headless_commerce.runtime.storefront.web import PageError, page
 
 _ID = re.compile(f"^{PATH_PARAM_PATTERN}$")
