@@ -49,6 +49,8 @@ DOMAIN = "ECOMMERCE"
 # Interaction event types the tracker consumer sends (runtime/recommendations/tracker.py).
 PURCHASE_EVENT = "Purchase"
 EXCLUDE_PURCHASED = f'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("{PURCHASE_EVENT}")'
+# Short, so "<stack name>-<hash>-<suffix>" fits Personalize's 63-character names.
+RECOMMENDER_SUFFIXES = {"for_you": "foryou", "also_viewed": "alsoviewed", "bought_together": "together"}
 
 
 def _schema(name: str, fields: list[dict]) -> str:
@@ -105,13 +107,15 @@ class Personalization(Construct):
             if every.to_minutes() < 5:
                 raise ValueError(f"Personalization: {name} must be at least 5 minutes")
         self.recommenders_enabled = profile.personalize_recommenders if recommenders is None else recommenders
+        self.key = encryption_key or EncryptionKey(self, "Key", profile=profile).key
         self.signals = RecommendationSignals(
             self, "Signals", profile=profile, functions=functions, commerce_table=table, bus=bus,
-            encryption_key=encryption_key, existing_table=existing_signals_table, table_props=signals_table_props)
-        self.key = encryption_key or EncryptionKey(self, "Key", profile=profile).key
+            encryption_key=self.key, existing_table=existing_signals_table, table_props=signals_table_props)
 
-        # Unique per stack and construct path, so two copies of the app deploy side by side.
-        self.name = Names.unique_resource_name(self, max_length=40, separator="-").lower()
+        # The (stage-prefixed) stack name and a hash of the construct path: two copies of the app,
+        # or two of these in one stack, never collide. At most 51 characters, so every derived
+        # name below stays within Personalize's 63.
+        self.name = f"{Stack.of(self).stack_name}-{Names.unique_id(self)[-8:]}"
         self.role = service_role(self, "ServiceRole", service="personalize.amazonaws.com",
                                  source_arn=source_arn_pattern("personalize", "*"),
                                  description="Lets Amazon Personalize use the dataset group's key")
@@ -123,18 +127,19 @@ class Personalization(Construct):
         group_arn = self.dataset_group.attr_dataset_group_arn
         self.schemas: dict[str, personalize.CfnSchema] = {}
         self.datasets: dict[str, personalize.CfnDataset] = {}
-        for kind, schema in (("interactions", INTERACTIONS_SCHEMA), ("items", ITEMS_SCHEMA), ("users", USERS_SCHEMA)):
+        for kind, schema, short in (("interactions", INTERACTIONS_SCHEMA, "events"), ("items", ITEMS_SCHEMA, "items"),
+                                    ("users", USERS_SCHEMA, "users")):
             title = kind.capitalize()
-            self.schemas[kind] = personalize.CfnSchema(self, f"{title}Schema", name=f"{self.name}-{kind}",
+            self.schemas[kind] = personalize.CfnSchema(self, f"{title}Schema", name=f"{self.name}-{short}",
                                                        domain=DOMAIN, schema=schema)
             self.datasets[kind] = personalize.CfnDataset(
                 self, f"{title}Dataset", dataset_group_arn=group_arn, dataset_type=title,
-                name=f"{self.name}-{kind}", schema_arn=self.schemas[kind].attr_schema_arn)
+                name=f"{self.name}-{short}", schema_arn=self.schemas[kind].attr_schema_arn)
         self.event_tracker = personalize.CfnEventTracker(self, "EventTracker", dataset_group_arn=group_arn,
-                                                         name=f"{self.name}-events")
+                                                         name=f"{self.name}-tracker")
         self.event_tracker.node.add_dependency(self.datasets["interactions"])
         self.filter = personalize.CfnFilter(self, "ExcludePurchased", dataset_group_arn=group_arn,
-                                            name=f"{self.name}-not-purchased", filter_expression=EXCLUDE_PURCHASED)
+                                            name=f"{self.name}-notbought", filter_expression=EXCLUDE_PURCHASED)
         self.filter.node.add_dependency(self.datasets["interactions"])
 
         self.recommender_parameters = {
@@ -180,7 +185,7 @@ class Personalization(Construct):
         properties = {
             "DatasetGroupArn": group_arn,
             "Enabled": "true" if self.recommenders_enabled else "false",
-            "Recommenders": [{"Kind": kind, "Name": f"{self.name}-{kind.replace('_', '-')}",
+            "Recommenders": [{"Kind": kind, "Name": f"{self.name}-{RECOMMENDER_SUFFIXES[kind]}",
                               "Parameter": self.recommender_parameters[kind].parameter_name,
                               "MinRecommendationRequestsPerSecond": str(min_rps)} for kind in KINDS],
         }

@@ -173,6 +173,12 @@ ROUTES: tuple[Route, ...] = (
           "Recommended products (Personalize, or our own order history when it cannot answer); "
           "never empty for a known catalog", "Recommendations",
           query_params=("product_id", "kind", "visitor_id", "limit"), errors=(404,)),
+    # The signed-in form: API Gateway verifies the token, so the customer's own history (and the
+    # filter leaving out what they bought) applies. The public form never trusts a token it is
+    # sent, because no authorizer has checked it there.
+    Route("GET", "/me/recommendations", "user", "recommendations", "getMyRecommendations",
+          "Recommended products for the signed-in customer, leaving out what they bought", "Recommendations",
+          query_params=("product_id", "kind", "limit"), errors=(404,)),
 )
 
 

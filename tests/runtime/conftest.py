@@ -18,6 +18,8 @@ os.environ.update({
     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
     "TABLE_NAME": "commerce-test", "PAYMENT_PROVIDER": "sandbox",
     "POWERTOOLS_SERVICE_NAME": "commerce-test", "ALLOWED_ORIGIN": "https://shop.example",
+    # The recommendations function's counters table (created beside the commerce table).
+    "RECOMMENDATION_SIGNALS_TABLE_NAME": "recommendation-signals-test",
 })
 os.environ.pop("DAX_ENDPOINT", None)
 os.environ.pop("PAYMENT_SECRET_ARN", None)
@@ -48,6 +50,8 @@ def table():
         clear_parameter_caches()
         aws.dynamodb().create_table(TableName=os.environ["TABLE_NAME"],
                                     **model.table_definition_kwargs())
+        aws.dynamodb().create_table(TableName=os.environ["RECOMMENDATION_SIGNALS_TABLE_NAME"],
+                                    **model.signals_table_kwargs())
         yield os.environ["TABLE_NAME"]
         aws.reset_clients()
         catalog_repository.catalog_reader.cache_clear()

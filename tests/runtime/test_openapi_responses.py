@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_openapi
 
-from headless_commerce import model
 from headless_commerce.runtime import routes
-from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.payments import provider as payment_provider
 from headless_commerce.runtime.payments import signature
@@ -160,14 +157,12 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox):
     finally:
         search_provider.set_provider(None)
     # Recommendations (fallback ranking: no recommender configured), an unknown product, bad input
-    aws.dynamodb().create_table(TableName="signals-openapi", **model.signals_table_kwargs())
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("RECOMMENDATION_SIGNALS_TABLE_NAME", "signals-openapi")
-        env.delenv("RECOMMENDER_PARAMETERS", raising=False)
-        rec("GET", "/recommendations", query={"product_id": "p-mug", "limit": "2"})
-        rec("GET", "/recommendations")
-        rec("GET", "/recommendations", query={"product_id": "p-nope"})
-        rec("GET", "/recommendations", query={"limit": "99"})
+    rec("GET", "/recommendations", query={"product_id": "p-mug", "limit": "2"})
+    rec("GET", "/recommendations")
+    rec("GET", "/recommendations", query={"product_id": "p-nope"})
+    rec("GET", "/recommendations", query={"limit": "99"})
+    rec("GET", "/me/recommendations", sub=alice, query={"kind": "for_you", "limit": "3"})
+    rec("GET", "/me/recommendations", query={"limit": "3"})
 
     checked = 0
     for route in routes.ROUTES:

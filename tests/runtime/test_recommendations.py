@@ -5,28 +5,27 @@ and Personalize (stubbed with botocore's Stubber) serving, failing, throttling a
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
-from headless_commerce import model
 from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.recommendations import personalize, signals
 from tests.runtime.conftest import call, example_event, sqs_event
 
-SIGNALS_TABLE = "recommendation-signals-test"
+SIGNALS_TABLE = "recommendation-signals-test"     # conftest's `table` fixture creates it
 ARN = "arn:aws:personalize:us-east-1:123456789012:recommender/hc-also-viewed"
 TODAY = datetime.now(UTC).date()
 
 
 @pytest.fixture
 def signals_table(catalog, monkeypatch) -> str:
-    monkeypatch.setenv("RECOMMENDATION_SIGNALS_TABLE_NAME", SIGNALS_TABLE)
+    assert os.environ["RECOMMENDATION_SIGNALS_TABLE_NAME"] == SIGNALS_TABLE
     monkeypatch.delenv("RECOMMENDER_PARAMETERS", raising=False)
     monkeypatch.delenv("POPULAR_WINDOW_DAYS", raising=False)
-    aws.dynamodb().create_table(TableName=SIGNALS_TABLE, **model.signals_table_kwargs())
     personalize.reset()
     yield SIGNALS_TABLE
     personalize.reset()
@@ -181,8 +180,16 @@ def test_a_signed_in_shopper_gets_the_purchased_items_filter(recommender):
     recommender.add_response("get_recommendations", {"itemList": [{"itemId": "p-tee"}]},
                              {"recommenderArn": ARN, "itemId": "p-mug", "numResults": 1, "userId": "alice",
                               "filterArn": "arn:aws:personalize:us-east-1:123456789012:filter/no-repeat"})
-    reply = call("GET", "/recommendations", query={"product_id": "p-mug", "limit": "1"}, sub="alice")
+    reply = call("GET", "/me/recommendations", query={"product_id": "p-mug", "limit": "1"}, sub="alice")
     assert reply.body["source"] == "personalize" and ids(reply) == ["p-tee"]
+
+
+def test_the_public_route_never_trusts_claims_and_the_personal_one_needs_them(recommender):
+    # Claims on a public route were checked by nobody: the request is anonymous (no userId, no filter).
+    recommender.add_response("get_recommendations", {"itemList": [{"itemId": "p-tee"}]},
+                             {"recommenderArn": ARN, "itemId": "p-mug", "numResults": 1})
+    assert call("GET", "/recommendations", query={"product_id": "p-mug", "limit": "1"}, sub="alice").status == 200
+    assert call("GET", "/me/recommendations", query={"product_id": "p-mug"}).status == 401
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "ResourceNotFoundException", "InternalServerError"])

@@ -62,7 +62,7 @@ class FakeApi:
             )
         if path == "/categories":
             return httpx.Response(200, json={"items": [{"category_id": "tops", "name": "Tops", "children": []}]})
-        if path == "/recommendations":
+        if path in ("/recommendations", "/me/recommendations"):
             return httpx.Response(200, json={"items": [product("p-2")]})
         if path == "/search":
             return httpx.Response(200, json={"items": [product("p-1")], "total": 1, "next_cursor": None,
@@ -263,7 +263,8 @@ def test_signed_in_responses_are_never_cached(redis_url, redis_server):
         added = {k.decode() for k in set(redis_server.client().keys("*")) - before}
     # Only the public product listing of the home page was added: no cart, no personal slot.
     assert fake.count("/cart") == 1
-    recommendation_calls = [r for r in fake.calls if r.url.path == "/recommendations"]
+    # The signed-in form, whose token API Gateway verifies.
+    recommendation_calls = [r for r in fake.calls if r.url.path == "/me/recommendations"]
     assert recommendation_calls[-1].headers["authorization"] == "id-token-a@example.com"
     listing = {cache.listing_key(0, "/products", {"limit": "8"}.items())}
     assert added <= listing | {cache.listing_key(0, "/products", [("limit", "8")])}

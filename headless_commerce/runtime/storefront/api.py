@@ -108,8 +108,11 @@ class CommerceApi:
                               visitor_id: str | None = None, token: str | None = None) -> dict:
         params = {"product_id": product_id, "limit": limit, "kind": kind, "visitor_id": visitor_id}
         params = {k: v for k, v in params.items() if v is not None}
-        if token or visitor_id:   # personalised: never in a shared key
-            return await self._call("GET", "/recommendations", token=token, params=params)
+        if token:   # the customer's own (the API verifies the token there): never in a shared key
+            params.pop("visitor_id", None)
+            return await self._call("GET", "/me/recommendations", token=token, params=params)
+        if visitor_id:   # this visitor's: never in a shared key either
+            return await self._call("GET", "/recommendations", params=params)
         return await self._cached_listing("recommendations", "/recommendations", params)
 
     # ---- the customer's own, never cached -------------------------------------------------
