@@ -135,6 +135,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (_DEV, _PROD)}
 TOGGLES: dict[str, bool] = {
     "dax": True,  # further gated by Profile.dax_enabled: `-c dax=false` turns it off in prod
     "search": True,
+    "response_cache": True,
     "personalization": True,
     "marketing": True,
     "location": True,

@@ -169,7 +169,7 @@ STOREFRONT_ENVIRONMENT: tuple[str, ...] = (
     CACHE_AUTH_SECRET_ARN, SESSION_SECRET_ARN, USER_POOL_ID, USER_POOL_CLIENT_ID,
     SHARED_CONFIG_DIR,
 )
-# The cache-invalidation Lambda (runtime/storefront/invalidation.py) needs CACHE_URL and,
+# The cache-invalidation Lambda (runtime/cache/invalidation.py) needs CACHE_URL and,
 # when the cache requires AUTH, CACHE_AUTH_SECRET_ARN.
 INVALIDATION_ENVIRONMENT: tuple[str, ...] = (CACHE_URL, CACHE_AUTH_SECRET_ARN)
 
