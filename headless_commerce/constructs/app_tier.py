@@ -111,7 +111,7 @@ class AppTier(Construct):
             [factory.pip_layer("StripeSdk", requirements=STRIPE_REQUIREMENTS,
                                description="Stripe SDK for the stripe payment provider")]
             if payment_provider == "stripe" else [])
-        compute = dict(compute if compute is not None else {n: Compute.FARGATE for n in profile.fargate_functions})
+        compute = dict(compute if compute is not None else dict.fromkeys(profile.fargate_functions, Compute.FARGATE))
         unknown = sorted(set(compute) - set(routes.FUNCTIONS))
         if unknown:
             raise ValueError(f"AppTier: compute names unknown functions {', '.join(unknown)} "

@@ -65,9 +65,9 @@ class CommerceApi(Construct):
 
     Parameters: `profile` (throttling, log retention); `functions` (route-table function name
     -> lambda_.IFunction for the Lambda-served targets); `http_backend` (default None: serves the
-    remaining targets, e.g. `FargateFunctions`, through its `integration(route)`); `authorizer` (apigw.IAuthorizer for `user`
-    routes); `allowed_origins` (default ("*",); several origins: the handlers echo the caller's
-    when listed, with `Vary: Origin`); `routes` (default: the route table
+    remaining targets, e.g. `FargateFunctions`, through its `integration(route)`); `authorizer`
+    (apigw.IAuthorizer for `user` routes); `allowed_origins` (default ("*",); several origins:
+    the handlers echo the caller's when listed, with `Vary: Origin`); `routes` (default: the route table
     `runtime.routes.ROUTES`); `encryption_key` (default None: AWS-managed log encryption);
     `rest_api_props` (default None: overrides of the RestApi props); `domain_name` and
     `certificate` (default None: the execute-api URL with `REST_API_SECURITY_POLICY`, TLS 1.2+;

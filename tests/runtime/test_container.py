@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -17,6 +20,7 @@ from joserfc.jwk import KeySet, RSAKey
 from headless_commerce.container.__main__ import HEALTH_PATH, build_api, fetch_jwks, issuer
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.http_adapter import make_server
+from tests.dockerfiles import PACKAGE, PINNED, instructions, pinned_requirements, stage_copies
 
 POOL = "us-east-1_Pool"
 ISSUER = issuer("us-east-1", POOL)
@@ -68,7 +72,7 @@ def test_user_routes_check_the_token_again_and_accept_any_client_of_the_pool(cat
     server = _serve("cart", key)
     try:
         assert _get(f"{server.url}/cart")[0] == 401
-        assert _get(f"{server.url}/cart", _token(key, iss="https://cognito-idp.us-east-1.amazonaws.com/other"))[0] == 401
+        assert _get(f"{server.url}/cart", _token(key, iss=issuer("us-east-1", "other")))[0] == 401
         assert _get(f"{server.url}/cart", _token(key, exp=int(time.time()) - 5))[0] == 401
         forged = RSAKey.generate_key(2048, parameters={"kid": "k1"})
         assert _get(f"{server.url}/cart", _token(forged))[0] == 401
@@ -110,3 +114,31 @@ def test_keys_are_fetched_with_retries():
         assert fetch_jwks(url, attempts=3) == keys and len(calls) == 2
     finally:
         server.shutdown()
+
+
+# ---- the image (no Docker engine here: what can be checked without building) ------------------
+
+DOCKERFILE = PACKAGE / "container" / "Dockerfile"
+
+
+def test_image_is_slim_non_root_with_a_health_check_and_pinned_requirements():
+    steps = instructions(DOCKERFILE)
+    assert steps[0][0] == "FROM" and steps[0][1].startswith("python:3.14-slim")
+    assert [arg for op, arg in steps if op == "USER"][-1].strip() not in ("root", "0")
+    assert any(op == "HEALTHCHECK" and HEALTH_PATH in arg for op, arg in steps)
+    lines = pinned_requirements(PACKAGE / "container" / "requirements.txt")
+    assert lines and all(PINNED.fullmatch(line) for line in lines)
+    # The same versions the tests run against.
+    dev = set(pinned_requirements(PACKAGE.parent / "requirements-dev.txt"))
+    assert {line for line in lines if line.split("==")[0] in ("boto3", "aws-lambda-powertools", "joserfc")} <= dev
+
+
+def test_the_copied_files_are_enough_to_serve(tmp_path):
+    stage_copies(DOCKERFILE, tmp_path)
+    probe = ("import headless_commerce; from headless_commerce.container.__main__ import build_api;"
+             "from headless_commerce.runtime.routes import FUNCTIONS;"
+             "[build_api(name, None) for name in FUNCTIONS]; print(headless_commerce.__file__)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(tmp_path)), result.stdout

@@ -87,7 +87,8 @@ def _app_tier(compute: dict) -> dict:
 
 def _granted(tmpl: dict, role_logical_id: str) -> list[str]:
     statements = []
-    for policy in [*resources_of(tmpl, "AWS::IAM::Policy").values(), *resources_of(tmpl, "AWS::IAM::ManagedPolicy").values()]:
+    policies = {**resources_of(tmpl, "AWS::IAM::Policy"), **resources_of(tmpl, "AWS::IAM::ManagedPolicy")}
+    for policy in policies.values():
         if {"Ref": role_logical_id} not in policy["Properties"].get("Roles", []):
             continue
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
@@ -103,7 +104,8 @@ def test_a_function_on_fargate_gets_exactly_the_grants_of_its_lambda(function):
     on_lambda = _app_tier({})
     on_fargate = _app_tier({function: Compute.FARGATE})
     handler = routes.FUNCTIONS[function].handler
-    (lambda_role,) = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in resources_of(on_lambda, "AWS::Lambda::Function").values()
+    (lambda_role,) = [f["Properties"]["Role"]["Fn::GetAtt"][0]
+                      for f in resources_of(on_lambda, "AWS::Lambda::Function").values()
                       if f["Properties"].get("Handler") == handler]
     (task,) = [t["Properties"] for t in resources_of(on_fargate, "AWS::ECS::TaskDefinition").values()]
     task_role = task["TaskRoleArn"]["Fn::GetAtt"][0]

@@ -1,0 +1,36 @@
+"""What can be checked of a Dockerfile without a Docker engine: its instructions, and staging
+exactly what it COPYs (paths relative to the build context) to import the app from there."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "headless_commerce"
+PINNED = re.compile(r"[A-Za-z0-9_.\[\]-]+==[0-9][0-9A-Za-z.]*")
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", dockerfile.read_text())
+    return [tuple(line.split(None, 1)) for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def stage_copies(dockerfile: Path, target_dir: Path, context: Path = PACKAGE) -> None:
+    for op, arg in instructions(dockerfile):
+        if op != "COPY" or "requirements.txt" in arg:
+            continue
+        *sources, target = arg.split()
+        destination = target_dir / target
+        for source in sources:
+            path = context / source
+            if path.is_dir():
+                shutil.copytree(path, destination, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                destination.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, destination / path.name)
+
+
+def pinned_requirements(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
