@@ -43,6 +43,8 @@ _EXPORTS = {
     "ServiceAlarms": ".constructs.alarms",
     "notify_alarms": ".constructs.alarms",
     "SearchDomain": ".constructs.search_domain",
+    "ResponseCache": ".constructs.response_cache",
+    "CacheInvalidation": ".constructs.response_cache",
     "IntegrationPipelines": ".constructs.integration_pipelines",
     "ManagedGrantPolicies": ".constructs._iam",
     "WebTier": ".constructs.web_tier",

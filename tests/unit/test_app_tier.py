@@ -153,10 +153,11 @@ def test_catalog_gets_the_dax_client_layer_only_in_prod(dev_app, prod_app):
     def dax_layers(app):  # the search indexer's opensearch-py layer is another LayerVersion
         return {k: v for k, v in _resources(app, "AWS::Lambda::LayerVersion").items() if "DaxClient" in k}
 
-    assert len(catalog(dev_app)["Layers"]) == 1  # Powertools only
+    # Powertools, and redis-py for the response cache.
+    assert len(catalog(dev_app)["Layers"]) == 2
     assert dax_layers(dev_app) == {}
     (layer_id,) = dax_layers(prod_app)
-    assert {"Ref": layer_id} in catalog(prod_app)["Layers"] and len(catalog(prod_app)["Layers"]) == 2
+    assert {"Ref": layer_id} in catalog(prod_app)["Layers"] and len(catalog(prod_app)["Layers"]) == 3
     layer = _resources(prod_app, "AWS::Lambda::LayerVersion")[layer_id]["Properties"]
     assert layer["CompatibleRuntimes"] == ["python3.14"] and layer["CompatibleArchitectures"] == ["arm64"]
     # The bundled asset really holds the client, importable as Lambda lays layers out.

@@ -218,7 +218,7 @@ def test_reference_app_has_one_search_domain_and_its_indexer(dev_app):
     query = functions["headless_commerce.runtime.search.handler.handler"]
     assert query["Environment"]["Variables"][settings.SEARCH_PROVIDER] == "opensearch"
     assert "Fn::GetAtt" in json.dumps(query["Environment"]["Variables"][settings.SEARCH_ENDPOINT])
-    assert len(query["Layers"]) == 2
+    assert len(query["Layers"]) == 3  # Powertools, opensearch-py, redis-py (the response cache)
     paths = {r["Properties"]["PathPart"] for r in _of(template, "AWS::ApiGateway::Resource").values()}
     assert {"search", "suggest"} <= paths
 
