@@ -43,7 +43,12 @@ class CacheInvalidation(Construct):
     """`function` (subscribed to `ProductModified` and `InventoryChanged` on `bus`), `layer`
     (redis-py, reusable by other functions of the same factory) and `subscription`. It INCRs the
     generation counters (runtime/cache/keys.py) in `cache`, so a changed product's entries and
-    every listing miss from then on."""
+    every listing miss from then on.
+
+    Parameters: `functions` (the PythonFunctions factory that builds the function, in the cache's
+    VPC); `bus`; `cache` (WebCache); `encryption_key` (default None: AWS-managed keys for the
+    subscription's queues).
+    """
 
     def __init__(self, scope: Construct, id: str, *, functions: PythonFunctions, bus: events.IEventBus,
                  cache: WebCache, encryption_key: kms.IKey | None = None) -> None:
