@@ -56,7 +56,11 @@ class AppTier(Construct):
     security policy; given: a regional custom domain, see `CommerceApi`);
     `waf_rate_limit_exempt_cidrs` (default none: see `RegionalWaf.rate_limit_exempt_cidrs`);
     `capabilities` (default (): only the core routes; ("search",) adds the search function and
-    the /search routes, to be connected with `SearchDomain.grant_query(functions["search"])`).
+    the /search routes, to be connected with `SearchDomain.grant_query(functions["search"])`);
+    `compute` (default None: the profile's `fargate_functions` on Fargate, the rest on Lambda;
+    a mapping of function name to `Compute.LAMBDA` or `Compute.FARGATE` replaces it: a Fargate
+    function is a service in `services`, reached through `fargate`'s NLB and VPC link, and is
+    absent from `functions`).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, user_pool: cognito.IUserPool,

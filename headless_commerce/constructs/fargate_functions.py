@@ -22,6 +22,8 @@ from constructs import Construct
 from ..config import Profile
 from ..runtime import settings
 from ..runtime.routes import FunctionSpec, Route
+from ._checkov import skip_checkov
+from ._iam import service_role, source_arn_pattern
 from ._nag import acknowledge
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -48,15 +50,27 @@ def commerce_image(extra_requirements: list[str] | None = None) -> ecs.Container
 
 class FargateService(Construct):
     """One function's routes as an ECS service: `service`, `task_definition` (its `task_role`
-    is the grantee: it gets exactly what the Lambda's role would), `listener_port`, `alarms`."""
+    is the grantee: it gets exactly what the Lambda's role would), `listener_port`, `alarms`.
+
+    Parameters: `spec` (the function); `profile` (task size and count, log retention);
+    `cluster`; `vpc`; `load_balancer` (the NLB its listener joins); `listener_port`;
+    `environment` (the function's own); `image` (the commerce container); `encryption_key`
+    (None: AWS-managed log encryption).
+    """
 
     def __init__(self, scope: Construct, id: str, *, spec: FunctionSpec, profile: Profile, cluster: ecs.ICluster,
                  vpc: ec2.IVpc, load_balancer: elbv2.NetworkLoadBalancer, listener_port: int,
                  environment: dict[str, str], image: ecs.ContainerImage, encryption_key: kms.IKey | None) -> None:
         super().__init__(scope, id)
         self.listener_port = listener_port
+        # Only ECS, on behalf of this account's tasks, may assume them (confused-deputy keys).
+        tasks = source_arn_pattern("ecs", "*")
         self.task_definition = ecs.FargateTaskDefinition(
             self, "Task", cpu=profile.app_task_cpu, memory_limit_mib=profile.app_task_memory_mib,
+            task_role=service_role(self, "TaskRole", service="ecs-tasks.amazonaws.com", source_arn=tasks,
+                                   description=f"Commerce function {spec.name} on Fargate"),
+            execution_role=service_role(self, "ExecutionRole", service="ecs-tasks.amazonaws.com", source_arn=tasks,
+                                        description=f"Pulls the image and ships the logs of {spec.name}"),
             runtime_platform=ecs.RuntimePlatform(cpu_architecture=ecs.CpuArchitecture.ARM64,
                                                  operating_system_family=ecs.OperatingSystemFamily.LINUX),
             volumes=[ecs.Volume(name="tmp")])
@@ -163,6 +177,7 @@ class FargateFunctions(Construct):
                    "Gateway, whose access log records it, and the tasks log their own handling.")
         acknowledge(self.load_balancer, "AwsSolutions-ELB2", no_logs)
         acknowledge(self.load_balancer, "PCI.DSS.321-ELBLoggingEnabled", no_logs)
+        skip_checkov(self.load_balancer.node.default_child, "CKV_AWS_91", no_logs)
         self.vpc_link = apigw.VpcLink(self, "VpcLink", targets=[self.load_balancer],
                                       description="API Gateway to the commerce services on Fargate")
         self._image = commerce_image(extra_requirements)
