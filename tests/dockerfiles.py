@@ -3,8 +3,11 @@ exactly what it COPYs (paths relative to the build context) to import the app fr
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "headless_commerce"
@@ -34,3 +37,13 @@ def stage_copies(dockerfile: Path, target_dir: Path, context: Path = PACKAGE) ->
 
 def pinned_requirements(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+
+
+def assert_staged_image_runs(dockerfile: Path, tmp_path: Path, probe: str) -> None:
+    """Stage what `dockerfile` copies into `tmp_path` and run `probe` (Python that must end by
+    printing `headless_commerce.__file__`) against the staged files only, not the source tree."""
+    stage_copies(dockerfile, tmp_path)
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(tmp_path)), result.stdout

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -20,7 +17,7 @@ from joserfc.jwk import KeySet, RSAKey
 from headless_commerce.container.__main__ import HEALTH_PATH, build_api, fetch_jwks, issuer
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.http_adapter import make_server
-from tests.dockerfiles import PACKAGE, PINNED, instructions, pinned_requirements, stage_copies
+from tests.dockerfiles import PACKAGE, PINNED, assert_staged_image_runs, instructions, pinned_requirements
 
 POOL = "us-east-1_Pool"
 ISSUER = issuer("us-east-1", POOL)
@@ -134,11 +131,7 @@ def test_image_is_slim_non_root_with_a_health_check_and_pinned_requirements():
 
 
 def test_the_copied_files_are_enough_to_serve(tmp_path):
-    stage_copies(DOCKERFILE, tmp_path)
-    probe = ("import headless_commerce; from headless_commerce.container.__main__ import build_api;"
-             "from headless_commerce.runtime.routes import FUNCTIONS;"
-             "[build_api(name, None) for name in FUNCTIONS]; print(headless_commerce.__file__)")
-    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(tmp_path)})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith(str(tmp_path)), result.stdout
+    assert_staged_image_runs(DOCKERFILE, tmp_path, (
+        "import headless_commerce; from headless_commerce.container.__main__ import build_api;"
+        "from headless_commerce.runtime.routes import FUNCTIONS;"
+        "[build_api(name, None) for name in FUNCTIONS]; print(headless_commerce.__file__)"))

@@ -11,14 +11,7 @@ from headless_commerce.runtime import routes
 from headless_commerce.runtime.cache import invalidation
 from headless_commerce.runtime.catalog import repository as catalog_repository
 from tests.runtime.conftest import call, example_event, sqs_event
-from tests.storefront.conftest import free_port, start_redis
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    server = start_redis()
-    yield server
-    server.stop()
+from tests.storefront.conftest import free_port, redis_server, start_redis  # noqa: F401 - a fixture
 
 
 @pytest.fixture

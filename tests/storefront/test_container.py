@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
-from tests.dockerfiles import PACKAGE, PINNED, pinned_requirements, stage_copies
+from tests.dockerfiles import PACKAGE, PINNED, assert_staged_image_runs, pinned_requirements
 from tests.dockerfiles import instructions as dockerfile_instructions
 
 DOCKERFILE = PACKAGE / "runtime" / "storefront" / "Dockerfile"
@@ -35,11 +32,7 @@ def test_container_requirements_are_pinned():
 def test_the_copied_files_are_enough_to_start_the_app(tmp_path):
     """Stage exactly what the Dockerfile copies (paths relative to the package directory, the
     build context) and import the app from there, not from the source tree."""
-    stage_copies(DOCKERFILE, tmp_path)
-    probe = ("import headless_commerce, sys; from headless_commerce.runtime.storefront.app import create_app;"
-             "from headless_commerce.runtime.storefront.config import StorefrontConfig;"
-             "create_app(StorefrontConfig(api_url='http://api')); print(headless_commerce.__file__)")
-    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(tmp_path)})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith(str(tmp_path)), result.stdout
+    assert_staged_image_runs(DOCKERFILE, tmp_path, (
+        "import headless_commerce, sys; from headless_commerce.runtime.storefront.app import create_app;"
+        "from headless_commerce.runtime.storefront.config import StorefrontConfig;"
+        "create_app(StorefrontConfig(api_url='http://api')); print(headless_commerce.__file__)"))
