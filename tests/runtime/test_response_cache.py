@@ -84,6 +84,20 @@ def test_an_event_invalidates_the_product_and_listings_but_not_other_products(ca
     assert call("GET", "/products").headers["X-Cache"] == "MISS"
 
 
+def test_no_cache_reads_the_table_and_refreshes_the_entry(cached):
+    def mug(**headers):
+        return call("GET", "/products/{product_id}", path_params={"product_id": "p-mug"}, headers=headers)
+
+    mug()
+    catalog_repository.put_product(
+        {"product_id": "p-mug", "name": "Coffee Mug", "category_id": "kitchen", "price_amount": 1250,
+         "description": "A coffee mug", "images": []}, [{"sku": "mug-1", "stock": 4, "attributes": {}}])
+    assert _stock(mug()) == 10                                  # cached
+    fresh = mug(**{"Cache-Control": "no-cache"})
+    assert fresh.headers["X-Cache"] == "MISS" and _stock(fresh) == 4
+    assert _stock(mug()) == 4 and mug().headers["X-Cache"] == "HIT"
+
+
 def test_nothing_signed_in_or_failed_is_stored(cached):
     signed = call("GET", "/products", headers={"Authorization": "Bearer abc"})
     assert signed.status == 200 and "X-Cache" not in signed.headers

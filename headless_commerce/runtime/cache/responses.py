@@ -8,7 +8,9 @@ path parameters and the query parameters the route declares (the only ones its h
 and embeds a generation counter (keys.py): the product's for a route with a `product_id` path
 parameter, the catalog's otherwise, so `ProductModified` / `InventoryChanged` invalidate it.
 
-A cache failure is a miss (keys.OutageGuard): the request is answered by the handler.
+A request sent with `Cache-Control: no-cache` (the storefront's live-availability read) is
+answered by the handler and its answer replaces the entry. A cache failure is a miss
+(keys.OutageGuard): the request is answered by the handler.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class ResponseCache:
         try:
             generation = keys.generation(self._client.get(_generation_key(request)))
             key = response_key(request, generation)
+            if "no-cache" in request.headers.get("cache-control", "").lower():
+                return key, None
             raw = self._client.get(key)
         except Exception as error:  # redis errors, timeouts, DNS: answer from the handler
             self._guard.failed("read", error)
