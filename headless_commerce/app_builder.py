@@ -64,6 +64,7 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              search=config.enabled("search"),
                              personalization=config.enabled("personalization"),
                              recommenders=config.recommenders,
+                             response_cache=config.enabled("response_cache"),
                              description="Headless commerce: identity and commerce services",
                              # The edge stack (us-east-1) reads the API's address.
                              cross_region_references=config.enabled("edge"),
