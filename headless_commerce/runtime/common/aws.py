@@ -39,6 +39,19 @@ def eventbridge():
     return _client("events")
 
 
+def sesv2():
+    return _client("sesv2")
+
+
+def sms_voice():
+    """AWS End User Messaging SMS (the pinpoint-sms-voice-v2 API)."""
+    return _client("pinpoint-sms-voice-v2")
+
+
+def sns():
+    return _client("sns")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     _client.cache_clear()

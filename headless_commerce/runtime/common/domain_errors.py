@@ -111,3 +111,10 @@ class InvalidSignature(DomainError):
 
 class MalformedEvent(DomainError):
     message = "The event could not be read"
+
+
+class InvalidUnsubscribeToken(DomainError):
+    """A missing, malformed, forged or tampered unsubscribe token (no login is involved)."""
+
+    message = "The unsubscribe link is not valid"
+    field = "token"
