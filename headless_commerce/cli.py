@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--log-level", default="WARNING",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                        help="log level of local mode and the handlers (default WARNING)")
+    from headless_commerce import search_admin
+
+    search_admin.add_parser(commands)
     feed = commands.add_parser("feed", help="integration feeds (PIM catalog, inventory, order status)")
     feed_commands = feed.add_subparsers(dest="feed_command", required=True)
     publish = feed_commands.add_parser(
@@ -204,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "local":
         return run_local(args)
+    if args.command == "search":
+        from headless_commerce import search_admin
+
+        return search_admin.run(args)
     if args.command == "feed":
         return run_feed_publish(args)
     return 2  # pragma: no cover - argparse rejects unknown commands

@@ -91,9 +91,11 @@ class CommerceTable(Construct):
         )
         self.dax_cluster.node.add_dependency(role)
 
-    def grant_function(self, fn: lambda_.Function, function: str) -> iam.Grant:
+    def grant_function(self, fn: lambda_.Function, function: str) -> iam.Grant | None:
         """The table actions `function` is declared to perform (runtime/table_permissions.py)."""
         actions = table_permissions.actions_for(function)
+        if not actions:
+            return None
         grant = grant_table_actions(self.table, fn, actions,
                                     leading_key_prefix=table_permissions.LEADING_KEY_PREFIXES.get(function))
         if table_permissions.QUERY in actions:

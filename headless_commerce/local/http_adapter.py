@@ -183,8 +183,10 @@ class LocalApi:
     def __init__(self, *, verifier: TokenVerifier, documents: dict[str, Callable[[], object]],
                  assets: Callable[[str], Response | None] | None = None,
                  allowed_origin: str = "*", user_pool_id: str = "", region: str = "us-east-1",
-                 router: Router | None = None) -> None:
+                 router: Router | None = None,
+                 actions: dict[str, Callable[[], object]] | None = None) -> None:
         self.router = router or Router()
+        self.actions = actions or {}         # POST path -> () -> JSON result (local admin)
         self.verifier = verifier
         self.documents = documents           # path -> () -> JSON document
         self.assets = assets
@@ -240,6 +242,9 @@ class LocalApi:
         if method == "GET" and path in self.documents:
             return 200, {"Content-Type": "application/json", "Cache-Control": "no-store",
                          **self._cors()}, json_bytes(self.documents[path]())
+        if method == "POST" and path in self.actions:
+            return 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, \
+                json_bytes(self.actions[path]())
         if method == "GET" and path.startswith("/assets/") and self.assets:
             asset = self.assets(path)
             if asset is not None:

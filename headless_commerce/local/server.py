@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
 from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
+from headless_commerce.local import search as local_search
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
@@ -128,6 +129,8 @@ class LocalCommerce:
                                                        kept=kept)
         embedded.apply_environment(r)
         categories, products = seed.seed(self.catalog) if kept is None else (None, None)
+        # Search loads what was just seeded, or reads a kept table back.
+        self.search = local_search.install(self.catalog if kept is None else None)
         self._start_event_flow(r, kept.relay_positions if kept else None)
         if self.data_dir:
             self.save()    # the ids of a new store are on disk at once
@@ -137,6 +140,7 @@ class LocalCommerce:
         self.http.api = LocalApi(
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
             documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi},
+            actions={local_search.REINDEX_PATH: local_search.reindex},
             assets=placeholder_image, allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
             user_pool_id=r.user_pool_id, region=r.region)
         cache = None
@@ -182,6 +186,8 @@ class LocalCommerce:
             streams=streams, events=client("events", r.endpoint_url, r.region),
             table_stream_arn=stream_arn, bus_name=r.bus_name, region=r.region,
             relay=import_handler(RELAY_HANDLER), positions=relay_positions, **common)
+        self.pollers["search-indexer"] = local_search.SearchIndexerPoller(
+            streams=streams, table_stream_arn=stream_arn, region=r.region, **common)
         self.pollers["oms-pipe"] = OmsPipe(sqs=client("sqs", r.endpoint_url, r.region),
                                            buffer_url=r.oms_buffer.url, fifo_url=r.oms_queue.url,
                                            **common)

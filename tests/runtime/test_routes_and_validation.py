@@ -18,7 +18,7 @@ EXPECTED = {
     ("GET", "/cart"), ("POST", "/cart/items"), ("PATCH", "/cart/items/{sku}"),
     ("DELETE", "/cart/items/{sku}"), ("POST", "/checkout"), ("GET", "/orders"),
     ("GET", "/orders/{order_id}"), ("GET", "/me"), ("PATCH", "/me"), ("PUT", "/me/consents"),
-    ("POST", "/payments/webhook"),
+    ("POST", "/payments/webhook"), ("GET", "/search"), ("GET", "/search/suggest"),
 }
 
 

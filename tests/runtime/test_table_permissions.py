@@ -41,6 +41,7 @@ ENTRY_MODULES = {
     f"{_PKG}orders.status_events": "order_status",
     f"{_PKG}marketing.audience": "marketing_audience",
     f"{_PKG}search.indexer": "search_indexer",
+    f"{_PKG}search.handler": "search",
     f"{_PKG}feeds.catalog": "catalog_feed",
     f"{_PKG}feeds.inventory": "inventory_feed",
     f"{_PKG}feeds.order_status": "order_status_feed",

@@ -205,7 +205,7 @@ def test_two_stages_get_different_domain_names():
 @pytest.mark.parametrize("props, message", [
     ({"existing": True, "domain_props": {"ebs": None}}, "existing_domain and domain_props"),
     ({"domain_props": {"enforce_https": False, "node_to_node_encryption": False}},
-     "domain_props may not set enforce_https, node_to_node_encryption"),
+     "domain_props cannot change enforce_https, node_to_node_encryption"),
     ({"form": "kubernetes"}, "form must be one of domain, serverless"),
     ({"form": "serverless", "existing": True}, "existing_domain and form='serverless'"),
     ({"collection_props": {"description": "x"}}, "collection_props without form='serverless'"),
@@ -218,8 +218,14 @@ def test_contradictory_props_raise_one_error_naming_them(props, message):
 def test_reference_app_has_one_search_domain_and_its_indexer(dev_app):
     template = dev_app.template("Commerce")
     assert len(_of(template, "AWS::OpenSearchService::Domain")) == 1
-    handlers = [f["Properties"].get("Handler") for f in _of(template, "AWS::Lambda::Function").values()]
-    assert "headless_commerce.runtime.search.indexer.handler" in handlers
+    functions = {f["Properties"].get("Handler"): f["Properties"] for f in _of(template, "AWS::Lambda::Function").values()}
+    assert "headless_commerce.runtime.search.indexer.handler" in functions
+    query = functions["headless_commerce.runtime.search.handler.handler"]
+    assert query["Environment"]["Variables"][settings.SEARCH_PROVIDER] == "opensearch"
+    assert "Fn::GetAtt" in json.dumps(query["Environment"]["Variables"][settings.SEARCH_ENDPOINT])
+    assert len(query["Layers"]) == 2
+    paths = {r["Properties"]["PathPart"] for r in _of(template, "AWS::ApiGateway::Resource").values()}
+    assert {"search", "suggest"} <= paths
 
 
 def test_search_toggle_off_creates_nothing_of_search():
@@ -230,4 +236,7 @@ def test_search_toggle_off_creates_nothing_of_search():
     text = json.dumps(template)
     assert "AWS::OpenSearchService" not in text and "AWS::OpenSearchServerless" not in text
     assert "search.indexer" not in text and "opensearch-py" not in text.lower()
+    assert "runtime.search.handler" not in text
+    paths = {r["Properties"]["PathPart"] for r in _of(template, "AWS::ApiGateway::Resource").values()}
+    assert "search" not in paths and "products" in paths
     assert reference.stacks["Commerce"].search is None

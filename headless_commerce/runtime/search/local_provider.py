@@ -18,7 +18,7 @@ import tantivy
 from tantivy import FieldType, Filter, Index, Occur, Order, Query, SchemaBuilder, TextAnalyzerBuilder, Tokenizer
 
 from headless_commerce.runtime.search.documents import epoch_millis, hit
-from headless_commerce.runtime.search.errors import InvalidSearch
+from headless_commerce.runtime.common.domain_errors import InvalidSearchCursor
 from headless_commerce.runtime.search.mapping import MAX_EDGE_GRAM
 from headless_commerce.runtime.search.params import PRICE_BANDS, SUGGEST_SIZE, SearchQuery, band_key
 from headless_commerce.runtime.search.provider import IndexAction, SearchPage, WriteOutcome
@@ -142,7 +142,7 @@ class TantivyProvider:
         offset = query.after[0]
         if (len(query.after) != 1 or not isinstance(offset, int) or isinstance(offset, bool)
                 or not 0 < offset <= _MAX_OFFSET):
-            raise InvalidSearch("cursor", "cursor is not valid for this search", "invalid_cursor")
+            raise InvalidSearchCursor()
         return offset
 
     def search(self, query: SearchQuery) -> SearchPage:
