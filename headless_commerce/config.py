@@ -137,6 +137,8 @@ TOGGLES: dict[str, bool] = {
     "search": True,
     "personalization": True,
     "marketing": True,
+    # SMS needs an origination identity (a phone number bills monthly), so it is opt-in.
+    "marketing_sms": False,
     "location": True,
     "fraud": True,
     "chatbot": True,
@@ -153,7 +155,8 @@ SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "stor
             "payment_provider", "consent_webhook_url", "reserved_concurrency", "email_from",
             "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
             "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn",
-            "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control")
+            "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control",
+            "sms_origination_identity")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -225,6 +228,8 @@ class AppConfig:
     web_domain: WebDomain | None = None
     existing_web_acl_arn: str | None = None
     bot_control: bool = False
+    # A registered End User Messaging phone number, pool or sender ID (ARN) for marketing SMS.
+    sms_origination_identity: str | None = None
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -409,6 +414,14 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
                                 "the ARN of a CLOUDFRONT-scope web ACL "
                                 "(arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID)")
     bot_control = read.flag("bot_control", False)
+    sms_identity = read.matching(
+        "sms_origination_identity", re.compile(r"^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:"
+                                               r"(phone-number|pool|sender-id)/\S+$"),
+        "the ARN of an End User Messaging phone number, pool or sender ID")
+    if toggles["marketing_sms"] and not toggles["marketing"]:
+        problems.append("marketing_sms needs marketing: SMS is one of its channels")
+    if read.text("sms_origination_identity") and not toggles["marketing_sms"]:
+        problems.append("sms_origination_identity is used only with -c marketing_sms=true")
     # Without web there is no edge (its default origin is the storefront); asking for both is a mistake.
     if toggles["edge"] and not toggles["web"] and "edge" in context:
         problems.append("edge needs web: the distribution's default origin is the storefront")
@@ -462,4 +475,5 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         web_domain=web_domain,
         existing_web_acl_arn=web_acl_arn,
         bot_control=bot_control,
+        sms_origination_identity=sms_identity,
     )

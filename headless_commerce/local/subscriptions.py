@@ -10,6 +10,7 @@ from headless_commerce.runtime.events.subscriptions import (
     OMS_DEDUPLICATION_ID_PATH,
     OMS_GROUP_ID_PATH,
     OMS_INPUT_PATH,
+    MARKETING_LIFECYCLE,
     OUTBOX_FILTER,
     RELAY_HANDLER,
     RULE_CONSUMERS,
@@ -17,9 +18,9 @@ from headless_commerce.runtime.events.subscriptions import (
     Consumer,
 )
 
-# Every rule -> queue -> handler subscription local mode runs: the commerce stack's and the
-# web tier's (the storefront cache invalidation).
-LOCAL_RULE_CONSUMERS: tuple[Consumer, ...] = (*RULE_CONSUMERS, STOREFRONT_CACHE)
+# Every rule -> queue -> handler subscription local mode runs: the commerce stack's, the
+# marketing lifecycle messages and the web tier's (the storefront cache invalidation).
+LOCAL_RULE_CONSUMERS: tuple[Consumer, ...] = (*RULE_CONSUMERS, MARKETING_LIFECYCLE, STOREFRONT_CACHE)
 
 __all__ = [
     "LOCAL_RULE_CONSUMERS",

@@ -113,13 +113,13 @@ class MalformedEvent(DomainError):
     message = "The event could not be read"
 
 
-<<<<<<< HEAD
 class InvalidUnsubscribeToken(DomainError):
     """A missing, malformed, forged or tampered unsubscribe token (no login is involved)."""
 
     message = "The unsubscribe link is not valid"
     field = "token"
-=======
+
+
 class InvalidSearch(DomainError):
     """A search parameter search cannot run with; `field` names it."""
 
@@ -140,4 +140,3 @@ class SearchUnavailable(DomainError):
     def __init__(self, retry_after_s: int = 5) -> None:
         super().__init__()
         self.retry_after_s = retry_after_s
->>>>>>> main
