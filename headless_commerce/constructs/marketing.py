@@ -43,10 +43,6 @@ from ._tables import acknowledge_dev_pitr, secure_table
 from .event_bus import EventSubscription
 from .python_functions import PythonFunctions
 
-JOBS_FUNCTION = "marketing_jobs"
-SUPPRESSION_FUNCTION = "marketing_suppression"
-JOBS_HANDLER = "headless_commerce.runtime.marketing.jobs.handler"
-SUPPRESSION_HANDLER = "headless_commerce.runtime.marketing.suppression.handler"
 _CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SCHEDULE = re.compile(r"^(rate|cron|at)\(.+\)$")
 _EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
@@ -151,7 +147,7 @@ class Marketing(Construct):
         self.jobs_dead_letter_queue = dead_letter_queue(self, "JobsDeadLetters", key=encryption_key)
         self.jobs_queue = work_queue(self, "Jobs", key=encryption_key, dead_letter=self.jobs_dead_letter_queue,
                                      visibility_timeout=Duration.minutes(12))
-        self.jobs = functions.add(JOBS_FUNCTION, handler=JOBS_HANDLER, memory_mb=256, timeout_s=120, environment={
+        self.jobs = functions.add(jobs_runtime.FUNCTION_NAME, handler=jobs_runtime.HANDLER, memory_mb=256, timeout_s=120, environment={
             **sender_env, settings.AUDIENCE_TABLE_NAME: audience_table.table_name,
             settings.MARKETING_JOBS_QUEUE_URL: self.jobs_queue.queue_url,
             settings.DEAD_LETTER_QUEUE_URL: self.jobs_dead_letter_queue.queue_url,
@@ -170,7 +166,7 @@ class Marketing(Construct):
         for fn in (self.lifecycle, self.jobs):
             self._grant_sender(fn, commerce_table, email_from, sms_identity, push_platform_application_arns)
 
-        self.suppression = functions.add(SUPPRESSION_FUNCTION, handler=SUPPRESSION_HANDLER, memory_mb=256,
+        self.suppression = functions.add(suppression_runtime.FUNCTION_NAME, handler=suppression_runtime.HANDLER, memory_mb=256,
                                          timeout_s=30, environment={settings.MARKETING_TABLE_NAME: self.table.table_name})
         # Suppressions are only ever added.
         grant_table_actions(self.table, self.suppression, ["dynamodb:PutItem"])
@@ -178,7 +174,7 @@ class Marketing(Construct):
             MARKETING_LIFECYCLE.name: EventSubscription(
                 self, "LifecycleSubscription", bus=bus, detail_types=list(MARKETING_LIFECYCLE.detail_types),
                 sources_=list(MARKETING_LIFECYCLE.sources), consumer=self.lifecycle, encryption_key=encryption_key),
-            SUPPRESSION_FUNCTION: EventSubscription(
+            suppression_runtime.FUNCTION_NAME: EventSubscription(
                 self, "SuppressionSubscription", bus=default_bus,
                 detail_types=list(suppression_runtime.DETAIL_TYPES), sources_=[suppression_runtime.SOURCE],
                 consumer=self.suppression, encryption_key=encryption_key),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from headless_commerce.local import aws as embedded
 from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
 from headless_commerce.local import search as local_search
+from headless_commerce.local.marketing import OUTBOX_PATH, AbandonedCartSchedule, LocalMarketing
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
@@ -30,6 +31,7 @@ from headless_commerce.local.subscriptions import (
     LOCAL_RULE_CONSUMERS,
 )
 from headless_commerce.runtime import routes, settings
+from headless_commerce.runtime.marketing import jobs as marketing_jobs
 from headless_commerce.runtime.openapi import openapi_document
 
 log = logging.getLogger("headless_commerce.local")
@@ -95,6 +97,7 @@ class LocalCommerce:
         self.resources: embedded.Resources | None = None
         self.pollers: dict[str, threading.Thread] = {}
         self._serving = False
+        self.marketing: LocalMarketing | None = None
 
     @property
     def api_url(self) -> str:
@@ -128,6 +131,9 @@ class LocalCommerce:
         self.resources = r = embedded.create_resources(self.aws.endpoint_url, self.region,
                                                        kept=kept)
         embedded.apply_environment(r)
+        self.marketing = LocalMarketing(self.data_dir)
+        os.environ.update(self.marketing.environment(api_url=self.api_url, table_name=r.marketing_table_name,
+                                                     jobs_queue_url=r.marketing_jobs.url))
         categories, products = seed.seed(self.catalog) if kept is None else (None, None)
         # Search loads what was just seeded, or reads a kept table back.
         self.search = local_search.install(self.catalog if kept is None else None)
@@ -139,7 +145,8 @@ class LocalCommerce:
             self._threads.append(saver)
         self.http.api = LocalApi(
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
-            documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi},
+            documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi,
+                       OUTBOX_PATH: self.marketing.listing},
             actions={local_search.REINDEX_PATH: local_search.reindex},
             assets=placeholder_image, allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
             user_pool_id=r.user_pool_id, region=r.region)
@@ -191,7 +198,8 @@ class LocalCommerce:
         self.pollers["oms-pipe"] = OmsPipe(sqs=client("sqs", r.endpoint_url, r.region),
                                            buffer_url=r.oms_buffer.url, fifo_url=r.oms_queue.url,
                                            **common)
-        consumers = [(OMS_CONSUMER.name, OMS_CONSUMER.handler, r.oms_queue)] + [
+        consumers = [(OMS_CONSUMER.name, OMS_CONSUMER.handler, r.oms_queue),
+                     (marketing_jobs.FUNCTION_NAME, marketing_jobs.HANDLER, r.marketing_jobs)] + [
             (c.name, c.handler, r.consumer_queues[c.name]) for c in LOCAL_RULE_CONSUMERS]
         for name, handler, queue in consumers:
             self.pollers[name] = QueuePoller(
@@ -201,6 +209,8 @@ class LocalCommerce:
         # MSK's stand-in: `feed publish --local` -> inbox -> MSK-shaped batches -> the consumers.
         self.pollers.update(feeds.pollers(client("sqs", r.endpoint_url, r.region), r.region,
                                           import_handler=import_handler, **common))
+        self.pollers["marketing-schedule"] = AbandonedCartSchedule(
+            sqs=client("sqs", r.endpoint_url, r.region), queue_url=r.marketing_jobs.url, stop=self._stop)
         # The deployed sweeper runs every 5 minutes; locally once a minute keeps demos snappy.
         sweeper = routes.ORDER_SWEEPER
         self.pollers[sweeper.name] = ScheduledInvoker(
@@ -223,3 +233,5 @@ class LocalCommerce:
             self.save()
         if self.aws is not None:
             self.aws.stop()
+        if self.marketing is not None:
+            self.marketing.close()

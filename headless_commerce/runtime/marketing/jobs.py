@@ -30,6 +30,8 @@ from headless_commerce.runtime.customers import repository as customers
 from headless_commerce.runtime.marketing import membership, messages, service
 from headless_commerce.runtime.marketing.batch import run_records
 
+FUNCTION_NAME = "marketing_jobs"
+HANDLER = "headless_commerce.runtime.marketing.jobs.handler"
 PAGE_SIZE = 100
 DEFAULT_ABANDONED_CART_HOURS = 24
 CAMPAIGN = "campaign"

@@ -18,6 +18,8 @@ from headless_commerce.runtime.common.logging import count, lambda_entry, logger
 from headless_commerce.runtime.marketing import repository
 from headless_commerce.runtime.marketing.batch import run_records
 
+FUNCTION_NAME = "marketing_suppression"
+HANDLER = "headless_commerce.runtime.marketing.suppression.handler"
 SOURCE = "aws.ses"
 BOUNCED = "Email Bounced"
 COMPLAINED = "Email Complaint Received"
