@@ -448,6 +448,9 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         if not context.get("email_from"):
             problems.append(f"profile {profile.name!r} needs -c email_from=<address verified in SES>; "
                             "Cognito's default sender allows only a few dozen e-mails a day")
+        if toggles["marketing_sms"] and not context.get("sms_origination_identity"):
+            problems.append(f"profile {profile.name!r} with marketing_sms needs -c sms_origination_identity=<ARN of a "
+                            "registered phone number, pool or sender ID>; a simulator number reaches no real phone")
 
     if len(problems) == 1:
         raise ConfigError(f"invalid CDK context: {problems[0]}")

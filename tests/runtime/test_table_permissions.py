@@ -22,7 +22,7 @@ from headless_commerce.runtime.table_permissions import (
 from tests.runtime import (test_cart, test_catalog, test_checkout, test_customers, test_events_oms,
                            test_events_order_status, test_events_consents, test_feeds_catalog,
                            test_feeds_inventory, test_feeds_order_status, test_orders, test_payments,
-                           test_search_indexer, test_sweeper)
+                           test_marketing, test_search_indexer, test_sweeper)
 from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by the feed scenarios
 from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
@@ -40,6 +40,9 @@ ENTRY_MODULES = {
     f"{_PKG}oms.consumer": "oms_consumer",
     f"{_PKG}orders.status_events": "order_status",
     f"{_PKG}marketing.audience": "marketing_audience",
+    f"{_PKG}marketing.lifecycle": "marketing_lifecycle",
+    f"{_PKG}marketing.jobs": "marketing_jobs",
+    f"{_PKG}marketing.unsubscribe": "unsubscribe",
     f"{_PKG}search.indexer": "search_indexer",
     f"{_PKG}search.handler": "search",
     f"{_PKG}feeds.catalog": "catalog_feed",
@@ -124,6 +127,10 @@ SCENARIOS = [
     test_events_oms.test_order_is_accepted_once_and_announced_once,
     test_events_order_status.test_status_moves_forward_and_records_the_event,
     test_events_consents.test_audience_opt_in_carries_contact_and_opt_out_leaves_tombstone,
+    test_marketing.test_welcome_and_order_confirmation_go_once_each_to_a_consenting_customer,
+    test_marketing.test_campaign_pages_through_the_audience_and_honours_consent_at_send_time,
+    test_marketing.test_abandoned_cart_reminder_once_per_cart_only_to_consenting_customers,
+    test_marketing.test_one_click_unsubscribe_withdraws_consent_through_the_consent_event,
     test_search_indexer.test_out_of_order_and_duplicate_records_index_the_current_state,
     test_search_indexer.test_deleted_products_leave_the_index,
     test_search_indexer.test_reindex_backfills_the_catalog,
@@ -149,12 +156,16 @@ def test_functions_call_only_their_declared_table_actions(scenario, recorder, re
 
 def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime import routes
-    from headless_commerce.runtime.events.subscriptions import MARKETING_AUDIENCE, OMS_CONSUMER, ORDER_STATUS
+    from headless_commerce.runtime.events.subscriptions import (
+        MARKETING_AUDIENCE, MARKETING_LIFECYCLE, OMS_CONSUMER, ORDER_STATUS,
+    )
+    from headless_commerce.runtime.marketing.jobs import FUNCTION_NAME as MARKETING_JOBS
     from headless_commerce.runtime.feeds.names import FEEDS
     from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
 
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name,
-             OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, SEARCH_INDEXER,
+             OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, MARKETING_LIFECYCLE.name,
+             MARKETING_JOBS, SEARCH_INDEXER,
              *(feed.function_name for feed in FEEDS.values())}
     assert names == set(TABLE_ACTIONS)
     assert set(ENTRY_MODULES.values()) == set(TABLE_ACTIONS)
