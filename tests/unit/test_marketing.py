@@ -55,7 +55,7 @@ def test_bounces_and_complaints_flow_from_ses_to_the_suppression_consumer(dev_ap
     (rule,) = [r for r in _of(dev_app, "AWS::Events::Rule").values()
                if r["Properties"].get("EventPattern", {}).get("source") == [suppression.SOURCE]]
     assert sorted(rule["Properties"]["EventPattern"]["detail-type"]) == sorted(suppression.DETAIL_TYPES)
-    assert "EventBusName" not in rule["Properties"]     # the default bus, where SES publishes
+    assert rule["Properties"]["EventBusName"] == "default"     # where SES publishes
     fn_id, fn = _function(dev_app, suppression.HANDLER)
     role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
     table_actions = {a for s in _statements(dev_app, role_id) for a in _actions(s) if a.startswith("dynamodb:")}
