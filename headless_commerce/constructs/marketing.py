@@ -33,8 +33,7 @@ from .. import model
 from ..config import Profile
 from ..runtime import settings, table_permissions
 from ..runtime.events.subscriptions import MARKETING_LIFECYCLE
-from ..runtime.marketing import jobs as jobs_runtime
-from ..runtime.marketing import suppression as suppression_runtime
+from ..runtime.marketing import names
 from ._iam import grant_send, grant_table_actions, service_role, source_arn_pattern
 from ._nag import acknowledge
 from ._props import check_exclusive
@@ -103,6 +102,7 @@ class Marketing(Construct):
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         _validate(email_from, campaigns, abandoned_cart_hours, abandoned_cart_schedule, sms)
         self._key = encryption_key
+        self._profile = profile
         if existing_table is not None:
             self.table: dynamodb.ITableV2 = existing_table
         else:
@@ -115,6 +115,8 @@ class Marketing(Construct):
             description="Signs one-click unsubscribe links (HMAC-SHA256 key)",
             generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True,
                                                                         password_length=64))
+        # Kept in prod (links in sent messages must keep working), destroyed with a dev stack.
+        self.unsubscribe_secret.apply_removal_policy(profile.removal_policy)
         reason = ("Signs unsubscribe links that must keep working in every message already sent; "
                   "rotating it would break them, so it is replaced only deliberately.")
         acknowledge(self.unsubscribe_secret, "AwsSolutions-SMG4", reason)
@@ -153,7 +155,7 @@ class Marketing(Construct):
         self.jobs_dead_letter_queue = dead_letter_queue(self, "JobsDeadLetters", key=encryption_key)
         self.jobs_queue = work_queue(self, "Jobs", key=encryption_key, dead_letter=self.jobs_dead_letter_queue,
                                      visibility_timeout=Duration.minutes(12))
-        self.jobs = functions.add(jobs_runtime.FUNCTION_NAME, handler=jobs_runtime.HANDLER, memory_mb=256, timeout_s=120, environment={
+        self.jobs = functions.add(names.JOBS_FUNCTION, handler=names.JOBS_HANDLER, memory_mb=256, timeout_s=120, environment={
             **sender_env, settings.AUDIENCE_TABLE_NAME: audience_table.table_name,
             settings.MARKETING_JOBS_QUEUE_URL: self.jobs_queue.queue_url,
             settings.DEAD_LETTER_QUEUE_URL: self.jobs_dead_letter_queue.queue_url,
@@ -172,7 +174,7 @@ class Marketing(Construct):
         for fn in (self.lifecycle, self.jobs):
             self._grant_sender(fn, commerce_table, email_from, sms_identity, push_platform_application_arns)
 
-        self.suppression = functions.add(suppression_runtime.FUNCTION_NAME, handler=suppression_runtime.HANDLER, memory_mb=256,
+        self.suppression = functions.add(names.SUPPRESSION_FUNCTION, handler=names.SUPPRESSION_HANDLER, memory_mb=256,
                                          timeout_s=30, environment={settings.MARKETING_TABLE_NAME: self.table.table_name})
         # Suppressions are only ever added.
         grant_table_actions(self.table, self.suppression, ["dynamodb:PutItem"])
@@ -180,9 +182,9 @@ class Marketing(Construct):
             MARKETING_LIFECYCLE.name: EventSubscription(
                 self, "LifecycleSubscription", bus=bus, detail_types=list(MARKETING_LIFECYCLE.detail_types),
                 sources_=list(MARKETING_LIFECYCLE.sources), consumer=self.lifecycle, encryption_key=encryption_key),
-            suppression_runtime.FUNCTION_NAME: EventSubscription(
+            names.SUPPRESSION_FUNCTION: EventSubscription(
                 self, "SuppressionSubscription", bus=default_bus,
-                detail_types=list(suppression_runtime.DETAIL_TYPES), sources_=[suppression_runtime.SOURCE],
+                detail_types=list(names.SES_DETAIL_TYPES), sources_=[names.SES_SOURCE],
                 consumer=self.suppression, encryption_key=encryption_key),
         }
         self._add_schedules(campaigns, abandoned_cart_schedule)
@@ -241,16 +243,16 @@ class Marketing(Construct):
     # ---- schedules ----------------------------------------------------------------------------
 
     def _add_schedules(self, campaigns: Sequence[Campaign], abandoned_cart_schedule: str) -> None:
-        self.schedule_group = scheduler.ScheduleGroup(self, "Schedules")
+        self.schedule_group = scheduler.ScheduleGroup(self, "Schedules", removal_policy=self._profile.removal_policy)
         self.schedule_dead_letter_queue = dead_letter_queue(self, "ScheduleDeadLetters", key=self._key)
         self.schedule_alarm = dead_letter_alarm(self, "ScheduleDeadLetterAlarm", self.schedule_dead_letter_queue,
                                                 "marketing schedules")
         run = scheduler.ContextAttribute.scheduled_time
-        jobs = [("abandoned-cart", abandoned_cart_schedule, "UTC",
-                 {"job": jobs_runtime.ABANDONED_CART, "id": "abandoned-cart", "run": run},
+        jobs = [(names.ABANDONED_CART_JOB_ID, abandoned_cart_schedule, "UTC",
+                 {"job": names.ABANDONED_CART, "id": names.ABANDONED_CART_JOB_ID, "run": run},
                  "Hourly check for carts left untouched, reminding consenting customers once per cart")]
         jobs += [(c.id, c.schedule, c.timezone,
-                  {"job": jobs_runtime.CAMPAIGN, "id": c.id, "run": run, "channel": c.channel,
+                  {"job": names.CAMPAIGN, "id": c.id, "run": run, "channel": c.channel,
                    "subject": c.subject, "text": c.text}, f"Marketing campaign {c.id}")
                  for c in campaigns]
         # Scheduler assumes this role only for schedules of this group, to send jobs (and
@@ -312,7 +314,7 @@ def _validate(email_from: str | None, campaigns: Sequence[Campaign], hours: int,
             problems.append(f"schedule {expression!r} must be rate(...), cron(...) or at(...)")
     ids = [c.id for c in campaigns]
     for campaign in campaigns:
-        if not _CAMPAIGN_ID.match(campaign.id) or campaign.id == "abandoned-cart":
+        if not _CAMPAIGN_ID.match(campaign.id) or campaign.id == names.ABANDONED_CART_JOB_ID:
             problems.append(f"campaign id {campaign.id!r} must match {_CAMPAIGN_ID.pattern} "
                             "and not be 'abandoned-cart'")
         if campaign.channel not in model.CONSENT_CHANNELS:

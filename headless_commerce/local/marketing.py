@@ -22,7 +22,7 @@ from pathlib import Path
 
 from headless_commerce.local.events import _Poller
 from headless_commerce.runtime import settings
-from headless_commerce.runtime.marketing import jobs, outbox
+from headless_commerce.runtime.marketing import names, outbox
 
 OUTBOX_PATH = "/local/outbox"
 KEY_FILE = "marketing-unsubscribe.key"
@@ -69,7 +69,7 @@ class LocalMarketing:
 def abandoned_cart_job(now: float | None = None) -> dict:
     """The job the deployed schedule sends (`run` is its scheduled time)."""
     run = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
-    return {"job": jobs.ABANDONED_CART, "id": "abandoned-cart", "run": run}
+    return {"job": names.ABANDONED_CART, "id": names.ABANDONED_CART_JOB_ID, "run": run}
 
 
 class AbandonedCartSchedule(_Poller):

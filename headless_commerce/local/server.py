@@ -31,7 +31,7 @@ from headless_commerce.local.subscriptions import (
     LOCAL_RULE_CONSUMERS,
 )
 from headless_commerce.runtime import routes, settings
-from headless_commerce.runtime.marketing import jobs as marketing_jobs
+from headless_commerce.runtime.marketing import names as marketing
 from headless_commerce.runtime.openapi import openapi_document
 
 log = logging.getLogger("headless_commerce.local")
@@ -199,7 +199,7 @@ class LocalCommerce:
                                            buffer_url=r.oms_buffer.url, fifo_url=r.oms_queue.url,
                                            **common)
         consumers = [(OMS_CONSUMER.name, OMS_CONSUMER.handler, r.oms_queue),
-                     (marketing_jobs.FUNCTION_NAME, marketing_jobs.HANDLER, r.marketing_jobs)] + [
+                     (marketing.JOBS_FUNCTION, marketing.JOBS_HANDLER, r.marketing_jobs)] + [
             (c.name, c.handler, r.consumer_queues[c.name]) for c in LOCAL_RULE_CONSUMERS]
         for name, handler, queue in consumers:
             self.pollers[name] = QueuePoller(

@@ -19,6 +19,7 @@ EXPECTED = {
     ("DELETE", "/cart/items/{sku}"), ("POST", "/checkout"), ("GET", "/orders"),
     ("GET", "/orders/{order_id}"), ("GET", "/me"), ("PATCH", "/me"), ("PUT", "/me/consents"),
     ("POST", "/payments/webhook"), ("GET", "/search"), ("GET", "/search/suggest"),
+    ("GET", "/unsubscribe"), ("POST", "/unsubscribe"),
 }
 
 

@@ -159,7 +159,7 @@ def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime.events.subscriptions import (
         MARKETING_AUDIENCE, MARKETING_LIFECYCLE, OMS_CONSUMER, ORDER_STATUS,
     )
-    from headless_commerce.runtime.marketing.jobs import FUNCTION_NAME as MARKETING_JOBS
+    from headless_commerce.runtime.marketing.names import JOBS_FUNCTION as MARKETING_JOBS
     from headless_commerce.runtime.feeds.names import FEEDS
     from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
 

@@ -16,7 +16,7 @@ from headless_commerce import model
 from headless_commerce.config import ConfigError, from_context
 from headless_commerce.constructs.marketing import Campaign, Marketing, SmsOptions
 from headless_commerce.constructs.python_functions import PythonFunctions
-from headless_commerce.runtime.marketing import jobs, suppression
+from headless_commerce.runtime.marketing import names
 from tests.unit.helpers import new_stack, template
 
 
@@ -53,10 +53,10 @@ def test_bounces_and_complaints_flow_from_ses_to_the_suppression_consumer(dev_ap
     assert sorted(event["MatchingEventTypes"]) == ["bounce", "complaint"]
     assert event["EventBridgeDestination"]["EventBusArn"]["Fn::Join"][1][-1] == ":event-bus/default"
     (rule,) = [r for r in _of(dev_app, "AWS::Events::Rule").values()
-               if r["Properties"].get("EventPattern", {}).get("source") == [suppression.SOURCE]]
-    assert sorted(rule["Properties"]["EventPattern"]["detail-type"]) == sorted(suppression.DETAIL_TYPES)
+               if r["Properties"].get("EventPattern", {}).get("source") == [names.SES_SOURCE]]
+    assert sorted(rule["Properties"]["EventPattern"]["detail-type"]) == sorted(names.SES_DETAIL_TYPES)
     assert rule["Properties"]["EventBusName"] == "default"     # where SES publishes
-    fn_id, fn = _function(dev_app, suppression.HANDLER)
+    fn_id, fn = _function(dev_app, names.SUPPRESSION_HANDLER)
     role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
     table_actions = {a for s in _statements(dev_app, role_id) for a in _actions(s) if a.startswith("dynamodb:")}
     assert table_actions == {"dynamodb:PutItem"}      # suppressions are only ever added
@@ -67,7 +67,7 @@ def _actions(statement: dict) -> list[str]:
 
 
 def test_senders_send_only_as_the_configured_address_and_read_consent_from_the_profile(prod_app):
-    for handler in ("headless_commerce.runtime.marketing.lifecycle.handler", jobs.HANDLER):
+    for handler in ("headless_commerce.runtime.marketing.lifecycle.handler", names.JOBS_HANDLER):
         fn_id, fn = _function(prod_app, handler)
         env = fn["Properties"]["Environment"]["Variables"]
         assert env["MARKETING_EMAIL_FROM"] == "no-reply@shop.example.com"
@@ -102,7 +102,7 @@ def test_schedules_put_jobs_on_the_queue_with_a_role_only_scheduler_may_assume(d
     assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
     actions = sorted(a for s in _statements(dev_app, role_id) for a in _actions(s))
     assert actions == ["kms:Decrypt", "kms:GenerateDataKey", "sqs:SendMessage"]
-    jobs_fn_id, jobs_fn = _function(dev_app, jobs.HANDLER)
+    jobs_fn_id, jobs_fn = _function(dev_app, names.JOBS_HANDLER)
     (mapping,) = [m["Properties"] for m in _of(dev_app, "AWS::Lambda::EventSourceMapping").values()
                   if m["Properties"]["FunctionName"] == {"Ref": jobs_fn_id}]
     assert mapping["BatchSize"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -29,13 +29,10 @@ from headless_commerce.runtime.common.validation import validate
 from headless_commerce.runtime.customers import repository as customers
 from headless_commerce.runtime.marketing import membership, messages, service
 from headless_commerce.runtime.marketing.batch import run_records
+from headless_commerce.runtime.marketing.names import ABANDONED_CART, CAMPAIGN
 
-FUNCTION_NAME = "marketing_jobs"
-HANDLER = "headless_commerce.runtime.marketing.jobs.handler"
 PAGE_SIZE = 100
 DEFAULT_ABANDONED_CART_HOURS = 24
-CAMPAIGN = "campaign"
-ABANDONED_CART = "abandoned_cart"
 _TEXT = {"type": "string", "minLength": 1}
 JOB_SCHEMA: dict = {
     "type": "object",

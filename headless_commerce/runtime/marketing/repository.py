@@ -19,10 +19,8 @@ def normalize(channel: str, address: str) -> str:
     return address.strip().lower() if channel == "email" else address.strip()
 
 
-def suppress(channel: str, address: str, reason: str, at: str, source_id: str) -> bool:
-    """Record a suppression; False when the address was already suppressed (first reason kept)."""
-    item = {**model.suppression_key(channel, normalize(channel, address)), "reason": reason,
-            "suppressed_at": at, "source_id": source_id}
+def _put_new(item: dict) -> bool:
+    """Put `item` unless its key exists; False when it did."""
     try:
         aws.dynamodb().put_item(TableName=_table(), Item=dynamo.to_item(item),
                                 ConditionExpression="attribute_not_exists(#pk)",
@@ -32,6 +30,12 @@ def suppress(channel: str, address: str, reason: str, at: str, source_id: str) -
             return False
         raise
     return True
+
+
+def suppress(channel: str, address: str, reason: str, at: str, source_id: str) -> bool:
+    """Record a suppression; False when the address was already suppressed (first reason kept)."""
+    return _put_new({**model.suppression_key(channel, normalize(channel, address)), "reason": reason,
+                     "suppressed_at": at, "source_id": source_id})
 
 
 def is_suppressed(channel: str, address: str) -> bool:
@@ -43,16 +47,7 @@ def is_suppressed(channel: str, address: str) -> bool:
 
 def claim_delivery(customer_id: str, kind: str, ref: str, *, channel: str, at: str) -> bool:
     """Reserve the one delivery of (customer, kind, ref); False when it was already claimed."""
-    item = {**model.delivery_key(customer_id, kind, ref), "channel": channel, "claimed_at": at}
-    try:
-        aws.dynamodb().put_item(TableName=_table(), Item=dynamo.to_item(item),
-                                ConditionExpression="attribute_not_exists(#pk)",
-                                ExpressionAttributeNames={"#pk": model.MARKETING_PARTITION_KEY})
-    except ClientError as error:
-        if dynamo.is_condition_failure(error):
-            return False
-        raise
-    return True
+    return _put_new({**model.delivery_key(customer_id, kind, ref), "channel": channel, "claimed_at": at})
 
 
 def release_delivery(customer_id: str, kind: str, ref: str, at: str) -> None:

@@ -17,13 +17,9 @@ from headless_commerce.runtime.common.clock import now_iso
 from headless_commerce.runtime.common.logging import count, lambda_entry, logger
 from headless_commerce.runtime.marketing import repository
 from headless_commerce.runtime.marketing.batch import run_records
+from headless_commerce.runtime.marketing.names import BOUNCED, COMPLAINED
+from headless_commerce.runtime.marketing.names import SES_SOURCE as SOURCE
 
-FUNCTION_NAME = "marketing_suppression"
-HANDLER = "headless_commerce.runtime.marketing.suppression.handler"
-SOURCE = "aws.ses"
-BOUNCED = "Email Bounced"
-COMPLAINED = "Email Complaint Received"
-DETAIL_TYPES = (BOUNCED, COMPLAINED)
 _RECIPIENTS = {BOUNCED: ("bounce", "bouncedRecipients"), COMPLAINED: ("complaint", "complainedRecipients")}
 
 
