@@ -63,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--local", metavar="URL", help="a running `headless-commerce local` (its API URL)")
     target.add_argument("--bootstrap-servers", metavar="HOSTS",
                         help="the cluster's IAM bootstrap brokers (host:9098,...)")
-    target.add_argument("--cluster-arn", metavar="ARN", help="look the IAM bootstrap brokers up (kafka:GetBootstrapBrokers)")
+    target.add_argument(
+        "--cluster-arn", metavar="ARN", help="look the IAM bootstrap brokers up (kafka:GetBootstrapBrokers)"
+    )
     publish.add_argument("--topic", help="topic to produce to (default: the feed's default topic)")
     publish.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
                          help="AWS region of the cluster (default: AWS_REGION)")

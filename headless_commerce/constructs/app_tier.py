@@ -44,7 +44,8 @@ class AppTier(Construct):
     tokens; when it is a `cognito.UserPool` of this app the post-confirmation trigger is
     attached, otherwise attach `post_confirmation` where the pool is defined); `vpc` (default
     None: functions outside a VPC; DAX needs one); `encryption_key` (default None: the
-    construct creates its own CMK, `key`, so logs, table and secret stay customer-managed); `existing_table` or `table_props` (default: a new `CommerceTable`); `dax_enabled`
+    construct creates its own CMK, `key`, so logs, table and secret stay customer-managed);
+    `existing_table` or `table_props` (default: a new `CommerceTable`); `dax_enabled`
     (default None: the profile decides); `allowed_origins` (default ("*",)); `payment_provider`
     (default "sandbox"; or "stripe"); `existing_payment_secret` (default None: a generated
     secret `{api_key, webhook_secret}`); `powertools_layer_arn` (default None: AWS's public
@@ -84,8 +85,14 @@ class AppTier(Construct):
         self.payment_provider = payment_provider
         self.payment_secret = existing_payment_secret or self._payment_secret(encryption_key)
 
-        self.function_factory = factory = PythonFunctions(self, "Functions", profile=profile, vpc=vpc, encryption_key=encryption_key,
-                                  powertools_layer_arn=powertools_layer_arn)
+        self.function_factory = factory = PythonFunctions(
+            self,
+            "Functions",
+            profile=profile,
+            vpc=vpc,
+            encryption_key=encryption_key,
+            powertools_layer_arn=powertools_layer_arn,
+        )
         environment = {
             settings.TABLE_NAME: self.table.table_name,
             settings.PAYMENT_PROVIDER: payment_provider,

@@ -11,11 +11,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from .. import model
 from ..config import Profile
 from ..runtime import table_permissions
-from ._iam import grant_table_actions, service_role, source_arn_pattern
 from . import _defaults as defaults
+from ._iam import grant_table_actions, service_role, source_arn_pattern
 from ._props import check_exclusive, merge
 from ._tables import acknowledge_dev_pitr, acknowledge_index_grant
 

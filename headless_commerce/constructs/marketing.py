@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jsii
-
 from aws_cdk import Annotations, Aws, Duration, TimeZone
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -155,7 +154,8 @@ class Marketing(Construct):
         self.jobs_dead_letter_queue = dead_letter_queue(self, "JobsDeadLetters", key=encryption_key)
         self.jobs_queue = work_queue(self, "Jobs", key=encryption_key, dead_letter=self.jobs_dead_letter_queue,
                                      visibility_timeout=Duration.minutes(12))
-        self.jobs = functions.add(names.JOBS_FUNCTION, handler=names.JOBS_HANDLER, memory_mb=256, timeout_s=120, environment={
+        self.jobs = functions.add(names.JOBS_FUNCTION, handler=names.JOBS_HANDLER, memory_mb=256, timeout_s=120,
+                                  environment={
             **sender_env, settings.AUDIENCE_TABLE_NAME: audience_table.table_name,
             settings.MARKETING_JOBS_QUEUE_URL: self.jobs_queue.queue_url,
             settings.DEAD_LETTER_QUEUE_URL: self.jobs_dead_letter_queue.queue_url,
@@ -175,7 +175,8 @@ class Marketing(Construct):
             self._grant_sender(fn, commerce_table, email_from, sms_identity, push_platform_application_arns)
 
         self.suppression = functions.add(names.SUPPRESSION_FUNCTION, handler=names.SUPPRESSION_HANDLER, memory_mb=256,
-                                         timeout_s=30, environment={settings.MARKETING_TABLE_NAME: self.table.table_name})
+                                         timeout_s=30,
+                                         environment={settings.MARKETING_TABLE_NAME: self.table.table_name})
         # Suppressions are only ever added.
         grant_table_actions(self.table, self.suppression, ["dynamodb:PutItem"])
         self.subscriptions = {
@@ -268,8 +269,8 @@ class Marketing(Construct):
             self.schedules[name] = scheduler.Schedule(
                 self, f"Schedule-{name}", description=description, schedule_group=self.schedule_group,
                 schedule=_expression(expression, timezone), key=self._key,
-                target=_QueueTarget(self.jobs_queue, self.schedule_role, scheduler.ScheduleTargetInput.from_object(body),
-                                    self.schedule_dead_letter_queue))
+                target=_QueueTarget(self.jobs_queue, self.schedule_role,
+                                    scheduler.ScheduleTargetInput.from_object(body), self.schedule_dead_letter_queue))
 
 
 @jsii.implements(scheduler.IScheduleTarget)

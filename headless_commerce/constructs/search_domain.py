@@ -38,13 +38,12 @@ from aws_cdk import aws_opensearchservice as opensearch
 from constructs import Construct
 
 from ..config import Profile
-from ..runtime import table_permissions
-from ..runtime import settings
+from ..runtime import settings, table_permissions
 from ..runtime.search.stream_filter import FUNCTION_NAME, STREAM_FILTERS
-from ._checkov import skip_checkov
-from ._iam import grant_send, grant_table_actions
-from ._nag import acknowledge
 from . import _defaults
+from ._checkov import skip_checkov
+from ._iam import grant_table_actions
+from ._nag import acknowledge
 from ._props import check_exclusive, merge
 from ._queues import QueueFailureDestination, dead_letter_alarm, dead_letter_queue
 from ._tables import acknowledge_index_grant

@@ -71,7 +71,7 @@ class Router:
             if len(template) != len(segments):
                 continue
             literal = 0
-            for want, got in zip(template, segments):
+            for want, got in zip(template, segments, strict=True):
                 if want.startswith("{") and want.endswith("}"):
                     if not got:
                         break
@@ -86,7 +86,7 @@ class Router:
             return Match(None)
         template = best[1]
         methods = self._templates[template]
-        params = {want[1:-1]: unquote(got) for want, got in zip(template, segments)
+        params = {want[1:-1]: unquote(got) for want, got in zip(template, segments, strict=True)
                   if want.startswith("{")}
         return Match(methods.get(method.upper()), params, tuple(sorted(methods)))
 
@@ -340,7 +340,7 @@ class _RequestHandler(WSGIRequestHandler):
         self.log_error("code %d, message %s", code, message)
         if self.request_version == "HTTP/0.9":    # not parsed yet: http.server would send
             self.request_version = "HTTP/1.0"     # the body alone, with no status line
-        status, headers, body = error(code, _STATUS_CODES.get(code, ("http_error",))[0],
+        _status, headers, body = error(code, _STATUS_CODES.get(code, ("http_error",))[0],
                                       message or HTTPStatus(code).phrase)
         self.send_response(code, HTTPStatus(code).phrase)
         for name, value in headers.items():

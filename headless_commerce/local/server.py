@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from headless_commerce.local import aws as embedded
 from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
 from headless_commerce.local import search as local_search
-from headless_commerce.local.marketing import OUTBOX_PATH, AbandonedCartSchedule, LocalMarketing
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
@@ -24,11 +23,12 @@ from headless_commerce.local.http_adapter import (
     import_handler,
     make_server,
 )
+from headless_commerce.local.marketing import OUTBOX_PATH, AbandonedCartSchedule, LocalMarketing
 from headless_commerce.local.storefront import LocalStorefront
 from headless_commerce.local.subscriptions import (
+    LOCAL_RULE_CONSUMERS,
     OMS_CONSUMER,
     RELAY_HANDLER,
-    LOCAL_RULE_CONSUMERS,
 )
 from headless_commerce.runtime import routes, settings
 from headless_commerce.runtime.marketing import names as marketing

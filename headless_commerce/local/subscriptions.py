@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from headless_commerce.runtime.events.subscriptions import (
+    MARKETING_LIFECYCLE,
     OMS_CONSUMER,
     OMS_DEDUPLICATION_ID_PATH,
     OMS_GROUP_ID_PATH,
     OMS_INPUT_PATH,
-    MARKETING_LIFECYCLE,
     OUTBOX_FILTER,
     RELAY_HANDLER,
     RULE_CONSUMERS,

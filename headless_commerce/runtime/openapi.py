@@ -12,7 +12,6 @@ OpenAPI 3.0 (draft-04 subset plus `nullable`).
 from __future__ import annotations
 
 from headless_commerce import model
-from headless_commerce.runtime.search import params as search_params
 from headless_commerce.runtime.routes import (
     ADDRESS_SCHEMA,
     ERROR_SCHEMA,
@@ -23,6 +22,7 @@ from headless_commerce.runtime.routes import (
     ROUTES,
     Route,
 )
+from headless_commerce.runtime.search import params as search_params
 
 _ID = {"type": "string", "pattern": f"^{PATH_PARAM_PATTERN}$"}
 _TEXT = {"type": "string"}

@@ -13,8 +13,6 @@ from tests.runtime.search_helpers import catalog_documents
 from tests.runtime.test_search_local import RELEVANCE
 
 
-
-
 def _search(local, **params):
     return local.call("GET", "/search?" + urllib.parse.urlencode(params))
 

@@ -6,7 +6,7 @@ abandoned-cart check, signed one-click unsubscribe links."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.stub import ANY, Stubber
@@ -16,10 +16,23 @@ from headless_commerce import model
 from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.common.domain_errors import InvalidUnsubscribeToken
 from headless_commerce.runtime.marketing import (
-    jobs, lifecycle, membership, messages, repository, service, suppression, tokens, transport,
+    jobs,
+    lifecycle,
+    membership,
+    messages,
+    repository,
+    service,
+    suppression,
+    tokens,
+    transport,
 )
 from tests.runtime.conftest import (
-    MARKETING_SENDER, UNSUBSCRIBE_KEY, call, eventbridge_event, example_event, sqs_event,
+    MARKETING_SENDER,
+    UNSUBSCRIBE_KEY,
+    call,
+    eventbridge_event,
+    example_event,
+    sqs_event,
 )
 
 KEY = UNSUBSCRIBE_KEY.encode()
@@ -293,7 +306,7 @@ def test_invalid_jobs_are_dead_lettered_with_a_reason(marketing, body, reason):
 
 
 def age_cart(sub: str, hours: float) -> None:
-    then = (datetime.now(timezone.utc) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    then = (datetime.now(UTC) - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     aws.dynamodb().update_item(TableName=dynamo.table_name(), Key=dynamo.to_item(model.cart_key(sub)),
                                UpdateExpression="SET updated_at = :t", ExpressionAttributeValues=dynamo.values(t=then))
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_openapi
 
@@ -19,7 +18,6 @@ from headless_commerce.runtime.payments.sandbox import SandboxProvider
 from headless_commerce.runtime.search import provider as search_provider
 from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider
 from tests.runtime.conftest import WEBHOOK_SECRET, Reply, add, call, checkout
-
 from tests.runtime.search_helpers import TimingOutClient, catalog_documents, loaded_provider
 
 DOCUMENT = openapi_document()

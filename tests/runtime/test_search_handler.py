@@ -5,14 +5,13 @@ Retry-After and leaves the rest of the API working."""
 import pytest
 from openapi_schema_validator import OAS30Validator
 
+from headless_commerce.runtime.common.domain_errors import SearchUnavailable
 from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.search import provider as search_provider
-from headless_commerce.runtime.common.domain_errors import SearchUnavailable
 from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider
 
 from .conftest import call
 from .search_helpers import TimingOutClient, catalog_documents, loaded_provider
-
 
 DOCUMENT = openapi_document()
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from opensearchpy import exceptions
 
+from headless_commerce.runtime.common.domain_errors import InvalidSearchCursor, SearchUnavailable
 from headless_commerce.runtime.search import opensearch_provider as osp
 from headless_commerce.runtime.search.documents import product_document
-from headless_commerce.runtime.common.domain_errors import InvalidSearchCursor, SearchUnavailable
 from headless_commerce.runtime.search.mapping import index_body
 from headless_commerce.runtime.search.params import PRICE_BANDS, parse_search
 from headless_commerce.runtime.search.provider import IndexAction

@@ -2,9 +2,9 @@
 
 import pytest
 
-from headless_commerce.runtime.search import params
 from headless_commerce.runtime.common.domain_errors import DomainError
 from headless_commerce.runtime.common.errors import from_domain
+from headless_commerce.runtime.search import params
 
 
 def test_defaults_and_normalised_text():

@@ -17,15 +17,34 @@ import pytest
 
 from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.table_permissions import (
-    CONDITION_CHECK, DELETE, LEADING_KEY_PREFIXES, PUT, TABLE_ACTIONS, UPDATE, actions_for,
+    CONDITION_CHECK,
+    DELETE,
+    LEADING_KEY_PREFIXES,
+    PUT,
+    TABLE_ACTIONS,
+    UPDATE,
+    actions_for,
 )
-from tests.runtime import (test_cart, test_catalog, test_checkout, test_customers, test_events_oms,
-                           test_events_order_status, test_events_consents, test_feeds_catalog,
-                           test_feeds_inventory, test_feeds_order_status, test_orders, test_payments,
-                           test_marketing, test_search_indexer, test_sweeper)
+from tests.runtime import (
+    test_cart,
+    test_catalog,
+    test_checkout,
+    test_customers,
+    test_events_consents,
+    test_events_oms,
+    test_events_order_status,
+    test_feeds_catalog,
+    test_feeds_inventory,
+    test_feeds_order_status,
+    test_marketing,
+    test_orders,
+    test_payments,
+    test_search_indexer,
+    test_sweeper,
+)
 from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by the feed scenarios
-from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
+from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 
 _PKG = "headless_commerce.runtime."
 ENTRY_MODULES = {
@@ -157,10 +176,13 @@ def test_functions_call_only_their_declared_table_actions(scenario, recorder, re
 def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime import routes
     from headless_commerce.runtime.events.subscriptions import (
-        MARKETING_AUDIENCE, MARKETING_LIFECYCLE, OMS_CONSUMER, ORDER_STATUS,
+        MARKETING_AUDIENCE,
+        MARKETING_LIFECYCLE,
+        OMS_CONSUMER,
+        ORDER_STATUS,
     )
-    from headless_commerce.runtime.marketing.names import JOBS_FUNCTION as MARKETING_JOBS
     from headless_commerce.runtime.feeds.names import FEEDS
+    from headless_commerce.runtime.marketing.names import JOBS_FUNCTION as MARKETING_JOBS
     from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
 
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name,

@@ -19,7 +19,6 @@ from headless_commerce.constructs.python_functions import PythonFunctions
 from headless_commerce.runtime.marketing import names
 from tests.unit.helpers import new_stack, template
 
-
 LAYER = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:1"
 
 
@@ -33,7 +32,8 @@ def _statements(app, role_id: str) -> list[dict]:
 
 
 def _function(app, handler: str) -> tuple[str, dict]:
-    (found,) = [(k, f) for k, f in _of(app, "AWS::Lambda::Function").items() if f["Properties"].get("Handler") == handler]
+    (found,) = [(k, f) for k, f in _of(app, "AWS::Lambda::Function").items()
+                if f["Properties"].get("Handler") == handler]
     return found
 
 
@@ -56,7 +56,7 @@ def test_bounces_and_complaints_flow_from_ses_to_the_suppression_consumer(dev_ap
                if r["Properties"].get("EventPattern", {}).get("source") == [names.SES_SOURCE]]
     assert sorted(rule["Properties"]["EventPattern"]["detail-type"]) == sorted(names.SES_DETAIL_TYPES)
     assert rule["Properties"]["EventBusName"] == "default"     # where SES publishes
-    fn_id, fn = _function(dev_app, names.SUPPRESSION_HANDLER)
+    _fn_id, fn = _function(dev_app, names.SUPPRESSION_HANDLER)
     role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
     table_actions = {a for s in _statements(dev_app, role_id) for a in _actions(s) if a.startswith("dynamodb:")}
     assert table_actions == {"dynamodb:PutItem"}      # suppressions are only ever added
@@ -68,7 +68,7 @@ def _actions(statement: dict) -> list[str]:
 
 def test_senders_send_only_as_the_configured_address_and_read_consent_from_the_profile(prod_app):
     for handler in ("headless_commerce.runtime.marketing.lifecycle.handler", names.JOBS_HANDLER):
-        fn_id, fn = _function(prod_app, handler)
+        _fn_id, fn = _function(prod_app, handler)
         env = fn["Properties"]["Environment"]["Variables"]
         assert env["MARKETING_EMAIL_FROM"] == "no-reply@shop.example.com"
         assert env["MARKETING_SMS_ORIGINATION_IDENTITY"].startswith("arn:aws:sms-voice:")
@@ -102,7 +102,7 @@ def test_schedules_put_jobs_on_the_queue_with_a_role_only_scheduler_may_assume(d
     assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
     actions = sorted(a for s in _statements(dev_app, role_id) for a in _actions(s))
     assert actions == ["kms:Decrypt", "kms:GenerateDataKey", "sqs:SendMessage"]
-    jobs_fn_id, jobs_fn = _function(dev_app, names.JOBS_HANDLER)
+    jobs_fn_id, _jobs_fn = _function(dev_app, names.JOBS_HANDLER)
     (mapping,) = [m["Properties"] for m in _of(dev_app, "AWS::Lambda::EventSourceMapping").values()
                   if m["Properties"]["FunctionName"] == {"Ref": jobs_fn_id}]
     assert mapping["BatchSize"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -113,9 +113,9 @@ def test_unsubscribe_route_is_public_and_its_function_reads_only_the_signing_key
                if m["Properties"].get("OperationName") in ("getSubscription", "unsubscribe")]
     assert sorted(m["HttpMethod"] for m in methods) == ["GET", "POST"]
     assert all(m["AuthorizationType"] == "NONE" for m in methods)
-    fn_id, fn = _function(dev_app, "headless_commerce.runtime.marketing.unsubscribe.handler")
+    _fn_id, fn = _function(dev_app, "headless_commerce.runtime.marketing.unsubscribe.handler")
     secret_ref = fn["Properties"]["Environment"]["Variables"]["MARKETING_UNSUBSCRIBE_SECRET_ARN"]
-    (key_id,) = [k for k in _of(dev_app, "AWS::SecretsManager::Secret") if {"Ref": k} == secret_ref]
+    (_key_id,) = [k for k in _of(dev_app, "AWS::SecretsManager::Secret") if {"Ref": k} == secret_ref]
     statements = _statements(dev_app, fn["Properties"]["Role"]["Fn::GetAtt"][0])
     assert {a for s in statements for a in _actions(s) if a.startswith("secretsmanager:")} == {
         "secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
@@ -154,7 +154,7 @@ def _construct(profile: str = "dev", **kwargs):
 
 
 def test_sms_toggle_requests_a_simulator_number_with_an_opt_out_list():
-    stack, marketing = _construct(sms=SmsOptions(), email_from="shop@example.com")
+    stack, _marketing = _construct(sms=SmsOptions(), email_from="shop@example.com")
     t = template(stack)
     t.has_resource_properties("AWS::SMSVOICE::PhoneNumber", {
         "NumberType": "SIMULATOR", "NumberCapabilities": ["SMS"], "IsoCountryCode": "US",
@@ -209,7 +209,8 @@ def test_existing_table_is_used_as_it_is():
     stack, prof = new_stack()
     existing = dynamodb.TableV2.from_table_name(stack, "Kept", "kept-marketing")
     functions = PythonFunctions(stack, "Functions", profile=prof, vpc=None, powertools_layer_arn=LAYER)
-    table = dynamodb.TableV2(stack, "Commerce", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+    table = dynamodb.TableV2(stack, "Commerce",
+                             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
     audience = dynamodb.TableV2(stack, "Audience", partition_key=dynamodb.Attribute(
         name="channel", type=dynamodb.AttributeType.STRING))
     marketing = Marketing(stack, "Marketing", profile=prof, functions=functions, bus=events.EventBus(stack, "Bus"),

@@ -106,12 +106,14 @@ def test_access_policy_names_roles_and_never_a_wildcard_principal(dev):
     (statement,) = _domain(template)["AccessPolicies"]["Statement"]
     principals = statement["Principal"]["AWS"]
     roles = {p["Fn::GetAtt"][0] for p in principals}
-    assert roles == {k for k in _of(template, "AWS::IAM::Role") if k.startswith(("FnssearchindexerRole", "FnssearchRole"))}
+    assert roles == {
+        k for k in _of(template, "AWS::IAM::Role") if k.startswith(("FnssearchindexerRole", "FnssearchRole"))
+    }
     assert "*" not in json.dumps(statement["Principal"])
 
 
 def test_slow_error_and_audit_logs_go_to_cmk_log_groups(dev):
-    _, search, template = dev
+    _, _search, template = dev
     publishing = _domain(template)["LogPublishingOptions"]
     assert set(publishing) == {"SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDIT_LOGS"}
     groups = _of(template, "AWS::Logs::LogGroup")
@@ -135,7 +137,7 @@ def test_domain_security_group_admits_https_only_from_the_functions(dev):
 
 
 def test_indexer_consumes_the_stream_filtered_with_failure_destination_and_alarm(dev):
-    _, search, template = dev
+    _, _search, template = dev
     (mapping,) = _of(template, "AWS::Lambda::EventSourceMapping").values()
     props = mapping["Properties"]
     assert props["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"
@@ -172,7 +174,7 @@ def test_serverless_collection_with_encryption_network_and_data_policies(serverl
     data = json.dumps(access["Properties"]["Policy"])
     assert "FnssearchindexerRole" in data and "FnssearchRole" in data and '"*"' not in data
     assert search.signing_service == "aoss" and search.domain is None
-    assert set(collection["DependsOn"]) >= {k for k in _of(template, "AWS::OpenSearchServerless::SecurityPolicy")}
+    assert set(collection["DependsOn"]) >= set(_of(template, "AWS::OpenSearchServerless::SecurityPolicy"))
 
 
 def test_existing_domain_creates_no_domain_and_grants_on_it():
@@ -218,7 +220,9 @@ def test_contradictory_props_raise_one_error_naming_them(props, message):
 def test_reference_app_has_one_search_domain_and_its_indexer(dev_app):
     template = dev_app.template("Commerce")
     assert len(_of(template, "AWS::OpenSearchService::Domain")) == 1
-    functions = {f["Properties"].get("Handler"): f["Properties"] for f in _of(template, "AWS::Lambda::Function").values()}
+    functions = {
+        f["Properties"].get("Handler"): f["Properties"] for f in _of(template, "AWS::Lambda::Function").values()
+    }
     assert "headless_commerce.runtime.search.indexer.handler" in functions
     query = functions["headless_commerce.runtime.search.handler.handler"]
     assert query["Environment"]["Variables"][settings.SEARCH_PROVIDER] == "opensearch"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-
 WELCOME = "welcome"
 ORDER_CONFIRMATION = "order_confirmation"
 ABANDONED_CART = "abandoned_cart"

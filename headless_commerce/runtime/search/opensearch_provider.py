@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterable
 
 from headless_commerce.runtime import settings
-from headless_commerce.runtime.search.documents import RESULT_FIELDS, hit
 from headless_commerce.runtime.common.domain_errors import InvalidSearchCursor, SearchUnavailable
+from headless_commerce.runtime.search.documents import RESULT_FIELDS, hit
 from headless_commerce.runtime.search.mapping import index_body
 from headless_commerce.runtime.search.params import PRICE_BANDS, SUGGEST_SIZE, SearchQuery, band_key
 from headless_commerce.runtime.search.provider import IndexAction, SearchPage, WriteOutcome
@@ -205,7 +205,7 @@ class OpenSearchProvider:
     def _call(self, operation, *args, **kwargs):
         try:
             return operation(*args, **kwargs)
-        except Exception as error:  # noqa: BLE001 - opensearch-py's hierarchy is mapped below
+        except Exception as error:
             mapped = unavailable(error)
             if mapped is not None:
                 raise mapped from error

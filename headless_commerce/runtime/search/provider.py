@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from headless_commerce.runtime.search.params import SearchQuery
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.search.params import SearchQuery
 
 
 @dataclass
