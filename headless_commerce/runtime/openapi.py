@@ -230,8 +230,6 @@ def _operation(route: Route) -> dict:
         operation["description"] = (
             "The target of an RFC 8058 `List-Unsubscribe` header: mail clients POST the form body "
             "`List-Unsubscribe=One-Click` (ignored; the token alone decides). No sign-in.")
-        operation["requestBody"] = {"required": False, "content": {"application/x-www-form-urlencoded": {
-            "schema": {"type": "object", "properties": {"List-Unsubscribe": {"type": "string"}}}}}}
     if route.auth == "user":
         operation["security"] = [{"cognito": []}]
     return operation
