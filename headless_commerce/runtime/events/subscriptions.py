@@ -50,7 +50,7 @@ MARKETING_LIFECYCLE = Consumer("marketing_lifecycle", "headless_commerce.runtime
 # The storefront's cache invalidation: WebTier deploys it (in the VPC, beside Valkey) with its
 # own rule, so it is not among the commerce stack's RULE_CONSUMERS; local mode runs it too.
 STOREFRONT_CACHE = Consumer("storefront_cache",
-                            "headless_commerce.runtime.storefront.invalidation.handler",
+                            "headless_commerce.runtime.cache.invalidation.handler",
                             (EventName.PRODUCT_MODIFIED, EventName.INVENTORY_CHANGED),
                             (EventSource.CATALOG,))
 
