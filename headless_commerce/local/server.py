@@ -181,7 +181,8 @@ class LocalCommerce:
         self.pollers["outbox-relay"] = StreamRelay(
             streams=streams, events=client("events", r.endpoint_url, r.region),
             table_stream_arn=stream_arn, bus_name=r.bus_name, region=r.region,
-            relay=import_handler(RELAY_HANDLER), positions=relay_positions, **common)
+            relay=import_handler(RELAY_HANDLER), positions=relay_positions,
+            trim=moto_patches.trim_stream, **common)
         self.pollers["oms-pipe"] = OmsPipe(sqs=client("sqs", r.endpoint_url, r.region),
                                            buffer_url=r.oms_buffer.url, fifo_url=r.oms_queue.url,
                                            **common)
