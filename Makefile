@@ -59,6 +59,7 @@ test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed test-deps
 bench: $(VENV)/.dev-deps
 	$(PY) bench/runtime_bench.py
 	$(PY) bench/local_bench.py
+	$(PY) bench/search_bench.py
 	$(PY) bench/storefront_bench.py
 	$(PY) bench/feeds_bench.py
 

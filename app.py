@@ -5,6 +5,7 @@
 `CDK_OUTDIR=cdk.out python3 app.py -c profile=prod` (what `make synth` does, without the CLI).
 """
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from headless_commerce.config import ConfigError
 
 
 def _context_args(argv: list[str]) -> dict[str, str]:
-    pairs = [arg for flag, arg in zip(argv, argv[1:]) if flag in ("-c", "--context")]
+    pairs = [arg for flag, arg in itertools.pairwise(argv) if flag in ("-c", "--context")]
     if len(pairs) * 2 != len(argv) or any("=" not in p for p in pairs):
         raise ConfigError("usage: app.py [-c key=value ...]")
     return dict(p.split("=", 1) for p in pairs)

@@ -365,7 +365,7 @@ def main() -> int:
             rng.shuffle(units)
             plans.append([request for unit in units for request in unit])
         total = sum(len(p) for p in plans)
-        latencies, problems, elapsed = run_clients(server, plans)
+        _latencies, problems, elapsed = run_clients(server, plans)
         after = server.rss_mb()
         cancelled = len([1 for plan in plans for r in plan if r[6] == 409])
         report(f"mixed requests sent ({cancelled} cancelled checkouts)", total)

@@ -39,14 +39,14 @@ def report(metric: str, value: float, target: str, ok: bool) -> None:
 def dynamodb_calls() -> None:
     from moto import mock_aws
 
-    # The test helpers build API Gateway events; importing them also sets test env values.
-    from tests.runtime.conftest import add, call, checkout
-
     from headless_commerce import model
     from headless_commerce.runtime.catalog import repository as catalog_repository
     from headless_commerce.runtime.common import aws
     from headless_commerce.runtime.payments import provider
     from headless_commerce.runtime.payments.sandbox import SandboxProvider
+
+    # The test helpers build API Gateway events; importing them also sets test env values.
+    from tests.runtime.conftest import add, call, checkout
 
     with mock_aws():
         aws.reset_clients()

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_bench import RESULTS, ROOT, Server, at_most, percentile, report  # noqa: E402
+from local_bench import RESULTS, ROOT, Server, at_most, percentile, report
 
 sys.path.insert(0, str(ROOT))
 TIMING = re.compile(r"app;dur=([0-9.]+)")
@@ -108,7 +108,7 @@ def main() -> int:
         at_most("home page weight (HTML+CSS+JS) KB", page_weight(browser, "/"), 100)
         at_most("product page weight (HTML+CSS+JS) KB", page_weight(browser, "/products/p-0001"), 100)
     finally:
-        seconds, code = server.stop() if server is not None else (0.0, 1)
+        _seconds, code = server.stop() if server is not None else (0.0, 1)
         if redis is not None:
             redis.stop()
     report("local mode exit code", code, "== 0", code == 0)

@@ -17,9 +17,9 @@ from cdk_nag import AwsSolutionsChecks, PCIDSS321Checks, ServerlessChecks
 from .config import AppConfig, from_context
 from .constructs._iam import ManagedGrantPolicies
 from .stacks.commerce_stack import CommerceStack
+from .stacks.edge_stack import EDGE_REGION, EdgeStack
 from .stacks.foundation_stack import FoundationStack
 from .stacks.integration_stack import IntegrationStack
-from .stacks.edge_stack import EDGE_REGION, EdgeStack
 from .stacks.web_stack import WebStack
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"

@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--log-level", default="WARNING",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                        help="log level of local mode and the handlers (default WARNING)")
+    from headless_commerce import search_admin
+
+    search_admin.add_parser(commands)
     feed = commands.add_parser("feed", help="integration feeds (PIM catalog, inventory, order status)")
     feed_commands = feed.add_subparsers(dest="feed_command", required=True)
     publish = feed_commands.add_parser(
@@ -60,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--local", metavar="URL", help="a running `headless-commerce local` (its API URL)")
     target.add_argument("--bootstrap-servers", metavar="HOSTS",
                         help="the cluster's IAM bootstrap brokers (host:9098,...)")
-    target.add_argument("--cluster-arn", metavar="ARN", help="look the IAM bootstrap brokers up (kafka:GetBootstrapBrokers)")
+    target.add_argument(
+        "--cluster-arn", metavar="ARN", help="look the IAM bootstrap brokers up (kafka:GetBootstrapBrokers)"
+    )
     publish.add_argument("--topic", help="topic to produce to (default: the feed's default topic)")
     publish.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
                          help="AWS region of the cluster (default: AWS_REGION)")
@@ -204,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "local":
         return run_local(args)
+    if args.command == "search":
+        from headless_commerce import search_admin
+
+        return search_admin.run(args)
     if args.command == "feed":
         return run_feed_publish(args)
     return 2  # pragma: no cover - argparse rejects unknown commands

@@ -165,7 +165,9 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _HOSTNAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 # CloudFront takes only web ACLs of scope CLOUDFRONT, which live in us-east-1 under `global/`.
-_CLOUDFRONT_WEB_ACL_ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]{36}$")
+_CLOUDFRONT_WEB_ACL_ARN = re.compile(
+    r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]{36}$"
+)
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 # Cognito prefix domains: lowercase, digits, hyphens; no reserved words.
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -316,7 +318,7 @@ def _callback_url(url: str) -> bool:
         return True
     if url.startswith("http://"):
         return False
-    return url.startswith("https://") and len(url) > len("https://") or bool(_APP_SCHEME.match(url))
+    return (url.startswith("https://") and len(url) > len("https://")) or bool(_APP_SCHEME.match(url))
 
 
 def from_context(context: Mapping[str, Any], *, default_account: str | None = None,

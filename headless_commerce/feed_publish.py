@@ -93,7 +93,7 @@ def _local_sqs(api_url: str):
 
     url = api_url.rstrip("/") + "/.well-known/headless-commerce.json"
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:   # noqa: S310 - an http(s) URL the operator gave
+        with urllib.request.urlopen(url, timeout=10) as response:
             discovery = json.loads(response.read())
     except (urllib.error.URLError, OSError, ValueError) as problem:
         raise PublishError(f"no local mode answers at {api_url} ({problem}); start it with "
@@ -218,5 +218,7 @@ def make_producer(bootstrap: str, region: str):
     try:
         from confluent_kafka import Producer
     except ImportError:
-        raise PublishError("publishing to MSK needs the `kafka` extra: pip install 'headless-commerce[kafka]'") from None
+        raise PublishError(
+            "publishing to MSK needs the `kafka` extra: pip install 'headless-commerce[kafka]'"
+        ) from None
     return Producer(producer_config(bootstrap, region))

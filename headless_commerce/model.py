@@ -85,7 +85,7 @@ class Entity:
     OMS_ACCEPTANCE = "OMS_ACCEPTANCE"
 
 
-class OrderStatus(str, enum.Enum):
+class OrderStatus(enum.StrEnum):
     PENDING_PAYMENT = "PENDING_PAYMENT"
     CONFIRMED = "CONFIRMED"
     PAYMENT_FAILED = "PAYMENT_FAILED"

@@ -69,7 +69,9 @@ def test_convention_is_followed():
 def test_readme_block_runs(block, tmp_path):
     outdir = tmp_path / "cdk.out"
     env = {**os.environ, "CDK_OUTDIR": str(outdir), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    command = [sys.executable, "-c", block.code] if block.lang == "python" else ["bash", "-euo", "pipefail", "-c", block.code]
+    command = (
+        [sys.executable, "-c", block.code] if block.lang == "python" else ["bash", "-euo", "pipefail", "-c", block.code]
+    )
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"README line {block.line} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
     if "app.synth()" in block.code:

@@ -13,6 +13,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_opensearchservice as opensearch
 
 from .. import model
 from ..config import Profile
@@ -134,4 +135,34 @@ OMS_QUEUE_LOCKED = {
     "fifo": "orders reach the OMS in sequence per order (MessageGroupId = order id)",
     "content_based_deduplication": "deduplication is by event id (MessageDeduplicationId), never by body",
     "dead_letter_queue": "the OMS consumer dead-letters into the FIFO dead-letter queue it is given",
+}
+
+
+def search_domain(profile: Profile) -> dict:
+    """opensearch.Domain capacity by profile: one t3.small.search node in dev (≈ $27/month);
+    three data nodes over three AZs with three dedicated masters in prod."""
+    if profile.is_production:
+        return {
+            "capacity": opensearch.CapacityConfig(
+                data_nodes=3, data_node_instance_type="r7g.large.search",
+                master_nodes=3, master_node_instance_type="m7g.large.search",
+                multi_az_with_standby_enabled=False),
+            "zone_awareness": opensearch.ZoneAwarenessConfig(enabled=True, availability_zone_count=3),
+            "ebs": opensearch.EbsOptions(volume_size=50, volume_type=ec2.EbsDeviceVolumeType.GP3),
+        }
+    return {
+        "capacity": opensearch.CapacityConfig(
+            data_nodes=1, data_node_instance_type="t3.small.search", multi_az_with_standby_enabled=False),
+        "zone_awareness": opensearch.ZoneAwarenessConfig(enabled=False),
+        "ebs": opensearch.EbsOptions(volume_size=10, volume_type=ec2.EbsDeviceVolumeType.GP3),
+    }
+
+SEARCH_DOMAIN_LOCKED = {
+    "vpc": "the domain is reachable only from the commerce functions' VPC",
+    "encryption_at_rest": "data at rest is encrypted with the CMK",
+    "node_to_node_encryption": "traffic between nodes is encrypted",
+    "enforce_https": "clients connect over HTTPS only",
+    "tls_security_policy": "TLS 1.2 or newer",
+    "fine_grained_access_control": "IAM roles are the only users; the indexer is the master",
+    "access_policies": "the resource policy names the indexer and query roles, never '*'",
 }

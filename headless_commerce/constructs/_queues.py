@@ -18,7 +18,6 @@ from ._nag import acknowledge
 from ._props import merge
 
 
-
 def _encryption(key: kms.IKey | None) -> dict:
     if key is None:
         return {"encryption": sqs.QueueEncryption.SQS_MANAGED}

@@ -44,14 +44,17 @@ class AppTier(Construct):
     tokens; when it is a `cognito.UserPool` of this app the post-confirmation trigger is
     attached, otherwise attach `post_confirmation` where the pool is defined); `vpc` (default
     None: functions outside a VPC; DAX needs one); `encryption_key` (default None: the
-    construct creates its own CMK, `key`, so logs, table and secret stay customer-managed); `existing_table` or `table_props` (default: a new `CommerceTable`); `dax_enabled`
+    construct creates its own CMK, `key`, so logs, table and secret stay customer-managed);
+    `existing_table` or `table_props` (default: a new `CommerceTable`); `dax_enabled`
     (default None: the profile decides); `allowed_origins` (default ("*",)); `payment_provider`
     (default "sandbox"; or "stripe"); `existing_payment_secret` (default None: a generated
     secret `{api_key, webhook_secret}`); `powertools_layer_arn` (default None: AWS's public
     parameter, see `PythonFunctions`); `rest_api_props` (default None: see `CommerceApi`);
     `api_domain_name` and `api_certificate` (default None: the execute-api URL with a TLS 1.2+
     security policy; given: a regional custom domain, see `CommerceApi`);
-    `waf_rate_limit_exempt_cidrs` (default none: see `RegionalWaf.rate_limit_exempt_cidrs`).
+    `waf_rate_limit_exempt_cidrs` (default none: see `RegionalWaf.rate_limit_exempt_cidrs`);
+    `capabilities` (default (): only the core routes; ("search",) adds the search function and
+    the /search routes, to be connected with `SearchDomain.grant_query(functions["search"])`).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, user_pool: cognito.IUserPool,
@@ -62,7 +65,8 @@ class AppTier(Construct):
                  existing_payment_secret: secretsmanager.ISecret | None = None,
                  powertools_layer_arn: str | None = None, rest_api_props: dict | None = None,
                  api_domain_name: str | None = None, api_certificate: acm.ICertificate | None = None,
-                 waf_rate_limit_exempt_cidrs: Sequence[str] = ()) -> None:
+                 waf_rate_limit_exempt_cidrs: Sequence[str] = (),
+                 capabilities: Sequence[str] = ()) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         self._profile = profile
@@ -81,8 +85,14 @@ class AppTier(Construct):
         self.payment_provider = payment_provider
         self.payment_secret = existing_payment_secret or self._payment_secret(encryption_key)
 
-        self.function_factory = factory = PythonFunctions(self, "Functions", profile=profile, vpc=vpc, encryption_key=encryption_key,
-                                  powertools_layer_arn=powertools_layer_arn)
+        self.function_factory = factory = PythonFunctions(
+            self,
+            "Functions",
+            profile=profile,
+            vpc=vpc,
+            encryption_key=encryption_key,
+            powertools_layer_arn=powertools_layer_arn,
+        )
         environment = {
             settings.TABLE_NAME: self.table.table_name,
             settings.PAYMENT_PROVIDER: payment_provider,
@@ -100,7 +110,9 @@ class AppTier(Construct):
             if payment_provider == "stripe" else [])
         self.functions: dict[str, lambda_.Function] = {}
         for spec in routes.FUNCTIONS.values():
-            self.functions[spec.name] = self._function(factory, spec, environment)
+            # An optional capability's function and routes exist only when it is on (`-c search=false`).
+            if spec.capability is None or spec.capability in capabilities:
+                self.functions[spec.name] = self._function(factory, spec, environment)
         self.post_confirmation = self._function(factory, routes.POST_CONFIRMATION, environment)
         if isinstance(user_pool, cognito.UserPool):
             user_pool.add_trigger(cognito.UserPoolOperation.POST_CONFIRMATION, self.post_confirmation)
@@ -110,7 +122,8 @@ class AppTier(Construct):
                                 authorizer=self.authorizer,
                                 allowed_origins=allowed_origins, encryption_key=encryption_key,
                                 rest_api_props=rest_api_props, domain_name=api_domain_name,
-                                certificate=api_certificate)
+                                certificate=api_certificate,
+                                routes=[r for r in routes.ROUTES if r.function in self.functions])
         self.api = self.rest.api
         self.waf = RegionalWaf(self, "Waf", profile=profile, encryption_key=encryption_key,
                                rate_limit_per_5_min=profile.api_throttle_burst * 10,

@@ -112,9 +112,12 @@ class CommerceApi(Construct):
         cfn_api: apigw.CfnRestApi = self.api.node.default_child
         cfn_api.security_policy = REST_API_SECURITY_POLICY
         cfn_api.endpoint_access_mode = REST_API_ENDPOINT_ACCESS_MODE
-        acknowledge(self.api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
-                    "API Gateway's account-level logging role needs exactly this AWS-maintained policy to "
-                    "write execution logs; it is the documented setup.")
+        acknowledge(
+            self.api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role needs exactly this AWS-maintained policy to "
+            "write execution logs; it is the documented setup.",
+        )
         stage = self.api.deployment_stage
         no_cache = ("Responses are per-shopper (cart, orders) or must show live stock; a stage cache "
                     "would leak or go stale. Catalog caching lives in the web tier and CloudFront.")

@@ -11,11 +11,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from .. import model
 from ..config import Profile
 from ..runtime import table_permissions
-from ._iam import grant_table_actions, service_role, source_arn_pattern
 from . import _defaults as defaults
+from ._iam import grant_table_actions, service_role, source_arn_pattern
 from ._props import check_exclusive, merge
 from ._tables import acknowledge_dev_pitr, acknowledge_index_grant
 
@@ -91,9 +90,11 @@ class CommerceTable(Construct):
         )
         self.dax_cluster.node.add_dependency(role)
 
-    def grant_function(self, fn: lambda_.Function, function: str) -> iam.Grant:
+    def grant_function(self, fn: lambda_.Function, function: str) -> iam.Grant | None:
         """The table actions `function` is declared to perform (runtime/table_permissions.py)."""
         actions = table_permissions.actions_for(function)
+        if not actions:
+            return None
         grant = grant_table_actions(self.table, fn, actions,
                                     leading_key_prefix=table_permissions.LEADING_KEY_PREFIXES.get(function))
         if table_permissions.QUERY in actions:

@@ -17,8 +17,8 @@ from .. import model
 from ..config import Profile
 from ..runtime import settings, table_permissions
 from ..runtime.consents import webhook_key_sync
-from ._iam import grant_table_actions, service_role, source_arn_pattern
 from ..runtime.events.subscriptions import CONSENT_LEDGER, MARKETING_AUDIENCE, Consumer
+from ._iam import grant_table_actions, service_role, source_arn_pattern
 from ._nag import acknowledge
 from ._queues import dead_letter_alarm, dead_letter_queue
 from ._tables import secure_table
@@ -36,9 +36,10 @@ class ConsentFanout(Construct):
     when `webhook_url` is given `api_destination`, `connection`, `connection_secret` and
     `key_sync` (the function that copies a changed key from the secret into the connection).
 
-    Parameters: `profile`; `functions` (the factory that builds the consumers); `bus` (events.IEventBus: ours or an imported one; the
-    bus); `encryption_key` (default None: AWS-managed keys); `profile_table` (default None: the
-    audience keeps no contact details); `webhook_url` (default None: no third-party webhook;
+    Parameters: `profile`; `functions` (the factory that builds the consumers); `bus`
+    (events.IEventBus: ours or an imported one; the bus); `encryption_key` (default None:
+    AWS-managed keys); `profile_table` (default None: the audience keeps no contact details);
+    `webhook_url` (default None: no third-party webhook;
     https only); `webhook_rate_per_second` (default 10).
 
     Operators put the third party's key in `connection_secret` (a plain string); within five
@@ -147,10 +148,13 @@ class ConsentFanout(Construct):
         self.key_sync.add_to_role_policy(iam.PolicyStatement(
             actions=["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
                      "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret"], resources=[managed]))
-        acknowledge(self.key_sync.role, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
-                    f"<AWS::AccountId>:secret:events!connection/<{_logical_id(connection, events.CfnConnection)}>/*]",
-                    "EventBridge names the secret holding a connection's credentials with a random suffix; "
-                    "the wildcard covers only the secret of this one connection.")
+        acknowledge(
+            self.key_sync.role,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
+            f"<AWS::AccountId>:secret:events!connection/<{_logical_id(connection, events.CfnConnection)}>/*]",
+            "EventBridge names the secret holding a connection's credentials with a random suffix; "
+            "the wildcard covers only the secret of this one connection.",
+        )
         dead_letters = dead_letter_queue(self, "KeySyncScheduleDeadLetters", key=key)
         self.key_sync_rules = [
             events.Rule(self, "KeySyncSchedule", schedule=events.Schedule.rate(Duration.minutes(5)),

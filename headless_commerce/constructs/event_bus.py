@@ -8,20 +8,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import Aws, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
+from aws_cdk import aws_eventschemas as eventschemas
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_eventschemas as eventschemas
 from constructs import Construct
 
 from ..config import Profile
 from ..runtime import settings
 from . import _defaults as defaults
-from ._props import check_exclusive, merge
 from ._iam import grant_send
+from ._props import check_exclusive, merge
 from ._queues import RuleQueueTarget, consume, dead_letter_alarm, dead_letter_queue, work_queue
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "runtime" / "common" / "contracts"

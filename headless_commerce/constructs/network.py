@@ -11,12 +11,12 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from ..config import Profile
+from . import _defaults as defaults
 from ._checkov import ignore_cfn_lint
 from ._iam import service_role, source_arn_pattern
 from ._nag import acknowledge
-from .encryption import EncryptionKey
-from . import _defaults as defaults
 from ._props import check_exclusive, merge
+from .encryption import EncryptionKey
 
 PUBLIC, PRIVATE, ISOLATED = defaults.PUBLIC, defaults.PRIVATE, defaults.ISOLATED
 

@@ -16,14 +16,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import model
-from ..runtime.events.subscriptions import OMS_DEDUPLICATION_ID_PATH, OMS_GROUP_ID_PATH, OMS_INPUT_PATH
 from ..config import Profile
+from ..runtime.events.subscriptions import OMS_DEDUPLICATION_ID_PATH, OMS_GROUP_ID_PATH, OMS_INPUT_PATH
+from . import _defaults as defaults
 from ._iam import grant_send
 from ._pipes import pipe_failure_alarm, pipe_logs, pipe_role
-from . import _defaults as defaults
 from ._props import check_exclusive, merge
 from ._queues import RuleQueueTarget, dead_letter_alarm, dead_letter_queue, work_queue
-
 
 
 class OmsHandoff(Construct):

@@ -19,7 +19,6 @@ from .event_bus import EventSubscription, grant_put_events
 from .python_functions import PythonFunctions
 
 
-
 class OrderEvents(Construct):
     """`oms_consumer` (reads the OMS FIFO queue, batch failures reported per message) and
     `status_applier` with its `status_subscription`.
@@ -48,8 +47,14 @@ class OrderEvents(Construct):
             environment={settings.TABLE_NAME: table.table_name})
         grant_table_actions(table, self.status_applier, table_permissions.actions_for(ORDER_STATUS.name))
         self.status_subscription = EventSubscription(
-            self, "StatusChanges", bus=bus, detail_types=list(ORDER_STATUS.detail_types), sources_=list(ORDER_STATUS.sources),
-            consumer=self.status_applier, encryption_key=encryption_key)
+            self,
+            "StatusChanges",
+            bus=bus,
+            detail_types=list(ORDER_STATUS.detail_types),
+            sources_=list(ORDER_STATUS.sources),
+            consumer=self.status_applier,
+            encryption_key=encryption_key,
+        )
 
     @property
     def functions(self) -> dict[str, lambda_.Function]:

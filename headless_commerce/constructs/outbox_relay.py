@@ -16,12 +16,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_pipes as pipes
 from constructs import Construct
 
-from ..runtime.events.subscriptions import OUTBOX_FILTER
 from ..config import Profile
+from ..runtime.events.subscriptions import OUTBOX_FILTER
 from ._iam import grant_send
 from ._pipes import pipe_failure_alarm, pipe_logs, pipe_role
 from ._queues import dead_letter_alarm, dead_letter_queue
-
 
 
 class OutboxRelay(Construct):

@@ -38,11 +38,11 @@ from aws_cdk import aws_opensearchservice as opensearch
 from constructs import Construct
 
 from ..config import Profile
-from ..runtime import table_permissions
-from ..runtime import settings
+from ..runtime import settings, table_permissions
 from ..runtime.search.stream_filter import FUNCTION_NAME, STREAM_FILTERS
+from . import _defaults
 from ._checkov import skip_checkov
-from ._iam import grant_send, grant_table_actions
+from ._iam import grant_table_actions
 from ._nag import acknowledge
 from ._props import check_exclusive, merge
 from ._queues import QueueFailureDestination, dead_letter_alarm, dead_letter_queue
@@ -56,30 +56,8 @@ ENGINE_VERSION = opensearch.EngineVersion.OPENSEARCH_2_19
 OPENSEARCH_REQUIREMENTS = ["opensearch-py==3.2.0", "requests==2.34.2", "urllib3==2.8.0",
                            "charset-normalizer==3.5.2", "idna==3.20", "certifi==2026.10.19.post1",
                            "python-dateutil==2.9.0.post0", "six==1.17.0", "Events==0.5"]
-# Props the construct's security depends on: a caller's *_props may not override them.
-REQUIRED_DOMAIN_PROPS = ("vpc", "encryption_at_rest", "node_to_node_encryption", "enforce_https",
-                         "fine_grained_access_control", "tls_security_policy", "access_policies")
 _HTTP_READ = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"]
 _HTTP_WRITE = [*_HTTP_READ, "es:ESHttpPut", "es:ESHttpDelete"]
-
-
-def domain_defaults(profile: Profile) -> dict:
-    """Capacity and durability of a new domain, by profile (pure: no constructs)."""
-    if profile.is_production:
-        return {
-            "capacity": opensearch.CapacityConfig(
-                data_nodes=3, data_node_instance_type="r7g.large.search",
-                master_nodes=3, master_node_instance_type="m7g.large.search",
-                multi_az_with_standby_enabled=False),
-            "zone_awareness": opensearch.ZoneAwarenessConfig(enabled=True, availability_zone_count=3),
-            "ebs": opensearch.EbsOptions(volume_size=50, volume_type=ec2.EbsDeviceVolumeType.GP3),
-        }
-    return {
-        "capacity": opensearch.CapacityConfig(
-            data_nodes=1, data_node_instance_type="t3.small.search", multi_az_with_standby_enabled=False),
-        "zone_awareness": opensearch.ZoneAwarenessConfig(enabled=False),
-        "ebs": opensearch.EbsOptions(volume_size=10, volume_type=ec2.EbsDeviceVolumeType.GP3),
-    }
 
 
 def replicas(profile: Profile) -> int:
@@ -124,7 +102,7 @@ class SearchDomain(Construct):
     - `form` ["domain"]: "domain" or "serverless" (see the module docstring).
     - `existing_domain` [None]: index into this domain instead of creating one.
     - `domain_props` [None]: overrides of `opensearch.DomainProps` for a new domain (not the
-      security props in REQUIRED_DOMAIN_PROPS).
+      security props in `_defaults.SEARCH_DOMAIN_LOCKED`).
     - `collection_props` [None]: overrides of `CfnCollection` props for the serverless form.
 
     Attributes: `domain` (IDomain or None), `collection` (CfnCollection or None), `endpoint`,
@@ -147,10 +125,6 @@ class SearchDomain(Construct):
             conflicts.append("existing_domain and form='serverless'")
         if collection_props is not None and form != "serverless":
             conflicts.append("collection_props without form='serverless'")
-        overridden = sorted(set(domain_props or {}) & set(REQUIRED_DOMAIN_PROPS))
-        if overridden:
-            conflicts.append(f"domain_props may not set {', '.join(overridden)} (the construct's security "
-                             "depends on them)")
         if existing_domain is None and vpc is None:
             conflicts.append("a new domain or collection needs `vpc`")
         if table.table_stream_arn is None:
@@ -194,7 +168,7 @@ class SearchDomain(Construct):
             settings.SEARCH_ALIAS: settings.SEARCH_DEFAULT_ALIAS,
             settings.SEARCH_REPLICAS: str(replicas(profile)),
         }
-        for key, value in {**self.query_environment, "TABLE_NAME": table.table_name}.items():
+        for key, value in {**self.query_environment, settings.TABLE_NAME: table.table_name}.items():
             self.indexer.add_environment(key, value)
         self._grant(self.indexer, write=True)
         self.connect(self.indexer)
@@ -229,7 +203,7 @@ class SearchDomain(Construct):
             app_log_enabled=True, app_log_group=self._log_group("Error"),
             audit_log_enabled=True, audit_log_group=self._log_group("Audit"))
         props = merge({
-            **domain_defaults(profile),
+            **_defaults.search_domain(profile),
             "version": ENGINE_VERSION,
             "removal_policy": profile.removal_policy,
             "logging": logging,
@@ -239,7 +213,8 @@ class SearchDomain(Construct):
             "enable_auto_software_update": True,
             "vpc_subnets": [ec2.SubnetSelection(subnets=subnets[:zones])],
             "security_groups": [self.security_group],
-        }, domain_props)
+        }, domain_props, locked=_defaults.SEARCH_DOMAIN_LOCKED, owner=type(self).__name__,
+            props_name="domain_props")
         domain = opensearch.Domain(self, "Domain", **{
             **props,
             "domain_name": domain_name,
@@ -377,6 +352,7 @@ class SearchDomain(Construct):
         """Let the search API function query: IAM, network, and its role in the data policy."""
         self._grant(fn, write=False)
         self.connect(fn)
+        fn.add_layers(self.layer)
         for key, value in self.query_environment.items():
             fn.add_environment(key, value)
         if self.collection is None:

@@ -20,8 +20,8 @@ from constructs import Construct
 
 from ..config import Profile
 from ._checkov import skip_checkov
-from ._nag import acknowledge
 from ._log_bucket import log_bucket
+from ._nag import acknowledge
 from ._props import merge
 from .cloudfront_prefix_list import CloudFrontPrefixList
 
@@ -48,9 +48,19 @@ class CloudFrontOnlyLoadBalancer(Construct):
     the header secret there by name); `load_balancer_props` (overrides of the ALB props).
     """
 
-    def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc,
-                 certificate: acm.ICertificate | None = None, origin_domain_name: str | None = None,
-                 encryption_key: kms.IKey | None = None, replica_regions: Sequence[str] | None = None, load_balancer_props: dict | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        profile: Profile,
+        vpc: ec2.IVpc,
+        certificate: acm.ICertificate | None = None,
+        origin_domain_name: str | None = None,
+        encryption_key: kms.IKey | None = None,
+        replica_regions: Sequence[str] | None = None,
+        load_balancer_props: dict | None = None,
+    ) -> None:
         super().__init__(scope, id)
         if (certificate is None) != (origin_domain_name is None):
             raise ValueError("CloudFrontOnlyLoadBalancer: certificate and origin_domain_name go together")

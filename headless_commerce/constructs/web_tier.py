@@ -24,7 +24,6 @@ from constructs import Construct
 from .. import model
 from ..config import Profile
 from ..runtime import settings
-from ._checkov import skip_checkov
 from ._nag import acknowledge
 from ._props import check_exclusive, merge
 from .event_bus import EventSubscription
@@ -200,7 +199,9 @@ class WebTier(Construct):
         # The service needs HTTPS out (the API, AWS endpoints), Valkey and NFS; nothing else.
         service_sg = ec2.SecurityGroup(self, "ServiceSecurityGroup", vpc=vpc, allow_all_outbound=False,
                                        description="Storefront tasks: HTTPS out, the cache and shared files")
-        service_sg.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the commerce API and AWS endpoints")
+        service_sg.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the commerce API and AWS endpoints"
+        )
         self.service = ecs.FargateService(
             self, "Service", cluster=self.cluster, task_definition=self.task_definition,
             desired_count=profile.web_min_tasks, min_healthy_percent=100, max_healthy_percent=200,

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from headless_commerce import model
 from headless_commerce.local import moto_patches, state
 from headless_commerce.local.subscriptions import (
-    OMS_HANDOFF,
     LOCAL_RULE_CONSUMERS,
+    OMS_HANDOFF,
     event_pattern,
 )
 from headless_commerce.runtime import settings

@@ -71,7 +71,7 @@ class Router:
             if len(template) != len(segments):
                 continue
             literal = 0
-            for want, got in zip(template, segments):
+            for want, got in zip(template, segments, strict=True):
                 if want.startswith("{") and want.endswith("}"):
                     if not got:
                         break
@@ -86,7 +86,7 @@ class Router:
             return Match(None)
         template = best[1]
         methods = self._templates[template]
-        params = {want[1:-1]: unquote(got) for want, got in zip(template, segments)
+        params = {want[1:-1]: unquote(got) for want, got in zip(template, segments, strict=True)
                   if want.startswith("{")}
         return Match(methods.get(method.upper()), params, tuple(sorted(methods)))
 
@@ -183,8 +183,10 @@ class LocalApi:
     def __init__(self, *, verifier: TokenVerifier, documents: dict[str, Callable[[], object]],
                  assets: Callable[[str], Response | None] | None = None,
                  allowed_origin: str = "*", user_pool_id: str = "", region: str = "us-east-1",
-                 router: Router | None = None) -> None:
+                 router: Router | None = None,
+                 actions: dict[str, Callable[[], object]] | None = None) -> None:
         self.router = router or Router()
+        self.actions = actions or {}         # POST path -> () -> JSON result (local admin)
         self.verifier = verifier
         self.documents = documents           # path -> () -> JSON document
         self.assets = assets
@@ -240,6 +242,9 @@ class LocalApi:
         if method == "GET" and path in self.documents:
             return 200, {"Content-Type": "application/json", "Cache-Control": "no-store",
                          **self._cors()}, json_bytes(self.documents[path]())
+        if method == "POST" and path in self.actions:
+            return 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, \
+                json_bytes(self.actions[path]())
         if method == "GET" and path.startswith("/assets/") and self.assets:
             asset = self.assets(path)
             if asset is not None:
@@ -335,7 +340,7 @@ class _RequestHandler(WSGIRequestHandler):
         self.log_error("code %d, message %s", code, message)
         if self.request_version == "HTTP/0.9":    # not parsed yet: http.server would send
             self.request_version = "HTTP/1.0"     # the body alone, with no status line
-        status, headers, body = error(code, _STATUS_CODES.get(code, ("http_error",))[0],
+        _status, headers, body = error(code, _STATUS_CODES.get(code, ("http_error",))[0],
                                       message or HTTPStatus(code).phrase)
         self.send_response(code, HTTPStatus(code).phrase)
         for name, value in headers.items():

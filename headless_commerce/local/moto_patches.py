@@ -138,7 +138,7 @@ class _Snapshot:
                 range_key = (DynamoType(attrs[table.range_key_attr])
                              if table.range_key_attr else None)
                 current = table.get_item(hash_key, range_key)
-            except Exception:  # noqa: BLE001 - moto itself rejects it before writing anything
+            except Exception:
                 continue
             self.items.append((table, hash_key, range_key, copy.deepcopy(current)))
             shard = table.stream_shard

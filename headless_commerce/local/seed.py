@@ -45,7 +45,7 @@ def _int(value: object, low: int, high: int) -> bool:
 def _text(value: object, limit: int, *, required: bool = True) -> bool:
     if value is None:
         return not required
-    return isinstance(value, str) and (0 < len(value.strip()) if required else True) \
+    return isinstance(value, str) and (len(value.strip()) > 0 if required else True) \
         and len(value) <= limit
 
 

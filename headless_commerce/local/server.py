@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
 from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
+from headless_commerce.local import search as local_search
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
@@ -24,9 +25,9 @@ from headless_commerce.local.http_adapter import (
 )
 from headless_commerce.local.storefront import LocalStorefront
 from headless_commerce.local.subscriptions import (
+    LOCAL_RULE_CONSUMERS,
     OMS_CONSUMER,
     RELAY_HANDLER,
-    LOCAL_RULE_CONSUMERS,
 )
 from headless_commerce.runtime import routes, settings
 from headless_commerce.runtime.openapi import openapi_document
@@ -35,6 +36,7 @@ log = logging.getLogger("headless_commerce.local")
 WELL_KNOWN_PATH = "/.well-known/headless-commerce.json"
 OPENAPI_PATH = "/openapi.json"
 SWEEP_INTERVAL_S = 60.0
+STREAM_READERS = ("outbox-relay", "search-indexer")
 SAVE_INTERVAL_S = 30.0     # with --data-dir: at most this much is lost if the process is killed
 LOOPBACK = "127.0.0.1"
 _ASSET = re.compile(r"^/assets/products/([A-Za-z0-9][A-Za-z0-9._:-]{0,63})\.svg$")
@@ -128,6 +130,8 @@ class LocalCommerce:
                                                        kept=kept)
         embedded.apply_environment(r)
         categories, products = seed.seed(self.catalog) if kept is None else (None, None)
+        # Search loads what was just seeded, or reads a kept table back.
+        self.search = local_search.install(self.catalog if kept is None else None)
         self._start_event_flow(r, kept.relay_positions if kept else None)
         if self.data_dir:
             self.save()    # the ids of a new store are on disk at once
@@ -137,6 +141,7 @@ class LocalCommerce:
         self.http.api = LocalApi(
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
             documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi},
+            actions={local_search.REINDEX_PATH: local_search.reindex},
             assets=placeholder_image, allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
             user_pool_id=r.user_pool_id, region=r.region)
         cache = None
@@ -172,6 +177,17 @@ class LocalCommerce:
                 except Exception:        # e.g. the disk is full: keep serving, retry later
                     log.exception("saving the state to %s failed", self.data_dir)
 
+    def _trim_stream(self, stream_arn: str, relayed: str) -> None:
+        """Drop the stream records every reader of the stream (the outbox relay, the search
+        indexer) has passed: moto would keep them, with their item images, forever."""
+        read = [relayed]
+        for name in STREAM_READERS:
+            poller = self.pollers.get(name)
+            if poller is not None:
+                read += list(poller.positions.values())
+        if None not in read:
+            moto_patches.trim_stream(stream_arn, min(read, key=int))
+
     def _start_event_flow(self, r: embedded.Resources,
                           relay_positions: dict[str, str | None] | None) -> None:
         client = embedded._client
@@ -182,7 +198,9 @@ class LocalCommerce:
             streams=streams, events=client("events", r.endpoint_url, r.region),
             table_stream_arn=stream_arn, bus_name=r.bus_name, region=r.region,
             relay=import_handler(RELAY_HANDLER), positions=relay_positions,
-            trim=moto_patches.trim_stream, **common)
+            trim=self._trim_stream, **common)
+        self.pollers["search-indexer"] = local_search.SearchIndexerPoller(
+            streams=streams, table_stream_arn=stream_arn, region=r.region, **common)
         self.pollers["oms-pipe"] = OmsPipe(sqs=client("sqs", r.endpoint_url, r.region),
                                            buffer_url=r.oms_buffer.url, fifo_url=r.oms_queue.url,
                                            **common)

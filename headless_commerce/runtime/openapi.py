@@ -22,6 +22,7 @@ from headless_commerce.runtime.routes import (
     ROUTES,
     Route,
 )
+from headless_commerce.runtime.search import params as search_params
 
 _ID = {"type": "string", "pattern": f"^{PATH_PARAM_PATTERN}$"}
 _TEXT = {"type": "string"}
@@ -47,6 +48,7 @@ def _page(item: str) -> dict:
                                     "description": "Pass as `cursor` for the next page; null on the last"}})
 
 
+_FACETS = {"type": "array", "items": _object({"value": _TEXT, "count": _COUNT})}
 _ORDER_LINE = _object({"sku": _ID, "product_id": _ID, "name": _TEXT, "quantity": _COUNT,
                        "unit_price": _ref("Money"), "line_total": _ref("Money")})
 
@@ -96,6 +98,20 @@ SCHEMAS: dict[str, dict] = {
          "default_address": _ref("Address")}),
     "WebhookAck": _object({"received": {"type": "boolean"}, "applied": {"type": "boolean"}},
                           {"status": {"type": "string", "enum": [s.value for s in model.OrderStatus]}}),
+    "SearchResults": _object({
+        "items": {"type": "array", "items": _object({
+            "product_id": _ID, "name": _TEXT, "brand": _NULLABLE_TEXT, "category_id": _NULLABLE_TEXT,
+            "price": _ref("Money"), "images": {"type": "array", "items": _TEXT},
+            "in_stock": {"type": "boolean"}})},
+        "facets": _object({"category": _FACETS, "brand": _FACETS, "price": {
+            "type": "array", "items": _object({"value": _TEXT, "min": {"type": "integer"},
+                                               "max": {"type": "integer", "nullable": True},
+                                               "count": _COUNT})}}),
+        "total": _COUNT,
+        "next_cursor": {"type": "string", "nullable": True,
+                        "description": "Pass as `cursor` for the next page; null on the last"}}),
+    "Suggestions": _object({"suggestions": {"type": "array", "items": _object(
+        {"text": _TEXT, "product_id": _ID})}}),
     # Checkout errors carry what a storefront needs to react: the order (declined, in
     # progress) or the SKUs that are short.
     "CheckoutError": {"allOf": [_ref("Error"), _object({}, {
@@ -123,9 +139,12 @@ _ERROR_DETAILS = {
     ("checkout", 503): "payment_unavailable: the order stays pending and a retry with the same "
                        "Idempotency-Key resumes it",
     ("addCartItem", 409): "cart_full, concurrent_modification",
+    ("searchProducts", 503): "search_unavailable: the search engine cannot answer now",
+    ("suggestProducts", 503): "search_unavailable: the search engine cannot answer now",
 }
 _CHECKOUT_ERRORS = frozenset({402, 409})
-_RETRY_AFTER = frozenset({("checkout", 409), ("checkout", 503)})
+_RETRY_AFTER = frozenset({("checkout", 409), ("checkout", 503), ("searchProducts", 503),
+                          ("suggestProducts", 503)})
 
 _QUERY = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
@@ -133,6 +152,26 @@ _QUERY = {
     "cursor": {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": "^[A-Za-z0-9_-]+$",
                "description": "`next_cursor` of the previous page, unchanged"},
 }
+
+
+_LIST = {"type": "string", "minLength": 1, "maxLength": 4096,
+         "description": f"Comma-separated, at most {search_params.MAX_FILTER_VALUES} values"}
+_AMOUNT = {"type": "integer", "minimum": 0, "maximum": search_params.MAX_PRICE,
+           "description": "Minor units"}
+_SEARCH_QUERY = {
+    "q": {"type": "string", "minLength": 1, "maxLength": search_params.MAX_QUERY_LENGTH},
+    "category": _LIST, "brand": _LIST, "min_price": _AMOUNT, "max_price": _AMOUNT,
+    "in_stock": {"type": "boolean"},
+    "sort": {"type": "string", "enum": list(search_params.SORTS), "default": "relevance"},
+    "limit": {"type": "integer", "minimum": 1, "maximum": search_params.MAX_PAGE_SIZE,
+              "default": search_params.DEFAULT_PAGE_SIZE},
+}
+
+
+def _query_schema(route: Route, name: str) -> dict:
+    if route.function == "search":
+        return dict(_SEARCH_QUERY.get(name) or _QUERY[name])
+    return dict(_QUERY[name])
 
 
 def error_statuses(route: Route) -> tuple[int, ...]:
@@ -156,13 +195,13 @@ def _operation(route: Route) -> dict:
         responses[str(status)] = _json(_ref(schema), description)
         if (route.operation_id, status) in _RETRY_AFTER:
             responses[str(status)]["headers"] = {"Retry-After": {
-                "description": "Seconds to wait before retrying with the same Idempotency-Key",
+                "description": "Seconds to wait before retrying (a checkout: with the same Idempotency-Key)",
                 "schema": {"type": "integer", "minimum": 0}}}
     operation: dict = {"operationId": route.operation_id, "summary": route.summary,
                        "responses": responses}
     parameters = [{"name": name, "in": "path", "required": True, "schema": dict(_ID)}
                   for name in route.path_params]
-    parameters += [{"name": name, "in": "query", "required": False, "schema": dict(_QUERY[name])}
+    parameters += [{"name": name, "in": "query", "required": False, "schema": _query_schema(route, name)}
                    for name in route.query_params]
     parameters += [{"name": name, "in": "header", "required": True,
                     "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}

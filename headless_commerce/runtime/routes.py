@@ -163,6 +163,12 @@ ROUTES: tuple[Route, ...] = (
           "Set marketing consents per channel", "Profile", CONSENTS_SCHEMA, errors=(404,)),
     Route("POST", "/payments/webhook", "signature", "payments_webhook", "paymentWebhook",
           "Payment provider callback (signed)", "WebhookAck"),
+    Route("GET", "/search", "public", "search", "searchProducts",
+          "Products matching a text query (typos tolerated), with filters, facets, sort and cursor",
+          "SearchResults", query_params=("q", "category", "brand", "min_price", "max_price",
+                                         "in_stock", "sort", "cursor", "limit"), errors=(503,)),
+    Route("GET", "/search/suggest", "public", "search", "suggestProducts",
+          "Type-ahead suggestions for a prefix", "Suggestions", query_params=("q",), errors=(503,)),
 )
 
 
@@ -177,6 +183,8 @@ class FunctionSpec:
     reserved_concurrency: int | None
     table_access: str
     needs_payment_secret: bool = False
+    # An optional capability (config toggle) the function belongs to; None: always deployed.
+    capability: str | None = None
 
 
 _PKG = "headless_commerce.runtime"
@@ -194,6 +202,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                      "read_write"),
         FunctionSpec("payments_webhook", f"{_PKG}.payments.handler.handler", 256, 15, None,
                      "read_write", needs_payment_secret=True),
+        # Reads the search index only (OpenSearch, through the opensearch-py layer).
+        FunctionSpec("search", f"{_PKG}.search.handler.handler", 512, 10, None, "read",
+                     capability="search"),
     )
 }
 

@@ -112,6 +112,29 @@ def commerce_table_name() -> str | None:
     return _optional(TABLE_NAME)
 
 
+def search_provider() -> str:
+    return os.environ.get(SEARCH_PROVIDER, "opensearch")
+
+
+def search_endpoint() -> str:
+    """The endpoint host (an https:// prefix, as a serverless collection reports it, dropped)."""
+    return os.environ[SEARCH_ENDPOINT].removeprefix("https://")
+
+
+def search_signing_service() -> str:
+    return os.environ.get(SEARCH_SIGNING_SERVICE, "es")
+
+
+def search_alias() -> str:
+    return os.environ.get(SEARCH_ALIAS, SEARCH_DEFAULT_ALIAS)
+
+
+def search_replicas() -> int:
+    return int(os.environ.get(SEARCH_REPLICAS, "0"))
+
+
+def search_reader_role_arn() -> str | None:
+    return _optional(SEARCH_READER_ROLE_ARN)
 # --- The storefront container (runtime/storefront/, deployed by WebTier) ---------------------
 # Auth flow: the storefront signs shoppers in server-side with USER_PASSWORD_AUTH (InitiateAuth
 # from the BFF over TLS; no client secret, so USER_POOL_CLIENT_ID is a public client that must

@@ -41,6 +41,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # Reads a changed product and its SKUs (consistent Get/BatchGet); a reindex pages the
     # catalog index (Query).
     "search_indexer": (GET, BATCH_GET, QUERY),
+    # Queries the search index, never the table.
+    "search": (),
     # Integration feeds: one BatchGetItem per batch, then one conditional write (a transaction
     # with the outbox item when an event is emitted) per record; GetItem re-reads after a race.
     "catalog_feed": (GET, BATCH_GET, PUT, UPDATE),

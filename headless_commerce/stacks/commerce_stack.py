@@ -50,6 +50,7 @@ class CommerceStack(CommerceStackBase):
                                 api_domain_name=api_domain.name if api_domain else None,
                                 api_certificate=acm.Certificate.from_certificate_arn(
                                     self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None,
+                                capabilities=("search",) if search else (),
                                 # The storefront calls the API for every shopper from the NAT addresses;
                                 # CloudFront's web ACL rate-limits the shoppers themselves.
                                 waf_rate_limit_exempt_cidrs=foundation.network.nat_cidrs)
@@ -64,6 +65,7 @@ class CommerceStack(CommerceStackBase):
                                     functions=self.app_tier.function_factory, vpc=foundation.network.vpc,
                                     encryption_key=key) if search else None)
         if self.search is not None:
+            self.search.grant_query(self.app_tier.functions["search"])
             CfnOutput(self, "SearchIndexerFunction", value=self.search.indexer.function_name,
                       description="Invoke with {\"action\": \"reindex\"} for a full backfill "
                                   "(headless-commerce search reindex --function NAME)")

@@ -75,7 +75,7 @@ def feeds(seed: int = 20261125):
     catalog = _interleave(rng, catalog_by_key)
     inventory = _interleave(rng, inventory_by_key)
     for i in range(25):
-        line = '{"type": "product", "product_id": "broken-%d", "version":' % i   # cut off
+        line = f'{{"type": "product", "product_id": "broken-{i}", "version":'   # cut off
         catalog.insert(rng.randrange(len(catalog)), line)
         bad.append(("malformed_json", line))
         line = json.dumps({"type": "product", "product_id": f"nameless-{i}", "version": 1,

@@ -22,17 +22,16 @@ os.environ.update({
 os.environ.pop("DAX_ENDPOINT", None)
 os.environ.pop("PAYMENT_SECRET_ARN", None)
 
-from aws_lambda_powertools.utilities.parameters import clear_caches as clear_parameter_caches  # noqa: E402
-from moto import mock_aws  # noqa: E402
+from aws_lambda_powertools.utilities.parameters import clear_caches as clear_parameter_caches
+from moto import mock_aws
 
-from headless_commerce import model  # noqa: E402
-from headless_commerce.runtime import routes  # noqa: E402
-from headless_commerce.runtime.catalog import repository as catalog_repository  # noqa: E402
-from headless_commerce.runtime.common import aws, dynamo  # noqa: E402
-from headless_commerce.runtime.payments import provider as payment_provider  # noqa: E402
-from headless_commerce.runtime.payments.sandbox import SandboxProvider  # noqa: E402
-
-from headless_commerce.local import moto_patches  # noqa: E402
+from headless_commerce import model
+from headless_commerce.local import moto_patches
+from headless_commerce.runtime import routes
+from headless_commerce.runtime.catalog import repository as catalog_repository
+from headless_commerce.runtime.common import aws, dynamo
+from headless_commerce.runtime.payments import provider as payment_provider
+from headless_commerce.runtime.payments.sandbox import SandboxProvider
 
 # Real DynamoDB applies each request atomically and rolls a cancelled transaction back.
 moto_patches.apply()

@@ -85,10 +85,10 @@ def test_patch_sets_quantity_and_zero_removes(catalog):
     reply = call("PATCH", "/cart/items/{sku}", sub="alice", path_params={"sku": "mug-1"},
                  body={"quantity": 7})
     assert reply.status == 200
-    assert {l["sku"]: l["quantity"] for l in reply.body["lines"]} == {"mug-1": 7, "pan-1": 1}
+    assert {line["sku"]: line["quantity"] for line in reply.body["lines"]} == {"mug-1": 7, "pan-1": 1}
     reply = call("PATCH", "/cart/items/{sku}", sub="alice", path_params={"sku": "mug-1"},
                  body={"quantity": 0})
-    assert [l["sku"] for l in reply.body["lines"]] == ["pan-1"]
+    assert [line["sku"] for line in reply.body["lines"]] == ["pan-1"]
 
 
 def test_delete_line_and_missing_line(catalog):

@@ -3,8 +3,8 @@ from __future__ import annotations
 import sys
 import types
 
-from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.catalog import repository as catalog_repository
+from headless_commerce.runtime.common import aws
 from tests.runtime.conftest import call
 
 

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from headless_commerce import model
-from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.catalog import repository as catalog_repository
+from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.common.domain_errors import OrderRejected
 from headless_commerce.runtime.fraud.screen import FraudDecision
 from headless_commerce.runtime.orders import checkout as checkout_service

@@ -52,26 +52,26 @@ def _signed(raw: bytes, timestamp: int | None = None) -> dict:
 
 
 REPORTED = {
-    "superscript limit on products": dict(method="GET", path="/products", query={"limit": "²"}),
-    "arabic-indic limit on products": dict(method="GET", path="/products", query={"limit": "٣"}),
-    "superscript limit on orders": dict(method="GET", path="/orders", query={"limit": "²"}, sub=SHOPPER),
-    "lone surrogate in PATCH /me": dict(method="PATCH", path="/me", sub=SHOPPER,
-                                        raw_body='{"given_name": "\\ud800"}'),
-    "NUL in PATCH /me": dict(method="PATCH", path="/me", sub=SHOPPER,
-                             raw_body='{"family_name": "a\\u0000b"}'),
-    "lone surrogate in a shipping address": dict(
-        method="POST", path="/checkout", sub=SHOPPER, headers={"Idempotency-Key": "surrogate-0001"},
-        raw_body='{"payment_token": "tok_visa", "shipping_address": {"name": "\\udfff", '
-                 '"line1": "1 St", "city": "C", "postal_code": "12345", "country": "US"}}'),
-    "NUL in a shipping address": dict(
-        method="POST", path="/checkout", sub=SHOPPER, headers={"Idempotency-Key": "nul-addr-0001"},
-        raw_body='{"payment_token": "tok_visa", "shipping_address": {"name": "A", '
-                 '"line1": "1 St\\u0000", "city": "C", "postal_code": "12345", "country": "US"}}'),
-    "infinite number": dict(method="POST", path="/cart/items", sub=SHOPPER,
-                            raw_body='{"sku": "mug-1", "quantity": 1e999}'),
-    "cursor holding a lone surrogate": dict(
-        method="GET", path="/products", query={"cursor": base64.urlsafe_b64encode(
-            b'{"gsi1pk":"CATALOG","gsi1sk":"\\ud800","pk":"PRODUCT#p","sk":"PRODUCT"}').decode()}),
+    "superscript limit on products": {"method": "GET", "path": "/products", "query": {"limit": "²"}},
+    "arabic-indic limit on products": {"method": "GET", "path": "/products", "query": {"limit": "٣"}},
+    "superscript limit on orders": {"method": "GET", "path": "/orders", "query": {"limit": "²"}, "sub": SHOPPER},
+    "lone surrogate in PATCH /me": {"method": "PATCH", "path": "/me", "sub": SHOPPER,
+                                        "raw_body": '{"given_name": "\\ud800"}'},
+    "NUL in PATCH /me": {"method": "PATCH", "path": "/me", "sub": SHOPPER,
+                             "raw_body": '{"family_name": "a\\u0000b"}'},
+    "lone surrogate in a shipping address": {
+        "method": "POST", "path": "/checkout", "sub": SHOPPER, "headers": {"Idempotency-Key": "surrogate-0001"},
+        "raw_body": '{"payment_token": "tok_visa", "shipping_address": {"name": "\\udfff", '
+                 '"line1": "1 St", "city": "C", "postal_code": "12345", "country": "US"}}'},
+    "NUL in a shipping address": {
+        "method": "POST", "path": "/checkout", "sub": SHOPPER, "headers": {"Idempotency-Key": "nul-addr-0001"},
+        "raw_body": '{"payment_token": "tok_visa", "shipping_address": {"name": "A", '
+                 '"line1": "1 St\\u0000", "city": "C", "postal_code": "12345", "country": "US"}}'},
+    "infinite number": {"method": "POST", "path": "/cart/items", "sub": SHOPPER,
+                            "raw_body": '{"sku": "mug-1", "quantity": 1e999}'},
+    "cursor holding a lone surrogate": {
+        "method": "GET", "path": "/products", "query": {"cursor": base64.urlsafe_b64encode(
+            b'{"gsi1pk":"CATALOG","gsi1sk":"\\ud800","pk":"PRODUCT#p","sk":"PRODUCT"}').decode()}},
 }
 
 
@@ -120,7 +120,7 @@ any_char = st.one_of(st.characters(exclude_categories=()),
 any_text = st.text(any_char, max_size=40)
 # Look-alike digits and the edges of the valid range.
 limits = st.one_of(any_text, st.integers(-10**6, 10**6).map(str),
-                   st.text(st.sampled_from("0123456789²³٣١１ +-e"), min_size=1, max_size=4))
+                   st.text(st.sampled_from("0123456789²³٣١１ +-e"), min_size=1, max_size=4))  # noqa: RUF001
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
                          any_text)
 json_values = st.recursive(json_scalars, lambda inner: st.one_of(

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from headless_commerce.runtime.customers import repository as customers_repository
 from headless_commerce.runtime.customers import post_confirmation
-from tests.runtime.test_checkout import outbox_events
+from headless_commerce.runtime.customers import repository as customers_repository
 from tests.runtime.conftest import call
+from tests.runtime.test_checkout import outbox_events
 
 
 def confirmation_event(sub: str, source: str = "PostConfirmation_ConfirmSignUp") -> dict:

@@ -9,7 +9,7 @@ from headless_commerce.runtime.events.relay import relay
 from headless_commerce.runtime.marketing import audience, membership
 from tests.runtime.conftest import call, eventbridge_event, example_event, outbox_stream_records, sqs_event
 
-T1, T2, T3 = ("2026-01-31T12:00:0%d.000000Z" % i for i in (1, 2, 3))
+T1, T2, T3 = (f"2026-01-31T12:00:0{i}.000000Z" for i in (1, 2, 3))
 
 
 def consent(customer: str, at: str, email: bool, sms: bool = False, push: bool = False) -> dict:

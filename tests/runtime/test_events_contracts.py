@@ -19,8 +19,16 @@ from headless_commerce.runtime.marketing import audience
 from headless_commerce.runtime.oms import consumer as oms_consumer
 from headless_commerce.runtime.oms import service as oms_service
 from headless_commerce.runtime.orders import status_events
-from tests.runtime.conftest import (add, call, checkout, eventbridge_event, example_event,
-                                    outbox_stream_records, queue_messages, sqs_event)
+from tests.runtime.conftest import (
+    add,
+    call,
+    checkout,
+    eventbridge_event,
+    example_event,
+    outbox_stream_records,
+    queue_messages,
+    sqs_event,
+)
 
 NAMES = sorted(model.EVENT_SOURCES)
 

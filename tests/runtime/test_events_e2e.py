@@ -18,9 +18,9 @@ import json
 
 from headless_commerce import model
 from headless_commerce.runtime.common import aws
-from headless_commerce.runtime.orders import repository as orders_repository
 from headless_commerce.runtime.events import relay
 from headless_commerce.runtime.oms import consumer as oms_consumer
+from headless_commerce.runtime.orders import repository as orders_repository
 from headless_commerce.runtime.orders import status_events
 from tests.runtime.conftest import add, checkout, outbox_stream_records, queue_messages
 

@@ -9,6 +9,7 @@ import pytest
 
 from headless_commerce import model
 from headless_commerce.runtime.common import dynamo
+from headless_commerce.runtime.events.contracts import ContractError
 from headless_commerce.runtime.oms import consumer, service
 from tests.runtime.conftest import example_event, queue_messages, sqs_event
 
@@ -72,5 +73,5 @@ def test_crash_after_publish_republishes_the_same_event_id(bus, dead_letters, mo
 def test_status_event_is_checked_against_its_contract_before_publishing(table):
     envelope = service.status_event("o-1", "alice")
     assert envelope["source"] == "commerce.oms" and envelope["detail"]["to"] == "ACCEPTED_BY_OMS"
-    with pytest.raises(Exception):
+    with pytest.raises(ContractError):
         service.status_event("", "alice")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from headless_commerce.runtime.common import dynamo
-from headless_commerce.runtime.common import outbox
+from headless_commerce.runtime.common import dynamo, outbox
 from headless_commerce.runtime.events import relay
 from headless_commerce.runtime.events.contracts import ContractError
 from tests.runtime.conftest import add, checkout, example_event, outbox_stream_records, stream_record

@@ -116,7 +116,9 @@ def test_a_failure_queue_outage_retries_the_record_instead_of_dropping_it(catalo
     from headless_commerce.runtime.common import aws
 
     real = aws.sqs().send_message_batch
-    monkeypatch.setattr(aws.sqs(), "send_message_batch", lambda **kw: (_ for _ in ()).throw(ConnectionError("sqs down")))
+    monkeypatch.setattr(
+        aws.sqs(), "send_message_batch", lambda **kw: (_ for _ in ()).throw(ConnectionError("sqs down"))
+    )
     topic = Topic("inventory", partitions=1)
     batch = topic.batch([{"sku": "nope", "quantity": 1, "version": 1},
                          {"sku": "mug-1", "quantity": 2, "version": 1}], KEY)

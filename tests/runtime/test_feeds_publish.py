@@ -60,7 +60,10 @@ def test_the_token_callback_signs_an_msk_connect_request_with_the_callers_creden
     query = urllib.parse.parse_qs(parsed.query)
     assert parsed.netloc == "kafka.eu-west-1.amazonaws.com"
     assert query["Action"] == ["kafka-cluster:Connect"]
-    assert query["X-Amz-Credential"][0].startswith("AKIDEXAMPLE/") and "/eu-west-1/kafka-cluster/" in query["X-Amz-Credential"][0]
+    assert (
+        query["X-Amz-Credential"][0].startswith("AKIDEXAMPLE/")
+        and "/eu-west-1/kafka-cluster/" in query["X-Amz-Credential"][0]
+    )
     import time
     assert time.time() < expires_at < time.time() + 3600        # seconds, not the signer's milliseconds
 

@@ -41,9 +41,9 @@ def test_hostile_input_never_500(route, catalog, sandbox):
     assert invoke(api_event("POST", "/cart/items", sub="fuzzer", body={"sku": "mug-1", "quantity": 1})).status == 200
     cases = []
     for body in BODIES:
-        cases.append((body, {n: "mug-1" for n in route.path_params}, None, {"Idempotency-Key": "fuzz-key-0002"}))
+        cases.append((body, dict.fromkeys(route.path_params, "mug-1"), None, {"Idempotency-Key": "fuzz-key-0002"}))
     for param in PARAMS:
-        cases.append((None, {n: param for n in route.path_params}, None, None))
+        cases.append((None, dict.fromkeys(route.path_params, param), None, None))
     for _ in range(40):
         cases.append((rng.choice(BODIES), {n: rng.choice(PARAMS) for n in route.path_params},
                       rng.choice(QUERIES), rng.choice(HEADERS)))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-import pytest
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_openapi
 
@@ -15,7 +14,10 @@ from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.payments import provider as payment_provider
 from headless_commerce.runtime.payments import signature
 from headless_commerce.runtime.payments.sandbox import SandboxProvider
+from headless_commerce.runtime.search import provider as search_provider
+from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider
 from tests.runtime.conftest import WEBHOOK_SECRET, Reply, add, call, checkout
+from tests.runtime.search_helpers import TimingOutClient, catalog_documents, loaded_provider
 
 DOCUMENT = openapi_document()
 ADDRESS = {"name": "Ada", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345",
@@ -142,6 +144,18 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox):
         "id": "e2", "type": "payment.authorized",
         "data": {"order_id": bob_order["order_id"], "authorization_id": f"sbx_auth_{bob_order['order_id']}"}}))
     assert settled.body["applied"] is True
+    # Search: results with facets, type-ahead, a bad parameter, the engine down
+    search_provider.set_provider(loaded_provider(catalog_documents()))
+    try:
+        rec("GET", "/search", query={"q": "sneekers", "limit": "3"})
+        rec("GET", "/search", query={"q": "tee", "limit": "²"})
+        rec("GET", "/search/suggest", query={"q": "sonique hea"})
+        rec("GET", "/search/suggest", query={"q": " "})
+        search_provider.set_provider(OpenSearchProvider(TimingOutClient()))
+        rec("GET", "/search", query={"q": "tee"})
+        rec("GET", "/search/suggest", query={"q": "tee"})
+    finally:
+        search_provider.set_provider(None)
 
     checked = 0
     for route in routes.ROUTES:

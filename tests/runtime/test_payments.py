@@ -7,13 +7,14 @@ from urllib.parse import parse_qs
 import pytest
 import stripe
 
+from headless_commerce.runtime.catalog import repository as catalog_repository
 from headless_commerce.runtime.common import aws
-from headless_commerce.runtime.payments import provider as payment_provider, signature
+from headless_commerce.runtime.orders import repository as orders_repository
+from headless_commerce.runtime.payments import provider as payment_provider
+from headless_commerce.runtime.payments import signature
 from headless_commerce.runtime.payments.provider import WebhookSignatureError
 from headless_commerce.runtime.payments.sandbox import SandboxProvider
 from headless_commerce.runtime.payments.stripe_provider import StripeProvider
-from headless_commerce.runtime.catalog import repository as catalog_repository
-from headless_commerce.runtime.orders import repository as orders_repository
 from tests.runtime.conftest import WEBHOOK_SECRET, add, api_event, call, checkout, invoke
 
 

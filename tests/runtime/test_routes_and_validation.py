@@ -8,17 +8,17 @@ from openapi_spec_validator import validate as validate_openapi
 
 from headless_commerce import model
 from headless_commerce.runtime import routes
-from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.common.errors import ApiError
 from headless_commerce.runtime.common.validation import first_error, validate
+from headless_commerce.runtime.openapi import openapi_document
 
 EXPECTED = {
     ("GET", "/products"), ("GET", "/products/{product_id}"), ("GET", "/categories"),
     ("GET", "/cart"), ("POST", "/cart/items"), ("PATCH", "/cart/items/{sku}"),
     ("DELETE", "/cart/items/{sku}"), ("POST", "/checkout"), ("GET", "/orders"),
     ("GET", "/orders/{order_id}"), ("GET", "/me"), ("PATCH", "/me"), ("PUT", "/me/consents"),
-    ("POST", "/payments/webhook"),
+    ("POST", "/payments/webhook"), ("GET", "/search"), ("GET", "/search/suggest"),
 }
 
 
@@ -135,17 +135,33 @@ def route_samples():
     """Valid and invalid bodies for every route schema, checked against jsonschema too."""
     address = {"name": "A", "line1": "1 St", "city": "C", "postal_code": "12345", "country": "US"}
     return {
-        "addCartItem": ([{"sku": "mug-1", "quantity": 1}, {"sku": "A.b_c:d-1", "quantity": 99}],
-                        [{"sku": "mug-1"}, {"sku": "", "quantity": 1}, {"sku": "-x", "quantity": 1},
-                         {"sku": "m" * 65, "quantity": 1}, {"sku": "mug 1", "quantity": 1}]),
+        "addCartItem": (
+            [{"sku": "mug-1", "quantity": 1}, {"sku": "A.b_c:d-1", "quantity": 99}],
+            [
+                {"sku": "mug-1"},
+                {"sku": "", "quantity": 1},
+                {"sku": "-x", "quantity": 1},
+                {"sku": "m" * 65, "quantity": 1},
+                {"sku": "mug 1", "quantity": 1},
+            ],
+        ),
         "updateCartItem": ([{"quantity": 0}, {"quantity": 99}], [{"quantity": -1}, {}]),
-        "checkout": ([{"payment_token": "tok_visa"}, {"payment_token": "tok_visa", "shipping_address": address}],
-                     [{"payment_token": "tok visa"}, {"payment_token": "tok_visa", "shipping_address": {**address, "country": "usa"}},
-                      {"payment_token": "tok_visa", "shipping_address": {**address, "zip": "1"}}]),
-        "updateProfile": ([{}, {"locale": "en-US"}, {"default_address": address}],
-                          [{"locale": "english"}, {"phone": "+0123"}, {"default_address": {}}]),
-        "putConsents": ([{"email": True, "sms": False, "push": False}],
-                        [{"email": 1, "sms": False, "push": False}, {"email": None, "sms": False, "push": False}]),
+        "checkout": (
+            [{"payment_token": "tok_visa"}, {"payment_token": "tok_visa", "shipping_address": address}],
+            [
+                {"payment_token": "tok visa"},
+                {"payment_token": "tok_visa", "shipping_address": {**address, "country": "usa"}},
+                {"payment_token": "tok_visa", "shipping_address": {**address, "zip": "1"}},
+            ],
+        ),
+        "updateProfile": (
+            [{}, {"locale": "en-US"}, {"default_address": address}],
+            [{"locale": "english"}, {"phone": "+0123"}, {"default_address": {}}],
+        ),
+        "putConsents": (
+            [{"email": True, "sms": False, "push": False}],
+            [{"email": 1, "sms": False, "push": False}, {"email": None, "sms": False, "push": False}],
+        ),
     }
 
 

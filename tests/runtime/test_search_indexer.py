@@ -6,11 +6,11 @@ import itertools
 import pytest
 
 from headless_commerce import model
-from headless_commerce.runtime.common import dynamo
 from headless_commerce.runtime.catalog import repository as catalog_repository
+from headless_commerce.runtime.common import dynamo
+from headless_commerce.runtime.common.domain_errors import SearchUnavailable
 from headless_commerce.runtime.search import indexer
 from headless_commerce.runtime.search import provider as search_provider
-from headless_commerce.runtime.search.errors import SearchUnavailable
 from headless_commerce.runtime.search.local_provider import TantivyProvider
 from headless_commerce.runtime.search.params import parse_search
 from headless_commerce.runtime.search.provider import WriteOutcome

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from opensearchpy import exceptions
 
+from headless_commerce.runtime.common.domain_errors import InvalidSearchCursor, SearchUnavailable
 from headless_commerce.runtime.search import opensearch_provider as osp
 from headless_commerce.runtime.search.documents import product_document
-from headless_commerce.runtime.search.errors import InvalidSearch, SearchUnavailable
 from headless_commerce.runtime.search.mapping import index_body
 from headless_commerce.runtime.search.params import PRICE_BANDS, parse_search
 from headless_commerce.runtime.search.provider import IndexAction
@@ -95,7 +95,7 @@ def test_a_cursor_of_the_wrong_shape_for_the_sort_is_invalid():
 
     for sort, after in (("price_asc", [1.5, "p-1"]), ("relevance", ["x", "p-1"]), ("newest", [5])):
         query = parse_search({"q": "tent", "sort": sort})
-        with pytest.raises(InvalidSearch):
+        with pytest.raises(InvalidSearchCursor):
             osp.search_body(parse_search({"q": "tent", "sort": sort, "cursor": encode_cursor(query, after)}))
 
 
@@ -169,7 +169,7 @@ def test_engine_faults_map_to_search_unavailable(error, unavailable):
     mapped = osp.unavailable(error)
     assert (mapped is not None) is unavailable
     if mapped is not None:
-        assert isinstance(mapped, SearchUnavailable) and mapped.retry_after > 0
+        assert isinstance(mapped, SearchUnavailable) and mapped.retry_after_s > 0
 
 
 class _Indices:

@@ -2,8 +2,9 @@
 
 import pytest
 
+from headless_commerce.runtime.common.domain_errors import DomainError
+from headless_commerce.runtime.common.errors import from_domain
 from headless_commerce.runtime.search import params
-from headless_commerce.runtime.search.errors import InvalidSearch
 
 
 def test_defaults_and_normalised_text():
@@ -39,9 +40,10 @@ def test_filters_are_parsed():
     ({"q": "tee", "cursor": "x" * 600}, "cursor", "invalid_cursor"),
 ])
 def test_bad_input_names_the_field(query, field, code):
-    with pytest.raises(InvalidSearch) as raised:
+    with pytest.raises(DomainError) as raised:
         params.parse_search(query)
-    assert raised.value.field == field and raised.value.code == code
+    error = from_domain(raised.value)
+    assert (error.status, error.field, error.code) == (400, field, code)
 
 
 def test_exactly_200_characters_is_allowed():
@@ -54,7 +56,7 @@ def test_cursor_round_trips_and_is_bound_to_its_query():
     assert params.parse_search({"q": "tent", "sort": "price_asc", "cursor": cursor}).after == (4999, "p-0001")
     for other in ({"q": "tents", "sort": "price_asc"}, {"q": "tent", "sort": "price_desc"},
                   {"q": "tent", "sort": "price_asc", "brand": "Trailwise"}):
-        with pytest.raises(InvalidSearch):
+        with pytest.raises(DomainError):
             params.parse_search({**other, "cursor": cursor})
 
 
@@ -62,12 +64,12 @@ def test_cursor_values_must_be_plain_sort_values():
     query = params.parse_search({"q": "tent"})
     for after in ([True, "p-1"], [{"a": 1}, "p"], [1, 2, 3, 4], []):
         cursor = params.encode_cursor(query, after) or "e30"
-        with pytest.raises(InvalidSearch):
+        with pytest.raises(DomainError):
             params.parse_search({"q": "tent", "cursor": cursor})
 
 
 def test_suggest_needs_a_prefix_of_at_most_200_characters():
     assert params.parse_suggest({"q": "hea"}) == "hea"
     for bad in ({}, {"q": ""}, {"q": "y" * 201}):
-        with pytest.raises(InvalidSearch):
+        with pytest.raises(DomainError):
             params.parse_suggest(bad)

@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from headless_commerce import model
-from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.catalog import repository as catalog_repository
-from headless_commerce.runtime.orders import repository as orders_repository
+from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.events.contracts import validate_event
 from headless_commerce.runtime.orders import checkout as checkout_service
+from headless_commerce.runtime.orders import repository as orders_repository
 from headless_commerce.runtime.orders import sweeper
 from headless_commerce.runtime.payments.stripe_provider import StripeProvider
 from tests.runtime.conftest import add, call, checkout

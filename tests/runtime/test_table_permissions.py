@@ -17,15 +17,33 @@ import pytest
 
 from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.table_permissions import (
-    CONDITION_CHECK, DELETE, LEADING_KEY_PREFIXES, PUT, TABLE_ACTIONS, UPDATE, actions_for,
+    CONDITION_CHECK,
+    DELETE,
+    LEADING_KEY_PREFIXES,
+    PUT,
+    TABLE_ACTIONS,
+    UPDATE,
+    actions_for,
 )
-from tests.runtime import (test_cart, test_catalog, test_checkout, test_customers, test_events_oms,
-                           test_events_order_status, test_events_consents, test_feeds_catalog,
-                           test_feeds_inventory, test_feeds_order_status, test_orders, test_payments,
-                           test_search_indexer, test_sweeper)
+from tests.runtime import (
+    test_cart,
+    test_catalog,
+    test_checkout,
+    test_customers,
+    test_events_consents,
+    test_events_oms,
+    test_events_order_status,
+    test_feeds_catalog,
+    test_feeds_inventory,
+    test_feeds_order_status,
+    test_orders,
+    test_payments,
+    test_search_indexer,
+    test_sweeper,
+)
 from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by the feed scenarios
-from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
+from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 
 _PKG = "headless_commerce.runtime."
 ENTRY_MODULES = {
@@ -41,6 +59,7 @@ ENTRY_MODULES = {
     f"{_PKG}orders.status_events": "order_status",
     f"{_PKG}marketing.audience": "marketing_audience",
     f"{_PKG}search.indexer": "search_indexer",
+    f"{_PKG}search.handler": "search",
     f"{_PKG}feeds.catalog": "catalog_feed",
     f"{_PKG}feeds.inventory": "inventory_feed",
     f"{_PKG}feeds.order_status": "order_status_feed",

@@ -4,7 +4,6 @@ headless Chromium (Debian's package, driven by Playwright) per session."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess

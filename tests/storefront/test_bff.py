@@ -52,10 +52,14 @@ class FakeApi:
         match = re.fullmatch(r"/products/([^/]+)", path)
         if match:
             if match.group(1) not in self.stock:
-                return httpx.Response(404, json={"error": {"code": "not_found", "message": "Product not found", "field": None}})
+                return httpx.Response(
+                    404, json={"error": {"code": "not_found", "message": "Product not found", "field": None}}
+                )
             return httpx.Response(200, json=product(match.group(1), self.stock[match.group(1)]))
         if path == "/products":
-            return httpx.Response(200, json={"items": [product(p, s) for p, s in self.stock.items()], "next_cursor": None})
+            return httpx.Response(
+                200, json={"items": [product(p, s) for p, s in self.stock.items()], "next_cursor": None}
+            )
         if path == "/categories":
             return httpx.Response(200, json={"items": [{"category_id": "tops", "name": "Tops", "children": []}]})
         if path == "/recommendations":
@@ -64,7 +68,9 @@ class FakeApi:
             return httpx.Response(200, json={"items": [product("p-1")], "total": 1, "next_cursor": None,
                                              "facets": {"brand": [{"value": "Northline", "count": 1}]}})
         if not request.headers.get("authorization"):
-            return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "Sign-in required", "field": None}})
+            return httpx.Response(
+                401, json={"error": {"code": "unauthorized", "message": "Sign-in required", "field": None}}
+            )
         if path == "/cart" or path == "/cart/items":
             if request.method == "POST":
                 body = json.loads(request.content)
@@ -72,9 +78,15 @@ class FakeApi:
             lines = [{"sku": s, "product_id": s.rsplit("-", 1)[0], "name": "Tee", "quantity": q,
                       "unit_price": {"amount": 1999, "currency": "USD"},
                       "line_total": {"amount": 1999 * q, "currency": "USD"}} for s, q in self.cart_lines.items()]
-            return httpx.Response(200, json={"lines": lines, "item_count": sum(self.cart_lines.values()),
-                                             "subtotal": {"amount": 1999 * sum(self.cart_lines.values()), "currency": "USD"},
-                                             "version": 1})
+            return httpx.Response(
+                200,
+                json={
+                    "lines": lines,
+                    "item_count": sum(self.cart_lines.values()),
+                    "subtotal": {"amount": 1999 * sum(self.cart_lines.values()), "currency": "USD"},
+                    "version": 1,
+                },
+            )
         if path == "/checkout":
             if self.checkout_replies:
                 return self.checkout_replies.pop(0)
@@ -400,7 +412,9 @@ def test_checkout_reuses_its_idempotency_key_on_retry_and_makes_a_new_one_after_
     fake = FakeApi()
     fake.checkout_replies = [
         httpx.Response(503, json={"error": {"code": "payment_unavailable", "message": "retry", "field": None}}),
-        httpx.Response(402, json={"error": {"code": "payment_declined", "message": "declined", "field": "payment_token"}}),
+        httpx.Response(
+            402, json={"error": {"code": "payment_declined", "message": "declined", "field": "payment_token"}}
+        ),
     ]
     with make_client(fake) as client:
         _signed_in_with_cart(client)

@@ -15,7 +15,7 @@ import pytest
 
 from headless_commerce.runtime.routes import ROUTES
 from tests.e2e.conftest import PASSWORD, request, start_local, stop_local
-from tests.storefront.conftest import AXE, ARTIFACTS, CHROMIUM_ARGS, start_redis
+from tests.storefront.conftest import ARTIFACTS, AXE, CHROMIUM_ARGS, start_redis
 
 WIDTHS = {"desktop": 1280, "mobile": 390}
 SERIOUS = ("serious", "critical")

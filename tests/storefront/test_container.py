@@ -30,8 +30,8 @@ def test_slim_non_root_with_a_health_check():
 
 
 def test_container_requirements_are_pinned():
-    lines = [l for l in REQUIREMENTS.read_text().splitlines() if l.strip() and not l.startswith("#")]
-    assert lines and all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", l) for l in lines)
+    lines = [line for line in REQUIREMENTS.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert lines and all(re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line) for line in lines)
 
 
 def test_the_copied_files_are_enough_to_start_the_app(tmp_path):

@@ -20,6 +20,5 @@ def test_a_missing_api_url_stops_start_up_with_a_clear_message(monkeypatch):
     import pytest
 
     monkeypatch.delenv("STOREFRONT_API_URL", raising=False)
-    with pytest.raises(RuntimeError, match="STOREFRONT_API_URL is not set"):
-        with TestClient(create_app()):
-            pass
+    with pytest.raises(RuntimeError, match="STOREFRONT_API_URL is not set"), TestClient(create_app()):
+        pass

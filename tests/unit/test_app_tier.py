@@ -21,7 +21,10 @@ def _resources(app, type_):
 
 
 def test_table_follows_profile(dev_app, prod_app):
-    for app, pitr, protected, policy in ((dev_app, False, False, "Delete"), (prod_app, True, True, "RetainExceptOnCreate")):
+    for app, pitr, protected, policy in (
+        (dev_app, False, False, "Delete"),
+        (prod_app, True, True, "RetainExceptOnCreate"),
+    ):
         (table,) = [t for t in _resources(app, "AWS::DynamoDB::GlobalTable").values()
                     if "StreamSpecification" in t["Properties"]]
         props = table["Properties"]
@@ -127,7 +130,9 @@ def test_existing_table_path_and_conflict():
                    powertools_layer_arn="arn:aws:lambda:eu-west-1:017000801446:layer:Powertools:1")
     t = template(stack)
     t.resource_count_is("AWS::DynamoDB::GlobalTable", 0)
-    t.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"TABLE_NAME": "shop-table"})}})
+    t.has_resource_properties(
+        "AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like({"TABLE_NAME": "shop-table"})}}
+    )
     assert tier.table is table
     with pytest.raises(ValueError, match="existing_table and table_props"):
         AppTier(stack, "App2", profile=prof, user_pool=identity.user_pool, existing_table=table, table_props={})
@@ -177,7 +182,9 @@ def test_pending_order_sweeper_runs_on_a_schedule_with_a_dlq(dev_app, prod_app):
 
     for app, reserved in ((dev_app, None), (prod_app, 1)):
         functions = _resources(app, "AWS::Lambda::Function")
-        (logical_id, sweeper), = [(k, f) for k, f in functions.items() if f["Properties"].get("Handler") == SWEEPER_HANDLER]
+        ((logical_id, sweeper),) = [
+            (k, f) for k, f in functions.items() if f["Properties"].get("Handler") == SWEEPER_HANDLER
+        ]
         props = sweeper["Properties"]
         assert props["Environment"]["Variables"]["PENDING_ORDER_TIMEOUT_MINUTES"] == "15"
         assert "PAYMENT_SECRET_ARN" in props["Environment"]["Variables"]
@@ -200,7 +207,7 @@ def test_stripe_provider_ships_its_sdk_to_payment_functions_only(tmp_path):
     identity = Identity(stack, "Identity", profile=PROFILES["dev"])
     tier = AppTier(stack, "App", profile=PROFILES["dev"], user_pool=identity.user_pool, payment_provider="stripe",
                    powertools_layer_arn="arn:aws:lambda:eu-west-1:017000801446:layer:Powertools:1")
-    (layer,) = tier.payment_layers
+    (_layer,) = tier.payment_layers
     t = template(stack)
     functions = t.find_resources("AWS::Lambda::Function")
     layered = {f["Properties"]["Handler"] for f in functions.values() if len(f["Properties"]["Layers"]) == 2}

@@ -37,8 +37,13 @@ BUS_ARN = "arn:aws:events:eu-west-1:111111111111:event-bus/theirs"
 
 
 def _imports(stack):
-    vpc = ec2.Vpc.from_vpc_attributes(stack, "TheirVpc", vpc_id="vpc-1", availability_zones=["eu-west-1a", "eu-west-1b"],
-                                      private_subnet_ids=["subnet-1", "subnet-2"])
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack,
+        "TheirVpc",
+        vpc_id="vpc-1",
+        availability_zones=["eu-west-1a", "eu-west-1b"],
+        private_subnet_ids=["subnet-1", "subnet-2"],
+    )
     key = kms.Key.from_key_arn(stack, "TheirKey", KEY_ARN)
     table = dynamodb.TableV2.from_table_attributes(
         stack, "TheirTable", table_name="their-table", encryption_key=key,
@@ -80,7 +85,7 @@ def test_app_tier_attaches_the_trigger_to_a_pool_of_this_app():
 
 def test_event_consumers_run_on_an_imported_bus_and_table():
     stack, prof = new_stack()
-    vpc, key, table = _imports(stack)
+    _vpc, key, table = _imports(stack)
     bus = events.EventBus.from_event_bus_arn(stack, "TheirBus", BUS_ARN)
     functions = PythonFunctions(stack, "Fns", profile=prof, vpc=None, powertools_layer_arn=LAYER)
     oms_queue = sqs.Queue.from_queue_arn(stack, "TheirOms", "arn:aws:sqs:eu-west-1:111111111111:oms.fifo")
@@ -106,7 +111,7 @@ def test_encryption_key_existing_path_and_conflict():
 
 
 def test_oms_handoff_existing_queue_path():
-    stack, prof = new_stack()
+    stack, _prof = new_stack()
     bus = events.EventBus.from_event_bus_arn(stack, "TheirBus", BUS_ARN)
     theirs = sqs.Queue.from_queue_arn(stack, "Theirs", "arn:aws:sqs:eu-west-1:111111111111:their-oms.fifo")
     handoff = OmsHandoff(stack, "Oms", bus=bus, existing_queue=theirs)

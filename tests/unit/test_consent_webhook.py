@@ -35,12 +35,18 @@ def test_key_sync_runs_on_schedule_and_on_change_and_may_update_only_its_connect
     assert all("Arn" in r["Targets"][0]["DeadLetterConfig"] for r in rules)
 
     role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements = [s for p in _resources(prod_app, "AWS::IAM::ManagedPolicy").values()
-                  if {"Ref": role_id} in p["Properties"]["Roles"] for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    by_action = {a: s["Resource"] for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    statements = [
+        s
+        for p in _resources(prod_app, "AWS::IAM::ManagedPolicy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    by_action = {
+        a: s["Resource"] for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     assert by_action["events:UpdateConnection"] == {"Fn::GetAtt": [connection_id, "Arn"]}
     assert by_action["secretsmanager:UpdateSecretVersionStage"] == {"Ref": secret_ref}
-    assert f"events!connection/" in json.dumps(by_action["secretsmanager:PutSecretValue"])
+    assert "events!connection/" in json.dumps(by_action["secretsmanager:PutSecretValue"])
 
 
 def test_no_webhook_no_key_sync(dev_app):

@@ -237,8 +237,14 @@ def test_construct_existing_assets_bucket_and_custom_csp():
     stack, profile = _edge_stack()
     bucket = s3.Bucket.from_bucket_name(stack, "Existing", "my-assets")
     zone = route53.HostedZone.from_hosted_zone_attributes(stack, "Zone", hosted_zone_id="Z1", zone_name="example.com")
-    edge = _distribution_construct(stack, profile, existing_assets_bucket=bucket, content_security_policy="default-src 'self'",
-                                   domain_name="shop.example.com", hosted_zone=zone)
+    edge = _distribution_construct(
+        stack,
+        profile,
+        existing_assets_bucket=bucket,
+        content_security_policy="default-src 'self'",
+        domain_name="shop.example.com",
+        hosted_zone=zone,
+    )
     assert edge.assets_bucket is bucket
     t = template(stack).to_json()
     assert len(_resources(t, "AWS::S3::Bucket")) == 1  # only the log bucket

@@ -15,7 +15,7 @@ API_GATEWAY_MESSAGE = '"Invalid request body"'   # what $context.error.messageSt
 
 
 def test_gateway_responses_render_the_handlers_error_body():
-    for status, code, message in _GATEWAY_ERRORS.values():
+    for _status, code, message in _GATEWAY_ERRORS.values():
         rendered = _error_template(code, message).replace(
             "$context.error.messageString", API_GATEWAY_MESSAGE)
         assert json.loads(rendered) == error_body(code, json.loads(

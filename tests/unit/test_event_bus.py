@@ -64,7 +64,7 @@ def test_every_dead_letter_queue_has_an_alarm(dev_app):
 
 
 def test_outbox_pipe_relays_only_outbox_inserts_to_the_bus(dev_app):
-    (pipe,) = [p for p in _of(dev_app, "Commerce", "AWS::Pipes::Pipe").values()]
+    (pipe,) = list(_of(dev_app, "Commerce", "AWS::Pipes::Pipe").values())
     props = pipe["Properties"]
     stream = props["SourceParameters"]["DynamoDBStreamParameters"]
     assert json.loads(props["SourceParameters"]["FilterCriteria"]["Filters"][0]["Pattern"]) == OUTBOX_FILTER
@@ -111,7 +111,9 @@ def test_api_destination_only_when_configured(dev_app, prod_app):
     assert destination["Properties"]["InvocationEndpoint"] == "https://cms.example.com/consents"
     stack, prof = new_stack()
     bus = EventBus(stack, "Events", profile=prof, contracts={})
-    functions = PythonFunctions(stack, "Fns", profile=prof, vpc=None, powertools_layer_arn="arn:aws:lambda:eu-west-1:1:layer:p:1")
+    functions = PythonFunctions(
+        stack, "Fns", profile=prof, vpc=None, powertools_layer_arn="arn:aws:lambda:eu-west-1:1:layer:p:1"
+    )
     ConsentFanout(stack, "Consents", profile=prof, functions=functions, bus=bus.bus,
                   webhook_url="https://cms.example.com/hook", webhook_rate_per_second=5)
     t = template(stack)

@@ -80,5 +80,8 @@ def test_existing_and_props_conflict():
 def test_client_props_override_defaults():
     stack, prof = new_stack()
     Identity(stack, "Identity", profile=prof, web_client_props={"generate_secret": True})
-    secrets = [c["Properties"]["GenerateSecret"] for c in template(stack).find_resources("AWS::Cognito::UserPoolClient").values()]
+    secrets = [
+        c["Properties"]["GenerateSecret"]
+        for c in template(stack).find_resources("AWS::Cognito::UserPoolClient").values()
+    ]
     assert sorted(secrets) == [False, True]

@@ -55,7 +55,7 @@ def _cluster(template):
 
 
 def test_dev_cluster_is_two_small_brokers_encrypted_iam_only_with_logs(dev):
-    _, pipes, template = dev
+    _, _pipes, template = dev
     cluster = _cluster(template)
     assert cluster["NumberOfBrokerNodes"] == 2
     brokers = cluster["BrokerNodeGroupInfo"]
@@ -112,15 +112,18 @@ def test_each_consumer_has_a_kafka_source_with_retries_and_a_failure_destination
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
         assert mapping["AmazonManagedKafkaEventSourceConfig"]["ConsumerGroupId"]
     functions = _of(template, "AWS::Lambda::Function")
-    for name, fn in pipes.consumers.items():
-        (props,) = [f["Properties"] for k, f in functions.items() if k.startswith(f"Fns{name}feed".replace("_", ""))
-                    or k.startswith(f"Fns{name}_feed")]
+    for name in pipes.consumers:
+        (props,) = [
+            f["Properties"]
+            for k, f in functions.items()
+            if k.startswith((f"Fns{name}feed".replace("_", ""), f"Fns{name}_feed"))
+        ]
         env = props["Environment"]["Variables"]
         assert set(env) >= {settings.TABLE_NAME, settings.DEAD_LETTER_QUEUE_URL}
 
 
 def test_consumer_roles_read_only_their_topic_and_group(dev):
-    _, pipes, template = dev
+    _, _pipes, template = dev
     roles = {k: r for k, r in _of(template, "AWS::IAM::Role").items() if "feedRole" in k}
     assert len(roles) == 3
     for role in roles.values():
@@ -168,16 +171,25 @@ def test_s3_failure_destination_when_a_bucket_is_given():
     assert len(destinations) == 1 and "feed-failures-archive" in destinations.pop()
 
 
-@pytest.mark.parametrize("props, message", [
-    ({"existing_cluster_arn": THEIRS, "cluster_props": {"kafka_version": "3.8.x"}}, "existing_cluster and cluster_props"),
-    ({"form": "serverless", "existing_cluster_arn": THEIRS}, "existing_cluster_arn and form='serverless'"),
-    ({"form": "serverless", "cluster_props": {"kafka_version": "3.8.x"}}, "cluster_props without"),
-    ({"cluster_props": {"encryption_info": {}, "client_authentication": {}}}, "client_authentication, encryption_info"),
-    ({"form": "kraft"}, "form must be one of"),
-    ({"topics": {"prices": "pim.prices.v1"}}, "unknown feeds prices"),
-    ({"topics": {"catalog": "bad topic!"}}, "topic names must be"),
-    ({"max_offset_lag": 0}, "max_offset_lag"),
-])
+@pytest.mark.parametrize(
+    "props, message",
+    [
+        (
+            {"existing_cluster_arn": THEIRS, "cluster_props": {"kafka_version": "3.8.x"}},
+            "existing_cluster and cluster_props",
+        ),
+        ({"form": "serverless", "existing_cluster_arn": THEIRS}, "existing_cluster_arn and form='serverless'"),
+        ({"form": "serverless", "cluster_props": {"kafka_version": "3.8.x"}}, "cluster_props without"),
+        (
+            {"cluster_props": {"encryption_info": {}, "client_authentication": {}}},
+            "client_authentication, encryption_info",
+        ),
+        ({"form": "kraft"}, "form must be one of"),
+        ({"topics": {"prices": "pim.prices.v1"}}, "unknown feeds prices"),
+        ({"topics": {"catalog": "bad topic!"}}, "topic names must be"),
+        ({"max_offset_lag": 0}, "max_offset_lag"),
+    ],
+)
 def test_bad_props_raise_value_error_naming_them(props, message):
     with pytest.raises(ValueError, match=message):
         _build(**props)

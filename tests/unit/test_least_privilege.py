@@ -86,8 +86,11 @@ def test_each_function_gets_exactly_its_declared_table_actions(any_app):
 
 def test_dax_role_is_read_only_and_bound_to_this_account(prod_app):
     roles = _resources(prod_app, "Commerce", "AWS::IAM::Role")
-    (role_id,) = [k for k, r in roles.items()
-                  if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "dax.amazonaws.com"}]
+    (role_id,) = [
+        k
+        for k, r in roles.items()
+        if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "dax.amazonaws.com"}
+    ]
     actions = {a for s in _role_statements(prod_app, "Commerce", role_id) for a in _as_list(s["Action"])}
     assert actions == {"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
                        "kms:Decrypt"}
@@ -219,8 +222,11 @@ def test_read_only_mount_grants_no_write():
 
 
 def test_prod_keeps_only_interface_endpoints_something_calls(prod_app):
-    endpoints = [e["Properties"]["ServiceName"] for e in _resources(prod_app, "Foundation", "AWS::EC2::VPCEndpoint").values()
-                 if e["Properties"].get("VpcEndpointType") == "Interface"]
+    endpoints = [
+        e["Properties"]["ServiceName"]
+        for e in _resources(prod_app, "Foundation", "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"].get("VpcEndpointType") == "Interface"
+    ]
     assert sorted(s.rsplit(".", 1)[-1] for s in endpoints) == ["events", "secretsmanager", "sqs"]
 
 

@@ -17,7 +17,7 @@ def test_unpinned_requirements_are_refused():
 def test_failed_build_names_the_requirements_and_leaves_no_cache(tmp_path):
     with pytest.raises(LayerBuildError, match="could not build the layer"):
         build_layer([str(tmp_path / "missing-1.0-py3-none-any.whl")], cache_dir=tmp_path / "cache")
-    assert [p for p in (tmp_path / "cache").iterdir()] == []
+    assert list((tmp_path / "cache").iterdir()) == []
 
 
 def test_build_is_cached(tmp_path):

@@ -4,6 +4,7 @@ the API's own body limit decide, OAuth only when configured, SES mail, alarms th
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -282,7 +283,9 @@ def test_several_origins_are_passed_to_handlers_and_preflight(prod_app):
             assert variables["ALLOWED_ORIGIN"].split(",") == origins
     responses = _all(prod_app, "AWS::ApiGateway::GatewayResponse").values()
     assert all(r["Properties"]["ResponseParameters"]["gatewayresponse.header.Vary"] == "'Origin'" for r in responses)
-    options = [m for m in _all(prod_app, "AWS::ApiGateway::Method").values() if m["Properties"]["HttpMethod"] == "OPTIONS"]
+    options = [
+        m for m in _all(prod_app, "AWS::ApiGateway::Method").values() if m["Properties"]["HttpMethod"] == "OPTIONS"
+    ]
     template = json.dumps(options[0]["Properties"]["Integration"])
     assert all(origin in template for origin in origins)
 
@@ -314,7 +317,7 @@ def test_the_readme_prod_command_is_a_valid_prod_context():
     command = section[section.index("```bash") + len("```bash"):section.index("```", section.index("```bash") + 7)]
     words = shlex.split(command.replace("\\\n", " "))
     assert words[:4] == ["npx", "aws-cdk@2", "deploy", "--all"]
-    flags = dict(w.split("=", 1) for flag, w in zip(words, words[1:]) if flag == "-c")
+    flags = dict(w.split("=", 1) for flag, w in itertools.pairwise(words) if flag == "-c")
     config = from_context(flags)
     assert config.profile.name == "prod" and len(config.availability_zones) == 3
     assert re.match(r"https://", config.storefront_origins[0]) and config.email_from

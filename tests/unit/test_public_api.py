@@ -33,4 +33,7 @@ def test_every_construct_and_stack_is_exported():
 def test_importing_the_package_does_not_import_aws_cdk():
     # Lambda imports headless_commerce.runtime through the package root; aws-cdk-lib isn't there.
     code = "import sys, headless_commerce, headless_commerce.runtime.routes; print('aws_cdk' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )

@@ -106,12 +106,14 @@ def test_access_policy_names_roles_and_never_a_wildcard_principal(dev):
     (statement,) = _domain(template)["AccessPolicies"]["Statement"]
     principals = statement["Principal"]["AWS"]
     roles = {p["Fn::GetAtt"][0] for p in principals}
-    assert roles == {k for k in _of(template, "AWS::IAM::Role") if k.startswith(("FnssearchindexerRole", "FnssearchRole"))}
+    assert roles == {
+        k for k in _of(template, "AWS::IAM::Role") if k.startswith(("FnssearchindexerRole", "FnssearchRole"))
+    }
     assert "*" not in json.dumps(statement["Principal"])
 
 
 def test_slow_error_and_audit_logs_go_to_cmk_log_groups(dev):
-    _, search, template = dev
+    _, _search, template = dev
     publishing = _domain(template)["LogPublishingOptions"]
     assert set(publishing) == {"SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDIT_LOGS"}
     groups = _of(template, "AWS::Logs::LogGroup")
@@ -135,7 +137,7 @@ def test_domain_security_group_admits_https_only_from_the_functions(dev):
 
 
 def test_indexer_consumes_the_stream_filtered_with_failure_destination_and_alarm(dev):
-    _, search, template = dev
+    _, _search, template = dev
     (mapping,) = _of(template, "AWS::Lambda::EventSourceMapping").values()
     props = mapping["Properties"]
     assert props["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"
@@ -172,7 +174,7 @@ def test_serverless_collection_with_encryption_network_and_data_policies(serverl
     data = json.dumps(access["Properties"]["Policy"])
     assert "FnssearchindexerRole" in data and "FnssearchRole" in data and '"*"' not in data
     assert search.signing_service == "aoss" and search.domain is None
-    assert set(collection["DependsOn"]) >= {k for k in _of(template, "AWS::OpenSearchServerless::SecurityPolicy")}
+    assert set(collection["DependsOn"]) >= set(_of(template, "AWS::OpenSearchServerless::SecurityPolicy"))
 
 
 def test_existing_domain_creates_no_domain_and_grants_on_it():
@@ -205,7 +207,7 @@ def test_two_stages_get_different_domain_names():
 @pytest.mark.parametrize("props, message", [
     ({"existing": True, "domain_props": {"ebs": None}}, "existing_domain and domain_props"),
     ({"domain_props": {"enforce_https": False, "node_to_node_encryption": False}},
-     "domain_props may not set enforce_https, node_to_node_encryption"),
+     "domain_props cannot change enforce_https, node_to_node_encryption"),
     ({"form": "kubernetes"}, "form must be one of domain, serverless"),
     ({"form": "serverless", "existing": True}, "existing_domain and form='serverless'"),
     ({"collection_props": {"description": "x"}}, "collection_props without form='serverless'"),
@@ -218,8 +220,16 @@ def test_contradictory_props_raise_one_error_naming_them(props, message):
 def test_reference_app_has_one_search_domain_and_its_indexer(dev_app):
     template = dev_app.template("Commerce")
     assert len(_of(template, "AWS::OpenSearchService::Domain")) == 1
-    handlers = [f["Properties"].get("Handler") for f in _of(template, "AWS::Lambda::Function").values()]
-    assert "headless_commerce.runtime.search.indexer.handler" in handlers
+    functions = {
+        f["Properties"].get("Handler"): f["Properties"] for f in _of(template, "AWS::Lambda::Function").values()
+    }
+    assert "headless_commerce.runtime.search.indexer.handler" in functions
+    query = functions["headless_commerce.runtime.search.handler.handler"]
+    assert query["Environment"]["Variables"][settings.SEARCH_PROVIDER] == "opensearch"
+    assert "Fn::GetAtt" in json.dumps(query["Environment"]["Variables"][settings.SEARCH_ENDPOINT])
+    assert len(query["Layers"]) == 2
+    paths = {r["Properties"]["PathPart"] for r in _of(template, "AWS::ApiGateway::Resource").values()}
+    assert {"search", "suggest"} <= paths
 
 
 def test_search_toggle_off_creates_nothing_of_search():
@@ -230,4 +240,7 @@ def test_search_toggle_off_creates_nothing_of_search():
     text = json.dumps(template)
     assert "AWS::OpenSearchService" not in text and "AWS::OpenSearchServerless" not in text
     assert "search.indexer" not in text and "opensearch-py" not in text.lower()
+    assert "runtime.search.handler" not in text
+    paths = {r["Properties"]["PathPart"] for r in _of(template, "AWS::ApiGateway::Resource").values()}
+    assert "search" not in paths and "products" in paths
     assert reference.stacks["Commerce"].search is None

@@ -20,7 +20,7 @@ def _build(profile="dev", **kwargs):
 
 
 def test_encrypted_backed_up_with_lifecycle_and_two_access_points():
-    stack, files = _build("prod")
+    stack, _files = _build("prod")
     t = template(stack)
     t.has_resource_properties("AWS::EFS::FileSystem", {
         "Encrypted": True,
@@ -29,7 +29,9 @@ def test_encrypted_backed_up_with_lifecycle_and_two_access_points():
         "LifecyclePolicies": Match.array_with([{"TransitionToIA": "AFTER_30_DAYS"}]),
     })
     t.resource_count_is("AWS::EFS::MountTarget", 3)
-    paths = sorted(ap["Properties"]["RootDirectory"]["Path"] for ap in t.find_resources("AWS::EFS::AccessPoint").values())
+    paths = sorted(
+        ap["Properties"]["RootDirectory"]["Path"] for ap in t.find_resources("AWS::EFS::AccessPoint").values()
+    )
     assert paths == ["/app", "/web"]
     t.has_resource("AWS::EFS::FileSystem", {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"})
 

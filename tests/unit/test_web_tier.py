@@ -249,8 +249,11 @@ def _tier(stub_image, profile="dev", **kwargs):
 
 def test_construct_replicates_the_origin_secret_to_the_cloudfront_region(stub_image):
     stack, tier = _tier(stub_image)
-    secret = next(r["Properties"] for r in template(stack).to_json()["Resources"].values()
-                  if r["Type"] == "AWS::SecretsManager::Secret" and ORIGIN_VERIFY_HEADER in r["Properties"]["Description"])
+    secret = next(
+        r["Properties"]
+        for r in template(stack).to_json()["Resources"].values()
+        if r["Type"] == "AWS::SecretsManager::Secret" and ORIGIN_VERIFY_HEADER in r["Properties"]["Description"]
+    )
     assert secret["ReplicaRegions"] == [{"Region": "us-east-1"}]
     assert tier.origin.origin_domain_name == tier.origin.load_balancer.load_balancer_dns_name
 
@@ -263,7 +266,7 @@ def test_construct_existing_client_and_tables(stub_image):
     stack, tier = _tier(stub_image, existing_user_pool_client=client)
     assert tier.user_pool_client is client
     template(stack).resource_count_is("AWS::Cognito::UserPoolClient", 0)
-    stack2, tier2 = _tier(stub_image)
+    _stack2, tier2 = _tier(stub_image)
     assert tier2.tables.session_table is not None
     from headless_commerce.constructs.web_tables import WebTables
     tables = WebTables(stack, "Imported", profile=prof, existing_session_table=session, existing_flags_table=flags)

@@ -36,13 +36,13 @@ def render(cart: dict | None, prices: dict[str, dict] | None = None) -> dict:
             view["available"] = max(current["stock"], 0) if current else 0
         lines.append(view)
         subtotal += unit * line["quantity"]
-    return {"lines": lines, "item_count": sum(l["quantity"] for l in lines),
+    return {"lines": lines, "item_count": sum(line["quantity"] for line in lines),
             "subtotal": money(subtotal, model.CURRENCY), "version": (cart or {}).get("version", 0)}
 
 
 def get_cart(sub: str) -> dict:
     cart = carts.get(sub)
-    skus = list(((cart or {}).get("lines") or {}))
+    skus = list((cart or {}).get("lines") or {})
     return render(cart, catalog.get_skus(skus))
 
 

@@ -32,7 +32,7 @@ def catalog_reader():
             # an unreachable cache degrades to uncached reads rather than failing the request.
             try:
                 return AmazonDaxClient(endpoint_url=endpoint)
-            except Exception:  # noqa: BLE001 - amazondax raises its own error hierarchy
+            except Exception:
                 logger.exception("DAX cluster unreachable at %s; using DynamoDB", endpoint)
     return dynamodb()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from functools import cache
 
 from headless_commerce.runtime import settings
 
@@ -14,7 +14,7 @@ def table_name() -> str:
     return settings.table_name()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _client(service: str):
     import boto3  # deferred: keeps module import cheap for tests and tools that never call AWS
 

@@ -111,3 +111,25 @@ class InvalidSignature(DomainError):
 
 class MalformedEvent(DomainError):
     message = "The event could not be read"
+
+
+class InvalidSearch(DomainError):
+    """A search parameter search cannot run with; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+class InvalidSearchCursor(DomainError):
+    message = "cursor is not valid for this search"
+    field = "cursor"
+
+
+class SearchUnavailable(DomainError):
+    """The search engine is unreachable, timed out or overloaded."""
+
+    message = "Search is temporarily unavailable; retry"
+
+    def __init__(self, retry_after_s: int = 5) -> None:
+        super().__init__()
+        self.retry_after_s = retry_after_s

@@ -55,6 +55,9 @@ HTTP_ERRORS: dict[type[d.DomainError], tuple[int, str]] = {
     d.PaymentUnavailable: (503, "payment_unavailable"),
     d.InvalidSignature: (401, "invalid_signature"),
     d.MalformedEvent: (400, "malformed_event"),
+    d.InvalidSearch: (400, "invalid_parameter"),
+    d.InvalidSearchCursor: (400, "invalid_cursor"),
+    d.SearchUnavailable: (503, "search_unavailable"),
 }
 
 
@@ -63,6 +66,6 @@ def from_domain(error: d.DomainError) -> ApiError:
     headers = {}
     if isinstance(error, d.CheckoutInProgress):
         headers["Retry-After"] = "1"
-    elif isinstance(error, d.PaymentUnavailable):
+    elif isinstance(error, (d.PaymentUnavailable, d.SearchUnavailable)):
         headers["Retry-After"] = str(error.retry_after_s)
     return ApiError(status, code, error.message, error.field, error.details, headers)

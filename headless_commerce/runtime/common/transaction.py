@@ -84,7 +84,7 @@ class Transaction:
                 codes = _reason_codes(error)
                 if codes is None:
                     raise
-                failed = frozenset(label for (label, _), code in zip(self._items, codes)
+                failed = frozenset(label for (label, _), code in zip(self._items, codes, strict=False)
                                    if code == "ConditionalCheckFailed")
                 if failed:
                     raise TransactionCancelled(failed) from None

@@ -15,6 +15,7 @@ from headless_commerce.runtime import settings
 from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.common.logging import logger
 
+
 def ledger_table() -> str:
     return settings.consent_ledger_table_name()
 

@@ -20,7 +20,7 @@ def create_profile(sub: str, email: str | None) -> bool:
     now = now_iso()
     item = {**model.customer_key(sub), model.ENTITY_ATTRIBUTE: model.Entity.CUSTOMER,
             "customer_id": sub, "email": email, "created_at": now, "updated_at": now,
-            "consents": {channel: False for channel in model.CONSENT_CHANNELS}}
+            "consents": dict.fromkeys(model.CONSENT_CHANNELS, False)}
     try:
         dynamo.put(item, "attribute_not_exists(pk)")
     except ClientError as error:

@@ -74,7 +74,7 @@ def run_batch(sqs_event: dict, process: Process, *, detail_type: str | tuple[str
         fifo = str(record.get("eventSourceARN", "")).endswith(".fifo")
         group = (record.get("attributes") or {}).get("MessageGroupId") if fifo else None
 
-        def fail() -> None:
+        def fail(message_id: str = message_id, group: str | None = group) -> None:
             failures.append({"itemIdentifier": message_id})
             if group is not None:
                 failed_groups.add(group)

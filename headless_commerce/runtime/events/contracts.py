@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from headless_commerce.runtime.common.validation import first_error
@@ -31,7 +31,7 @@ def _names() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in CONTRACTS_DIR.glob("*.json")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str) -> dict:
     return json.loads((CONTRACTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
 

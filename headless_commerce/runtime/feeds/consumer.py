@@ -109,13 +109,20 @@ def dead_letter(feed: str, rejected: list[tuple[_Entry, Rejected]]) -> set[int]:
     refused: set[int] = set()
     for start in range(0, len(rejected), 10):
         chunk = rejected[start:start + 10]
-        entries = [{"Id": str(start + i), "MessageBody": json.dumps(_failure_message(feed, entry, rejection), default=str),
-                    "MessageAttributes": {"reason": {"DataType": "String", "StringValue": rejection.code},
-                                          "feed": {"DataType": "String", "StringValue": feed}}}
-                   for i, (entry, rejection) in enumerate(chunk)]
+        entries = [
+            {
+                "Id": str(start + i),
+                "MessageBody": json.dumps(_failure_message(feed, entry, rejection), default=str),
+                "MessageAttributes": {
+                    "reason": {"DataType": "String", "StringValue": rejection.code},
+                    "feed": {"DataType": "String", "StringValue": feed},
+                },
+            }
+            for i, (entry, rejection) in enumerate(chunk)
+        ]
         try:
             response = aws.sqs().send_message_batch(QueueUrl=url, Entries=entries)
-        except Exception:  # noqa: BLE001 - not set aside: these records are retried instead
+        except Exception:
             logger.exception("could not dead-letter rejected feed records")
             refused.update(range(start, start + len(chunk)))
             continue
@@ -151,7 +158,7 @@ def run(event: dict, feed: Feed) -> dict:
                 continue
             except Rejected as rejected_now:
                 rejection = rejected_now
-            except Exception:  # noqa: BLE001 - anything else is retried, from this offset on
+            except Exception:
                 logger.exception("feed record failed; its partition resumes here",
                                  extra={"feed": feed.name, **record.identifier})
                 resume[record.stream] = record.offset

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from headless_commerce.runtime.common.validation import compiled
@@ -13,12 +13,12 @@ from headless_commerce.runtime.feeds.msk import KafkaRecord
 SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str) -> dict:
     return json.loads((SCHEMAS_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str) -> Callable[[object], tuple[str | None, str] | None]:
     """The schema `name` compiled once per process (on first use, not at import)."""
     return compiled(schema(name))

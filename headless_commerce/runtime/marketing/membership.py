@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 from headless_commerce import model
 from headless_commerce.runtime import settings
 from headless_commerce.runtime.common import aws, dynamo
-from headless_commerce.runtime.customers import repository as customers
 from headless_commerce.runtime.common.logging import logger
+from headless_commerce.runtime.customers import repository as customers
 
 # Which profile attribute reaches a customer on each channel (push tokens live with devices).
 CONTACT_ATTRIBUTE = {"email": "email", "sms": "phone", "push": None}

@@ -25,13 +25,13 @@ import time
 import uuid
 
 from headless_commerce import model
+from headless_commerce.runtime.catalog import repository as catalog
 from headless_commerce.runtime.common import domain_errors as errors
 from headless_commerce.runtime.common.clock import age_seconds, now_iso
 from headless_commerce.runtime.common.http import Response
 from headless_commerce.runtime.common.idempotency import fingerprint
 from headless_commerce.runtime.common.logging import count, logger
 from headless_commerce.runtime.common.transaction import TransactionCancelled
-from headless_commerce.runtime.catalog import repository as catalog
 from headless_commerce.runtime.fraud.screen import FraudContext, FraudScreen, allow_all
 from headless_commerce.runtime.orders import repository as orders
 from headless_commerce.runtime.orders import transitions

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from headless_commerce import model
 from headless_commerce.runtime.common.logging import lambda_entry, logger
-from headless_commerce.runtime.orders import repository as orders
 from headless_commerce.runtime.events.consumer import run_batch
+from headless_commerce.runtime.orders import repository as orders
 
 S = model.OrderStatus
 OMS_STATUSES = frozenset({S.ACCEPTED_BY_OMS.value, S.PICKED.value, S.SHIPPED.value,

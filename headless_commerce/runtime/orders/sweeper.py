@@ -113,7 +113,7 @@ def sweep(now: datetime, older_than: timedelta, *, limit: int = MAX_ORDERS_PER_R
         context = {"order_id": order["order_id"], "created_at": order["created_at"]}
         try:
             outcome = _settle(order, provider)
-        except Exception:  # noqa: BLE001 - one order's provider failure must not stop the rest
+        except Exception:
             logger.exception("could not settle a stuck order; retried next run", extra=context)
             counts["deferred"] += 1
             continue

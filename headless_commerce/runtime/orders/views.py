@@ -10,10 +10,10 @@ def order_view(order: dict) -> dict:
     view = {
         "order_id": order["order_id"],
         "status": order["status"],
-        "lines": [{"sku": l["sku"], "product_id": l["product_id"], "name": l["name"],
-                   "quantity": l["quantity"], "unit_price": money(l["unit_price"], currency),
-                   "line_total": money(l["unit_price"] * l["quantity"], currency)}
-                  for l in order["lines"]],
+        "lines": [{"sku": line["sku"], "product_id": line["product_id"], "name": line["name"],
+                   "quantity": line["quantity"], "unit_price": money(line["unit_price"], currency),
+                   "line_total": money(line["unit_price"] * line["quantity"], currency)}
+                  for line in order["lines"]],
         "total": money(order["total"], currency),
         "created_at": order["created_at"],
         "updated_at": order["updated_at"],
@@ -29,5 +29,5 @@ def order_view(order: dict) -> dict:
 def order_summary(order: dict) -> dict:
     return {"order_id": order["order_id"], "status": order["status"],
             "total": money(order["total"], order["currency"]),
-            "item_count": sum(l["quantity"] for l in order["lines"]),
+            "item_count": sum(line["quantity"] for line in order["lines"]),
             "created_at": order["created_at"]}

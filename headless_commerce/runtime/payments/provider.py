@@ -85,7 +85,7 @@ def release_orphaned_authorization(provider: PaymentProvider, auth: Authorizatio
         provider.void(auth.id)
         logger.warning("voided the authorization of an order settled as failed meanwhile",
                        extra={"order_id": auth.order_id})
-    except Exception:  # noqa: BLE001 - see docstring
+    except Exception:
         logger.exception("could not void an orphaned authorization", extra={"order_id": auth.order_id})
 
 

@@ -17,7 +17,11 @@ from dataclasses import replace
 from headless_commerce.runtime.common import json_input
 from headless_commerce.runtime.payments import signature
 from headless_commerce.runtime.payments.provider import (
-    Authorization, PaymentProvider, WebhookEvent, WebhookPayloadError)
+    Authorization,
+    PaymentProvider,
+    WebhookEvent,
+    WebhookPayloadError,
+)
 
 DECLINES = {"tok_chargeDeclined": "card_declined", "tok_fraudulent": "fraudulent"}
 APPROVED = frozenset({"tok_visa", "tok_mastercard", "tok_amex"})

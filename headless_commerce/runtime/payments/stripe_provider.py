@@ -11,7 +11,12 @@ from collections.abc import Callable
 
 from headless_commerce.runtime.common import json_input
 from headless_commerce.runtime.payments.provider import (
-    Authorization, PaymentProvider, WebhookEvent, WebhookPayloadError, WebhookSignatureError)
+    Authorization,
+    PaymentProvider,
+    WebhookEvent,
+    WebhookPayloadError,
+    WebhookSignatureError,
+)
 
 _AUTHORIZED = ("requires_capture", "succeeded")
 _WEBHOOK_KINDS = {

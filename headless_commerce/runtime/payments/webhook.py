@@ -16,8 +16,12 @@ from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.orders import repository as orders
 from headless_commerce.runtime.orders import transitions
 from headless_commerce.runtime.payments.provider import (
-    Authorization, PaymentProvider, WebhookPayloadError, WebhookSignatureError,
-    release_orphaned_authorization)
+    Authorization,
+    PaymentProvider,
+    WebhookPayloadError,
+    WebhookSignatureError,
+    release_orphaned_authorization,
+)
 
 _FAILED = model.OrderStatus.PAYMENT_FAILED.value
 

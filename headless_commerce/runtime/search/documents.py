@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Fields a search hit returns to clients (the rest are only searched or filtered on).
 RESULT_FIELDS = ("product_id", "name", "brand", "category_id", "price_amount", "currency",
@@ -33,7 +33,7 @@ def epoch_millis(iso: str) -> int:
     """`created_at` as epoch milliseconds (OpenSearch returns date sort values this way)."""
     moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
 
 

@@ -48,7 +48,7 @@ def handler(event: dict, context: object = None) -> dict:
     except Exception:
         # Unreachable or refusing: every product of this batch is retried.
         logger.exception("search indexing failed for the whole batch")
-        failed = {product_id: "batch failed" for product_id in by_product}
+        failed = dict.fromkeys(by_product, "batch failed")
     if failed:
         logger.warning("search indexing failed", extra={"failed": dict(list(failed.items())[:10]),
                                                         "count": len(failed)})

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from datetime import UTC
 
 import tantivy
 from tantivy import FieldType, Filter, Index, Occur, Order, Query, SchemaBuilder, TextAnalyzerBuilder, Tokenizer
 
+from headless_commerce.runtime.common.domain_errors import InvalidSearchCursor
 from headless_commerce.runtime.search.documents import epoch_millis, hit
-from headless_commerce.runtime.search.errors import InvalidSearch
 from headless_commerce.runtime.search.mapping import MAX_EDGE_GRAM
 from headless_commerce.runtime.search.params import PRICE_BANDS, SUGGEST_SIZE, SearchQuery, band_key
 from headless_commerce.runtime.search.provider import IndexAction, SearchPage, WriteOutcome
@@ -108,7 +109,7 @@ class TantivyProvider:
     def _text_query(self, engine: _Engine, text: str) -> Query:
         schema = engine.schema
         clauses = []
-        for stem, word in zip(engine.english.analyze(text), engine.plain.analyze(text)):
+        for stem, word in zip(engine.english.analyze(text), engine.plain.analyze(text), strict=False):
             alternatives = []
             for field, boost in TEXT_FIELDS:
                 alternatives.append(Query.boost_query(Query.term_query(schema, field, stem), boost))
@@ -142,7 +143,7 @@ class TantivyProvider:
         offset = query.after[0]
         if (len(query.after) != 1 or not isinstance(offset, int) or isinstance(offset, bool)
                 or not 0 < offset <= _MAX_OFFSET):
-            raise InvalidSearch("cursor", "cursor is not valid for this search", "invalid_cursor")
+            raise InvalidSearchCursor()
         return offset
 
     def search(self, query: SearchQuery) -> SearchPage:
@@ -253,7 +254,7 @@ class TantivyProvider:
         engine.apply(batch)
         with self._lock:
             # Writes that landed on the live index during the load win where they are newer.
-            late = [a for a in self._late_actions(versions)]
+            late = list(self._late_actions(versions))
             if late:
                 engine.apply(late)
                 for action in late:
@@ -275,10 +276,10 @@ class TantivyProvider:
     @staticmethod
     def _full_document(document: tantivy.Document) -> dict:
         created = document.get_first("created_at")
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         return {
             **TantivyProvider._stored(document),
             "description": document.get_first("description") or "",
-            "created_at": datetime.fromtimestamp(created / 1000, tz=timezone.utc).isoformat(),
+            "created_at": datetime.fromtimestamp(created / 1000, tz=UTC).isoformat(),
         }

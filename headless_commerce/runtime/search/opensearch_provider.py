@@ -9,13 +9,12 @@ recorded response shapes. opensearch-py (a layer) is imported only when a client
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterable
 
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common.domain_errors import InvalidSearchCursor, SearchUnavailable
 from headless_commerce.runtime.search.documents import RESULT_FIELDS, hit
-from headless_commerce.runtime.search.errors import InvalidSearch, SearchUnavailable
 from headless_commerce.runtime.search.mapping import index_body
 from headless_commerce.runtime.search.params import PRICE_BANDS, SUGGEST_SIZE, SearchQuery, band_key
 from headless_commerce.runtime.search.provider import IndexAction, SearchPage, WriteOutcome
@@ -60,11 +59,11 @@ def _check_after(query: SearchQuery) -> None:
     if not query.after:
         return
     if len(query.after) != 2 or not isinstance(query.after[1], str):
-        raise InvalidSearch("cursor", "cursor is not valid for this search", "invalid_cursor")
+        raise InvalidSearchCursor()
     first = query.after[0]
     expected = (int, float) if query.sort == "relevance" else (int,)
     if not isinstance(first, expected):
-        raise InvalidSearch("cursor", "cursor is not valid for this search", "invalid_cursor")
+        raise InvalidSearchCursor()
 
 
 def search_body(query: SearchQuery) -> dict:
@@ -174,9 +173,9 @@ def unavailable(error: Exception) -> SearchUnavailable | None:
     from opensearchpy import exceptions
 
     if isinstance(error, exceptions.ConnectionError):  # includes ConnectionTimeout
-        return SearchUnavailable(retry_after=RETRY_AFTER_S)
+        return SearchUnavailable(RETRY_AFTER_S)
     if isinstance(error, exceptions.TransportError) and error.status_code in _UNAVAILABLE_STATUSES:
-        return SearchUnavailable(retry_after=RETRY_AFTER_S)
+        return SearchUnavailable(RETRY_AFTER_S)
     return None
 
 
@@ -194,20 +193,19 @@ class OpenSearchProvider:
         from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth, Urllib3HttpConnection
 
         session = boto3.session.Session()
-        service = os.environ.get(settings.SEARCH_SIGNING_SERVICE, "es")
+        service = settings.search_signing_service()
         auth = Urllib3AWSV4SignerAuth(session.get_credentials(), session.region_name, service)
-        client = OpenSearch(hosts=[{"host": os.environ[settings.SEARCH_ENDPOINT], "port": 443}],
+        client = OpenSearch(hosts=[{"host": settings.search_endpoint(), "port": 443}],
                             http_auth=auth, use_ssl=True, verify_certs=True,
                             connection_class=Urllib3HttpConnection, timeout=REQUEST_TIMEOUT_S,
                             max_retries=1, retry_on_timeout=False, pool_maxsize=10)
-        return cls(client, alias=os.environ.get(settings.SEARCH_ALIAS, settings.SEARCH_DEFAULT_ALIAS),
-                   replicas=int(os.environ.get(settings.SEARCH_REPLICAS, "0")),
-                   reader_role_arn=os.environ.get(settings.SEARCH_READER_ROLE_ARN) or None)
+        return cls(client, alias=settings.search_alias(), replicas=settings.search_replicas(),
+                   reader_role_arn=settings.search_reader_role_arn())
 
     def _call(self, operation, *args, **kwargs):
         try:
             return operation(*args, **kwargs)
-        except Exception as error:  # noqa: BLE001 - opensearch-py's hierarchy is mapped below
+        except Exception as error:
             mapped = unavailable(error)
             if mapped is not None:
                 raise mapped from error

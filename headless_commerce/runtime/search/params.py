@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from headless_commerce.runtime.search.errors import InvalidSearch
+from headless_commerce.runtime.common.domain_errors import InvalidSearch, InvalidSearchCursor
 
 MAX_QUERY_LENGTH = 200
 MAX_FILTER_VALUES = 20
@@ -25,6 +25,8 @@ SORTS = ("relevance", "price_asc", "price_desc", "newest")
 # Price facet bands in minor units: [from, to) like OpenSearch's range aggregation.
 PRICE_BANDS: tuple[tuple[int, int | None], ...] = (
     (0, 2500), (2500, 5000), (5000, 10000), (10000, 20000), (20000, None))
+# ASCII digits only: str.isdigit() also accepts "²" and "٣", which int() rejects or misreads.
+_DIGITS = re.compile(r"[0-9]{1,9}")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 _BRAND_MAX = 200
 _MAX_CURSOR = 512
@@ -81,7 +83,7 @@ def _list(raw: str | None, field_name: str, pattern: re.Pattern | None, limit: i
 def _price(raw: str | None, field_name: str) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) > MAX_PRICE:
+    if not _DIGITS.fullmatch(raw) or int(raw) > MAX_PRICE:
         raise InvalidSearch(field_name, f"{field_name} must be an integer amount in minor units, "
                                         f"0..{MAX_PRICE}")
     return int(raw)
@@ -98,7 +100,7 @@ def _bool(raw: str | None, field_name: str) -> bool | None:
 def _size(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidSearch("limit", f"limit must be an integer 1..{MAX_PAGE_SIZE}")
     return int(raw)
 
@@ -111,7 +113,7 @@ def encode_cursor(query: SearchQuery, after: list | tuple | None) -> str | None:
 
 
 def _decode_cursor(cursor: str, query: SearchQuery) -> tuple:
-    invalid = InvalidSearch("cursor", "cursor is not valid for this search", "invalid_cursor")
+    invalid = InvalidSearchCursor()
     if len(cursor) > _MAX_CURSOR:
         raise invalid
     try:

@@ -7,14 +7,13 @@ with the same shapes and the same errors.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.search.params import SearchQuery
-from headless_commerce.runtime.settings import SEARCH_PROVIDER as ENV_SEARCH_PROVIDER
 
 
 @dataclass
@@ -77,7 +76,7 @@ def get_provider() -> SearchProvider:
     global _provider
     with _lock:
         if _provider is None:
-            kind = os.environ.get(ENV_SEARCH_PROVIDER, "opensearch")
+            kind = settings.search_provider()
             if kind != "opensearch":
                 raise RuntimeError(f"search provider {kind!r} must be installed with set_provider()")
             from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider

@@ -43,6 +43,15 @@ def index_products(product_ids: Iterable[str]) -> WriteOutcome:
     return get_provider().write(actions)
 
 
+def seeded_actions(products: Iterable[dict]) -> Iterator[IndexAction]:
+    """Index actions for catalog-file products (CATALOG.md format), built with the same item
+    builder the seed writes with, so a just-seeded table needs no read back."""
+    for product in products:
+        items = catalog_repository.product_items({k: v for k, v in product.items() if k != "skus"}, product["skus"])
+        item, skus = items[0], items[1:]
+        yield IndexAction(item["product_id"], _version(), product_document(item, skus))
+
+
 def catalog_actions() -> Iterator[IndexAction]:
     for product, skus in catalog_repository.iter_product_snapshots():
         yield IndexAction(product["product_id"], _version(), product_document(product, skus))

@@ -52,7 +52,9 @@ class CommerceApi:
             response = await self._client.request(method, path, params=params, json=body,
                                                   headers=all_headers)
         except httpx.HTTPError as error:
-            raise ApiError(503, "api_unavailable", f"the commerce API did not answer ({type(error).__name__})") from None
+            raise ApiError(
+                503, "api_unavailable", f"the commerce API did not answer ({type(error).__name__})"
+            ) from None
         try:
             payload = response.json() if response.content else {}
         except ValueError:

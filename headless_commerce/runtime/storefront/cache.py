@@ -108,7 +108,7 @@ class MemoryCache:
     def bump(self, keys: Iterable[str]) -> None:
         with self._lock:
             for key in keys:
-                expires, value = self._entries.get(key, (None, 0))
+                _expires, value = self._entries.get(key, (None, 0))
                 self._entries[key] = (None, _generation(value) + 1)
 
     async def close(self) -> None:

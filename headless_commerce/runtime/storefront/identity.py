@@ -7,6 +7,7 @@ token. Refreshes use REFRESH_TOKEN_AUTH. Calls are blocking boto3: run them in a
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 # Cognito's error codes, as messages a shopper can act on (never the raw exception).
@@ -95,7 +96,5 @@ class Identity:
     def sign_out(self, refresh_token: str | None) -> None:
         """Revoke the refresh token, so a stolen copy stops working too."""
         if refresh_token:
-            try:
+            with contextlib.suppress(IdentityError):   # signing out locally still happens
                 self._call("revoke_token", Token=refresh_token)
-            except IdentityError:
-                pass   # signing out locally still happens
