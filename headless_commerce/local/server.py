@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
@@ -38,6 +39,7 @@ WELL_KNOWN_PATH = "/.well-known/headless-commerce.json"
 OPENAPI_PATH = "/openapi.json"
 SWEEP_INTERVAL_S = 60.0
 STREAM_READERS = ("outbox-relay", "search-indexer")
+STOP_GRACE_S = 2.0          # what stop() waits for busy threads, all together
 SAVE_INTERVAL_S = 30.0     # with --data-dir: at most this much is lost if the process is killed
 LOOPBACK = "127.0.0.1"
 _ASSET = re.compile(r"^/assets/products/([A-Za-z0-9][A-Za-z0-9._:-]{0,63})\.svg$")
@@ -254,8 +256,12 @@ class LocalCommerce:
         if self._serving:
             self.http.shutdown()
         self.http.server_close()
+        # One grace period for all: a poller in the middle of a batch is left to the process's
+        # exit (its threads are daemons; what it had not marked done is redelivered, as the
+        # deployed event sources do), so a busy event flow cannot hold a stop for long.
+        deadline = time.monotonic() + STOP_GRACE_S
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if self.data_dir and self.resources is not None and "outbox-relay" in self.pollers:
             self.save()
         if self.aws is not None:
