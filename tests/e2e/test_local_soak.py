@@ -19,7 +19,9 @@ WARM_UP, SOAK = 300, 300
 # relayed stream records trimmed (local/moto_patches.py), 85 MB with the search indexer
 # before malloc's arenas were capped (local/server.py), 2-5 MB after both.
 GROWTH_LIMIT_MB = 10
-STOP_LIMIT_S = 5
+# bench/local_bench.py holds SIGTERM to its 5 s target; here the bound only has to catch a stop
+# that hangs (it took 15 s before the stop's grace period), on a machine that may be loaded.
+STOP_LIMIT_S = 10
 
 
 def rss_mb(pid: int) -> float:
