@@ -56,12 +56,12 @@ synth: $(VENV)/.synth-deps
 test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed test-deps
 	$(PY) -m pytest -n auto -q
 
-bench: $(VENV)/.dev-deps
-	$(PY) bench/runtime_bench.py
-	$(PY) bench/local_bench.py
-	$(PY) bench/search_bench.py
-	$(PY) bench/storefront_bench.py
-	$(PY) bench/feeds_bench.py
+## Every bench runs even when an earlier one misses a target; the exit status says whether any did.
+BENCHES := runtime local search storefront feeds response_cache
+bench: $(VENV)/.dev-deps test-deps
+	@failed=""; for b in $(BENCHES); do echo "== bench/$${b}_bench.py"; \
+		$(PY) bench/$${b}_bench.py || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "targets missed in:$$failed"; exit 1; fi
 
 ## The whole store on this machine, no AWS account: PORT=8080 CATALOG=path/to/catalog.json
 ## DATA_DIR=.local-data keeps users, carts and orders across restarts (default: in memory).

@@ -62,6 +62,7 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              api_domain=config.api_domain,
                              powertools_layer_arn=config.powertools_layer_arn,
                              search=config.enabled("search"),
+                             response_cache=config.enabled("response_cache"),
                              description="Headless commerce: identity and commerce services",
                              # The edge stack (us-east-1) reads the API's address.
                              cross_region_references=config.enabled("edge"),

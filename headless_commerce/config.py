@@ -59,6 +59,13 @@ class Profile:
     # "serverless": ElastiCache Serverless for Valkey (100 MB minimum, about $6/month idle); a node
     # type: a replication group with one node per AZ (steady load costs less per request).
     web_cache_node_type: str = "serverless"
+    # Commerce functions served from Fargate instead of Lambda (AppTier `compute`), and the size
+    # and task count range of each such service. Dev keeps every function on Lambda.
+    fargate_functions: tuple[str, ...] = ()
+    app_task_cpu: int = 512
+    app_task_memory_mib: int = 1024
+    app_min_tasks: int = 2
+    app_max_tasks: int = 6
 
     @property
     def is_production(self) -> bool:
@@ -118,6 +125,11 @@ _PROD = dataclasses.replace(
     # consumer publishes), SQS (consumers dead-letter). Lambda ships logs, traces and decrypts
     # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
     interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
+    # Steady traffic and warm payment-provider connections: checkout and its webhook run as
+    # services; everything else stays on Lambda.
+    fargate_functions=("checkout", "payments_webhook"),
+    app_min_tasks=3,
+    app_max_tasks=12,
     feed_batch_size=500,  # same 1 s window: the Kafka mapping takes whole seconds
     feed_batching_window=Duration.seconds(1),
 )
@@ -135,6 +147,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (_DEV, _PROD)}
 TOGGLES: dict[str, bool] = {
     "dax": True,  # further gated by Profile.dax_enabled: `-c dax=false` turns it off in prod
     "search": True,
+    "response_cache": True,
     "personalization": True,
     "marketing": True,
     "location": True,

@@ -41,3 +41,14 @@ def merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None, *,
         raise ValueError(f"{owner}: {props_name} cannot change {', '.join(refused)}: the runtime depends on "
                          f"them: {reasons}")
     return {**defaults, **(overrides or {})}
+
+
+def check_choice(owner: str, name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{owner}: {name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def refuse(owner: str, conflicts: list[str]) -> None:
+    """One ValueError naming every contradictory or missing prop, so a caller fixes them all at once."""
+    if conflicts:
+        raise ValueError(f"{owner}: " + "; ".join(conflicts))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -21,6 +22,7 @@ from ._props import check_exclusive
 from .commerce_api import CommerceApi
 from .commerce_table import CommerceTable
 from .encryption import EncryptionKey
+from .fargate_functions import Compute, FargateFunctions, FargateService
 from .python_functions import PythonFunctions
 from .regional_waf import RegionalWaf
 
@@ -54,7 +56,11 @@ class AppTier(Construct):
     security policy; given: a regional custom domain, see `CommerceApi`);
     `waf_rate_limit_exempt_cidrs` (default none: see `RegionalWaf.rate_limit_exempt_cidrs`);
     `capabilities` (default (): only the core routes; ("search",) adds the search function and
-    the /search routes, to be connected with `SearchDomain.grant_query(functions["search"])`).
+    the /search routes, to be connected with `SearchDomain.grant_query(functions["search"])`);
+    `compute` (default None: the profile's `fargate_functions` on Fargate, the rest on Lambda;
+    a mapping of function name to `Compute.LAMBDA` or `Compute.FARGATE` replaces it: a Fargate
+    function is a service in `services`, reached through `fargate`'s NLB and VPC link, and is
+    absent from `functions`).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, user_pool: cognito.IUserPool,
@@ -66,7 +72,8 @@ class AppTier(Construct):
                  powertools_layer_arn: str | None = None, rest_api_props: dict | None = None,
                  api_domain_name: str | None = None, api_certificate: acm.ICertificate | None = None,
                  waf_rate_limit_exempt_cidrs: Sequence[str] = (),
-                 capabilities: Sequence[str] = ()) -> None:
+                 capabilities: Sequence[str] = (),
+                 compute: Mapping[str, Compute] | None = None) -> None:
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         self._profile = profile
@@ -108,10 +115,25 @@ class AppTier(Construct):
             [factory.pip_layer("StripeSdk", requirements=STRIPE_REQUIREMENTS,
                                description="Stripe SDK for the stripe payment provider")]
             if payment_provider == "stripe" else [])
+        compute = dict(compute if compute is not None else dict.fromkeys(profile.fargate_functions, Compute.FARGATE))
+        unknown = sorted(set(compute) - set(routes.FUNCTIONS))
+        if unknown:
+            raise ValueError(f"AppTier: compute names unknown functions {', '.join(unknown)} "
+                             f"(known: {', '.join(routes.FUNCTIONS)})")
+        on_fargate = [n for n, c in compute.items() if c is Compute.FARGATE]
+        self.fargate = (FargateFunctions(self, "Fargate", profile=profile, vpc=vpc, encryption_key=encryption_key,
+                                         extra_requirements=STRIPE_REQUIREMENTS if payment_provider == "stripe"
+                                         else None) if on_fargate else None)
         self.functions: dict[str, lambda_.Function] = {}
+        # Function name -> FargateService, for those served from containers (`compute`).
+        self.services: dict[str, FargateService] = {}
         for spec in routes.FUNCTIONS.values():
             # An optional capability's function and routes exist only when it is on (`-c search=false`).
-            if spec.capability is None or spec.capability in capabilities:
+            if spec.capability is not None and spec.capability not in capabilities:
+                continue
+            if spec.name in on_fargate:
+                self.services[spec.name] = self._service(spec, environment, user_pool)
+            else:
                 self.functions[spec.name] = self._function(factory, spec, environment)
         self.post_confirmation = self._function(factory, routes.POST_CONFIRMATION, environment)
         if isinstance(user_pool, cognito.UserPool):
@@ -119,11 +141,13 @@ class AppTier(Construct):
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
 
         self.rest = CommerceApi(self, "Rest", profile=profile, functions=self.functions,
+                                http_backend=self.fargate,
                                 authorizer=self.authorizer,
                                 allowed_origins=allowed_origins, encryption_key=encryption_key,
                                 rest_api_props=rest_api_props, domain_name=api_domain_name,
                                 certificate=api_certificate,
-                                routes=[r for r in routes.ROUTES if r.function in self.functions])
+                                routes=[r for r in routes.ROUTES
+                                        if r.function in self.functions or r.function in self.services])
         self.api = self.rest.api
         self.waf = RegionalWaf(self, "Waf", profile=profile, encryption_key=encryption_key,
                                rate_limit_per_5_min=profile.api_throttle_burst * 10,
@@ -131,26 +155,42 @@ class AppTier(Construct):
         self.web_acl = self.waf.web_acl
         self.waf.associate("ApiStage", self.api.deployment_stage.stage_arn)
 
-    def _function(self, factory: PythonFunctions, spec: routes.FunctionSpec, environment: dict) -> lambda_.Function:
+    def _reads_through_dax(self, spec: routes.FunctionSpec) -> bool:
+        return spec.name == "catalog" and self.data.dax_endpoint is not None
+
+    def _environment(self, spec: routes.FunctionSpec, environment: dict) -> dict[str, str]:
         env = dict(environment)
         if spec.needs_payment_secret:
             env[settings.PAYMENT_SECRET_ARN] = self.payment_secret.secret_arn
-        reads_through_dax = spec.name == "catalog" and self.data.dax_endpoint is not None
-        if reads_through_dax:
+        if self._reads_through_dax(spec):
             env[settings.DAX_ENDPOINT] = self.data.dax_endpoint
+        return env
+
+    def _grant(self, spec: routes.FunctionSpec, role: iam.IRole, peer: ec2.IConnectable) -> None:
+        """What `spec` may do, whether it runs as a Lambda or a Fargate task: one place, so both
+        compute choices get the same permissions."""
+        self.data.grant_function(role, spec.name)
+        if spec.needs_payment_secret:
+            self.payment_secret.grant_read(role)
+        if self._reads_through_dax(spec):
+            self.data.grant_dax(role)
+            self.data.allow_dax_from(peer)
+
+    def _function(self, factory: PythonFunctions, spec: routes.FunctionSpec, environment: dict) -> lambda_.Function:
         fn = factory.add(spec.name, handler=spec.handler, memory_mb=spec.memory_mb, timeout_s=spec.timeout_s,
-                         environment=env,
+                         environment=self._environment(spec, environment),
                          reserved_concurrency=self._profile.reserved_concurrency.get(spec.name,
                                                                                      spec.reserved_concurrency),
-                         extra_layers=([self.dax_client_layer] if reads_through_dax else [])
+                         extra_layers=([self.dax_client_layer] if self._reads_through_dax(spec) else [])
                          + (self.payment_layers if spec.needs_payment_secret else []))
-        self.data.grant_function(fn, spec.name)
-        if spec.needs_payment_secret:
-            self.payment_secret.grant_read(fn)
-        if reads_through_dax:
-            self.data.grant_dax(fn)
-            self.data.allow_dax_from(fn)
+        self._grant(spec, fn.role, fn)
         return fn
+
+    def _service(self, spec: routes.FunctionSpec, environment: dict, user_pool: cognito.IUserPool) -> FargateService:
+        env = {**self._environment(spec, environment), settings.USER_POOL_ID: user_pool.user_pool_id}
+        service = self.fargate.add(spec, env)
+        self._grant(spec, service.role, service.service)
+        return service
 
     def _payment_secret(self, key: kms.IKey | None) -> secretsmanager.Secret:
         # Holds the provider's API key (set by the operator) and a generated webhook signing secret.

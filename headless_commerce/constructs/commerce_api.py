@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -49,14 +50,24 @@ def _error_template(code: str, message: str) -> str:
     return json.dumps(error_body(code, slot)).replace(json.dumps(slot), message)
 
 
+class HttpBackend(Protocol):
+    """What serves some route targets over HTTP instead of Lambda (`FargateFunctions`)."""
+
+    @property
+    def services(self) -> Mapping[str, object]: ...
+
+    def integration(self, route: Route) -> apigw.Integration: ...
+
+
 class CommerceApi(Construct):
     """`api` (REST, regional, stage `v1`): one method per route, Cognito on `user` routes,
     JSON Schema request models, access and execution logs, X-Ray, throttling, CORS, TLS 1.2+.
 
     Parameters: `profile` (throttling, log retention); `functions` (route-table function name
-    -> lambda_.IFunction, one per route target); `authorizer` (apigw.IAuthorizer for `user`
-    routes); `allowed_origins` (default ("*",); several origins: the handlers echo the caller's
-    when listed, with `Vary: Origin`); `routes` (default: the route table
+    -> lambda_.IFunction for the Lambda-served targets); `http_backend` (default None: serves the
+    remaining targets, e.g. `FargateFunctions`, through its `integration(route)`); `authorizer`
+    (apigw.IAuthorizer for `user` routes); `allowed_origins` (default ("*",); several origins:
+    the handlers echo the caller's when listed, with `Vary: Origin`); `routes` (default: the route table
     `runtime.routes.ROUTES`); `encryption_key` (default None: AWS-managed log encryption);
     `rest_api_props` (default None: overrides of the RestApi props); `domain_name` and
     `certificate` (default None: the execute-api URL with `REST_API_SECURITY_POLICY`, TLS 1.2+;
@@ -66,11 +77,13 @@ class CommerceApi(Construct):
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile,
                  functions: Mapping[str, lambda_.IFunction], authorizer: apigw.IAuthorizer,
+                 http_backend: HttpBackend | None = None,
                  allowed_origins: Sequence[str] = ("*",), routes: Sequence[Route] = ROUTES,
                  encryption_key: kms.IKey | None = None, rest_api_props: dict | None = None,
                  domain_name: str | None = None, certificate: acm.ICertificate | None = None) -> None:
         super().__init__(scope, id)
-        missing = sorted({r.function for r in routes} - set(functions))
+        served = set(functions) | set(http_backend.services if http_backend is not None else ())
+        missing = sorted({r.function for r in routes} - served)
         if missing:
             raise ValueError(f"CommerceApi: no function for route target(s) {', '.join(missing)}")
         if (domain_name is None) != (certificate is None):
@@ -124,8 +137,9 @@ class CommerceApi(Construct):
         acknowledge(stage, "PCI.DSS.321-APIGWCacheEnabledAndEncrypted", no_cache)
         skip_checkov(stage.node.default_child, "CKV_AWS_120", no_cache)
         acknowledge(stage, "PCI.DSS.321-APIGWSSLEnabled",
-                    "Backend client certificates apply to HTTP integrations; every route here is a Lambda "
-                    "proxy integration invoked over API Gateway's signed AWS channel.")
+                    "Backend client certificates apply to public HTTP backends; Lambda routes are invoked over "
+                    "API Gateway's signed AWS channel, and Fargate routes only through a VPC link (PrivateLink) "
+                    "to an internal NLB, never over the internet.")
         self.validator = self.api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True)
         # Gateway responses cannot pick among several origins (their headers are static or copied
@@ -141,13 +155,16 @@ class CommerceApi(Construct):
         self.methods: dict[tuple[str, str], apigw.Method] = {}
         self._integrations: dict[str, apigw.LambdaIntegration] = {}
         for route in routes:
-            self._add_route(route, functions[route.function], authorizer)
+            if route.function in functions:
+                integration = self._integrations.setdefault(
+                    route.function, apigw.LambdaIntegration(functions[route.function], allow_test_invoke=False))
+            else:
+                integration = http_backend.integration(route)
+            self._add_route(route, integration, authorizer)
         self._acknowledge_public_methods(routes)
 
-    def _add_route(self, route: Route, fn: lambda_.IFunction, authorizer: apigw.IAuthorizer) -> None:
+    def _add_route(self, route: Route, integration: apigw.Integration, authorizer: apigw.IAuthorizer) -> None:
         resource = self.api.root.resource_for_path(route.path)
-        integration = self._integrations.setdefault(
-            route.function, apigw.LambdaIntegration(fn, allow_test_invoke=False))
         parameters = {f"method.request.path.{p}": True for p in route.path_params}
         parameters |= {f"method.request.querystring.{q}": False for q in route.query_params}
         parameters |= {f"method.request.header.{h}": True for h in route.required_headers}

@@ -8,7 +8,6 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from ..config import Profile
@@ -27,7 +26,7 @@ class CommerceTable(Construct):
     """`table` (TableV2, on-demand, CMK, streams, TTL) and, when `dax` is on, `dax_cluster`.
 
     DAX sits in the private subnets, encrypted at rest and in transit (TLS endpoint), and only
-    `allow_dax_from(peer)` opens its port. `grant_function(fn, name)` grants a function exactly
+    `allow_dax_from(peer)` opens its port. `grant_function(role, name)` grants a function exactly
     the table actions declared for it in `runtime/table_permissions.py`.
 
     Parameters: `profile` (PITR, deletion protection, removal, DAX size); `encryption_key`
@@ -90,15 +89,16 @@ class CommerceTable(Construct):
         )
         self.dax_cluster.node.add_dependency(role)
 
-    def grant_function(self, fn: lambda_.Function, function: str) -> iam.Grant | None:
-        """The table actions `function` is declared to perform (runtime/table_permissions.py)."""
+    def grant_function(self, role: iam.IRole, function: str) -> iam.Grant | None:
+        """The table actions `function` is declared to perform (runtime/table_permissions.py), to
+        the role it runs as (a Lambda's or a Fargate task's)."""
         actions = table_permissions.actions_for(function)
         if not actions:
             return None
-        grant = grant_table_actions(self.table, fn, actions,
+        grant = grant_table_actions(self.table, role, actions,
                                     leading_key_prefix=table_permissions.LEADING_KEY_PREFIXES.get(function))
         if table_permissions.QUERY in actions:
-            acknowledge_index_grant(fn.role, self.table)
+            acknowledge_index_grant(role, self.table)
         return grant
 
     @property

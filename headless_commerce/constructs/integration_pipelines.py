@@ -47,7 +47,7 @@ from ..runtime import settings, table_permissions
 from ..runtime.feeds.names import FEEDS, Feed
 from ._iam import grant_send, grant_table_actions
 from ._nag import acknowledge
-from ._props import check_exclusive, merge
+from ._props import check_choice, check_exclusive, merge, refuse
 from ._queues import QueueFailureDestination, dead_letter_alarm, dead_letter_queue
 from ._tables import acknowledge_index_grant
 from .python_functions import PythonFunctions
@@ -108,8 +108,7 @@ class IntegrationPipelines(Construct):
         super().__init__(scope, id)
         name = type(self).__name__
         check_exclusive(name, existing_cluster=existing_cluster_arn, cluster_props=cluster_props)
-        if form not in FORMS:
-            raise ValueError(f"{name}: form must be one of {', '.join(FORMS)}, got {form!r}")
+        check_choice(name, "form", form, FORMS)
         conflicts = []
         if existing_cluster_arn is not None and form == "serverless":
             conflicts.append("existing_cluster_arn and form='serverless'")
@@ -129,8 +128,7 @@ class IntegrationPipelines(Construct):
             conflicts.append(f"topic names must be 1-249 of A-Z a-z 0-9 . _ -, got {', '.join(bad)}")
         if max_offset_lag < 1:
             conflicts.append("max_offset_lag must be at least 1")
-        if conflicts:
-            raise ValueError(f"{name}: " + "; ".join(conflicts))
+        refuse(name, conflicts)
 
         self._profile = profile
         self._key = encryption_key

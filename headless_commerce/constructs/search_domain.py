@@ -44,7 +44,7 @@ from . import _defaults
 from ._checkov import skip_checkov
 from ._iam import grant_table_actions
 from ._nag import acknowledge
-from ._props import check_exclusive, merge
+from ._props import check_choice, check_exclusive, merge, refuse
 from ._queues import QueueFailureDestination, dead_letter_alarm, dead_letter_queue
 from ._tables import acknowledge_index_grant
 from .python_functions import PythonFunctions
@@ -118,8 +118,7 @@ class SearchDomain(Construct):
         super().__init__(scope, id)
         name = type(self).__name__
         check_exclusive(name, existing_domain=existing_domain, domain_props=domain_props)
-        if form not in FORMS:
-            raise ValueError(f"{name}: form must be one of {', '.join(FORMS)}, got {form!r}")
+        check_choice(name, "form", form, FORMS)
         conflicts = []
         if existing_domain is not None and form == "serverless":
             conflicts.append("existing_domain and form='serverless'")
@@ -129,8 +128,7 @@ class SearchDomain(Construct):
             conflicts.append("a new domain or collection needs `vpc`")
         if table.table_stream_arn is None:
             conflicts.append("`table` needs a stream (NEW_AND_OLD_IMAGES)")
-        if conflicts:
-            raise ValueError(f"{name}: " + "; ".join(conflicts))
+        refuse(name, conflicts)
 
         self._profile = profile
         self._key = encryption_key

@@ -46,12 +46,13 @@ class WebCache(Construct):
     Parameters: `profile` (`web_cache_node_type`, AZ count, snapshot retention, removal); `vpc`
     (cache in its isolated subnets); `encryption_key` (default None: AWS-managed keys);
     `node_type` (default None: the profile's; "serverless" or a node type such as cache.t4g.micro);
-    `cache_props` (default None: overrides of the CfnServerlessCache or CfnReplicationGroup props).
+    `cache_props` (default None: overrides of the CfnServerlessCache or CfnReplicationGroup props);
+    `description` (default "Storefront response cache": what the cache and its secret are for).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc,
                  encryption_key: kms.IKey | None = None, node_type: str | None = None,
-                 cache_props: dict | None = None) -> None:
+                 cache_props: dict | None = None, description: str = "Storefront response cache") -> None:
         super().__init__(scope, id)
         node_type = node_type or profile.web_cache_node_type
         self.serverless = node_type == SERVERLESS
@@ -61,12 +62,12 @@ class WebCache(Construct):
             raise ValueError("WebCache: the VPC needs isolated subnets in at least two availability zones")
 
         self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
-                                                description="Valkey cache: TLS from the storefront and its invalidator")
+                                                description=f"{description}: Valkey over TLS from its clients")
         self.connections = ec2.Connections(security_groups=[self.security_group], default_port=ec2.Port.tcp(port))
 
         self.auth_secret = secretsmanager.Secret(
             self, "AuthSecret", encryption_key=encryption_key,
-            description="Valkey password of the storefront cache user (plain string)",
+            description=f"{description}: Valkey password of the cache user (plain string)",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=64, exclude_punctuation=True))
         rotation = ("ElastiCache takes the password in the user resource; rotating means a coordinated "
@@ -91,7 +92,7 @@ class WebCache(Construct):
                 "engine": ENGINE,
                 "major_engine_version": MAJOR_VERSION,
                 "serverless_cache_name": _physical_id(Construct(self, "Name")),
-                "description": "Storefront response cache",
+                "description": description,
                 "kms_key_id": key_id,
                 "security_group_ids": [self.security_group.security_group_id],
                 "subnet_ids": subnets.subnet_ids[:3],
@@ -106,10 +107,10 @@ class WebCache(Construct):
             host, cache_port = self.cache.attr_endpoint_address, self.cache.attr_endpoint_port
         else:
             subnet_group = elasticache.CfnSubnetGroup(
-                self, "Subnets", description="Storefront cache: isolated subnets",
+                self, "Subnets", description=f"{description}: isolated subnets",
                 subnet_ids=subnets.subnet_ids)
             self.cache = elasticache.CfnReplicationGroup(self, "Cache", **merge({
-                "replication_group_description": "Storefront response cache",
+                "replication_group_description": description,
                 "engine": ENGINE,
                 "engine_version": "8.0",
                 "cache_node_type": node_type,

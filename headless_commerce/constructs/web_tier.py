@@ -21,14 +21,13 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .. import model
 from ..config import Profile
 from ..runtime import settings
 from ._nag import acknowledge
 from ._props import check_exclusive, merge
-from .event_bus import EventSubscription
 from .identity import _client_defaults
 from .python_functions import PythonFunctions
+from .response_cache import CacheInvalidation
 from .shared_files import grant_mount
 from .web_cache import WebCache
 from .web_origin import CloudFrontOnlyLoadBalancer
@@ -39,18 +38,6 @@ DOCKERFILE = "runtime/storefront/Dockerfile"
 CONTAINER_PORT = settings.STOREFRONT_DEFAULT_PORT
 HEALTH_CHECK_PATH = "/healthz"
 SHARED_CONFIG_DIR = settings.SHARED_CONFIG_DEFAULT_DIR
-INVALIDATION_HANDLER = "headless_commerce.runtime.storefront.invalidation.handler"
-INVALIDATING_EVENTS = (model.EventName.PRODUCT_MODIFIED, model.EventName.INVENTORY_CHANGED)
-CONTAINER_REQUIREMENTS = PACKAGE_DIR / "runtime" / "storefront" / "requirements.txt"
-
-
-def redis_requirements(path: Path = CONTAINER_REQUIREMENTS) -> list[str]:
-    """The invalidation function's Valkey client: the container's own redis-py pin (one place
-    to bump it; pure Python, so the layer builds without Docker)."""
-    pins = [line.strip() for line in path.read_text().splitlines() if line.strip().startswith("redis==")]
-    if len(pins) != 1:
-        raise ValueError(f"WebTier: {path} must pin redis-py exactly once (redis==X.Y.Z), found {pins}")
-    return pins
 # The container's own health probe: no curl in the slim image, Python is there.
 _PROBE = ("import os, urllib.request; urllib.request.urlopen("
           f"'http://127.0.0.1:' + os.environ.get('PORT', '{CONTAINER_PORT}') + '{HEALTH_CHECK_PATH}', timeout=2)")
@@ -136,7 +123,10 @@ class WebTier(Construct):
         self._build_service(profile, vpc, file_system, access_point, encryption_key, image or storefront_image(),
                             api_url, user_pool, task_definition_props)
         self._build_alarms()
-        self._build_invalidation(functions, bus, encryption_key)
+        self.invalidation_construct = CacheInvalidation(self, "CacheInvalidation", functions=functions, bus=bus,
+                                                        cache=self.cache, encryption_key=encryption_key)
+        self.invalidation = self.invalidation_construct.function
+        self.invalidation_subscription = self.invalidation_construct.subscription
 
     def _environment(self, api_url: str, user_pool: cognito.IUserPool) -> dict[str, str]:
         return {
@@ -256,16 +246,3 @@ class WebTier(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
         }
 
-    def _build_invalidation(self, functions: PythonFunctions, bus: events.IEventBus, key: kms.IKey | None) -> None:
-        layer = functions.pip_layer("RedisClient", requirements=redis_requirements(),
-                                    description="redis-py for the storefront cache invalidation")
-        self.invalidation = functions.add(
-            "cache_invalidation", handler=INVALIDATION_HANDLER, memory_mb=256, timeout_s=30,
-            environment={settings.CACHE_URL: self.cache.url,
-                         settings.CACHE_AUTH_SECRET_ARN: self.cache.auth_secret.secret_arn},
-            extra_layers=[layer])
-        self.cache.grant_auth(self.invalidation)
-        self.cache.connections.allow_default_port_from(self.invalidation, "Cache invalidation to Valkey")
-        self.invalidation_subscription = EventSubscription(
-            self, "Invalidation", bus=bus, detail_types=list(INVALIDATING_EVENTS), consumer=self.invalidation,
-            encryption_key=key)

@@ -34,7 +34,7 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 class TokenVerifier:
-    def __init__(self, jwks: dict, *, issuer: str, client_id: str,
+    def __init__(self, jwks: dict, *, issuer: str, client_id: str | None,
                  clock: Callable[[], float] = time.time) -> None:
         self._keys = KeySet.import_key_set(jwks)
         self.issuer = issuer
@@ -55,7 +55,9 @@ class TokenVerifier:
             raise InvalidToken("not an ID token")
         audience = claims.get("aud")
         audiences = audience if isinstance(audience, list) else [audience]
-        if self.client_id not in audiences:
+        # None: any app client of the pool, as API Gateway's authorizer accepts. The pool signs
+        # tokens only for its own clients, so the signature and issuer already bound them.
+        if self.client_id is not None and self.client_id not in audiences:
             raise InvalidToken("wrong audience")
         expires = claims.get("exp")
         if not isinstance(expires, (int, float)) or isinstance(expires, bool):

@@ -184,7 +184,8 @@ class LocalApi:
                  assets: Callable[[str], Response | None] | None = None,
                  allowed_origin: str = "*", user_pool_id: str = "", region: str = "us-east-1",
                  router: Router | None = None,
-                 actions: dict[str, Callable[[], object]] | None = None) -> None:
+                 actions: dict[str, Callable[[], object]] | None = None,
+                 post_confirmation: bool = True) -> None:
         self.router = router or Router()
         self.actions = actions or {}         # POST path -> () -> JSON result (local admin)
         self.verifier = verifier
@@ -193,6 +194,9 @@ class LocalApi:
         self.allowed_origin = allowed_origin
         self.user_pool_id = user_pool_id
         self.region = region
+        # Local mode plays Cognito's post-confirmation trigger (moto does not run it); behind
+        # the real API Gateway and Cognito (the container) the trigger has already run.
+        self.post_confirmation = post_confirmation
         self._handlers: dict[str, Callable] = {}
         self._lock = threading.Lock()
         self._confirmed: set[str] = set()
@@ -269,7 +273,8 @@ class LocalApi:
             except InvalidToken as problem:
                 log.info("401 on %s %s: %s", method, path, problem)
                 return error(401, "unauthorized", "Sign in to use this route", self._cors())
-            self.ensure_profile(claims)
+            if self.post_confirmation:
+                self.ensure_profile(claims)
         event = proxy_event(route, method=method, path=path, query=parts.query, headers=headers,
                             body=body, path_params=match.path_params, claims=claims,
                             source_ip=source_ip)

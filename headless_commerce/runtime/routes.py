@@ -120,6 +120,13 @@ class Route:
     # Error statuses beyond those every route of its kind has (400, 413; 401 when signed in or
     # signed): openapi.json documents exactly these.
     errors: tuple[int, ...] = ()
+    # Seconds an anonymous 200 may be served from the API's response cache (runtime/cache/);
+    # 0: never cached. Only public routes: a signed-in caller's data never lands in a shared key.
+    cache_ttl_s: int = 0
+
+    def __post_init__(self) -> None:
+        if self.cache_ttl_s and self.auth != "public":
+            raise ValueError(f"{self.operation_id}: only public routes may set cache_ttl_s")
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -135,11 +142,12 @@ _CREATED = frozenset({"checkout"})
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/products", "public", "catalog", "listProducts",
           "Page of products, optionally in one category", "ProductPage",
-          query_params=("category", "cursor", "limit")),
+          query_params=("category", "cursor", "limit"), cache_ttl_s=60),
     Route("GET", "/products/{product_id}", "public", "catalog", "getProduct",
-          "One product with price, available quantity and images", "Product", errors=(404,)),
+          "One product with price, available quantity and images", "Product", errors=(404,),
+          cache_ttl_s=60),
     Route("GET", "/categories", "public", "catalog", "listCategories", "Category tree",
-          "CategoryTree"),
+          "CategoryTree", cache_ttl_s=300),
     Route("GET", "/cart", "user", "cart", "getCart", "The caller's cart", "Cart"),
     Route("POST", "/cart/items", "user", "cart", "addCartItem",
           "Add a SKU to the cart (merges with an existing line)", "Cart", ADD_CART_ITEM_SCHEMA,
@@ -166,9 +174,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/search", "public", "search", "searchProducts",
           "Products matching a text query (typos tolerated), with filters, facets, sort and cursor",
           "SearchResults", query_params=("q", "category", "brand", "min_price", "max_price",
-                                         "in_stock", "sort", "cursor", "limit"), errors=(503,)),
+                                         "in_stock", "sort", "cursor", "limit"), errors=(503,),
+          cache_ttl_s=60),
     Route("GET", "/search/suggest", "public", "search", "suggestProducts",
-          "Type-ahead suggestions for a prefix", "Suggestions", query_params=("q",), errors=(503,)),
+          "Type-ahead suggestions for a prefix", "Suggestions", query_params=("q",), errors=(503,),
+          cache_ttl_s=300),
 )
 
 

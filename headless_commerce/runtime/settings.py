@@ -169,12 +169,24 @@ STOREFRONT_ENVIRONMENT: tuple[str, ...] = (
     CACHE_AUTH_SECRET_ARN, SESSION_SECRET_ARN, USER_POOL_ID, USER_POOL_CLIENT_ID,
     SHARED_CONFIG_DIR,
 )
-# The cache-invalidation Lambda (runtime/storefront/invalidation.py) needs CACHE_URL and,
+# The cache-invalidation Lambda (runtime/cache/invalidation.py) needs CACHE_URL and,
 # when the cache requires AUTH, CACHE_AUTH_SECRET_ARN.
 INVALIDATION_ENVIRONMENT: tuple[str, ...] = (CACHE_URL, CACHE_AUTH_SECRET_ARN)
 
 
 def storefront_port() -> int:
+    return container_port()
+
+
+# --- A commerce function served from a container (container/, AppTier compute=FARGATE) -------
+# Which function's routes the container serves (a name in routes.FUNCTIONS); it accepts ID
+# tokens of any app client of USER_POOL_ID, as API Gateway's authorizer does.
+SERVED_FUNCTION = "SERVED_FUNCTION"
+
+
+def container_port() -> int:
+    """The port a container listens on (PORT, default 8080): the storefront's and the commerce
+    functions' alike."""
     return int(os.environ.get(PORT) or STOREFRONT_DEFAULT_PORT)
 
 

@@ -18,6 +18,7 @@ from ..constructs.identity import Identity
 from ..constructs.order_events import OrderEvents
 from ..constructs.order_sweeper import PendingOrderSweeper
 from ..constructs.outbox_relay import OutboxRelay
+from ..constructs.response_cache import ResponseCache, cached_functions
 from ..constructs.search_domain import SearchDomain
 from ..runtime.events.subscriptions import RELAY_HANDLER
 from ._base import CommerceStackBase
@@ -30,7 +31,7 @@ class CommerceStack(CommerceStackBase):
                  payment_provider: str = "sandbox", consent_webhook_url: str | None = None,
                  email_from: str | None = None, hosted_sign_in: HostedSignIn | None = None,
                  api_domain: ApiDomain | None = None, powertools_layer_arn: str | None = None,
-                 search: bool = True, **kwargs) -> None:
+                 search: bool = True, response_cache: bool = True, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -69,6 +70,14 @@ class CommerceStack(CommerceStackBase):
             CfnOutput(self, "SearchIndexerFunction", value=self.search.indexer.function_name,
                       description="Invoke with {\"action\": \"reindex\"} for a full backfill "
                                   "(headless-commerce search reindex --function NAME)")
+        # `-c response_cache=false`: no Valkey and no invalidation function; every read reaches the table.
+        self.response_cache = (ResponseCache(self, "ResponseCache", profile=self.profile, vpc=foundation.network.vpc,
+                                             functions=self.app_tier.function_factory, bus=foundation.events.bus,
+                                             encryption_key=key) if response_cache else None)
+        if self.response_cache is not None:
+            for name in cached_functions():
+                if name in self.app_tier.functions:
+                    self.response_cache.connect(self.app_tier.functions[name])
         # Last, so every function added above has its error and throttle alarms.
         self.alarms = ServiceAlarms(self, "Alarms", functions=self.app_tier.function_factory.functions,
                                     stage=self.app_tier.api.deployment_stage)

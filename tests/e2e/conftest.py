@@ -3,6 +3,7 @@ driven over HTTP (urllib) and, for Cognito, boto3 against the embedded AWS it ad
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -120,9 +121,11 @@ class Local:
             aws_access_key_id="local", aws_secret_access_key="local")
 
 
-@pytest.fixture(scope="session")
-def local() -> Local:
-    running, api = start_local("--port", "0")
+@contextlib.contextmanager
+def running_local(*args: str):
+    """A local mode for a fixture's scope; afterwards it must have stopped cleanly, with no
+    handler crash in its log, whatever the tests sent it."""
+    running, api = start_local("--port", "0", *args)
     try:
         well_known = request("GET", f"{api}/.well-known/headless-commerce.json").body
         yield Local(running, api, well_known)
@@ -130,9 +133,14 @@ def local() -> Local:
         code = stop_local(running)
         log = running.text()
         running.output.unlink(missing_ok=True)
-    # Whatever the session sent, no handler crashed and the process stopped cleanly.
     assert code == 0, log
     assert "unhandled error" not in log and "Traceback" not in log, log
+
+
+@pytest.fixture(scope="session")
+def local() -> Local:
+    with running_local() as store:
+        yield store
 
 
 @dataclass

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from tests.e2e.conftest import ROOT, Local, request, sign_up, start_local, stop_local
+from tests.e2e.conftest import ROOT, Local, running_local, sign_up
 
 PRODUCTS = 650
 VERSIONS = 3
@@ -29,16 +29,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def store():
-    running, api = start_local("--port", "0")
-    try:
-        well_known = request("GET", f"{api}/.well-known/headless-commerce.json").body
-        yield Local(running, api, well_known)
-    finally:
-        code = stop_local(running)
-        log = running.text()
-        running.output.unlink(missing_ok=True)
-    assert code == 0, log
-    assert "Traceback" not in log, log
+    with running_local() as running:
+        yield running
 
 
 def feeds(seed: int = 20261125):

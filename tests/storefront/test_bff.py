@@ -13,8 +13,9 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from headless_commerce.runtime.cache import invalidation
 from headless_commerce.runtime.storefront import api as api_module
-from headless_commerce.runtime.storefront import cache, invalidation
+from headless_commerce.runtime.storefront import cache
 from headless_commerce.runtime.storefront.app import create_app
 from headless_commerce.runtime.storefront.cache import MemoryCache, RedisCache
 from headless_commerce.runtime.storefront.config import StorefrontConfig

@@ -252,7 +252,7 @@ def test_local_mode_invalidates_the_cache_on_catalog_events(store):
                           region_name=well_known["region"], aws_access_key_id="local",
                           aws_secret_access_key="local")
     redis = store["redis"].client()
-    key = "sf:gen:p:p-0002"
+    key = "gen:p:p-0002"
     before = int(redis.get(key) or 0)
     envelope = {"id": str(uuid.uuid4()), "version": 1, "occurred_at": "2026-01-01T00:00:00Z",
                 "source": "commerce.catalog", "detail_type": "ProductModified",

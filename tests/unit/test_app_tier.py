@@ -11,7 +11,7 @@ from headless_commerce import model
 from headless_commerce.constructs.app_tier import AppTier
 from headless_commerce.constructs.identity import Identity
 from headless_commerce.constructs.network import Network
-from headless_commerce.runtime.routes import FUNCTIONS, POST_CONFIRMATION, ROUTES
+from headless_commerce.runtime.routes import FUNCTIONS, ORDER_SWEEPER, POST_CONFIRMATION, ROUTES
 
 from .helpers import new_stack, template
 
@@ -93,7 +93,9 @@ def test_every_function_is_arm_py314_traced_with_retained_logs(any_app):
     ours = {k: f for k, f in functions.items() if f["Properties"].get("Handler", "").startswith("headless_commerce.")}
     handlers = [f["Properties"]["Handler"] for f in ours.values()]
     assert len(handlers) == len(set(handlers))
-    assert {s.handler for s in FUNCTIONS.values()} | {POST_CONFIRMATION.handler} <= set(handlers)
+    on_fargate = any_app.reference.config.profile.fargate_functions
+    assert {s.handler for s in FUNCTIONS.values() if s.name not in on_fargate} | {POST_CONFIRMATION.handler} \
+        <= set(handlers)
     log_groups = _resources(any_app, "AWS::Logs::LogGroup")
     retention = {"dev": 30, "prod": 365}[any_app.reference.config.profile.name]
     for fn in ours.values():
@@ -153,10 +155,11 @@ def test_catalog_gets_the_dax_client_layer_only_in_prod(dev_app, prod_app):
     def dax_layers(app):  # the search indexer's opensearch-py layer is another LayerVersion
         return {k: v for k, v in _resources(app, "AWS::Lambda::LayerVersion").items() if "DaxClient" in k}
 
-    assert len(catalog(dev_app)["Layers"]) == 1  # Powertools only
+    # Powertools, and redis-py for the response cache.
+    assert len(catalog(dev_app)["Layers"]) == 2
     assert dax_layers(dev_app) == {}
     (layer_id,) = dax_layers(prod_app)
-    assert {"Ref": layer_id} in catalog(prod_app)["Layers"] and len(catalog(prod_app)["Layers"]) == 2
+    assert {"Ref": layer_id} in catalog(prod_app)["Layers"] and len(catalog(prod_app)["Layers"]) == 3
     layer = _resources(prod_app, "AWS::Lambda::LayerVersion")[layer_id]["Properties"]
     assert layer["CompatibleRuntimes"] == ["python3.14"] and layer["CompatibleArchitectures"] == ["arm64"]
     # The bundled asset really holds the client, importable as Lambda lays layers out.
@@ -164,7 +167,7 @@ def test_catalog_gets_the_dax_client_layer_only_in_prod(dev_app, prod_app):
     assert (asset / "python" / "amazondax" / "__init__.py").exists()
 
 
-def test_reserved_concurrency_caps_payment_paths_in_prod_only(dev_app, prod_app):
+def test_reserved_concurrency_is_prod_only_and_spares_fargate_services(dev_app, prod_app):
     def reserved(app):
         return {f["Properties"]["Handler"]: f["Properties"].get("ReservedConcurrentExecutions")
                 for f in _resources(app, "AWS::Lambda::Function").values()
@@ -172,8 +175,9 @@ def test_reserved_concurrency_caps_payment_paths_in_prod_only(dev_app, prod_app)
 
     assert set(reserved(dev_app).values()) == {None}
     prod = reserved(prod_app)
-    assert prod[FUNCTIONS["checkout"].handler] == 100
-    assert prod[FUNCTIONS["payments_webhook"].handler] == 20
+    # Prod serves checkout and the webhook from Fargate: their cap is the service's task maximum.
+    assert FUNCTIONS["checkout"].handler not in prod and FUNCTIONS["payments_webhook"].handler not in prod
+    assert prod[ORDER_SWEEPER.handler] == 1
     assert prod[FUNCTIONS["catalog"].handler] is None
 
 

@@ -101,7 +101,8 @@ def test_oms_handoff_fifo_with_group_per_order_and_dedup_by_event(dev_app):
 
 def test_consumers_report_batch_item_failures(dev_app):
     mappings = _of(dev_app, "Commerce", "AWS::Lambda::EventSourceMapping").values()
-    assert len(mappings) == 5  # OMS, order status, consent ledger, audience; the search indexer
+    # OMS, order status, consent ledger, audience; the search indexer; the response cache's invalidation
+    assert len(mappings) == 6
     assert all(m["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
 
 

@@ -8,35 +8,24 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
-from headless_commerce.constructs.commerce_table import CommerceTable
-from headless_commerce.constructs.encryption import EncryptionKey
 from headless_commerce.constructs.integration_pipelines import IntegrationPipelines
-from headless_commerce.constructs.network import Network
-from headless_commerce.constructs.python_functions import PythonFunctions
 from headless_commerce.runtime import settings
 
-from .helpers import new_stack
+from .helpers import commerce_base, resources_of
 
-LAYER = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:1"
 THEIRS = "arn:aws:kafka:eu-west-1:111111111111:cluster/theirs/0b1d2f6a-1111-2222-3333-444455556666-7"
 
 
 def _build(profile="dev", **props):
-    stack, prof = new_stack(profile)
-    key = EncryptionKey(stack, "Key", profile=prof).key
-    network = Network(stack, "Net", profile=prof, encryption_key=key)
-    table = CommerceTable(stack, "Data", profile=prof, encryption_key=key, dax_enabled=False).table
-    functions = PythonFunctions(stack, "Fns", profile=prof, vpc=network.vpc, encryption_key=key,
-                                powertools_layer_arn=LAYER)
+    base = commerce_base(profile)
     if props.pop("bucket", False):
-        props["failure_bucket"] = s3.Bucket.from_bucket_name(stack, "Archive", "feed-failures-archive")
-    pipes = IntegrationPipelines(stack, "Feeds", profile=prof, table=table, functions=functions,
-                                 vpc=network.vpc, encryption_key=key, **props)
-    return stack, pipes, Template.from_stack(stack).to_json()
+        props["failure_bucket"] = s3.Bucket.from_bucket_name(base.stack, "Archive", "feed-failures-archive")
+    pipes = IntegrationPipelines(base.stack, "Feeds", profile=base.profile, table=base.table,
+                                 functions=base.functions, vpc=base.network.vpc, encryption_key=base.key, **props)
+    return base.stack, pipes, Template.from_stack(base.stack).to_json()
 
 
-def _of(template, type_):
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+_of = resources_of
 
 
 @pytest.fixture(scope="module")

@@ -81,7 +81,8 @@ def test_each_function_gets_exactly_its_declared_table_actions(any_app):
             assert statement["Condition"] == {
                 "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{CUSTOMER_KEY_PREFIX}*"]}}
         checked.add(name)
-    assert checked == set(HANDLERS.values())
+    # Functions served from Fargate get the same grants on their task role (test_fargate_functions.py).
+    assert checked == set(HANDLERS.values()) - set(any_app.reference.config.profile.fargate_functions)
 
 
 def test_dax_role_is_read_only_and_bound_to_this_account(prod_app):
@@ -124,15 +125,18 @@ def test_queues_admit_eventbridge_only_for_their_rule_or_bus(any_app):
     assert allowed >= 8
 
 
-def test_function_egress_is_https_and_dax_only(dev_app, prod_app):
+def test_function_egress_is_https_dax_and_the_cache_only(dev_app, prod_app):
     for app in (dev_app, prod_app):
         (group,) = [g for g in _resources(app, "Commerce", "AWS::EC2::SecurityGroup").values()
                     if g["Properties"]["GroupDescription"].startswith("Commerce functions")]
         assert [(r["FromPort"], r["ToPort"], r["IpProtocol"]) for r in group["Properties"]["SecurityGroupEgress"]] \
             == [(443, 443, "tcp")]
-    (dax_egress,) = _resources(prod_app, "Commerce", "AWS::EC2::SecurityGroupEgress").values()
-    assert dax_egress["Properties"]["FromPort"] == 9111 and "DestinationSecurityGroupId" in dax_egress["Properties"]
-    assert _resources(dev_app, "Commerce", "AWS::EC2::SecurityGroupEgress") == {}
+    # Beyond HTTPS, only to named security groups: DAX (prod) and the response cache's Valkey.
+    # Prod: also the internal NLB to its Fargate tasks (8080).
+    for app, ports in ((prod_app, {9111, 6380, 8080}), (dev_app, {6379})):
+        egress = [e["Properties"] for e in _resources(app, "Commerce", "AWS::EC2::SecurityGroupEgress").values()]
+        assert {e["FromPort"] for e in egress} == ports
+        assert all("DestinationSecurityGroupId" in e for e in egress)
 
 
 def test_pipes_log_errors_to_encrypted_groups_and_alarm(any_app):

@@ -8,37 +8,28 @@ from aws_cdk import aws_opensearchservice as opensearch
 from aws_cdk.assertions import Template
 
 from headless_commerce.constructs.commerce_table import CommerceTable
-from headless_commerce.constructs.encryption import EncryptionKey
 from headless_commerce.constructs.network import Network
 from headless_commerce.constructs.python_functions import PythonFunctions
 from headless_commerce.constructs.search_domain import SearchDomain
 from headless_commerce.runtime import settings
 
-from .helpers import new_stack
-
-LAYER = "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:1"
+from .helpers import POWERTOOLS_LAYER, commerce_base, resources_of
 
 
 def _build(profile="dev", form="domain", existing=False, **props):
-    stack, prof = new_stack(profile)
-    key = EncryptionKey(stack, "Key", profile=prof).key
-    network = Network(stack, "Net", profile=prof, encryption_key=key)
-    table = CommerceTable(stack, "Data", profile=prof, encryption_key=key, dax_enabled=False).table
-    functions = PythonFunctions(stack, "Fns", profile=prof, vpc=network.vpc, encryption_key=key,
-                                powertools_layer_arn=LAYER)
+    base = commerce_base(profile)
     if existing:
         props["existing_domain"] = opensearch.Domain.from_domain_endpoint(
-            stack, "Theirs", "https://search-theirs-abc.eu-west-1.es.amazonaws.com")
-    search = SearchDomain(stack, "Search", profile=prof, table=table, functions=functions,
-                          vpc=network.vpc, encryption_key=key, form=form, **props)
-    query = functions.add("search", handler="headless_commerce.runtime.search.handler.handler",
-                          memory_mb=256, timeout_s=10, environment={})
+            base.stack, "Theirs", "https://search-theirs-abc.eu-west-1.es.amazonaws.com")
+    search = SearchDomain(base.stack, "Search", profile=base.profile, table=base.table, functions=base.functions,
+                          vpc=base.network.vpc, encryption_key=base.key, form=form, **props)
+    query = base.functions.add("search", handler="headless_commerce.runtime.search.handler.handler",
+                               memory_mb=256, timeout_s=10, environment={})
     search.grant_query(query)
-    return stack, search, Template.from_stack(stack).to_json()
+    return base.stack, search, Template.from_stack(base.stack).to_json()
 
 
-def _of(template, type_):
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+_of = resources_of
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +189,7 @@ def test_two_stages_get_different_domain_names():
         prof = PROFILES["dev"]
         network = Network(stack, "Net", profile=prof)
         table = CommerceTable(stack, "Data", profile=prof, dax_enabled=False).table
-        functions = PythonFunctions(stack, "Fns", profile=prof, vpc=network.vpc, powertools_layer_arn=LAYER)
+        functions = PythonFunctions(stack, "Fns", profile=prof, vpc=network.vpc, powertools_layer_arn=POWERTOOLS_LAYER)
         SearchDomain(stack, "Search", profile=prof, table=table, functions=functions, vpc=network.vpc)
         names.add(_domain(Template.from_stack(stack).to_json())["DomainName"])
     assert len(names) == 2
@@ -227,7 +218,7 @@ def test_reference_app_has_one_search_domain_and_its_indexer(dev_app):
     query = functions["headless_commerce.runtime.search.handler.handler"]
     assert query["Environment"]["Variables"][settings.SEARCH_PROVIDER] == "opensearch"
     assert "Fn::GetAtt" in json.dumps(query["Environment"]["Variables"][settings.SEARCH_ENDPOINT])
-    assert len(query["Layers"]) == 2
+    assert len(query["Layers"]) == 3  # Powertools, opensearch-py, redis-py (the response cache)
     paths = {r["Properties"]["PathPart"] for r in _of(template, "AWS::ApiGateway::Resource").values()}
     assert {"search", "suggest"} <= paths
 

@@ -207,7 +207,7 @@ def test_invalidation_subscribes_to_catalog_changes_and_reaches_the_cache(dev_ap
     assert sorted(rule["EventPattern"]["detail-type"]) == ["InventoryChanged", "ProductModified"]
     functions = {f["Properties"]["Handler"]: f["Properties"] for f in _resources(web, "AWS::Lambda::Function")
                  if "Handler" in f["Properties"]}
-    fn = functions["headless_commerce.runtime.storefront.invalidation.handler"]
+    fn = functions["headless_commerce.runtime.cache.invalidation.handler"]
     assert fn["Architectures"] == ["arm64"] and "VpcConfig" in fn
     assert {settings.CACHE_URL, settings.CACHE_AUTH_SECRET_ARN} <= set(fn["Environment"]["Variables"])
     assert len(fn["Layers"]) == 2  # Powertools and redis-py
@@ -328,7 +328,8 @@ def test_regional_waf_without_exemptions_limits_every_ip():
 
 
 def test_invalidation_layer_pins_the_containers_redis(tmp_path):
-    from headless_commerce.constructs.web_tier import CONTAINER_REQUIREMENTS, redis_requirements
+    from headless_commerce.constructs.response_cache import REDIS_PIN_FILE as CONTAINER_REQUIREMENTS
+    from headless_commerce.constructs.response_cache import redis_requirements
 
     [pin] = redis_requirements()
     assert pin in CONTAINER_REQUIREMENTS.read_text().splitlines()

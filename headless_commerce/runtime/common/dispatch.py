@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from aws_lambda_powertools.logging import correlation_paths
 
+from headless_commerce.runtime.cache import responses as response_cache
 from headless_commerce.runtime.common.domain_errors import DomainError
 from headless_commerce.runtime.common.errors import ApiError, error_body, from_domain
 from headless_commerce.runtime.common.http import Response, cors_headers, error_response, json_response
@@ -45,10 +46,16 @@ def api_handler(function: str, operations: dict[str, Operation]) -> Callable[[di
             if route is None:
                 raise ApiError(404, "not_found", "No such route")
             request = build_request(event, route)
+            cache = response_cache.for_request(request)
+            key, cached = cache.lookup(request) if cache is not None else (None, None)
+            if cached is not None:
+                return cached
             result = operations[route.operation_id](request)
-            if isinstance(result, Response):
-                return result.to_proxy()
-            return json_response(200, result)
+            response = result.to_proxy() if isinstance(result, Response) else json_response(200, result)
+            if key is not None:
+                cache.store(key, response, route.cache_ttl_s)
+                response["headers"][response_cache.CACHE_HEADER] = "MISS"
+            return response
         except DomainError as error:
             return error_response(from_domain(error))
         except ApiError as error:

@@ -44,7 +44,7 @@ MARKETING_AUDIENCE = Consumer("marketing_audience", "headless_commerce.runtime.m
 # The storefront's cache invalidation: WebTier deploys it (in the VPC, beside Valkey) with its
 # own rule, so it is not among the commerce stack's RULE_CONSUMERS; local mode runs it too.
 STOREFRONT_CACHE = Consumer("storefront_cache",
-                            "headless_commerce.runtime.storefront.invalidation.handler",
+                            "headless_commerce.runtime.cache.invalidation.handler",
                             (EventName.PRODUCT_MODIFIED, EventName.INVENTORY_CHANGED),
                             (EventSource.CATALOG,))
 

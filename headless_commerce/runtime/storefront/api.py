@@ -86,7 +86,9 @@ class CommerceApi:
         found = None if fresh else await self.cache.get(key)
         if found is not None:
             return found
-        value = await self._call("GET", f"/products/{quote(product_id, safe='')}")
+        # `no-cache` makes the API's own response cache answer from the table (and refresh).
+        value = await self._call("GET", f"/products/{quote(product_id, safe='')}",
+                                 headers={"Cache-Control": "no-cache"} if fresh else None)
         await self.cache.set(key, value, TTL_S["product"])
         return value
 

@@ -1,0 +1,1 @@
+"""Response caching in Valkey/Redis shared by the commerce API and the storefront."""
