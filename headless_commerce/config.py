@@ -154,6 +154,8 @@ TOGGLES: dict[str, bool] = {
     "response_cache": True,
     "personalization": True,
     "marketing": True,
+    # SMS needs an origination identity (a phone number bills monthly), so it is opt-in.
+    "marketing_sms": False,
     "location": True,
     "fraud": True,
     "chatbot": True,
@@ -170,7 +172,8 @@ SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "stor
             "payment_provider", "consent_webhook_url", "reserved_concurrency", "email_from",
             "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
             "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn",
-            "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control", "recommenders")
+            "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control", "recommenders",
+            "sms_origination_identity")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -246,6 +249,8 @@ class AppConfig:
     bot_control: bool = False
     # Personalize recommenders (with the personalization toggle); None: the profile decides.
     recommenders: bool | None = None
+    # A registered End User Messaging phone number, pool or sender ID (ARN) for marketing SMS.
+    sms_origination_identity: str | None = None
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -433,6 +438,14 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     recommenders = read.flag("recommenders", False) if "recommenders" in context else None
     if recommenders and not toggles["personalization"]:
         problems.append("recommenders needs personalization: they live in its dataset group")
+    sms_identity = read.matching(
+        "sms_origination_identity", re.compile(r"^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:"
+                                               r"(phone-number|pool|sender-id)/\S+$"),
+        "the ARN of an End User Messaging phone number, pool or sender ID")
+    if toggles["marketing_sms"] and not toggles["marketing"]:
+        problems.append("marketing_sms needs marketing: SMS is one of its channels")
+    if read.text("sms_origination_identity") and not toggles["marketing_sms"]:
+        problems.append("sms_origination_identity is used only with -c marketing_sms=true")
     # Without web there is no edge (its default origin is the storefront); asking for both is a mistake.
     if toggles["edge"] and not toggles["web"] and "edge" in context:
         problems.append("edge needs web: the distribution's default origin is the storefront")
@@ -459,6 +472,9 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         if not context.get("email_from"):
             problems.append(f"profile {profile.name!r} needs -c email_from=<address verified in SES>; "
                             "Cognito's default sender allows only a few dozen e-mails a day")
+        if toggles["marketing_sms"] and not context.get("sms_origination_identity"):
+            problems.append(f"profile {profile.name!r} with marketing_sms needs -c sms_origination_identity=<ARN of a "
+                            "registered phone number, pool or sender ID>; a simulator number reaches no real phone")
 
     if len(problems) == 1:
         raise ConfigError(f"invalid CDK context: {problems[0]}")
@@ -487,4 +503,5 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         existing_web_acl_arn=web_acl_arn,
         bot_control=bot_control,
         recommenders=recommenders,
+        sms_origination_identity=sms_identity,
     )

@@ -349,6 +349,28 @@ def audience_table_kwargs() -> dict:
     return _simple_table_kwargs(AUDIENCE_PARTITION_KEY, AUDIENCE_SORT_KEY)
 
 
+# ---- marketing table (owned by the Marketing construct) -------------------------------------
+
+# Suppressions: SUPPRESSED#{channel} / {address}: a bounced or complaining address, never
+# messaged again. Deliveries: DELIVERY#{customer_id} / {kind}#{ref}: written with
+# attribute_not_exists before a message goes out, so each message is sent at most once.
+MARKETING_PARTITION_KEY = "pk"
+MARKETING_SORT_KEY = "sk"
+
+
+def suppression_key(channel: str, address: str) -> Key:
+    return {MARKETING_PARTITION_KEY: f"SUPPRESSED#{channel}", MARKETING_SORT_KEY: address}
+
+
+def delivery_key(customer_id: str, kind: str, ref: str) -> Key:
+    return {MARKETING_PARTITION_KEY: f"DELIVERY#{customer_id}", MARKETING_SORT_KEY: f"{kind}#{ref}"}
+
+
+def marketing_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the marketing table."""
+    return _simple_table_kwargs(MARKETING_PARTITION_KEY, MARKETING_SORT_KEY)
+
+
 # Storefront tables (WebTier): sessions expire through TTL on SESSION_TTL_ATTRIBUTE (epoch
 # seconds; runtime/storefront/sessions.py); feature flags `flag` -> `enabled` (BOOL), read with
 # a short cache (runtime/storefront/flags.py).

@@ -63,6 +63,9 @@ PROD_CONTEXT = {
     "auth_logout_urls": "https://shop.example.com/",
     "domain_name": "shop.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
     "bot_control": "true",
+    "marketing_sms": "true",
+    "sms_origination_identity":
+        "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-0123456789abcdef0123456789abcdef",
 }
 
 

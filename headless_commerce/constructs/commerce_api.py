@@ -188,9 +188,10 @@ class CommerceApi(Construct):
         for route in routes:
             if route.auth == "user":
                 continue
-            reason = ("Public by design: catalog browsing needs no account"
-                      if route.auth == "public" else
-                      "Called by the payment provider; the handler verifies the HMAC signature instead")
+            reason = {"public": "Public by design: catalog browsing needs no account",
+                      "token": "Unsubscribe links work without signing in; the handler verifies the "
+                               "HMAC-signed token in the link instead"}.get(
+                route.auth, "Called by the payment provider; the handler verifies the HMAC signature instead")
             method = self.methods[(route.method, route.path)]
             acknowledge(method, "AwsSolutions-APIG4", reason + " (WAF and stage throttling still apply).")
             acknowledge(method, "AwsSolutions-COG4", reason + "; no Cognito token exists for these callers.")

@@ -90,6 +90,8 @@ class Resources:
     oms_buffer: QueuePair
     oms_queue: QueuePair
     consumer_queues: dict[str, QueuePair] = field(default_factory=dict)
+    marketing_table_name: str = ""
+    marketing_jobs: QueuePair | None = None
 
     @property
     def issuer(self) -> str:
@@ -105,6 +107,7 @@ class Resources:
             settings.EVENT_BUS_NAME: self.bus_name,
             settings.CONSENT_LEDGER_TABLE_NAME: self.ledger_table_name,
             settings.AUDIENCE_TABLE_NAME: self.audience_table_name,
+            settings.MARKETING_TABLE_NAME: self.marketing_table_name,
         }
 
 
@@ -205,7 +208,10 @@ def create_resources(endpoint_url: str, region: str = DEFAULT_REGION,
         _rule(events, bus, f"{prefix}-{consumer.name}", event_pattern(consumer), queue)
         consumer_queues[consumer.name] = queue
 
+    marketing_table = _marketing_table(endpoint_url, region, prefix)
+    marketing_jobs = _queue_pair(sqs, f"{prefix}-marketing-jobs")
     return Resources(
+        marketing_table_name=marketing_table, marketing_jobs=marketing_jobs,
         region=region, endpoint_url=endpoint_url, table_name=table_name,
         ledger_table_name=ledger, audience_table_name=audience, bus_name=bus,
         user_pool_id=pool_id, user_pool_client_id=client_id, payment_secret_arn=secret_arn,
@@ -225,6 +231,15 @@ def _create_tables(endpoint_url: str, region: str, prefix: str) -> tuple[str, st
     dynamodb.create_table(TableName=ledger, **model.consent_ledger_table_kwargs())
     dynamodb.create_table(TableName=audience, **model.audience_table_kwargs())
     return table_name, ledger, audience
+
+
+def _marketing_table(endpoint_url: str, region: str, prefix: str) -> str:
+    """The Marketing construct's table; a --data-dir kept from before marketing gets it now."""
+    dynamodb = _client("dynamodb", endpoint_url, region)
+    name = f"{prefix}-marketing"
+    if name not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(TableName=name, **model.marketing_table_kwargs())
+    return name
 
 
 def _create_user_pool(endpoint_url: str, region: str, prefix: str) -> tuple[str, str]:

@@ -144,14 +144,18 @@ class StreamRelay(_Poller):
 
     It follows each shard's NextShardIterator like the pipe does; an iterator that expired
     (15 minutes idle, as in DynamoDB) is replaced by one AFTER the last sequence number read.
-    A failed PutEvents keeps the position, so the batch is read and relayed again."""
+    A failed PutEvents keeps the position, so the batch is read and relayed again. With
+    `trim`, what was relayed is then dropped from the stream (local mode: its only reader)."""
 
     def __init__(self, *, streams, events, table_stream_arn: str, bus_name: str, region: str,
                  relay: Callable[[list], list[dict]], stop: threading.Event,
                  interval: float = POLL_INTERVAL_S,
-                 positions: dict[str, str | None] | None = None) -> None:
+                 positions: dict[str, str | None] | None = None,
+                 trim: Callable[[str, str], object] | None = None) -> None:
         super().__init__("outbox-relay", stop, interval)
         self._streams, self._events = streams, events
+        # trim(stream_arn, sequence): records up to it are relayed and may be dropped.
+        self._trim = trim
         self._arn, self._bus, self._region, self._relay = table_stream_arn, bus_name, region, relay
         # `positions`: the last sequence number relayed per shard by a previous run.
         self._positions: dict[str, str | None] = {
@@ -178,7 +182,13 @@ class StreamRelay(_Poller):
             except self._streams.exceptions.ExpiredIteratorException:
                 pass
         iterator = self._iterator(shard_id, self._positions[shard_id])
-        return self._streams.get_records(ShardIterator=iterator, Limit=100)
+        try:
+            return self._streams.get_records(ShardIterator=iterator, Limit=100)
+        except self._streams.exceptions.TrimmedDataAccessException:
+            # Trimmed after being relayed (a state saved while the relay moved on): the
+            # oldest record left is the first not relayed yet.
+            iterator = self._iterator(shard_id, None)
+            return self._streams.get_records(ShardIterator=iterator, Limit=100)
 
     def poll(self) -> bool:
         busy = False
@@ -194,6 +204,8 @@ class StreamRelay(_Poller):
             self.published += len(entries)
             self._positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
             self._iterators[shard_id] = response.get("NextShardIterator")
+            if self._trim is not None:
+                self._trim(self._arn, self._positions[shard_id])
             busy = True
         return busy
 

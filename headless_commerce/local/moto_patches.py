@@ -27,10 +27,20 @@ What real DynamoDB does and moto does not, bridged here:
    shape for each attribute value, which was most of the time of a product read; the answers
    of the item actions (GetItem, Query, ...) are already DynamoDB JSON, so they are written
    with json.dumps (anything not plain JSON, such as binary values, still goes through moto).
+6. Stream records can be trimmed. DynamoDB drops a stream's records after 24 hours; moto keeps
+   every record, with its item images, forever (megabytes per hundred orders). `trim_stream`
+   drops the records up to a sequence number (local mode: what its relay has read); the
+   shard keeps its id, its StartingSequenceNumber and the numbering of the records after
+   them, and an iterator into the trimmed part gets TrimmedDataAccessException, as in DynamoDB.
+7. Model objects are not tracked. moto appends every model object it ever makes (each item
+   written, each copy of an item a read returns, each queue message) to a class-level list
+   for its dashboard, so a long-running server keeps them all: hundreds of megabytes over
+   ten thousand requests. Local mode has no dashboard; objects are kept only while in use.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 import inspect
@@ -48,6 +58,7 @@ _ITEM_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "Transact
                            "TransactWriteItems"})
 JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
 FAST_ITEM_RESPONSES = True     # tests switch it off to compare with moto's own serializer
+QUERY_WINDOW = True            # tests switch it off to compare with moto's whole-partition loop
 
 _patch_lock = threading.Lock()
 _applied = False
@@ -67,6 +78,8 @@ def apply() -> None:
         _expire_shard_iterators()
         _queries_read_one_partition()
         _item_responses_as_json()
+        _trimmable_streams()
+        _untracked_models()
         _applied = True
 
 
@@ -227,7 +240,10 @@ def _queries_read_one_partition() -> None:
 
     def query(self, *args, **kwargs):
         bound = signature.bind(self, *args, **kwargs).arguments
-        _local.candidates = _candidates(self, bound)
+        candidates = _candidates(self, bound)
+        if QUERY_WINDOW and candidates is not None:
+            candidates = _page_window(self, bound, candidates)
+        _local.candidates = candidates
         try:
             return original_query(self, *args, **kwargs)
         finally:
@@ -312,6 +328,57 @@ def _candidates(table, bound: dict) -> list | None:
         return None
 
 
+def _page_window(table, bound: dict, candidates: list) -> list:
+    """Of an index query's candidates, the ones its page can reach: the `limit + 1` items after
+    its ExclusiveStartKey in the query's order (moto's loop stops at the item past the limit).
+    Only where moto takes every candidate in order until the limit: an index with one hash and
+    at most one range attribute, no range key condition, no legacy QueryFilter. The ordered
+    partition is kept per table version; the start is found by bisection with moto's own
+    comparison, which is monotonic over items that all carry the sort attributes."""
+    index_name, limit = bound.get("index_name"), bound.get("limit")
+    if (not index_name or not isinstance(limit, int) or limit < 1
+            or bound.get("range_comparison") or bound.get("range_key_conditions")
+            or bound.get("filter_kwargs")):
+        return candidates
+    index = table.get_index(index_name)
+    hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+    ranges = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
+    if len(hashes) != 1 or len(ranges) > 1:
+        return candidates
+    # moto's sort attributes for such an index (Table.query): index keys, then the table's.
+    hash_attrs = [hashes[0], table.hash_key_attr]
+    if ranges:
+        range_attrs = [ranges[0], table.range_key_attr]
+    elif table.range_key_attr:
+        range_attrs = [table.range_key_attr, table.range_key_attr]
+    else:
+        range_attrs = [table.hash_key_attr, table.range_key_attr]
+    sort_attrs = [a for a in table._generate_attr_to_sort_by(hash_attrs, range_attrs) if a]
+    forward = bound.get("scan_index_forward") is not False
+    version, cache = table.__dict__.get("_hc_ordered", (None, None))
+    if version != _version[0]:
+        cache = {}
+        table._hc_ordered = (_version[0], cache)
+    key = (index_name, forward, tuple(map(id, candidates)))
+    ordered = cache.get(key)
+    if ordered is None:
+        indexed = [item for item in candidates
+                   if all(a in item.attrs for a in sort_attrs)
+                   and all(item.attrs.get(a) for a in ranges)]
+        if len(indexed) != len(candidates):
+            return candidates      # items outside the index: moto's own loop sorts them out
+        ordered = table.sorted_items(hash_attrs, range_attrs, indexed)
+        if not forward:
+            ordered.reverse()
+        cache[key] = ordered
+    start = 0
+    start_key = bound.get("exclusive_start_key")
+    if start_key is not None:
+        start = bisect.bisect_left(ordered, True, key=lambda item: not table._item_comes_before_dct(
+            item, start_key, hash_attrs, range_attrs, forward))
+    return ordered[start:start + limit + 1]
+
+
 # ---- 5. responses -----------------------------------------------------------------------------
 
 def _item_responses_as_json() -> None:
@@ -339,3 +406,68 @@ def _without_none(result: dict) -> dict:
     """moto's serializer leaves out members whose value is None. Only top-level members can
     be None here: attribute values are DynamoDB JSON, where null is {"NULL": true}."""
     return {k: v for k, v in result.items() if v is not None}
+
+
+# ---- 6. stream trimming -----------------------------------------------------------------------
+
+def _trimmable_streams() -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodb.models.table import StreamShard
+
+    original_get = StreamShard.get
+    original_to_json = StreamShard.to_json
+
+    def get(self, start: int, quantity: int):
+        if start < self.starting_sequence_number:
+            raise JsonRESTError("TrimmedDataAccessException",
+                                "The records at this position have been trimmed")
+        return original_get(self, start, quantity)
+
+    def to_json(self):
+        described = original_to_json(self)
+        first = self.__dict__.get("_hc_first_sequence")
+        if first is not None:      # the shard's range starts where it started, trimmed or not
+            described["SequenceNumberRange"]["StartingSequenceNumber"] = str(first)
+        return described
+
+    StreamShard.get = get
+    StreamShard.to_json = to_json
+
+
+def trim_stream(stream_arn: str, through_sequence: str) -> int:
+    """Drop the records of the table stream `stream_arn` up to and including the sequence
+    number `through_sequence`; returns how many went (0 for an unknown stream)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    # arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
+    _, _, _, region, account, resource = stream_arn.split(":", 5)
+    with _request_lock:
+        table = dynamodb_backends[account][region].tables.get(resource.split("/")[1])
+        return trim_shard(getattr(table, "stream_shard", None), through_sequence)
+
+
+def trim_shard(shard, through_sequence: str | None) -> int:
+    """trim_stream for a shard object (the caller holds the tables still: dynamodb_paused)."""
+    if shard is None or through_sequence is None:
+        return 0
+    count = min(int(through_sequence) - shard.starting_sequence_number + 1, len(shard.items))
+    if count <= 0:
+        return 0
+    shard.__dict__.setdefault("_hc_first_sequence", shard.starting_sequence_number)
+    # moto numbers a record len(items) + starting_sequence_number: both move together.
+    del shard.items[:count]
+    shard.starting_sequence_number += count
+    return count
+
+
+# ---- 7. model instances -----------------------------------------------------------------------
+
+def _untracked_models() -> None:
+    from moto.core.common_models import BaseModel
+    from moto.core.model_instances import reset_model_data
+
+    def new(cls, *args, **kwargs):
+        return super(BaseModel, cls).__new__(cls)     # moto's own, without the append
+
+    BaseModel.__new__ = staticmethod(new)
+    reset_model_data()        # and what was tracked before this process applied the patches

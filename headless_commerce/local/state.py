@@ -152,10 +152,5 @@ def _trim_relayed_records(table, positions: dict[str, str | None]) -> None:
     keeping the sequence numbers of the rest, so a restart neither relays them again nor
     carries them along."""
     shard = getattr(table, "stream_shard", None)
-    position = positions.get(getattr(shard, "id", None)) if shard is not None else None
-    if position is None:
-        return
-    relayed = int(position) - shard.starting_sequence_number + 1
-    if relayed > 0:
-        del shard.items[:relayed]
-        shard.starting_sequence_number += relayed
+    if shard is not None:
+        moto_patches.trim_shard(shard, positions.get(shard.id))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from headless_commerce.runtime.events.subscriptions import (
+    MARKETING_LIFECYCLE,
     OMS_CONSUMER,
     OMS_DEDUPLICATION_ID_PATH,
     OMS_GROUP_ID_PATH,
@@ -19,8 +20,10 @@ from headless_commerce.runtime.events.subscriptions import (
 )
 
 # Every rule -> queue -> handler subscription local mode runs: the commerce stack's, the
-# web tier's (the storefront cache invalidation) and the fallback ranking's order counts.
-LOCAL_RULE_CONSUMERS: tuple[Consumer, ...] = (*RULE_CONSUMERS, STOREFRONT_CACHE, RECOMMENDATION_SIGNALS)
+# marketing lifecycle messages, the web tier's (the storefront cache invalidation) and the fallback
+# ranking's order counts.
+LOCAL_RULE_CONSUMERS: tuple[Consumer, ...] = (*RULE_CONSUMERS, MARKETING_LIFECYCLE, STOREFRONT_CACHE,
+                                              RECOMMENDATION_SIGNALS)
 
 __all__ = [
     "LOCAL_RULE_CONSUMERS",

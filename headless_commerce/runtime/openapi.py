@@ -97,6 +97,8 @@ SCHEMAS: dict[str, dict] = {
          "created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
         {"given_name": _TEXT, "family_name": _TEXT, "phone": _TEXT, "locale": _TEXT,
          "default_address": _ref("Address")}),
+    "Subscription": _object({"channel": {"type": "string", "enum": list(model.CONSENT_CHANNELS)},
+                             "subscribed": {"type": "boolean"}}),
     "WebhookAck": _object({"received": {"type": "boolean"}, "applied": {"type": "boolean"}},
                           {"status": {"type": "string", "enum": [s.value for s in model.OrderStatus]}}),
     "SearchResults": _object({
@@ -131,6 +133,7 @@ _ERRORS = {
     400: "Invalid request; `error.field` names the parameter or body field",
     401: "Sign-in required (Cognito ID token in Authorization)",
     402: "Payment declined; the failed order is included",
+    403: "Forbidden; `error.code` says why",
     404: "Not found (another customer's resource is indistinguishable from a missing one)",
     409: "Conflict with the current state; `error.code` says which",
     413: f"Body larger than {MAX_BODY_BYTES} bytes",
@@ -138,6 +141,8 @@ _ERRORS = {
     503: "A dependency is unavailable; retry after the Retry-After header",
 }
 _ERROR_DETAILS = {
+    ("getSubscription", 403): "invalid_token: the token is missing, malformed, forged or altered",
+    ("unsubscribe", 403): "invalid_token: the token is missing, malformed, forged or altered",
     ("paymentWebhook", 401): "Signature missing, stale or wrong",
     ("checkout", 409): "cart_empty, cart_changed, out_of_stock or sku_unavailable (`skus`), "
                        "checkout_in_progress (`order`, Retry-After), cart_already_checked_out "
@@ -159,6 +164,8 @@ _QUERY = {
     "category": _ID,
     "cursor": {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": "^[A-Za-z0-9_-]+$",
                "description": "`next_cursor` of the previous page, unchanged"},
+    "token": {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "^[A-Za-z0-9._-]+$",
+              "description": "The signed token of the unsubscribe link, unchanged"},
 }
 
 
@@ -240,6 +247,10 @@ def _operation(route: Route) -> dict:
             "for Stripe) before it is read.")
         operation["requestBody"] = {
             "required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+    elif route.auth == "token" and route.method == "POST":
+        operation["description"] = (
+            "The target of an RFC 8058 `List-Unsubscribe` header: mail clients POST the form body "
+            "`List-Unsubscribe=One-Click` (ignored; the token alone decides). No sign-in.")
     if route.auth == "user":
         operation["security"] = [{"cognito": []}]
     return operation

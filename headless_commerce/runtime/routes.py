@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-AUTH_MODES = frozenset({"public", "user", "signature"})
+# "token": no sign-in; the handler verifies an HMAC-signed token in the query (unsubscribe links).
+AUTH_MODES = frozenset({"public", "user", "signature", "token"})
 MAX_BODY_BYTES = 16 * 1024
 # Every id in a path (product, sku, order) and a Cognito sub share this shape.
 PATH_PARAM_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}"
@@ -189,6 +190,13 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/me/recommendations", "user", "recommendations", "getMyRecommendations",
           "Recommended products for the signed-in customer, leaving out what they bought", "Recommendations",
           query_params=("product_id", "kind", "limit"), errors=(404,)),
+    # One-click unsubscribe (RFC 8058): the link in every marketing message. GET changes nothing.
+    Route("GET", "/unsubscribe", "token", "unsubscribe", "getSubscription",
+          "Whether an unsubscribe link's channel is still subscribed (changes nothing)", "Subscription",
+          query_params=("token",), errors=(403, 404)),
+    Route("POST", "/unsubscribe", "token", "unsubscribe", "unsubscribe",
+          "Withdraw the consent an unsubscribe link names (one click, no sign-in)", "Subscription",
+          query_params=("token",), errors=(403, 404)),
 )
 
 
@@ -228,6 +236,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         # Personalize's runtime with a short timeout, else the signals table and the catalog.
         FunctionSpec("recommendations", f"{_PKG}.recommendations.handler.handler", 512, 10, None,
                      "read", capability="recommendations"),
+        # Verifies unsubscribe tokens (the Marketing construct gives it the signing key) and
+        # withdraws consent through the customers service.
+        FunctionSpec("unsubscribe", f"{_PKG}.marketing.unsubscribe.handler", 256, 10, None,
+                     "read_write", capability="marketing"),
     )
 }
 

@@ -37,6 +37,31 @@ PENDING_ORDER_TIMEOUT_MINUTES = "PENDING_ORDER_TIMEOUT_MINUTES"
 CONSENT_LEDGER_TABLE_NAME = "CONSENT_LEDGER_TABLE_NAME"
 AUDIENCE_TABLE_NAME = "AUDIENCE_TABLE_NAME"
 
+# Marketing (runtime/marketing/): its own table (suppressions, at-most-once delivery records).
+MARKETING_TABLE_NAME = "MARKETING_TABLE_NAME"
+# "ses" (default: SES email, End User Messaging SMS, SNS push) or "outbox" (local mode: one
+# JSON file per message under MARKETING_OUTBOX_DIR, nothing leaves the machine).
+MARKETING_TRANSPORT = "MARKETING_TRANSPORT"
+MARKETING_OUTBOX_DIR = "MARKETING_OUTBOX_DIR"
+# SES: the verified sender address and the configuration set whose events feed suppression.
+MARKETING_EMAIL_FROM = "MARKETING_EMAIL_FROM"
+MARKETING_SES_CONFIGURATION_SET = "MARKETING_SES_CONFIGURATION_SET"
+# End User Messaging SMS: origination identity (phone number id/ARN, pool, sender id) and its
+# configuration set; unset: SMS is not sent.
+MARKETING_SMS_ORIGINATION_IDENTITY = "MARKETING_SMS_ORIGINATION_IDENTITY"
+MARKETING_SMS_CONFIGURATION_SET = "MARKETING_SMS_CONFIGURATION_SET"
+# Secrets Manager secret (a plain string) that signs one-click unsubscribe tokens; local mode
+# may give the key itself in MARKETING_UNSUBSCRIBE_KEY instead.
+MARKETING_UNSUBSCRIBE_SECRET_ARN = "MARKETING_UNSUBSCRIBE_SECRET_ARN"
+MARKETING_UNSUBSCRIBE_KEY = "MARKETING_UNSUBSCRIBE_KEY"
+# Base URL of the public API (no trailing slash): unsubscribe links point at {base}/unsubscribe.
+MARKETING_API_URL = "MARKETING_API_URL"
+# The queue of audience jobs (campaign pages, the abandoned-cart check) the job worker reads
+# and puts each next page on.
+MARKETING_JOBS_QUEUE_URL = "MARKETING_JOBS_QUEUE_URL"
+# Whole hours a cart must sit untouched before the abandoned-cart reminder (default 24).
+MARKETING_ABANDONED_CART_HOURS = "MARKETING_ABANDONED_CART_HOURS"
+
 # Search: "opensearch" (a managed domain or a serverless collection) or "local" (tantivy).
 SEARCH_PROVIDER = "SEARCH_PROVIDER"
 # HTTPS endpoint host of the domain or collection, without the scheme.
@@ -117,6 +142,56 @@ def consent_ledger_table_name() -> str:
 
 def audience_table_name() -> str:
     return os.environ[AUDIENCE_TABLE_NAME]
+
+
+def marketing_table_name() -> str:
+    return os.environ[MARKETING_TABLE_NAME]
+
+
+def marketing_transport() -> str:
+    return os.environ.get(MARKETING_TRANSPORT) or "ses"
+
+
+def marketing_outbox_dir() -> str | None:
+    return _optional(MARKETING_OUTBOX_DIR)
+
+
+def marketing_email_from() -> str | None:
+    return _optional(MARKETING_EMAIL_FROM)
+
+
+def marketing_ses_configuration_set() -> str | None:
+    return _optional(MARKETING_SES_CONFIGURATION_SET)
+
+
+def marketing_sms_origination_identity() -> str | None:
+    return _optional(MARKETING_SMS_ORIGINATION_IDENTITY)
+
+
+def marketing_sms_configuration_set() -> str | None:
+    return _optional(MARKETING_SMS_CONFIGURATION_SET)
+
+
+def marketing_unsubscribe_secret_arn() -> str | None:
+    return _optional(MARKETING_UNSUBSCRIBE_SECRET_ARN)
+
+
+def marketing_unsubscribe_key() -> str | None:
+    return _optional(MARKETING_UNSUBSCRIBE_KEY)
+
+
+def marketing_api_url() -> str | None:
+    url = _optional(MARKETING_API_URL)
+    return url.rstrip("/") if url else None
+
+
+def marketing_jobs_queue_url() -> str:
+    return os.environ[MARKETING_JOBS_QUEUE_URL]
+
+
+def marketing_abandoned_cart_hours() -> str | None:
+    """The raw value; marketing/abandoned_cart.py validates it."""
+    return _optional(MARKETING_ABANDONED_CART_HOURS)
 
 
 def metrics_namespace() -> str:

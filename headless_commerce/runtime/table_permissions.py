@@ -38,6 +38,11 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "order_status": (GET, PUT, UPDATE),
     # Copies contact details from the customer profile.
     "marketing_audience": (GET,),
+    # Marketing senders re-read the profile (consent, contact) at send time; the job worker a
+    # page of profiles and carts at once. Unsubscribe withdraws consent like PUT /me/consents.
+    "marketing_lifecycle": (GET,),
+    "marketing_jobs": (BATCH_GET,),
+    "unsubscribe": (GET, PUT, UPDATE),
     # Reads a changed product and its SKUs (consistent Get/BatchGet); a reindex pages the
     # catalog index (Query).
     "search_indexer": (GET, BATCH_GET, QUERY),

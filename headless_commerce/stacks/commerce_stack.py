@@ -15,6 +15,7 @@ from ..constructs.alarms import ServiceAlarms, notify_alarms
 from ..constructs.app_tier import AppTier
 from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.identity import Identity
+from ..constructs.marketing import Marketing, SmsOptions
 from ..constructs.order_events import OrderEvents
 from ..constructs.order_sweeper import PendingOrderSweeper
 from ..constructs.outbox_relay import OutboxRelay
@@ -33,7 +34,8 @@ class CommerceStack(CommerceStackBase):
                  email_from: str | None = None, hosted_sign_in: HostedSignIn | None = None,
                  api_domain: ApiDomain | None = None, powertools_layer_arn: str | None = None,
                  search: bool = True, response_cache: bool = True, personalization: bool = True,
-                 recommenders: bool | None = None, **kwargs) -> None:
+                 recommenders: bool | None = None, marketing: bool = True,
+                 marketing_sms: bool = False, sms_origination_identity: str | None = None, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -53,12 +55,23 @@ class CommerceStack(CommerceStackBase):
                                 api_domain_name=api_domain.name if api_domain else None,
                                 api_certificate=acm.Certificate.from_certificate_arn(
                                     self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None,
-                                capabilities=(("search",) if search else ()) + (
-                                    ("recommendations",) if personalization else ()),
+                                capabilities=(("search",) if search else ())
+                                + (("recommendations",) if personalization else ())
+                                + (("marketing",) if marketing else ()),
                                 # The storefront calls the API for every shopper from the NAT addresses;
                                 # CloudFront's web ACL rate-limits the shoppers themselves.
                                 waf_rate_limit_exempt_cidrs=foundation.network.nat_cidrs)
         self._add_event_flows(foundation, key, consent_webhook_url)
+        # `-c marketing=false` creates no marketing table, senders, schedules or unsubscribe route.
+        self.marketing = None
+        if marketing:
+            self.marketing = Marketing(
+                self, "Marketing", profile=self.profile, functions=self.app_tier.function_factory,
+                bus=foundation.events.bus, commerce_table=self.app_tier.table,
+                audience_table=self.consent_fanout.audience_table, api_url=self.app_tier.rest.url,
+                email_from=email_from, encryption_key=key,
+                sms=SmsOptions(origination_identity=sms_origination_identity) if marketing_sms else None)
+            self.marketing.grant_unsubscribe(self.app_tier.functions["unsubscribe"])
         self.order_sweeper = PendingOrderSweeper(
             self, "OrderSweeper", functions=self.app_tier.function_factory, table=self.app_tier.table,
             payment_secret=self.app_tier.payment_secret, payment_provider=self.app_tier.payment_provider,

@@ -4,6 +4,7 @@ verification, catalog validation, stream/SQS event translation."""
 from __future__ import annotations
 
 import json
+import platform
 import time
 
 import pytest
@@ -314,3 +315,12 @@ def test_scheduled_invoker_delivers_scheduled_events_until_stopped():
     assert not invoker.is_alive() and len(calls) >= 2
     assert calls[0]["detail-type"] == "Scheduled Event" and calls[0]["source"] == "aws.events"
     assert calls[0]["resources"][0].endswith(":rule/order_sweeper")
+
+
+def test_malloc_arenas_are_capped_unless_the_environment_says(monkeypatch):
+    from headless_commerce.local import server
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert server.limit_malloc_arenas() is False          # the user's setting stands
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert server.limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")

@@ -239,3 +239,135 @@ def test_item_responses_are_what_motos_serializer_writes(dynamodb, monkeypatch):
         monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", True)
         fast.pop("ResponseMetadata"), moto.pop("ResponseMetadata")
         assert fast == moto, name
+
+
+def test_trimmed_stream_keeps_numbering_and_refuses_trimmed_positions(dynamodb):
+    _fill(dynamodb, 4)
+    streams, arn, shard = _stream(dynamodb)
+    early = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=early)["Records"]
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
+    described = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+
+    assert moto_patches.trim_stream(arn, str(numbers[1])) == 2
+    assert moto_patches.trim_stream(arn, str(numbers[1])) == 0       # nothing left to trim
+    # The shard is the same shard: same id and range start; the horizon moved past the trim.
+    assert streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0] == described
+    horizon = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    kept = streams.get_records(ShardIterator=horizon)["Records"]
+    assert [int(r["dynamodb"]["SequenceNumber"]) for r in kept] == numbers[2:]
+    after = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                       ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                                       SequenceNumber=str(numbers[2]))["ShardIterator"]
+    assert [r["dynamodb"]["SequenceNumber"] for r in
+            streams.get_records(ShardIterator=after)["Records"]] == [str(numbers[3])]
+    # A position inside the trimmed part is refused as DynamoDB Streams refuses it.
+    with pytest.raises(streams.exceptions.TrimmedDataAccessException):
+        streams.get_records(ShardIterator=early)
+    # New writes are numbered on from the last record, trimmed or not.
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "NEW"}, "sk": {"S": "A"}})
+    latest = streams.get_records(ShardIterator=after)["Records"]
+    assert int(latest[-1]["dynamodb"]["SequenceNumber"]) == numbers[-1] + 1
+    assert moto_patches.trim_stream(arn.replace(TABLE, "no-such-table"), "1") == 0
+
+
+def test_stream_relay_trims_what_it_relayed(dynamodb):
+    import threading
+
+    from headless_commerce.local.events import StreamRelay
+
+    _fill(dynamodb, 3)
+    streams, arn, shard = _stream(dynamodb)
+    trimmed = []
+
+    class Bus:
+        def put_events(self, Entries):
+            return {"FailedEntryCount": 0}
+
+    relay = StreamRelay(streams=streams, events=Bus(), table_stream_arn=arn, bus_name="bus",
+                        region="us-east-1", relay=lambda records: [], stop=threading.Event(),
+                        trim=lambda *args: trimmed.append(moto_patches.trim_stream(*args)))
+    assert relay.poll() and trimmed == [3]
+    horizon = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert streams.get_records(ShardIterator=horizon)["Records"] == []
+    # A restart from a position older than the trim (a state saved mid-way) resumes at the
+    # oldest record left instead of failing on the trimmed part.
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "NEW"}, "sk": {"S": "A"}})
+    stale = {shard: str(int(relay.positions[shard]) - 2)}
+    new = streams.get_records(ShardIterator=horizon)["Records"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in new] == ["NEW"]
+    restarted = StreamRelay(streams=streams, events=Bus(), table_stream_arn=arn, bus_name="b",
+                            region="us-east-1", stop=threading.Event(), positions=stale,
+                            relay=lambda records: [])
+    assert restarted.poll()
+    assert restarted.positions[shard] == new[0]["dynamodb"]["SequenceNumber"]
+
+
+def test_moto_keeps_no_model_objects_past_their_use(dynamodb):
+    # moto's dashboard list kept every Item ever made (each put, each copy a read returns).
+    from moto.dynamodb.models.dynamo_type import Item
+
+    _fill(dynamodb, 30)
+    for _ in range(20):
+        dynamodb.query(TableName=TABLE, IndexName="gsi", KeyConditionExpression="gpk = :g",
+                       ExpressionAttributeValues={":g": {"S": "G#1"}})
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "P#00001"}, "sk": {"S": "A"},
+                                                 "gpk": {"S": "G#1"}, "gsk": {"S": "x"}})
+    assert Item.instances_tracked == []
+    gc.collect()
+    alive = sum(1 for o in gc.get_objects() if type(o) is Item)
+    stored = sum(len(p) for t in _tables() for p in t.items.values())
+    # The tables' items, plus at most a few a cache still holds from before the last write.
+    assert alive <= stored + 40, (alive, stored)
+
+
+def _tables():
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables.values()
+
+
+def test_index_pages_are_what_motos_whole_partition_loop_answers(dynamodb, monkeypatch):
+    _fill(dynamodb, 90)
+    # Items with equal index sort keys (ordered by the table key after them) and one without
+    # the index sort key (not in the index).
+    for n in range(3):
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"T#{n}"}, "sk": {"S": "A"},
+                                                 "gpk": {"S": "G#2"}, "gsk": {"S": "00002"}})
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "U#1"}, "sk": {"S": "A"},
+                                             "gpk": {"S": "G#2"}})
+
+    def pages(**kwargs) -> list[list[dict]]:
+        got, start = [], None
+        while True:
+            extra = {"ExclusiveStartKey": start} if start else {}
+            page = dynamodb.query(TableName=TABLE, IndexName="gsi", **kwargs, **extra)
+            got.append([page["Items"], page.get("LastEvaluatedKey"), page["Count"],
+                        page["ScannedCount"]])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return got
+
+    cases = [
+        {"Limit": 4, "KeyConditionExpression": "gpk = :g"},
+        {"Limit": 5, "ScanIndexForward": False, "KeyConditionExpression": "gpk = :g"},
+        {"Limit": 13, "KeyConditionExpression": "gpk = :g"},    # exactly the partition
+        {"Limit": 1, "KeyConditionExpression": "gpk = :g"},
+        {"Limit": 3, "KeyConditionExpression": "gpk = :g", "FilterExpression": "stock = :s",
+         "ExpressionAttributeValues": {":g": {"S": "G#2"}, ":s": {"N": "1"}}},
+        {"Limit": 3, "KeyConditionExpression": "gpk = :g AND gsk > :k",
+         "ExpressionAttributeValues": {":g": {"S": "G#2"}, ":k": {"S": "00030"}}},
+        {"Limit": 2, "KeyConditionExpression": "gpk = :g", "ProjectionExpression": "pk, gsk"},
+    ]
+    for case in cases:
+        kwargs = {"ExpressionAttributeValues": {":g": {"S": "G#2"}}, **case}
+        windowed = pages(**kwargs)
+        monkeypatch.setattr(moto_patches, "QUERY_WINDOW", False)
+        whole = pages(**kwargs)
+        monkeypatch.setattr(moto_patches, "QUERY_WINDOW", True)
+        assert windowed == whole, case
+        assert len(windowed) > 1 or case["Limit"] >= 13, case

@@ -313,3 +313,36 @@ def bus(table, monkeypatch) -> Bus:
                     EventPattern=json.dumps({"source": [model.EventSource.OMS]}))
     events.put_targets(Rule="oms-status", EventBusName=EVENT_BUS, Targets=[{"Id": "capture", "Arn": arn}])
     return Bus(EVENT_BUS, url)
+
+
+MARKETING_SENDER = "shop@example.com"
+UNSUBSCRIBE_KEY = "k" * 48
+
+
+@dataclass
+class MarketingEnv:
+    table: str
+    jobs_queue_url: str
+    dead_letter_url: str
+
+
+@pytest.fixture
+def marketing(audience_table, monkeypatch) -> MarketingEnv:
+    """The marketing table, the jobs queue and its DLQ, a verified SES sender (moto), the
+    unsubscribe key and the API URL links point at."""
+    aws.dynamodb().create_table(TableName="marketing-test", **model.marketing_table_kwargs())
+    jobs = aws.sqs().create_queue(QueueName="marketing-jobs")["QueueUrl"]
+    dead_letters = aws.sqs().create_queue(QueueName="marketing-jobs-dlq")["QueueUrl"]
+    import boto3
+
+    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=MARKETING_SENDER)
+    for name, value in {"MARKETING_TABLE_NAME": "marketing-test", "MARKETING_JOBS_QUEUE_URL": jobs,
+                        "DEAD_LETTER_QUEUE_URL": dead_letters, "MARKETING_EMAIL_FROM": MARKETING_SENDER,
+                        "MARKETING_SES_CONFIGURATION_SET": "marketing-events",
+                        "MARKETING_UNSUBSCRIBE_KEY": UNSUBSCRIBE_KEY,
+                        "MARKETING_API_URL": "https://api.shop.example/v1"}.items():
+        monkeypatch.setenv(name, value)
+    for name in ("MARKETING_TRANSPORT", "MARKETING_OUTBOX_DIR", "MARKETING_SMS_ORIGINATION_IDENTITY",
+                 "MARKETING_ABANDONED_CART_HOURS"):
+        monkeypatch.delenv(name, raising=False)
+    return MarketingEnv("marketing-test", jobs, dead_letters)

@@ -10,6 +10,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from headless_commerce.runtime import routes
+from headless_commerce.runtime.marketing import tokens
 from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.payments import provider as payment_provider
 from headless_commerce.runtime.payments import signature
@@ -77,7 +78,7 @@ def _signed(event: dict) -> dict:
             "headers": {"Sandbox-Signature": signature.sign(raw.encode(), WEBHOOK_SECRET)}}
 
 
-def test_real_responses_match_the_documented_schemas(catalog, sandbox):
+def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing):
     rec = Recorder()
     alice, bob = "alice", "bob"
     # Catalog
@@ -144,6 +145,15 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox):
         "id": "e2", "type": "payment.authorized",
         "data": {"order_id": bob_order["order_id"], "authorization_id": f"sbx_auth_{bob_order['order_id']}"}}))
     assert settled.body["applied"] is True
+    # Unsubscribe links: status, one click, forged tokens, a customer that does not exist
+    link, nobody = {"token": tokens.issue(alice, "email")}, {"token": tokens.issue("nobody", "email")}
+    rec("GET", "/unsubscribe", query=link)
+    rec("POST", "/unsubscribe", query=link, raw_body="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    rec("GET", "/unsubscribe", query={"token": "v1.YWxpY2U.email.forged"})
+    rec("POST", "/unsubscribe", query={"token": "garbage"})
+    rec("GET", "/unsubscribe", query=nobody)
+    rec("POST", "/unsubscribe", query=nobody)
     # Search: results with facets, type-ahead, a bad parameter, the engine down
     search_provider.set_provider(loaded_provider(catalog_documents()))
     try:

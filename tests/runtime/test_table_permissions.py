@@ -36,6 +36,7 @@ from tests.runtime import (
     test_feeds_catalog,
     test_feeds_inventory,
     test_feeds_order_status,
+    test_marketing,
     test_orders,
     test_payments,
     test_recommendation_events,
@@ -62,6 +63,9 @@ ENTRY_MODULES = {
     f"{_PKG}oms.consumer": "oms_consumer",
     f"{_PKG}orders.status_events": "order_status",
     f"{_PKG}marketing.audience": "marketing_audience",
+    f"{_PKG}marketing.lifecycle": "marketing_lifecycle",
+    f"{_PKG}marketing.jobs": "marketing_jobs",
+    f"{_PKG}marketing.unsubscribe": "unsubscribe",
     f"{_PKG}search.indexer": "search_indexer",
     f"{_PKG}search.handler": "search",
     f"{_PKG}recommendations.handler": "recommendations",
@@ -150,6 +154,10 @@ SCENARIOS = [
     test_events_oms.test_order_is_accepted_once_and_announced_once,
     test_events_order_status.test_status_moves_forward_and_records_the_event,
     test_events_consents.test_audience_opt_in_carries_contact_and_opt_out_leaves_tombstone,
+    test_marketing.test_welcome_and_order_confirmation_go_once_each_to_a_consenting_customer,
+    test_marketing.test_campaign_pages_through_the_audience_and_honours_consent_at_send_time,
+    test_marketing.test_abandoned_cart_reminder_once_per_cart_only_to_consenting_customers,
+    test_marketing.test_one_click_unsubscribe_withdraws_consent_through_the_consent_event,
     test_search_indexer.test_out_of_order_and_duplicate_records_index_the_current_state,
     test_search_indexer.test_deleted_products_leave_the_index,
     test_recommendations.test_bought_together_first_then_popular_never_the_product_itself,
@@ -181,17 +189,20 @@ def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime import routes
     from headless_commerce.runtime.events.subscriptions import (
         MARKETING_AUDIENCE,
+        MARKETING_LIFECYCLE,
         OMS_CONSUMER,
         ORDER_STATUS,
         PERSONALIZE_EVENTS,
         RECOMMENDATION_SIGNALS,
     )
     from headless_commerce.runtime.feeds.names import FEEDS
+    from headless_commerce.runtime.marketing.names import JOBS_FUNCTION as MARKETING_JOBS
     from headless_commerce.runtime.recommendations.names import CATALOG_EXPORT_FUNCTION
     from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
 
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name,
-             OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, SEARCH_INDEXER,
+             OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, MARKETING_LIFECYCLE.name,
+             MARKETING_JOBS, SEARCH_INDEXER,
              RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, CATALOG_EXPORT_FUNCTION,
              *(feed.function_name for feed in FEEDS.values())}
     assert names == set(TABLE_ACTIONS)

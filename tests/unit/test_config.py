@@ -35,7 +35,8 @@ def test_toggles_parse_cli_strings(raw, expected):
 
 def test_defaults_enable_every_toggle_and_ignore_cdk_keys():
     config = from_context({"@aws-cdk/core:checkSecretUsage": True, "aws:cdk:enable-path-metadata": True})
-    assert all(config.enabled(name) for name in TOGGLES)
+    # Every capability is on by default; SMS is opt-in (its origination identity bills monthly).
+    assert {name for name in TOGGLES if not config.enabled(name)} == {"marketing_sms"}
     assert config.profile.name == "dev"
     with pytest.raises(ConfigError, match="unknown toggle"):
         config.enabled("nope")

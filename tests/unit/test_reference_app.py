@@ -32,6 +32,10 @@ def _literal_names(template: dict) -> set[tuple[str, str, str]]:
     found = set()
     for resource in template["Resources"].values():
         for key, value in resource.get("Properties", {}).items():
+            # A rule on the account's default bus (where SES and other AWS services publish)
+            # names AWS's own bus, not one of ours.
+            if (resource["Type"], key, value) == ("AWS::Events::Rule", "EventBusName", "default"):
+                continue
             if NAME_PROPERTIES.match(key) and isinstance(value, str) and (resource["Type"], key) not in SCOPED:
                 found.add((resource["Type"], key, value))
     return found

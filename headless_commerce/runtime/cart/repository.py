@@ -18,6 +18,12 @@ def get(sub: str) -> dict | None:
     return dynamo.get(model.cart_key(sub))
 
 
+def get_many(subs: list[str]) -> dict[str, dict]:
+    """Carts by customer id (missing ones absent)."""
+    found = dynamo.batch_get([model.cart_key(sub) for sub in subs]) if subs else []
+    return {item["customer_id"]: item for item in found}
+
+
 def get_with_sku(sub: str, sku: str) -> tuple[dict | None, dict | None]:
     """(cart, the SKU's inventory item) in one BatchGetItem."""
     found = dynamo.batch_get([model.inventory_key(sku), model.cart_key(sub)])

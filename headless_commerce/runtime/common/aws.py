@@ -49,6 +49,17 @@ def personalize_events():
 
 def ssm():
     return _client("ssm")
+def sesv2():
+    return _client("sesv2")
+
+
+def sms_voice():
+    """AWS End User Messaging SMS (the pinpoint-sms-voice-v2 API)."""
+    return _client("pinpoint-sms-voice-v2")
+
+
+def sns():
+    return _client("sns")
 
 
 def reset_clients() -> None:

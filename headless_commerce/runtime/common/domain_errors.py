@@ -113,6 +113,13 @@ class MalformedEvent(DomainError):
     message = "The event could not be read"
 
 
+class InvalidUnsubscribeToken(DomainError):
+    """A missing, malformed, forged or tampered unsubscribe token (no login is involved)."""
+
+    message = "The unsubscribe link is not valid"
+    field = "token"
+
+
 class InvalidSearch(DomainError):
     """A search parameter search cannot run with; `field` names it."""
 

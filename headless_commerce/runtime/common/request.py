@@ -113,7 +113,8 @@ def build_request(event: dict, route: Route) -> Request:
             raise bad_request("missing_body", "A JSON body is required")
         body = parse_json(raw)
         validate(route.request_schema, body)
-    elif raw.strip() and route.auth != "signature":
+    # An RFC 8058 one-click POST carries the form body `List-Unsubscribe=One-Click`: ignored.
+    elif raw.strip() and route.auth not in ("signature", "token"):
         raise bad_request("unexpected_body", "This operation takes no body")
 
     return Request(route=route, path_params=path_params, query=query, headers=headers,

@@ -15,6 +15,12 @@ def get_profile(sub: str) -> dict | None:
     return dynamo.get(model.customer_key(sub))
 
 
+def get_profiles(subs: list[str]) -> dict[str, dict]:
+    """Profiles by customer id (consistent reads; missing ones absent)."""
+    found = dynamo.batch_get([model.customer_key(sub) for sub in subs]) if subs else []
+    return {item["customer_id"]: item for item in found}
+
+
 def create_profile(sub: str, email: str | None) -> bool:
     """Create the profile unless it exists; True when this call created it."""
     now = now_iso()

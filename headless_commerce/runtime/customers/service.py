@@ -40,9 +40,23 @@ def update_profile(sub: str, email: str | None, changes: dict) -> dict:
 
 def put_consents(sub: str, email: str | None, consents: dict[str, bool]) -> dict:
     """Record consents and the CustomerConsentChanged event together."""
-    previous = _profile(sub, email)
+    return _record_consents(_profile(sub, email), {c: bool(consents[c]) for c in model.CONSENT_CHANNELS})
+
+
+def withdraw_consent(sub: str, channel: str) -> dict:
+    """One channel's consent off (an unsubscribe link); nothing is written when it already is."""
+    profile = customers.get_profile(sub)
+    if profile is None:
+        raise NotFound("Profile")
+    current = {c: bool((profile.get("consents") or {}).get(c)) for c in model.CONSENT_CHANNELS}
+    if not current[channel]:
+        return profile_view(profile)
+    return _record_consents(profile, {**current, channel: False})
+
+
+def _record_consents(previous: dict, values: dict[str, bool]) -> dict:
+    sub = previous["customer_id"]
     now = now_iso()
-    values = {c: bool(consents[c]) for c in model.CONSENT_CHANNELS}
     event = {"customer_id": sub, "consents": values,
              "previous": previous.get("consents", {}), "changed_at": now}
     if not customers.set_consents(sub, values, event, now):

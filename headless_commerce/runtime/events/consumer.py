@@ -49,7 +49,8 @@ def envelope_of(body: str, detail_type: str | tuple[str, ...]) -> dict:
     return message
 
 
-def _dead_letter(url: str, record: dict, reason: str) -> None:
+def dead_letter(url: str, record: dict, reason: str) -> None:
+    """Send an SQS record to the dead-letter queue `url` with the reason it was rejected."""
     kwargs: dict = {
         "QueueUrl": url,
         "MessageBody": record.get("body") or "",
@@ -91,7 +92,7 @@ def run_batch(sqs_event: dict, process: Process, *, detail_type: str | tuple[str
                 fail()
                 continue
             try:
-                _dead_letter(dlq, record, error.reason)
+                dead_letter(dlq, record, error.reason)
             except Exception:
                 logger.exception("could not dead-letter invalid event", extra={"message_id": message_id})
                 fail()

@@ -41,6 +41,12 @@ CONSENT_LEDGER = Consumer("consent_ledger", "headless_commerce.runtime.consents.
 MARKETING_AUDIENCE = Consumer("marketing_audience", "headless_commerce.runtime.marketing.audience.handler",
                               (EventName.CUSTOMER_CONSENT_CHANGED,), (EventSource.CUSTOMERS,))
 
+# Marketing lifecycle messages (welcome, order confirmation): the Marketing construct deploys
+# it with its own rule when the marketing capability is on, so it is not among RULE_CONSUMERS.
+MARKETING_LIFECYCLE = Consumer("marketing_lifecycle", "headless_commerce.runtime.marketing.lifecycle.handler",
+                               (EventName.CUSTOMER_CONSENT_CHANGED, EventName.ORDER_PLACED),
+                               (EventSource.CUSTOMERS, EventSource.ORDERS))
+
 # The storefront's cache invalidation: WebTier deploys it (in the VPC, beside Valkey) with its
 # own rule, so it is not among the commerce stack's RULE_CONSUMERS; local mode runs it too.
 STOREFRONT_CACHE = Consumer("storefront_cache",

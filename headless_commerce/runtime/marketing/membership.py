@@ -76,3 +76,19 @@ def membership(channel: str, customer_id: str) -> dict | None:
                                        Key=dynamo.to_item(model.audience_key(channel, customer_id)),
                                        ConsistentRead=True)
     return dynamo.from_item(response.get("Item"))
+
+
+def opted_in_page(channel: str, after: str | None, limit: int) -> tuple[list[str], str | None]:
+    """Customer ids opted in on `channel`, in id order, from after `after`; (ids, cursor of the
+    next page or None). Membership is eventually consistent: senders re-check the profile."""
+    kwargs: dict = {
+        "TableName": audience_table(), "Limit": limit,
+        "KeyConditionExpression": "#pk = :channel", "FilterExpression": "opted_in = :yes",
+        "ExpressionAttributeNames": {"#pk": model.AUDIENCE_PARTITION_KEY},
+        "ExpressionAttributeValues": dynamo.values(channel=channel, yes=True)}
+    if after:
+        kwargs["ExclusiveStartKey"] = dynamo.to_item(model.audience_key(channel, after))
+    response = aws.dynamodb().query(**kwargs)
+    ids = [dynamo.from_item(item)[model.AUDIENCE_SORT_KEY] for item in response.get("Items", [])]
+    last = response.get("LastEvaluatedKey")
+    return ids, (dynamo.from_item(last)[model.AUDIENCE_SORT_KEY] if last else None)
