@@ -49,6 +49,8 @@ def personalize_events():
 
 def ssm():
     return _client("ssm")
+
+
 def sesv2():
     return _client("sesv2")
 
