@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 
 import pytest
 
 from headless_commerce.local.api_docs import CONTENT_SECURITY_POLICY, ApiDocs, swagger_ui_dir
 from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.routes import ROUTES
-from tests.storefront.conftest import CHROMIUM_ARGS
+from tests.storefront.conftest import chromium
 
 
 def route_lines(page: str) -> set[tuple[str, str]]:
@@ -82,24 +81,15 @@ def test_the_listing_escapes_what_it_shows():
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run and "
-                    "make setup install it)")
+def browser():
     if swagger_ui_dir() is None:
         pytest.skip("flask-swagger-ui is not installed (requirements-dev.txt)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
-def test_swagger_ui_renders_every_route_under_the_policy(local, chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+def test_swagger_ui_renders_every_route_under_the_policy(local, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     # Every refusal by the policy, as the page sees it (the console may not show them all).
     page.add_init_script("window.__refused = []; document.addEventListener('securitypolicyviolation',"
