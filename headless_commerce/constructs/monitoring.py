@@ -146,7 +146,8 @@ class StackMonitoring(Construct):
     def monitor_search_domain(self, domain: opensearch.IDomain) -> None:
         """Cluster status red and disk space used (free storage running out blocks writes)."""
         self.facade.monitor_open_search_cluster(
-            domain=domain, alarm_friendly_name="Search", human_readable_name="Search domain",
+            domain=domain, alarm_friendly_name="search", human_readable_name="Search domain",
+            # Named like the capability's own resources, so its cost is put down to the search toggle.
             add_cluster_status_alarm={"Red": OpenSearchClusterStatusCustomization(status=OpenSearchClusterStatus.RED)},
             add_disk_space_usage_alarm={"Disk": UsageThreshold(
                 max_usage_percent=self.thresholds["search_disk_used_percent"])})
@@ -194,10 +195,15 @@ class StackMonitoring(Construct):
                 using_metrics={f"e{k}": _metric("AWS/ElastiCache", "Evictions", {"CacheClusterId": node}, "Sum")
                                for k, node in nodes.items()},
                 period=FIVE_MINUTES)
+        # Under a scope named like the cache's construct, so the cost estimate puts these alarms
+        # down to the cache's toggle.
+        scope = Construct(self, name)
         self._alarm(f"{name}Memory", used, t["cache_memory_percent"], 3,
-                    f"Valkey {name} uses over {t['cache_memory_percent']:.0f}% of its memory; evictions follow")
+                    f"Valkey {name} uses over {t['cache_memory_percent']:.0f}% of its memory; evictions follow",
+                    scope=scope, id="Memory")
         self._alarm(f"{name}Evictions", evictions, t["cache_evictions"], 1,
-                    f"Valkey {name} evicted keys: it is full, cached answers are being dropped")
+                    f"Valkey {name} evicted keys: it is full, cached answers are being dropped",
+                    scope=scope, id="Evictions")
         self.facade.add_widget(cloudwatch.GraphWidget(
             title=f"Valkey {name}", left=[used], right=[evictions], width=12, height=6))
 
@@ -251,9 +257,10 @@ class StackMonitoring(Construct):
         for widget in widgets:
             self.facade.add_widget(widget)
 
-    def _alarm(self, id: str, metric: cloudwatch.IMetric, threshold: float, periods: int, description: str) -> None:
-        self.alarms[id] = cloudwatch.Alarm(
-            self, id, metric=metric, threshold=threshold, evaluation_periods=periods,
+    def _alarm(self, name: str, metric: cloudwatch.IMetric, threshold: float, periods: int, description: str,
+               *, scope: Construct | None = None, id: str | None = None) -> None:
+        self.alarms[name] = cloudwatch.Alarm(
+            scope or self, id or name, metric=metric, threshold=threshold, evaluation_periods=periods,
             alarm_description=description,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
