@@ -100,13 +100,3 @@ def test_own_app_example_warns_about_the_az_count(tmp_path):
                and r["Properties"].get("AuthorizationType") == "COGNITO_USER_POOLS"]
     assert len(authorizers) == 1 and methods  # the authorizer is attached to the API's routes
 
-
-# The constructs reference's quick checks (every exported construct documented, props tables
-# equal to the constructors) run with the README tests; its examples synthesize in
-# tests/test_readme_constructs.py.
-from tests.test_readme_constructs import (  # noqa: E402
-    test_every_exported_construct_is_documented,
-    test_props_table_lists_every_parameter,
-)
-
-__all__ = ["test_every_exported_construct_is_documented", "test_props_table_lists_every_parameter"]

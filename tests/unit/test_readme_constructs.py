@@ -28,7 +28,7 @@ import headless_commerce
 from headless_commerce.cost.estimate import estimate_stacks, read_assembly
 from tests.test_readme import README, readme_blocks
 
-MARKER = "runs in tests/test_readme_constructs.py with the other construct examples, in one process"
+MARKER = "runs in tests/unit/test_readme_constructs.py with the other construct examples, in one process"
 TEXT = README.read_text()
 CHAPTER_TITLE = "## Constructs reference"
 
