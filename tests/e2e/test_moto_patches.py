@@ -241,6 +241,33 @@ def test_item_responses_are_what_motos_serializer_writes(dynamodb, monkeypatch):
         assert fast == moto, name
 
 
+def test_stream_records_are_what_motos_serializer_writes(dynamodb, monkeypatch):
+    _fill(dynamodb, 3)
+    dynamodb.update_item(TableName=TABLE, Key={"pk": {"S": "P#00001"}, "sk": {"S": "A"}},
+                         UpdateExpression="SET tags = :t, m = :m",
+                         ExpressionAttributeValues={":t": {"SS": ["a"]}, ":m": {"M": {
+                             "l": {"L": [{"NULL": True}, {"N": "2.5"}]}}}})
+    dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": "P#00002"}, "sk": {"S": "A"}})
+    streams, arn, shard = _stream(dynamodb)
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    fast = streams.get_records(ShardIterator=iterator, Limit=10)
+    monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", False)
+    moto = streams.get_records(ShardIterator=iterator, Limit=10)
+    for answer in (fast, moto):
+        answer.pop("ResponseMetadata")
+        answer.pop("NextShardIterator")      # a new iterator per call
+    assert [r["eventName"] for r in fast["Records"]] == ["INSERT"] * 3 + ["MODIFY", "REMOVE"]
+    assert fast == moto       # timestamps included (parsed by botocore from either body)
+
+
+def test_event_input_paths_are_parsed_once(endpoint):
+    import jsonpath_ng.ext
+
+    assert jsonpath_ng.ext.parse("$.detail.id") is jsonpath_ng.ext.parse("$.detail.id")
+    assert [m.value for m in jsonpath_ng.ext.parse("$.detail.id").find({"detail": {"id": 7}})] == [7]
+
+
 def test_trimmed_stream_keeps_numbering_and_refuses_trimmed_positions(dynamodb):
     _fill(dynamodb, 4)
     streams, arn, shard = _stream(dynamodb)
