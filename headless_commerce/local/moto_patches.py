@@ -47,6 +47,12 @@ What real DynamoDB does and moto does not, bridged here:
    store idle (and took the interpreter's lock from requests under load). `on_activity`
    registers an Event that is set when a message is added to a queue or a record to a table's
    stream, so a poller sleeps until there is something to read.
+10. Query results are not copied, item sizes not recomputed. moto deep-copies every item a
+   Query returns and walks each item's attributes twice for its size (the 1 MB page limit):
+   a third of a product listing's time in moto. The results are only read (projections build
+   new items) and are serialized before the request lock is released, so no write can change
+   them meanwhile; the copy is skipped. An item's size is kept with the table version it was
+   computed at (every request that may write moves the version, before and after it runs).
 """
 
 from __future__ import annotations
@@ -97,6 +103,7 @@ def apply() -> None:
         _untracked_models()
         _event_paths_parsed_once()
         _writes_announced()
+        _query_results_shared()
         _applied = True
 
 
@@ -122,9 +129,14 @@ def _serialise_requests() -> None:
 
     def dynamodb_call(self):
         with _request_lock:
-            if not self._get_action().startswith(_READ_ACTIONS):
+            writes = not self._get_action().startswith(_READ_ACTIONS)
+            if writes:
                 _version[0] += 1
-            return original_dynamodb(self)
+            try:
+                return original_dynamodb(self)
+            finally:
+                if writes:       # what was cached while it wrote is stale too
+                    _version[0] += 1
 
     original_streams = DynamoDBStreamsHandler.call_action
 
@@ -560,3 +572,58 @@ def _writes_announced() -> None:
 
     Queue.add_message = add_message
     StreamShard.add = shard_add
+
+
+# ---- 10. query results ------------------------------------------------------------------------------
+
+class _QueryCopy:
+    """The `copy` module as moto's table module sees it: inside Table.query, the deep copy of
+    the result list is a new list of the same items (see 10 above); anything else is copied."""
+
+    def __getattr__(self, name: str):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        if QUERY_RESULTS_SHARED and getattr(_local, "querying", False) and type(value) is list:
+            return list(value)
+        return copy.deepcopy(value, memo)
+
+
+QUERY_RESULTS_SHARED = True     # tests switch it off to compare with moto's copies and sizes
+
+
+def _query_results_shared() -> None:
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+
+    patched_query = Table.query
+
+    def query(self, *args, **kwargs):
+        _local.querying = True
+        try:
+            return patched_query(self, *args, **kwargs)
+        finally:
+            _local.querying = False
+
+    original_size = Item.size
+
+    def size(self) -> int:
+        if not QUERY_RESULTS_SHARED:
+            return original_size(self)
+        version, known = self.__dict__.get("_hc_size", (None, 0))
+        if version == _version[0]:
+            return known
+        known = original_size(self)
+        self.__dict__["_hc_size"] = (_version[0], known)
+        return known
+
+    def item_getstate(self):
+        # Version numbers belong to this process: never pickled (local/state.py).
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_hc_")}
+
+    table_module.copy = _QueryCopy()
+    Table.query = query
+    Item.size = size
+    Item.__getstate__ = item_getstate
