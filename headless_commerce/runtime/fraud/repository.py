@@ -42,7 +42,9 @@ def record_attempt(dimension: str, value: str, attempt: str, window_s: int, now:
         ExpressionAttributeValues=dynamo.values(attempt={digest(attempt)},
                                                 entity=model.Entity.FRAUD_VELOCITY,
                                                 ttl=start + 2 * window_s),
-        ReturnValues="UPDATED_NEW")
+        # ALL_NEW, not UPDATED_NEW: adding a member already there (a retry) changes nothing,
+        # and the set must come back all the same.
+        ReturnValues="ALL_NEW")
     return len(response["Attributes"]["attempts"]["SS"])
 
 
