@@ -315,7 +315,7 @@ def test_a_screen_that_raises_holds_the_order(catalog, sandbox):
 # ---- the model endpoint ------------------------------------------------------------------
 
 def _stubbed_model(monkeypatch, *responses):
-    client = aws.sagemaker_runtime(0.3)
+    client = aws.fail_fast_client("sagemaker-runtime", 0.3)
     stubber = Stubber(client)
     for response in responses:
         if isinstance(response, Exception):

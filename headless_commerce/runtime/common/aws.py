@@ -75,24 +75,6 @@ def sns():
     return _client("sns")
 
 
-@cache
-def _bounded_client(service: str, timeout_s: float):
-    import boto3
-    from botocore.config import Config
-
-    # One attempt, short timeouts: for calls on a request's path that have a fallback.
-    config = Config(connect_timeout=timeout_s, read_timeout=timeout_s,
-                    retries={"total_max_attempts": 1, "mode": "standard"})
-    with _lock:
-        return boto3.session.Session().client(service, config=config)
-
-
-def sagemaker_runtime(timeout_s: float):
-    """SageMaker Runtime (InvokeEndpoint) that gives up after `timeout_s`, without retrying."""
-    return _bounded_client("sagemaker-runtime", timeout_s)
-
-
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     _client.cache_clear()
-    _bounded_client.cache_clear()

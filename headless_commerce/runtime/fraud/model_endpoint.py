@@ -53,7 +53,7 @@ def _score(body: object) -> float:
 def invoke(endpoint: str, payload: dict) -> float:
     """The endpoint's fraud probability for `payload`; ModelError on anything else."""
     try:
-        response = aws.sagemaker_runtime(timeout_s()).invoke_endpoint(
+        response = aws.fail_fast_client("sagemaker-runtime", timeout_s()).invoke_endpoint(
             EndpointName=endpoint, ContentType="application/json", Accept="application/json",
             Body=json.dumps(payload).encode())
         body = json.loads(response["Body"].read())
