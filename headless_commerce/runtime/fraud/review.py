@@ -27,6 +27,7 @@ from headless_commerce.runtime.payments.provider import PaymentProvider, get_pro
 
 _HELD = model.OrderStatus.ON_HOLD.value
 MAX_LISTED = 100
+REVIEW_METRICS = {"released": "FraudReleased", "rejected": "FraudRejected"}
 
 
 class NotHeld(Exception):
@@ -64,24 +65,32 @@ def held(limit: int = MAX_LISTED) -> list[dict]:
     return found
 
 
-def release(order_id: str, reviewer: str, note: str = "", *, provider: PaymentProvider | None = None) -> dict:
-    """Release a held order to payment; returns the order as it stands afterwards."""
+def _review(order_id: str, verdict: str, reviewer: str, note: str, transition) -> tuple[dict, dict]:
+    """Apply `transition(order, now)` to a still-held order and record the verdict; returns the
+    order as read and as written. NotHeld when it is unknown or someone reviewed it first."""
     order = _held(order_id)
-    token = order.get("payment_token")
     now = now_iso()
     try:
-        pending = orders.release_hold(order, now=now,
-                                      placed_event=_placed_event(order, model.OrderStatus.PENDING_PAYMENT.value),
-                                      status_event=_status_event(order, model.OrderStatus.PENDING_PAYMENT.value))
+        changed = transition(order, now)
     except TransactionCancelled as cancelled:
         if "order" in cancelled.failed:
             raise NotHeld() from None
         raise
-    repository.record_review(order_id, verdict="released", reviewer=reviewer, note=note, at=now)
-    count("FraudReleased")
+    repository.record_review(order_id, verdict=verdict, reviewer=reviewer, note=note, at=now)
+    count(REVIEW_METRICS[verdict])
+    return order, changed
+
+
+def release(order_id: str, reviewer: str, note: str = "", *, provider: PaymentProvider | None = None) -> dict:
+    """Release a held order to payment; returns the order as it stands afterwards."""
+    pending_status = model.OrderStatus.PENDING_PAYMENT.value
+    order, pending = _review(order_id, "released", reviewer, note, lambda held_order, now: orders.release_hold(
+        held_order, now=now, placed_event=_placed_event(held_order, pending_status),
+        status_event=_status_event(held_order, pending_status)))
     provider = provider or get_provider()
     try:
-        auth = provider.authorize(order_id=order_id, amount=order["total"], currency=order["currency"], token=token)
+        auth = provider.authorize(order_id=order_id, amount=order["total"], currency=order["currency"],
+                                  token=order.get("payment_token"))
     except Exception:
         # Pending with stock reserved: the sweeper settles it from the provider's record.
         logger.exception("payment provider failed for a released order", extra={"order_id": order_id})
@@ -91,17 +100,8 @@ def release(order_id: str, reviewer: str, note: str = "", *, provider: PaymentPr
 
 def reject(order_id: str, reviewer: str, note: str = "") -> dict:
     """Cancel a held order and give its stock back; nothing was charged."""
-    order = _held(order_id)
-    now = now_iso()
-    try:
-        cancelled = orders.cancel_hold(order, now=now,
-                                       status_event=_status_event(order, model.OrderStatus.CANCELLED.value))
-    except TransactionCancelled as failed:
-        if "order" in failed.failed:
-            raise NotHeld() from None
-        raise
-    repository.record_review(order_id, verdict="rejected", reviewer=reviewer, note=note, at=now)
-    count("FraudRejected")
+    _, cancelled = _review(order_id, "rejected", reviewer, note, lambda held_order, now: orders.cancel_hold(
+        held_order, now=now, status_event=_status_event(held_order, model.OrderStatus.CANCELLED.value)))
     return order_view(cancelled)
 
 
