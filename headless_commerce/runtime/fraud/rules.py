@@ -17,6 +17,8 @@ from headless_commerce.runtime.fraud import repository
 from headless_commerce.runtime.fraud.config import FraudConfig, Rule
 from headless_commerce.runtime.fraud.screen import FraudContext
 from headless_commerce.runtime.orders import repository as orders
+from headless_commerce.runtime.payments.sandbox import APPROVED as _SANDBOX_APPROVED
+from headless_commerce.runtime.payments.sandbox import DECLINES as _SANDBOX_DECLINES
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Finding:
 
 
 NOT_APPLICABLE = Finding(False, {"applies": False})
+# Providers' well-known test tokens (tok_visa, ... in the sandbox and in Stripe's test mode) are
+# shared by every tester: they identify no card, so they never count for token velocity.
+SHARED_TEST_TOKENS = frozenset(_SANDBOX_APPROVED) | frozenset(_SANDBOX_DECLINES)
 _ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Orders that never went through: they are no history of what the customer spends.
 _NOT_SPENT = frozenset({model.OrderStatus.PAYMENT_FAILED.value, model.OrderStatus.CANCELLED.value,
@@ -48,7 +53,7 @@ def customer_velocity(context: FraudContext, rule: Rule, config: FraudConfig) ->
 
 def payment_token_velocity(context: FraudContext, rule: Rule, config: FraudConfig) -> Finding:
     """More than `limit` checkout attempts with this payment token (any customer) in the window."""
-    if not context.payment_token:
+    if not context.payment_token or context.payment_token in SHARED_TEST_TOKENS:
         return NOT_APPLICABLE
     return _velocity(repository.PAYMENT_TOKEN, context.payment_token, context, rule)
 
