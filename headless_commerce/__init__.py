@@ -41,7 +41,7 @@ _EXPORTS = {
     "Fraud": ".constructs.fraud",
     "ConsentFanout": ".constructs.consent_fanout",
     "AlarmTopic": ".constructs.alarms",
-    "ServiceAlarms": ".constructs.alarms",
+    "StackMonitoring": ".constructs.monitoring",
     "notify_alarms": ".constructs.alarms",
     "SearchDomain": ".constructs.search_domain",
     "Personalization": ".constructs.personalization",
