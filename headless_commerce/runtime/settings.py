@@ -92,6 +92,20 @@ POPULAR_WINDOW_DAYS = "POPULAR_WINDOW_DAYS"
 PERSONALIZE_TRACKING_ID = "PERSONALIZE_TRACKING_ID"
 PERSONALIZE_ITEMS_DATASET_ARN = "PERSONALIZE_ITEMS_DATASET_ARN"
 
+# Chatbot (runtime/chatbot/, deployed by Chatbot): "lex" (default: Amazon Lex V2 RecognizeText)
+# or "local" (local mode: the intent matcher over the same intent definitions).
+CHAT_PROVIDER = "CHAT_PROVIDER"
+# The bot, its alias (the one whose code hook is the fulfillment function) and the locale.
+LEX_BOT_ID = "LEX_BOT_ID"
+LEX_BOT_ALIAS_ID = "LEX_BOT_ALIAS_ID"
+LEX_LOCALE_ID = "LEX_LOCALE_ID"
+# Secrets Manager secret (a plain string, >= 32 characters) signing anonymous chat session ids;
+# local mode may give the key itself in CHAT_SESSION_KEY instead.
+CHAT_SESSION_SECRET_ARN = "CHAT_SESSION_SECRET_ARN"
+CHAT_SESSION_KEY = "CHAT_SESSION_KEY"
+# How long a chat turn waits for Lex before answering 503 (default 5000 ms).
+LEX_TIMEOUT_MS = "LEX_TIMEOUT_MS"
+
 # What an API function's environment may carry (CDK sets a subset per function).
 API_ENVIRONMENT: tuple[str, ...] = (
     TABLE_NAME, DAX_ENDPOINT, PAYMENT_PROVIDER, PAYMENT_SECRET_ARN, ALLOWED_ORIGIN,
@@ -212,6 +226,10 @@ def search_endpoint() -> str:
     return os.environ[SEARCH_ENDPOINT].removeprefix("https://")
 
 
+def search_endpoint_configured() -> bool:
+    return _optional(SEARCH_ENDPOINT) is not None
+
+
 def search_signing_service() -> str:
     return os.environ.get(SEARCH_SIGNING_SERVICE, "es")
 
@@ -255,6 +273,33 @@ def personalize_tracking_id() -> str:
 
 def personalize_items_dataset_arn() -> str:
     return os.environ[PERSONALIZE_ITEMS_DATASET_ARN]
+
+def chat_provider() -> str:
+    return os.environ.get(CHAT_PROVIDER) or "lex"
+
+
+def lex_bot_id() -> str:
+    return os.environ[LEX_BOT_ID]
+
+
+def lex_bot_alias_id() -> str:
+    return os.environ[LEX_BOT_ALIAS_ID]
+
+
+def lex_locale_id() -> str | None:
+    return _optional(LEX_LOCALE_ID)
+
+
+def chat_session_secret_arn() -> str | None:
+    return _optional(CHAT_SESSION_SECRET_ARN)
+
+
+def chat_session_key() -> str | None:
+    return _optional(CHAT_SESSION_KEY)
+
+
+def lex_timeout_ms() -> str | None:
+    return _optional(LEX_TIMEOUT_MS)
 
 # --- The storefront container (runtime/storefront/, deployed by WebTier) ---------------------
 # Auth flow: the storefront signs shoppers in server-side with USER_PASSWORD_AUTH (InitiateAuth
