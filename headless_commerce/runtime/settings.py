@@ -73,7 +73,7 @@ SEARCH_ALIAS = "SEARCH_ALIAS"
 SEARCH_DEFAULT_ALIAS = "products"
 # Replicas per shard of a new index: 0 on one node (dev), 2 across three AZs (prod).
 SEARCH_REPLICAS = "SEARCH_REPLICAS"
-# Role ARN the search (query) function runs as, mapped to a read-only OpenSearch role.
+# Role ARNs (comma-separated) the query functions run as, mapped to a read-only OpenSearch role.
 SEARCH_READER_ROLE_ARN = "SEARCH_READER_ROLE_ARN"
 
 # Recommendations (runtime/recommendations/, deployed by Personalization).

@@ -13,6 +13,7 @@ from .. import model
 from ..config import ApiDomain, HostedSignIn
 from ..constructs.alarms import ServiceAlarms, notify_alarms
 from ..constructs.app_tier import AppTier
+from ..constructs.chatbot import Chatbot
 from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.identity import Identity
 from ..constructs.marketing import Marketing, SmsOptions
@@ -35,7 +36,8 @@ class CommerceStack(CommerceStackBase):
                  api_domain: ApiDomain | None = None, powertools_layer_arn: str | None = None,
                  search: bool = True, response_cache: bool = True, personalization: bool = True,
                  recommenders: bool | None = None, marketing: bool = True,
-                 marketing_sms: bool = False, sms_origination_identity: str | None = None, **kwargs) -> None:
+                 marketing_sms: bool = False, sms_origination_identity: str | None = None,
+                 chatbot: bool = True, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -57,7 +59,8 @@ class CommerceStack(CommerceStackBase):
                                     self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None,
                                 capabilities=(("search",) if search else ())
                                 + (("recommendations",) if personalization else ())
-                                + (("marketing",) if marketing else ()),
+                                + (("marketing",) if marketing else ())
+                                + (("chatbot",) if chatbot else ()),
                                 # The storefront calls the API for every shopper from the NAT addresses;
                                 # CloudFront's web ACL rate-limits the shoppers themselves.
                                 waf_rate_limit_exempt_cidrs=foundation.network.nat_cidrs)
@@ -94,6 +97,14 @@ class CommerceStack(CommerceStackBase):
             recommenders=recommenders) if personalization else None)
         if self.personalization is not None:
             self.personalization.grant_recommend(self.app_tier.functions["recommendations"])
+        # `-c chatbot=false` creates no bot, no fulfillment function and no /chat routes.
+        self.chatbot = (Chatbot(self, "Chatbot", profile=self.profile, functions=self.app_tier.function_factory,
+                                table=self.app_tier.table, encryption_key=key) if chatbot else None)
+        if self.chatbot is not None:
+            self.chatbot.connect(self.app_tier.functions["chat"])
+            if self.search is not None:
+                # FindProduct asks the same search service as GET /search.
+                self.search.grant_query(self.chatbot.fulfillment)
         # `-c response_cache=false`: no Valkey and no invalidation function; every read reaches the table.
         self.response_cache = (ResponseCache(self, "ResponseCache", profile=self.profile, vpc=foundation.network.vpc,
                                              functions=self.app_tier.function_factory, bus=foundation.events.bus,
