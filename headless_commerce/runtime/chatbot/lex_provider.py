@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from headless_commerce.runtime import settings
 from headless_commerce.runtime.chatbot import intents
+from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.common.domain_errors import ChatUnavailable, InvalidChatText
 from headless_commerce.runtime.common.logging import logger
 
@@ -27,14 +28,9 @@ def _timeout_s() -> float:
 
 
 def runtime_client():
-    import boto3
-    from botocore.config import Config
-
-    timeout = _timeout_s()
-    # One quick retry at most: a shopper waits for this answer, and API Gateway gives up at 29 s.
-    config = Config(connect_timeout=timeout, read_timeout=timeout,
-                    retries={"mode": "standard", "total_max_attempts": 2})
-    return boto3.session.Session().client("lexv2-runtime", config=config)
+    # One attempt with short timeouts: a shopper waits for this answer, and a throttled or slow
+    # Lex is a 503 for the chat route only, which the client may retry.
+    return aws.fail_fast_client("lexv2-runtime", _timeout_s())
 
 
 class LexProvider:
