@@ -111,7 +111,7 @@ def _statements_of_role(tmpl: dict, role_id: str) -> list[dict]:
 
 def test_connect_grants_recognize_text_on_the_alias_and_sets_the_environment(built):
     _, tmpl = built
-    (api_id, api_fn), = [(k, v) for k, v in resources_of(tmpl, "AWS::Lambda::Function").items()
+    (_, api_fn), = [(k, v) for k, v in resources_of(tmpl, "AWS::Lambda::Function").items()
                          if v["Properties"].get("Handler") == "headless_commerce.runtime.chatbot.handler.handler"]
     env = api_fn["Properties"]["Environment"]["Variables"]
     alias_id = _logical_id(tmpl, "AWS::Lex::BotAlias")
