@@ -23,12 +23,12 @@ import secrets
 import time
 
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common import signing_keys
 from headless_commerce.runtime.routes import CHAT_SESSION_ID_PATTERN
 
 VERSION = "v1"
 # A shopper who comes back after this starts a new conversation (Lex forgets idle sessions far sooner).
 ANONYMOUS_MAX_AGE_S = 24 * 3600
-SECRET_MAX_AGE_S = 300
 # RecognizeText request attribute with the verified customer id (absent for anonymous callers).
 CUSTOMER_ATTRIBUTE = "customer_id"
 CUSTOMER_PREFIX = "c-"
@@ -52,17 +52,8 @@ def _b36(number: int) -> str:
 
 def signing_key() -> bytes:
     """CHAT_SESSION_KEY (local mode) or the secret CHAT_SESSION_SECRET_ARN names (cached)."""
-    key = settings.chat_session_key()
-    if key is None:
-        arn = settings.chat_session_secret_arn()
-        if arn is None:
-            raise RuntimeError("no chat session key: set CHAT_SESSION_SECRET_ARN")
-        from aws_lambda_powertools.utilities.parameters import get_secret
-
-        key = get_secret(arn, max_age=SECRET_MAX_AGE_S)
-    if not key or len(key) < 32:
-        raise RuntimeError("the chat session key must be at least 32 characters")
-    return key.encode("utf-8")
+    return signing_keys.signing_key(key=settings.chat_session_key(), secret_arn=settings.chat_session_secret_arn(),
+                                    what="chat session", arn_variable=settings.CHAT_SESSION_SECRET_ARN)
 
 
 def _digest(text: str) -> str:
