@@ -3,8 +3,9 @@
 `live` alias whose code hook is the fulfillment function, and the key that signs anonymous chat
 session ids. `connect(fn)` lets the POST /chat function talk to the alias.
 
-Cost: nothing while idle except the session key's secret (about $0.40/month); Lex bills per
-request (text: $0.00075 each, us-east-1), and the fulfillment Lambda per invocation.
+Cost: nothing while idle except the session key's secret (about $0.40/month) and the functions'
+alarms; Lex bills per request (text: $0.00075 each, us-east-1), the fulfillment Lambda per
+invocation.
 """
 
 from __future__ import annotations
