@@ -195,6 +195,7 @@ def run_local(args: argparse.Namespace) -> int:
               f"  API           {started.api_url}\n"
               f"  well-known    {started.api_url}/.well-known/headless-commerce.json\n"
               f"  OpenAPI       {started.api_url}/openapi.json\n"
+              f"  API docs      {started.api_url}/docs\n"
               f"  embedded AWS  {started.aws_endpoint_url}  (region {started.region})\n"
               f"  catalog       {catalog_line}\n"
               f"{data_line}"
