@@ -121,6 +121,13 @@ SCHEMAS: dict[str, dict] = {
                    "description": "personalize: an active Amazon Personalize recommender; fallback: "
                                   "ranked from this shop's own orders (then its catalog)"},
         "kind": {"type": "string", "enum": list(recommendation_params.KINDS)}}),
+    "ChatReply": _object({
+        "messages": {"type": "array", "items": _object({"type": {"type": "string", "enum": ["text"]},
+                                                        "text": _TEXT})},
+        "session_id": {"type": "string", "nullable": True,
+                       "description": "Anonymous callers: send it back as `session_id` to continue the "
+                                      "conversation (a new one is issued when it is missing, expired or not "
+                                      "ours); null for signed-in callers, whose conversation is their own"}}),
     # Checkout errors carry what a storefront needs to react: the order (declined, in
     # progress) or the SKUs that are short.
     "CheckoutError": {"allOf": [_ref("Error"), _object({}, {
@@ -154,10 +161,12 @@ _ERROR_DETAILS = {
     ("searchProducts", 503): "search_unavailable: the search engine cannot answer now",
     ("suggestProducts", 503): "search_unavailable: the search engine cannot answer now",
     ("getRecommendations", 404): "not_found: product_id is not in the catalog",
+    ("chat", 503): "chat_unavailable: the chatbot cannot answer now (the rest of the API is unaffected)",
+    ("chatSignedIn", 503): "chat_unavailable: the chatbot cannot answer now (the rest of the API is unaffected)",
 }
 _CHECKOUT_ERRORS = frozenset({402, 409})
 _RETRY_AFTER = frozenset({("checkout", 409), ("checkout", 503), ("searchProducts", 503),
-                          ("suggestProducts", 503)})
+                          ("suggestProducts", 503), ("chat", 503), ("chatSignedIn", 503)})
 
 _QUERY = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},

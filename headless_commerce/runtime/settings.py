@@ -76,7 +76,7 @@ SEARCH_ALIAS = "SEARCH_ALIAS"
 SEARCH_DEFAULT_ALIAS = "products"
 # Replicas per shard of a new index: 0 on one node (dev), 2 across three AZs (prod).
 SEARCH_REPLICAS = "SEARCH_REPLICAS"
-# Role ARN the search (query) function runs as, mapped to a read-only OpenSearch role.
+# Role ARNs (comma-separated) the query functions run as, mapped to a read-only OpenSearch role.
 SEARCH_READER_ROLE_ARN = "SEARCH_READER_ROLE_ARN"
 
 # Recommendations (runtime/recommendations/, deployed by Personalization).
@@ -104,6 +104,19 @@ FRAUD_CONFIG = "FRAUD_CONFIG"
 # Optional SageMaker endpoint consulted per checkout, and how long to wait for it (default 300).
 FRAUD_MODEL_ENDPOINT = "FRAUD_MODEL_ENDPOINT"
 FRAUD_MODEL_TIMEOUT_MS = "FRAUD_MODEL_TIMEOUT_MS"
+# Chatbot (runtime/chatbot/, deployed by Chatbot): "lex" (default: Amazon Lex V2 RecognizeText)
+# or "local" (local mode: the intent matcher over the same intent definitions).
+CHAT_PROVIDER = "CHAT_PROVIDER"
+# The bot, its alias (the one whose code hook is the fulfillment function) and the locale.
+LEX_BOT_ID = "LEX_BOT_ID"
+LEX_BOT_ALIAS_ID = "LEX_BOT_ALIAS_ID"
+LEX_LOCALE_ID = "LEX_LOCALE_ID"
+# Secrets Manager secret (a plain string, >= 32 characters) signing anonymous chat session ids;
+# local mode may give the key itself in CHAT_SESSION_KEY instead.
+CHAT_SESSION_SECRET_ARN = "CHAT_SESSION_SECRET_ARN"
+CHAT_SESSION_KEY = "CHAT_SESSION_KEY"
+# How long a chat turn waits for Lex before answering 503 (default 5000 ms).
+LEX_TIMEOUT_MS = "LEX_TIMEOUT_MS"
 
 # What an API function's environment may carry (CDK sets a subset per function).
 API_ENVIRONMENT: tuple[str, ...] = (
@@ -246,6 +259,10 @@ def search_endpoint() -> str:
     return os.environ[SEARCH_ENDPOINT].removeprefix("https://")
 
 
+def search_endpoint_configured() -> bool:
+    return _optional(SEARCH_ENDPOINT) is not None
+
+
 def search_signing_service() -> str:
     return os.environ.get(SEARCH_SIGNING_SERVICE, "es")
 
@@ -289,6 +306,33 @@ def personalize_tracking_id() -> str:
 
 def personalize_items_dataset_arn() -> str:
     return os.environ[PERSONALIZE_ITEMS_DATASET_ARN]
+
+def chat_provider() -> str:
+    return os.environ.get(CHAT_PROVIDER) or "lex"
+
+
+def lex_bot_id() -> str:
+    return os.environ[LEX_BOT_ID]
+
+
+def lex_bot_alias_id() -> str:
+    return os.environ[LEX_BOT_ALIAS_ID]
+
+
+def lex_locale_id() -> str | None:
+    return _optional(LEX_LOCALE_ID)
+
+
+def chat_session_secret_arn() -> str | None:
+    return _optional(CHAT_SESSION_SECRET_ARN)
+
+
+def chat_session_key() -> str | None:
+    return _optional(CHAT_SESSION_KEY)
+
+
+def lex_timeout_ms() -> str | None:
+    return _optional(LEX_TIMEOUT_MS)
 
 # --- The storefront container (runtime/storefront/, deployed by WebTier) ---------------------
 # Auth flow: the storefront signs shoppers in server-side with USER_PASSWORD_AUTH (InitiateAuth

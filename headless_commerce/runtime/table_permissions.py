@@ -55,6 +55,9 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # the OrderPlaced consumer maps SKUs to products. Their own signals table is granted apart.
     "recommendations": (BATCH_GET, QUERY),
     "recommendation_signals": (BATCH_GET,),
+    # The chat API asks Lex only; the bot's fulfillment reads one order (the owner check).
+    "chat": (),
+    "chat_fulfillment": (GET,),
     "personalize_events": (BATCH_GET,),
     # Pages the catalog index for the scheduled export to the items dataset.
     "personalize_catalog_export": (QUERY,),

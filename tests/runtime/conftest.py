@@ -20,6 +20,8 @@ os.environ.update({
     "POWERTOOLS_SERVICE_NAME": "commerce-test", "ALLOWED_ORIGIN": "https://shop.example",
     # The recommendations function's counters table (created beside the commerce table).
     "RECOMMENDATION_SIGNALS_TABLE_NAME": "recommendation-signals-test",
+    # The chatbot answers with local mode's bot (tests/runtime/test_chatbot.py stubs Lex itself).
+    "CHAT_PROVIDER": "local", "CHAT_SESSION_KEY": "chat-session-test-key-of-at-least-32-chars",
 })
 os.environ.pop("DAX_ENDPOINT", None)
 os.environ.pop("PAYMENT_SECRET_ARN", None)

@@ -10,6 +10,8 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from headless_commerce.runtime import routes
+from headless_commerce.runtime.chatbot import provider as chat_provider
+from headless_commerce.runtime.common.domain_errors import ChatUnavailable
 from headless_commerce.runtime.marketing import tokens
 from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.payments import provider as payment_provider
@@ -70,6 +72,11 @@ class Recorder:
 class FailingProvider(SandboxProvider):
     def authorize(self, **kwargs):
         raise ConnectionError("provider down")
+
+
+class UnavailableBot:
+    def recognize_text(self, **turn) -> list[str]:
+        raise ChatUnavailable()
 
 
 def _signed(event: dict) -> dict:
@@ -173,6 +180,17 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing
     rec("GET", "/recommendations", query={"limit": "99"})
     rec("GET", "/me/recommendations", sub=alice, query={"kind": "for_you", "limit": "3"})
     rec("GET", "/me/recommendations", query={"limit": "3"})
+    # Chat (local mode's bot): a reply, a signed-in reply, bad text, the bot down
+    rec("POST", "/chat", body={"text": "hello"})
+    rec("POST", "/chat", body={"text": " "})
+    rec("POST", "/me/chat", sub=alice, body={"text": f"where is my order {placed.body['order_id']}"})
+    rec("POST", "/me/chat", body={"text": "hello"})
+    chat_provider.set_provider(UnavailableBot())
+    try:
+        rec("POST", "/chat", body={"text": "hello"})
+        rec("POST", "/me/chat", sub=alice, body={"text": "hello"})
+    finally:
+        chat_provider.set_provider(None)
 
     checked = 0
     for route in routes.ROUTES:

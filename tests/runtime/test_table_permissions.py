@@ -28,6 +28,7 @@ from headless_commerce.runtime.table_permissions import (
 from tests.runtime import (
     test_cart,
     test_catalog,
+    test_chatbot,
     test_checkout,
     test_customers,
     test_events_consents,
@@ -74,6 +75,8 @@ ENTRY_MODULES = {
     f"{_PKG}recommendations.signals": "recommendation_signals",
     f"{_PKG}recommendations.tracker": "personalize_events",
     f"{_PKG}recommendations.catalog_export": "personalize_catalog_export",
+    f"{_PKG}chatbot.handler": "chat",
+    f"{_PKG}chatbot.fulfillment": "chat_fulfillment",
     f"{_PKG}feeds.catalog": "catalog_feed",
     f"{_PKG}feeds.inventory": "inventory_feed",
     f"{_PKG}feeds.order_status": "order_status_feed",
@@ -176,6 +179,8 @@ SCENARIOS = [
     test_fraud.test_release_pays_the_held_order_and_publishes_order_placed,
     test_fraud.test_reject_cancels_the_held_order_and_gives_the_stock_back,
     test_fraud.test_every_decision_is_recorded_with_its_reasons,
+    test_chatbot.test_fulfillment_answers_the_owner_with_the_order_status,
+    test_chatbot.test_fulfillment_never_reveals_another_customers_order,
 ]
 
 
@@ -193,6 +198,7 @@ def test_functions_call_only_their_declared_table_actions(scenario, recorder, re
 
 def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime import routes
+    from headless_commerce.runtime.chatbot.names import FULFILLMENT_FUNCTION as CHAT_FULFILLMENT
     from headless_commerce.runtime.events.subscriptions import (
         MARKETING_AUDIENCE,
         MARKETING_LIFECYCLE,
@@ -208,7 +214,7 @@ def test_no_function_scans_and_every_function_is_declared():
 
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name, routes.FRAUD_REVIEW.name,
              OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, MARKETING_LIFECYCLE.name,
-             MARKETING_JOBS, SEARCH_INDEXER,
+             MARKETING_JOBS, SEARCH_INDEXER, CHAT_FULFILLMENT,
              RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, CATALOG_EXPORT_FUNCTION,
              *(feed.function_name for feed in FEEDS.values())}
     assert names == set(TABLE_ACTIONS)

@@ -140,3 +140,19 @@ class SearchUnavailable(DomainError):
     def __init__(self, retry_after_s: int = 5) -> None:
         super().__init__()
         self.retry_after_s = retry_after_s
+
+
+class InvalidChatText(DomainError):
+    """A chat turn with nothing to say, or more than the bot reads."""
+
+    field = "text"
+
+
+class ChatUnavailable(DomainError):
+    """The bot (Lex) is unreachable, throttling or failing; the rest of the store is not."""
+
+    message = "The chat assistant is temporarily unavailable; retry"
+
+    def __init__(self, retry_after_s: int = 5) -> None:
+        super().__init__()
+        self.retry_after_s = retry_after_s
