@@ -88,6 +88,8 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
         stacks["Edge"] = EdgeStack(app, config.stack_id("Edge"), web=stacks["Web"], commerce=commerce,
                                    domain=config.web_domain, existing_web_acl_arn=config.existing_web_acl_arn,
                                    bot_control=config.bot_control, profile=config.profile,
+                                   alarm_emails=config.alarm_emails,
+                                   alarm_https_endpoints=config.alarm_https_endpoints,
                                    env=Environment(account=config.account, region=EDGE_REGION),
                                    cross_region_references=True,
                                    description="Headless commerce: CloudFront, web ACL, static assets, DNS")
