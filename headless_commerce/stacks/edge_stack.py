@@ -30,7 +30,7 @@ class EdgeStack(CommerceStackBase):
 
     def __init__(self, scope: Construct, id: str, *, web: WebStack, commerce: CommerceStack,
                  domain: WebDomain | None = None, existing_web_acl_arn: str | None = None,
-                 bot_control: bool = False, alarm_emails: Sequence[str] = (),
+                 bot_control: bool = False, account_protection: bool = False, alarm_emails: Sequence[str] = (),
                  alarm_https_endpoints: Sequence[str] = (), **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.alarm_topic = AlarmTopic(self, "Alarms", profile=self.profile, emails=alarm_emails,
@@ -53,6 +53,7 @@ class EdgeStack(CommerceStackBase):
                 web.stack_name, web.get_logical_id(web.origin_secret_name_output), region=web.region),
             api_domain=api_domain, api_origin_path=api_path, encryption_key=self.encryption.key,
             existing_web_acl_arn=existing_web_acl_arn, bot_control=bot_control,
+            account_protection=account_protection,
             domain_name=domain.name if domain is not None else None,
             hosted_zone=hosted_zone(self, domain) if domain is not None else None)
         distribution = self.edge.distribution
