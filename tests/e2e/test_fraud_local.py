@@ -1,9 +1,13 @@
 """Over HTTP against local mode: the same risk scorer screens checkout, its velocity counters in
 the embedded DynamoDB. A shopper's sixth order within the hour is held for review (ON_HOLD):
-answered 201 with that status, stock kept reserved, nothing charged, never sent to the OMS."""
+answered 201 with that status, stock kept reserved, nothing charged, never sent to the OMS; then
+`headless-commerce fraud review --local` lists it and releases it, and it is paid."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 
 from tests.e2e.test_event_integrity import acceptances
@@ -32,3 +36,20 @@ def test_a_customers_sixth_order_in_an_hour_is_held(local, shopper):
     assert available[sku] == {s["sku"]: s["available"] for s in before["skus"]}[sku] - 1  # still reserved
     time.sleep(3)  # the event flow has delivered the confirmed orders by now
     assert held["order_id"] not in acceptances(local)
+
+    def review(*args: str) -> tuple[int, dict]:
+        done = subprocess.run([sys.executable, "-m", "headless_commerce.cli", "fraud", "review", "--local", local.api,
+                               *args], capture_output=True, text=True, timeout=120)
+        return done.returncode, json.loads(done.stdout)
+
+    code, listed = review()
+    assert code == 0 and held["order_id"] in [h["order"]["order_id"] for h in listed["held"]]
+    [entry] = [h for h in listed["held"] if h["order"]["order_id"] == held["order_id"]]
+    assert entry["reasons"] == ["customer_velocity"]
+    code, released = review("--release", held["order_id"], "--reviewer", "e2e")
+    assert code == 0 and released["order"]["status"] == "CONFIRMED", released
+    code, again = review("--reject", held["order_id"], "--reviewer", "e2e")
+    assert code == 1 and again == {"error": "the order is not held for review"}
+    # Released, it is an ordinary paid order: OrderPlaced reaches the OMS, which accepts it.
+    assert local.call("GET", f"/orders/{held['order_id']}", token=shopper.token).body["status"] in (
+        "CONFIRMED", "ACCEPTED_BY_OMS")
