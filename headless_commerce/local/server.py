@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
 from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
+from headless_commerce.local import location as local_location
 from headless_commerce.local import recommendations as local_recommendations
 from headless_commerce.local import search as local_search
 from headless_commerce.local.auth import TokenVerifier
@@ -160,6 +161,8 @@ class LocalCommerce:
                                                        kept=kept)
         embedded.apply_environment(r)
         local_recommendations.install(embedded._client("dynamodb", r.endpoint_url, r.region), embedded.PREFIX)
+        self.location = local_location.install(embedded._client("dynamodb", r.endpoint_url, r.region),
+                                               embedded.PREFIX)
         self.marketing = LocalMarketing(self.data_dir)
         os.environ.update(self.marketing.environment(api_url=self.api_url, table_name=r.marketing_table_name,
                                                      jobs_queue_url=r.marketing_jobs.url))

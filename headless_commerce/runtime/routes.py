@@ -190,6 +190,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/me/recommendations", "user", "recommendations", "getMyRecommendations",
           "Recommended products for the signed-in customer, leaving out what they bought", "Recommendations",
           query_params=("product_id", "kind", "limit"), errors=(404,)),
+    # The store locator (Location construct): by coordinates or by a geocoded address.
+    Route("GET", "/stores", "public", "location", "findStores",
+          "Stores nearest a point (lat, lon) or an address (q), nearest first, with their distance",
+          "StoreResults", query_params=("lat", "lon", "q", "radius_km", "limit"), errors=(404, 503)),
     # One-click unsubscribe (RFC 8058): the link in every marketing message. GET changes nothing.
     Route("GET", "/unsubscribe", "token", "unsubscribe", "getSubscription",
           "Whether an unsubscribe link's channel is still subscribed (changes nothing)", "Subscription",
@@ -236,6 +240,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         # Personalize's runtime with a short timeout, else the signals table and the catalog.
         FunctionSpec("recommendations", f"{_PKG}.recommendations.handler.handler", 512, 10, None,
                      "read", capability="recommendations"),
+        # The store locator (its own table) and, later, delivery tracking; Amazon Location
+        # through its role with a short timeout.
+        FunctionSpec("location", f"{_PKG}.location.handler.handler", 256, 10, None, "read",
+                     capability="location"),
         # Verifies unsubscribe tokens (the Marketing construct gives it the signing key) and
         # withdraws consent through the customers service.
         FunctionSpec("unsubscribe", f"{_PKG}.marketing.unsubscribe.handler", 256, 10, None,

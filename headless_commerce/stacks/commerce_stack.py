@@ -15,6 +15,7 @@ from ..constructs.alarms import ServiceAlarms, notify_alarms
 from ..constructs.app_tier import AppTier
 from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.identity import Identity
+from ..constructs.location import Location
 from ..constructs.marketing import Marketing, SmsOptions
 from ..constructs.order_events import OrderEvents
 from ..constructs.order_sweeper import PendingOrderSweeper
@@ -35,7 +36,8 @@ class CommerceStack(CommerceStackBase):
                  api_domain: ApiDomain | None = None, powertools_layer_arn: str | None = None,
                  search: bool = True, response_cache: bool = True, personalization: bool = True,
                  recommenders: bool | None = None, marketing: bool = True,
-                 marketing_sms: bool = False, sms_origination_identity: str | None = None, **kwargs) -> None:
+                 marketing_sms: bool = False, sms_origination_identity: str | None = None,
+                 location: bool = True, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -57,7 +59,8 @@ class CommerceStack(CommerceStackBase):
                                     self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None,
                                 capabilities=(("search",) if search else ())
                                 + (("recommendations",) if personalization else ())
-                                + (("marketing",) if marketing else ()),
+                                + (("marketing",) if marketing else ())
+                                + (("location",) if location else ()),
                                 # The storefront calls the API for every shopper from the NAT addresses;
                                 # CloudFront's web ACL rate-limits the shoppers themselves.
                                 waf_rate_limit_exempt_cidrs=foundation.network.nat_cidrs)
@@ -94,6 +97,13 @@ class CommerceStack(CommerceStackBase):
             recommenders=recommenders) if personalization else None)
         if self.personalization is not None:
             self.personalization.grant_recommend(self.app_tier.functions["recommendations"])
+        # `-c location=false` creates no location table, API key, tracker, geofences or /stores.
+        self.location = (Location(
+            self, "Location", profile=self.profile, functions=self.app_tier.function_factory,
+            commerce_table=self.app_tier.table, encryption_key=key,
+            allowed_referers=tuple(f"{o}/*" for o in allowed_origins if o != "*")) if location else None)
+        if self.location is not None:
+            self.location.grant_locator(self.app_tier.functions["location"])
         # `-c response_cache=false`: no Valkey and no invalidation function; every read reaches the table.
         self.response_cache = (ResponseCache(self, "ResponseCache", profile=self.profile, vpc=foundation.network.vpc,
                                              functions=self.app_tier.function_factory, bus=foundation.events.bus,

@@ -1,0 +1,137 @@
+"""Location templates: the stores table with its cell index, the clients' API key allowed only
+the V2 actions used, the CMK-encrypted tracker and geofence collection linked by a tracker
+consumer, the locator function's exact grants and /stores route; `-c location=false` removing
+all of it; and the props rules (existing table, locked keys, referers)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk.assertions import Template
+
+from headless_commerce import model
+from headless_commerce.app_builder import build
+from headless_commerce.constructs._defaults import LOCATION_API_KEY_ACTIONS
+from headless_commerce.constructs.location import Location
+from headless_commerce.runtime import settings
+
+from .helpers import commerce_base
+
+
+def _of(template: dict, type_: str) -> dict:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+def _build(**props):
+    base = commerce_base()
+    built = Location(base.stack, "Location", profile=base.profile, functions=base.functions,
+                     commerce_table=base.table, encryption_key=base.key, **props)
+    api = base.functions.add("location", handler="headless_commerce.runtime.location.handler.handler",
+                             memory_mb=256, timeout_s=10, environment={})
+    built.grant_locator(api)
+    return base.stack, built, Template.from_stack(base.stack).to_json()
+
+
+def _statements(template: dict) -> list[dict]:
+    return [s for p in {**_of(template, "AWS::IAM::Policy"), **_of(template, "AWS::IAM::ManagedPolicy")}.values()
+            for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def test_the_reference_app_creates_the_location_resources(dev_app):
+    template = dev_app.template("Commerce")
+    (key,) = _of(template, "AWS::Location::APIKey").values()
+    restrictions = key["Properties"]["Restrictions"]
+    assert sorted(restrictions["AllowActions"]) == sorted(LOCATION_API_KEY_ACTIONS)
+    assert all(a.split(":")[0] in ("geo-places", "geo-maps", "geo-routes") for a in restrictions["AllowActions"])
+    resources = json.dumps(restrictions["AllowResources"])
+    assert all(f":{s}:" in resources for s in ("geo-places", "geo-maps", "geo-routes"))
+    (tracker,) = _of(template, "AWS::Location::Tracker").values()
+    (collection,) = _of(template, "AWS::Location::GeofenceCollection").values()
+    assert "KmsKeyId" in tracker["Properties"] and "KmsKeyId" in collection["Properties"]
+    assert tracker["Properties"]["PositionFiltering"] == "DistanceBased"
+    (consumer,) = _of(template, "AWS::Location::TrackerConsumer").values()
+    (collection_id,) = _of(template, "AWS::Location::GeofenceCollection")
+    assert consumer["Properties"]["ConsumerArn"] == {"Fn::GetAtt": [collection_id, "Arn"]}
+    paths = {r["Properties"]["PathPart"] for r in _of(template, "AWS::ApiGateway::Resource").values()}
+    assert "stores" in paths
+
+
+def test_the_store_table_has_its_cell_index():
+    _stack, _built, template = _build()
+    (table,) = [t for t in _of(template, "AWS::DynamoDB::GlobalTable").values()
+                if any(i["IndexName"] == model.STORES_BY_CELL.name
+                       for i in t["Properties"].get("GlobalSecondaryIndexes", []))]
+    (index,) = table["Properties"]["GlobalSecondaryIndexes"]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == [model.STORES_BY_CELL.partition_key,
+                                                                 model.STORES_BY_CELL.sort_key]
+    assert "KMSMasterKeyId" in json.dumps(table["Properties"]["Replicas"])
+
+
+def test_the_locator_gets_exact_grants():
+    stack, built, template = _build()
+    statements = _statements(template)
+    geo = [s for s in statements if any(str(a).startswith(("geo", "geo-")) for a in
+                                        (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))]
+    actions = sorted(a for s in geo for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
+    assert actions == ["geo-places:Geocode", "geo-routes:CalculateRoutes"]
+    assert all("provider/default" in json.dumps(s["Resource"]) for s in geo)
+    table_id = stack.get_logical_id(built.table.node.default_child)
+    dynamo = [s for s in statements if json.dumps(s).count(table_id) and "dynamodb:Query" in json.dumps(s)]
+    (grant,) = dynamo
+    assert sorted(grant["Action"]) == ["dynamodb:GetItem", "dynamodb:Query"]
+    (fn,) = [f for f in _of(template, "AWS::Lambda::Function").values()
+             if f["Properties"]["Handler"].endswith("location.handler.handler")]
+    assert settings.LOCATION_TABLE_NAME in fn["Properties"]["Environment"]["Variables"]
+
+
+def test_referers_bind_the_key_and_an_expiry_replaces_no_expiry():
+    _stack, _built, template = _build(allowed_referers=["https://shop.example.com/*"],
+                                      api_key_expire_time="2027-06-30T00:00:00Z")
+    (key,) = _of(template, "AWS::Location::APIKey").values()
+    assert key["Properties"]["Restrictions"]["AllowReferers"] == ["https://shop.example.com/*"]
+    assert key["Properties"]["ExpireTime"] == "2027-06-30T00:00:00Z" and "NoExpiry" not in key["Properties"]
+
+
+def test_the_prod_app_binds_the_key_to_the_storefront(prod_app):
+    (key,) = _of(prod_app.template("Commerce"), "AWS::Location::APIKey").values()
+    assert key["Properties"]["Restrictions"]["AllowReferers"] == [
+        "https://shop.example.com/*", "https://m.shop.example.com/*"]
+
+
+def test_location_false_creates_nothing_of_it():
+    off = build({"profile": "dev", "location": "false", "web": "false", "integration": "false"}, compliance=False)
+    template = Template.from_stack(off.stacks["Commerce"]).to_json()
+    assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::Location::")]
+    assert not [r for r in _of(template, "AWS::ApiGateway::Resource").values()
+                if r["Properties"]["PathPart"] == "stores"]
+    handlers = {f["Properties"].get("Handler") for f in _of(template, "AWS::Lambda::Function").values()}
+    assert not [h for h in handlers if h and ".location." in h]
+    assert settings.LOCATION_TABLE_NAME not in json.dumps(template)
+
+
+def test_an_existing_table_is_used_and_not_created():
+    base = commerce_base()
+    existing = dynamodb.TableV2.from_table_name(base.stack, "Stores", "stores")
+    built = Location(base.stack, "Location", profile=base.profile, functions=base.functions,
+                     commerce_table=base.table, existing_table=existing)
+    assert built.table is existing
+    template = Template.from_stack(base.stack).to_json()
+    assert not [t for t in _of(template, "AWS::DynamoDB::GlobalTable").values()
+                if "ByCell" in json.dumps(t)]
+
+
+@pytest.mark.parametrize("props, message", [
+    ({"existing_table": "x", "table_props": {}}, "existing_table and table_props"),
+    ({"table_props": {"partition_key": None, "global_secondary_indexes": []}},
+     "cannot change global_secondary_indexes, partition_key"),
+    ({"allowed_referers": ["shop.example.com"]}, "allowed_referers"),
+])
+def test_wrong_props_are_refused(props, message):
+    base = commerce_base()
+    if props.get("existing_table") == "x":
+        props = {**props, "existing_table": dynamodb.TableV2.from_table_name(base.stack, "T", "t")}
+    with pytest.raises(ValueError, match=message):
+        Location(base.stack, "Location", profile=base.profile, functions=base.functions,
+                 commerce_table=base.table, **props)
