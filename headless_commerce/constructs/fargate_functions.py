@@ -23,16 +23,13 @@ from ..config import Profile
 from ..runtime import settings
 from ..runtime.routes import FunctionSpec, Route
 from ._checkov import skip_checkov
+from ._containers import CONTAINER_PORT, HEALTH_CHECK_PATH, container_health_check
 from ._iam import service_role, source_arn_pattern
 from ._nag import acknowledge
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DOCKERFILE = "container/Dockerfile"
-CONTAINER_PORT = settings.STOREFRONT_DEFAULT_PORT
-HEALTH_CHECK_PATH = "/healthz"
 FIRST_LISTENER_PORT = 8001
-_PROBE = ("import os, urllib.request; urllib.request.urlopen("
-          f"'http://127.0.0.1:' + os.environ.get('PORT', '{CONTAINER_PORT}') + '{HEALTH_CHECK_PATH}', timeout=2)")
 
 
 class Compute(enum.Enum):
@@ -85,8 +82,7 @@ class FargateService(Construct):
             logging=ecs.LogDriver.aws_logs(stream_prefix=spec.name, log_group=log_group),
             # In-flight requests finish: ECS waits this long after SIGTERM before SIGKILL.
             stop_timeout=Duration.seconds(spec.timeout_s + 1),
-            health_check=ecs.HealthCheck(command=["CMD", "python", "-c", _PROBE], interval=Duration.seconds(15),
-                                         timeout=Duration.seconds(5), retries=3, start_period=Duration.seconds(30)))
+            health_check=container_health_check(start_period=Duration.seconds(30)))
         container.add_mount_points(ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False))
         acknowledge(self.task_definition, "AwsSolutions-ECS2",
                     "The environment holds only names, URLs and secret ARNs (no secret values); the handlers "

@@ -24,6 +24,7 @@ from constructs import Construct
 from .. import model
 from ..config import Profile
 from ..runtime import settings
+from ._containers import CONTAINER_PORT, HEALTH_CHECK_PATH, container_health_check
 from ._nag import acknowledge
 from ._props import check_exclusive, merge
 from .event_bus import grant_put_events
@@ -37,12 +38,7 @@ from .web_tables import WebTables
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DOCKERFILE = "runtime/storefront/Dockerfile"
-CONTAINER_PORT = settings.STOREFRONT_DEFAULT_PORT
-HEALTH_CHECK_PATH = "/healthz"
 SHARED_CONFIG_DIR = settings.SHARED_CONFIG_DEFAULT_DIR
-# The container's own health probe: no curl in the slim image, Python is there.
-_PROBE = ("import os, urllib.request; urllib.request.urlopen("
-          f"'http://127.0.0.1:' + os.environ.get('PORT', '{CONTAINER_PORT}') + '{HEALTH_CHECK_PATH}', timeout=2)")
 
 
 def storefront_image() -> ecs.ContainerImage:
@@ -177,8 +173,7 @@ class WebTier(Construct):
             port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT, name="http")],
             environment=self._environment(api_url, user_pool),
             logging=ecs.LogDriver.aws_logs(stream_prefix="storefront", log_group=log_group),
-            health_check=ecs.HealthCheck(command=["CMD", "python", "-c", _PROBE], interval=Duration.seconds(15),
-                                         timeout=Duration.seconds(5), retries=3, start_period=Duration.seconds(20)))
+            health_check=container_health_check(start_period=Duration.seconds(20)))
         self.container.add_mount_points(
             ecs.MountPoint(container_path=SHARED_CONFIG_DIR, source_volume="shared", read_only=True),
             ecs.MountPoint(container_path="/tmp", source_volume="tmp", read_only=False))

@@ -29,7 +29,7 @@ from headless_commerce.local.http_adapter import LocalApi, Router, make_server
 from headless_commerce.runtime import settings
 from headless_commerce.runtime.routes import FUNCTIONS, ROUTES
 
-HEALTH_PATH = "/healthz"
+HEALTH_PATH = settings.HEALTH_PATH
 JWKS_ATTEMPTS = 5
 log = logging.getLogger("headless_commerce.container")
 

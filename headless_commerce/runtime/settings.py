@@ -295,6 +295,8 @@ def location_timeout_ms() -> str | None:
 # Port uvicorn listens on inside the container (default 8080).
 PORT = "PORT"
 STOREFRONT_DEFAULT_PORT = 8080
+# Liveness path of every container (storefront and commerce functions): answers without I/O.
+HEALTH_PATH = "/healthz"
 # Base URL of the commerce REST API (API Gateway stage URL or CloudFront `/api`), no trailing /.
 STOREFRONT_API_URL = "STOREFRONT_API_URL"
 # DynamoDB session table: partition key `session_id` (S), TTL attribute `expires_at` (epoch s).

@@ -15,12 +15,23 @@ def table_name() -> str:
 
 
 @cache
-def _client(service: str):
+def _client(service: str, timeout_s: float | None = None):
     import boto3  # deferred: keeps module import cheap for tests and tools that never call AWS
 
+    config = None
+    if timeout_s is not None:
+        from botocore.config import Config
+
+        config = Config(connect_timeout=timeout_s, read_timeout=timeout_s,
+                        retries={"total_max_attempts": 1, "mode": "standard"})
     # boto3's default session is not thread-safe to create clients from.
     with _lock:
-        return boto3.session.Session().client(service)
+        return boto3.session.Session().client(service, config=config)
+
+
+def fail_fast_client(service: str, timeout_s: float):
+    """A client for an optional dependency the caller has a fallback for: one attempt, short timeouts."""
+    return _client(service, timeout_s)
 
 
 def dynamodb():

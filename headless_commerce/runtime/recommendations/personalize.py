@@ -9,11 +9,10 @@ retries: the caller serves the fallback ranking instead of waiting.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from functools import cache
 
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.recommendations.params import KINDS
 
 NO_RECOMMENDER = "NONE"
@@ -21,7 +20,6 @@ DEFAULT_TIMEOUT_MS = 300
 # A recommender turned on or off is noticed within this long.
 PARAMETER_TTL_S = 60.0
 
-_lock = threading.Lock()
 _arns: dict[str, tuple[float, str | None]] = {}
 
 
@@ -42,29 +40,17 @@ def _timeout_s() -> float:
     return (int(raw) if raw else DEFAULT_TIMEOUT_MS) / 1000
 
 
-@cache
-def _client(service: str):
-    import boto3
-    from botocore.config import Config
-
-    timeout = _timeout_s()
-    config = Config(connect_timeout=timeout, read_timeout=timeout,
-                    retries={"total_max_attempts": 1, "mode": "standard"})
-    with _lock:
-        return boto3.session.Session().client(service, config=config)
-
-
 def runtime_client():
-    return _client("personalize-runtime")
+    return aws.fail_fast_client("personalize-runtime", _timeout_s())
 
 
 def ssm_client():
-    return _client("ssm")
+    return aws.fail_fast_client("ssm", _timeout_s())
 
 
 def reset() -> None:
     """Forget cached clients and ARNs (tests switch stubs and parameters)."""
-    _client.cache_clear()
+    aws.reset_clients()
     _arns.clear()
 
 

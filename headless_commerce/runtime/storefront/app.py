@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from headless_commerce.runtime import settings
 from headless_commerce.runtime.storefront import views
 from headless_commerce.runtime.storefront.api import ApiError, CommerceApi
 from headless_commerce.runtime.storefront.cache import open_cache
@@ -131,7 +132,7 @@ async def _unexpected(request: Request, error: Exception) -> Response:
 
 
 ROUTES = [
-    Route("/healthz", healthz),
+    Route(settings.HEALTH_PATH, healthz),
     Route("/", views.home),
     Route("/categories/{category_id}", views.category),
     Route("/search", views.search),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.storefront import aws
 
 log = logging.getLogger("headless_commerce.storefront")
 
@@ -21,9 +22,7 @@ MAX_FORM_BYTES = 16 * 1024
 
 
 def _secret(arn: str) -> str:
-    import boto3
-
-    return boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    return aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
 
 
 @dataclass

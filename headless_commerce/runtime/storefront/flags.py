@@ -13,6 +13,7 @@ import threading
 import time
 
 from headless_commerce.model import FLAGS_ENABLED_ATTRIBUTE, FLAGS_PARTITION_KEY
+from headless_commerce.runtime.storefront import aws
 
 log = logging.getLogger("headless_commerce.storefront")
 
@@ -32,9 +33,7 @@ class Flags:
 
     def _scan(self) -> dict[str, bool]:
         if self._table is None:
-            import boto3
-
-            self._table = boto3.resource("dynamodb").Table(self._table_name)
+            self._table = aws.table(self._table_name)
         values = dict(DEFAULTS)
         kwargs: dict = {"ProjectionExpression": "#f, #e", "ExpressionAttributeNames": {
             "#f": FLAGS_PARTITION_KEY, "#e": FLAGS_ENABLED_ATTRIBUTE}}

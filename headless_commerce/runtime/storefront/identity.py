@@ -13,6 +13,8 @@ import contextlib
 import json
 from dataclasses import dataclass
 
+from headless_commerce.runtime.storefront import aws
+
 # Cognito's error codes, as messages a shopper can act on (never the raw exception).
 _MESSAGES = {
     "UsernameExistsException": ("email", "An account with this email already exists. Sign in instead."),
@@ -66,9 +68,7 @@ class Identity:
 
     def _cognito(self):
         if self._client is None:
-            import boto3
-
-            self._client = boto3.client("cognito-idp")
+            self._client = aws.client("cognito-idp")
         return self._client
 
     def _call(self, operation: str, **kwargs) -> dict:

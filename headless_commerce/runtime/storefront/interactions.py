@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from headless_commerce import model
+from headless_commerce.runtime.storefront import aws
 
 log = logging.getLogger("headless_commerce.storefront")
 VISITOR_KEY = "visitor_id"
@@ -65,9 +66,7 @@ class Interactions:
 
     def _events(self):
         if self._client is None:
-            import boto3
-
-            self._client = boto3.client("events")
+            self._client = aws.client("events")
         return self._client
 
     def put(self, event: dict) -> None:

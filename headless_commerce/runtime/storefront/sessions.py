@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from headless_commerce.model import SESSION_PARTITION_KEY, SESSION_TTL_ATTRIBUTE
+from headless_commerce.runtime.storefront import aws
 
 SESSION_LIFETIME_S = 7 * 24 * 3600
 SECURE_COOKIE = "__Host-sid"
@@ -121,9 +122,7 @@ class MemorySessionStore:
 
 class DynamoSessionStore:
     def __init__(self, table_name: str) -> None:
-        import boto3
-
-        self._table = boto3.resource("dynamodb").Table(table_name)
+        self._table = aws.table(table_name)
 
     def load(self, session_id: str) -> dict | None:
         item = self._table.get_item(Key={SESSION_PARTITION_KEY: session_id},
