@@ -2,7 +2,7 @@
 geo-routes `CalculateRoutes` (the resourceless V2 APIs), couriers' positions with the
 tracker's `BatchUpdateDevicePosition` and geofences with `PutGeofence`.
 
-Every call has a short timeout and one retry: a shopper waiting on the store locator is better
+Every call has a short timeout and no retry (aws.fail_fast_client): a shopper waiting on the store locator is better
 served by a quick 503 than by botocore's default minute of retries. Throttling, timeouts,
 endpoint and server errors become LocationUnavailable; a request Amazon Location calls invalid
 (an address it cannot read) is "no match", never a 5xx.
@@ -10,9 +10,8 @@ endpoint and server errors become LocationUnavailable; a request Amazon Location
 
 from __future__ import annotations
 
-import os
-
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.common.domain_errors import LocationUnavailable
 from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.location.provider import Place, PositionUpdate, Route
@@ -44,17 +43,10 @@ class AmazonLocation:
 
     @classmethod
     def from_environment(cls) -> AmazonLocation:
-        import boto3
-        from botocore.config import Config
-
         timeout = _timeout_s()
-        config = Config(connect_timeout=timeout, read_timeout=timeout,
-                        retries={"max_attempts": 2, "mode": "standard"})
-        session = boto3.session.Session()
-        region = os.environ.get("AWS_REGION") or session.region_name
-        return cls(places=session.client("geo-places", region_name=region, config=config),
-                   routes=session.client("geo-routes", region_name=region, config=config),
-                   location=session.client("location", region_name=region, config=config),
+        return cls(places=aws.fail_fast_client("geo-places", timeout),
+                   routes=aws.fail_fast_client("geo-routes", timeout),
+                   location=aws.fail_fast_client("location", timeout),
                    tracker_name=settings.location_tracker_name(),
                    geofence_collection=settings.location_geofence_collection())
 
