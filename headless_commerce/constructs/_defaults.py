@@ -194,3 +194,22 @@ def location_tracker(name: str, key_arn: str | None) -> dict:
     are neither stored nor billed as geofence evaluations); the CMK when given."""
     return {"tracker_name": name, "position_filtering": "DistanceBased", "kms_key_id": key_arn,
             "description": "Delivery couriers' positions"}
+
+
+def alarm_thresholds(profile: Profile) -> dict[str, float]:
+    """StackMonitoring's thresholds; an alarm fires above its value. Both profiles alarm on the
+    same things; prod answers sooner on the queue a stopped OMS consumer fills."""
+    return {
+        "lambda_errors": 0,                # any crash or timeout in 5 minutes (handled errors are 4xx/JSON 5xx)
+        "lambda_throttles": 0,             # any throttle in 5 minutes
+        "api_5xx_rate": 0.01,              # share of API requests answered 5xx, 2 of 5-minute periods
+        "api_p99_latency_ms": 3000,        # API p99, 2 of 5-minute periods
+        "dynamodb_throttles": 0,           # any throttled read or write in 5 minutes
+        "fifo_oldest_message_age_s": 300 if profile.is_production else 900,
+        "search_disk_used_percent": 80,    # OpenSearch blocks writes at its flood stage (95 %)
+        "cache_memory_percent": 80,        # Valkey memory used (serverless: of its data cap)
+        "cache_evictions": 0,              # any eviction in 5 minutes: the cache is full
+        "ecs_cpu_percent": 85,             # 3 of 5-minute periods
+        "ecs_memory_percent": 85,          # 3 of 5-minute periods
+        "waf_blocked_requests": 1000,      # blocked requests in 5 minutes
+    }

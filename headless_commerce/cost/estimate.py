@@ -41,7 +41,9 @@ def capability_of_path(stack_name: str, path: str) -> str:
     suffix = stack_name.rsplit("-", 1)[-1]
     if suffix in STACK_TOGGLES:
         return STACK_TOGGLES[suffix]
-    segments = [s for s in path.split("/") if s][1:]  # the first is the stack
+    # The first is the stack; cdk-monitoring-constructs names its alarm constructs
+    # `<stack name>-<function or resource>-...`, so that prefix is dropped.
+    segments = [s.removeprefix(f"{stack_name}-") for s in path.split("/") if s][1:]
     for segment in segments:
         if segment in CONSTRUCT_TOGGLES:
             return CONSTRUCT_TOGGLES[segment]

@@ -42,7 +42,8 @@ class OrderNotReady(RuntimeError):
 def decide(current: str, target: str, allowed: frozenset[str] = OMS_STATUSES) -> str:
     if target not in allowed or current in model.TERMINAL_ORDER_STATUSES:
         return SKIP
-    if current == S.PENDING_PAYMENT.value:
+    # Held for fraud review: not the OMS's until a reviewer releases it and it is paid.
+    if current in (S.PENDING_PAYMENT.value, S.ON_HOLD.value):
         return WAIT
     if (target in DELIVERY_STATUSES
             and model.ORDER_STATUS_RANK[current] < model.ORDER_STATUS_RANK[S.ACCEPTED_BY_OMS.value]):
