@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from aws_cdk import Aws, Names, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -26,10 +27,12 @@ from constructs import Construct
 from .. import model
 from ..config import Profile
 from ..runtime import settings, table_permissions
+from ..runtime.location import names
 from . import _defaults as defaults
 from ._iam import grant_table_actions
 from ._props import check_exclusive, merge
 from ._tables import acknowledge_index_grant, secure_table
+from .event_bus import EventSubscription
 from .python_functions import PythonFunctions
 
 _TABLE_LOCKED = ("partition_key", "sort_key", "global_secondary_indexes")
@@ -43,8 +46,11 @@ def provider_arn(service: str) -> str:
 class Location(Construct):
     """`table` (stores with their geohash index, deliveries), `api_key` (clients' V2 key),
     `tracker` (couriers), `geofence_collection` (stores and delivery addresses),
-    `tracker_consumer` (the tracker evaluates the collection's geofences), `name` (the prefix of
-    the Location resources' names). `grant_locator(fn)` connects the API's `location` function.
+    `tracker_consumer` (the tracker evaluates the collection's geofences), `geofence_consumer`
+    (ENTER/EXIT -> order statuses) and its `geofence_subscription` on the default bus,
+    `couriers` (the function the fleet's backend invokes to assign orders and send positions),
+    `name` (the prefix of the Location resources' names). `grant_locator(fn)` connects the API's
+    `location` function.
 
     Parameters: `profile`; `functions` (the PythonFunctions factory); `commerce_table`
     (dynamodb.ITableV2: orders, for tracking); `encryption_key` (default None: AWS-owned keys
@@ -97,8 +103,42 @@ class Location(Construct):
         self.tracker_consumer = location.CfnTrackerConsumer(
             self, "TrackerGeofences", tracker_name=self.tracker.tracker_name,
             consumer_arn=self.geofence_collection.attr_arn)
-        self.tracker_consumer.add_dependency(self.tracker)
-        self.tracker_consumer.add_dependency(self.geofence_collection)
+        # The tracker is named, not referenced: without this the link could be made before it.
+        self.tracker_consumer.node.add_dependency(self.tracker)
+        self._add_geofence_consumer(encryption_key)
+        self._add_couriers()
+
+    def _env(self) -> dict[str, str]:
+        return {settings.TABLE_NAME: self._commerce_table.table_name,
+                settings.LOCATION_TABLE_NAME: self.table.table_name}
+
+    def _add_geofence_consumer(self, encryption_key: kms.IKey | None) -> None:
+        fn = self.geofence_consumer = self._functions.add(
+            names.GEOFENCE_FUNCTION, handler=names.GEOFENCE_HANDLER, memory_mb=256, timeout_s=30,
+            environment=self._env())
+        grant_table_actions(self._commerce_table, fn, table_permissions.actions_for(names.GEOFENCE_FUNCTION))
+        grant_table_actions(self.table, fn, (table_permissions.GET, table_permissions.QUERY))
+        acknowledge_index_grant(fn.role, self.table)
+        # Amazon Location publishes geofence events to the account's default bus only.
+        default_bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+        self.geofence_subscription = EventSubscription(
+            self, "GeofenceEvents", bus=default_bus, detail_types=[names.GEOFENCE_DETAIL_TYPE],
+            sources_=[names.GEOFENCE_SOURCE], consumer=fn, encryption_key=encryption_key)
+
+    def _add_couriers(self) -> None:
+        fn = self.couriers = self._functions.add(
+            names.COURIERS_FUNCTION, handler=names.COURIERS_HANDLER, memory_mb=256, timeout_s=30,
+            environment={**self._env(), settings.LOCATION_TRACKER_NAME: self.tracker.tracker_name,
+                         settings.LOCATION_GEOFENCE_COLLECTION: self.geofence_collection.collection_name})
+        grant_table_actions(self._commerce_table, fn, table_permissions.actions_for(names.COURIERS_FUNCTION))
+        # Deliveries and links (a transaction of two puts), positions (conditional put), store reads.
+        grant_table_actions(self.table, fn, (table_permissions.GET, table_permissions.PUT))
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["geo:BatchUpdateDevicePosition"],
+                                                  resources=[self.tracker.attr_arn]))
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["geo:PutGeofence"],
+                                                  resources=[self.geofence_collection.attr_arn]))
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["geo-places:Geocode"],
+                                                  resources=[provider_arn("geo-places")]))
 
     def grant_locator(self, fn: lambda_.Function) -> None:
         """Let the API's `location` function read stores (GetItem, the cell index) and geocode

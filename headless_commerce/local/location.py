@@ -8,6 +8,7 @@ import os
 
 from headless_commerce import model
 from headless_commerce.local import demo_stores
+from headless_commerce.local.courier_simulator import forward_geofence_event
 from headless_commerce.runtime import settings
 from headless_commerce.runtime.location import provider
 from headless_commerce.runtime.location import stores_repository as stores
@@ -23,6 +24,6 @@ def install(dynamodb, prefix: str) -> LocalLocation:
     if name not in dynamodb.list_tables()["TableNames"]:
         dynamodb.create_table(TableName=name, **model.location_table_kwargs())
         stores.put_many(demo_stores.stores())
-    local = LocalLocation(demo_stores.gazetteer())
+    local = LocalLocation(demo_stores.gazetteer(), on_geofence_event=forward_geofence_event)
     provider.set_provider(local)
     return local

@@ -21,6 +21,7 @@ from headless_commerce.local import recommendations as local_recommendations
 from headless_commerce.local import search as local_search
 from headless_commerce.local.api_docs import ApiDocs
 from headless_commerce.local.auth import TokenVerifier
+from headless_commerce.local.courier_simulator import SIMULATE_PATH, CourierSimulator
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
     LocalApi,
@@ -180,7 +181,8 @@ class LocalCommerce:
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
             documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi,
                        OUTBOX_PATH: self.marketing.listing},
-            actions={local_search.REINDEX_PATH: local_search.reindex},
+            actions={local_search.REINDEX_PATH: local_search.reindex,
+                     SIMULATE_PATH: CourierSimulator(self._stop).simulate},
             assets=placeholder_image, pages=ApiDocs(self.openapi),
             allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
             user_pool_id=r.user_pool_id, region=r.region)

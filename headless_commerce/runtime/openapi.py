@@ -133,6 +133,14 @@ SCHEMAS: dict[str, dict] = {
                            "lat": {"type": "number"}, "lon": {"type": "number"}}),
         "radius_km": {"type": "number"},
         "items": {"type": "array", "items": _ref("Store"), "description": "Nearest first"}}),
+    "OrderTracking": _object({
+        "order_id": _TEXT, "status": {"type": "string", "enum": [s.value for s in model.OrderStatus]},
+        "courier": {"type": "object", "nullable": True, "required": ["lat", "lon", "updated_at"],
+                    "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}, "updated_at": _TIMESTAMP},
+                    "description": "The courier's last reported position; null before a courier reports"},
+        "eta": {"type": "object", "nullable": True, "required": ["duration_s", "distance_km", "arrive_by"],
+                "properties": {"duration_s": _COUNT, "distance_km": {"type": "number"}, "arrive_by": _TIMESTAMP},
+                "description": "Null once delivered, before a position, or while routing is unavailable"}}),
     # Checkout errors carry what a storefront needs to react: the order (declined, in
     # progress) or the SKUs that are short.
     "CheckoutError": {"allOf": [_ref("Error"), _object({}, {
@@ -167,6 +175,7 @@ _ERROR_DETAILS = {
     ("suggestProducts", 503): "search_unavailable: the search engine cannot answer now",
     ("getRecommendations", 404): "not_found: product_id is not in the catalog",
     ("findStores", 404): "address_not_found: nothing matches q",
+    ("getOrderTracking", 404): "not_found: no such order of the caller's",
     ("findStores", 503): "location_unavailable: geocoding cannot answer now",
 }
 _CHECKOUT_ERRORS = frozenset({402, 409})

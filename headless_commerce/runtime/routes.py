@@ -196,6 +196,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/stores", "public", "location", "findStores",
           "Stores nearest a point (lat, lon) or an address (q), nearest first, with their distance",
           "StoreResults", query_params=("lat", "lon", "q", "radius_km", "limit"), errors=(404, 503)),
+    Route("GET", "/orders/{order_id}/tracking", "user", "location", "getOrderTracking",
+          "The courier's last position and ETA for one of the caller's orders", "OrderTracking", errors=(404,)),
     # One-click unsubscribe (RFC 8058): the link in every marketing message. GET changes nothing.
     Route("GET", "/unsubscribe", "token", "unsubscribe", "getSubscription",
           "Whether an unsubscribe link's channel is still subscribed (changes nothing)", "Subscription",
@@ -242,8 +244,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         # Personalize's runtime with a short timeout, else the signals table and the catalog.
         FunctionSpec("recommendations", f"{_PKG}.recommendations.handler.handler", 512, 10, None,
                      "read", capability="recommendations"),
-        # The store locator (its own table) and, later, delivery tracking; Amazon Location
-        # through its role with a short timeout.
+        # The store locator (its own table) and delivery tracking (reads the order to check its
+        # owner); Amazon Location through its role with a short timeout.
         FunctionSpec("location", f"{_PKG}.location.handler.handler", 256, 10, None, "read",
                      capability="location"),
         # Verifies unsubscribe tokens (the Marketing construct gives it the signing key) and

@@ -44,3 +44,29 @@ def test_bad_input_is_refused(local):
     assert _stores(local, lat="95", lon="0").status == 400
     assert _stores(local, lat="0", lon="0", radius_km="5000").body["error"]["field"] == "radius_km"
     assert _stores(local, q="Atlantis").status == 404
+
+
+def test_a_simulated_courier_delivers_a_shipped_order(local):
+    from tests.e2e.conftest import sign_up
+    from tests.e2e.test_shopper_journey import wait_for
+
+    shopper = sign_up(local)
+    product = local.call("GET", "/products?limit=1").body["items"][0]["product_id"]
+    sku = next(s["sku"] for s in local.call("GET", f"/products/{product}").body["skus"] if s["available"] > 0)
+    assert local.call("POST", "/cart/items", body={"sku": sku, "quantity": 1}, token=shopper.token).status == 200
+    address = {"name": "Ada", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117",
+               "country": "DE"}
+    placed = local.call("POST", "/checkout", body={"payment_token": "tok_visa", "shipping_address": address},
+                        headers={"Idempotency-Key": f"courier-{shopper.sub}"}, token=shopper.token)
+    assert placed.status == 201, placed.body
+    order_id = placed.body["order_id"]
+    path = f"/orders/{order_id}/tracking"
+    assert wait_for(lambda: local.call("GET", f"/orders/{order_id}", token=shopper.token).body["status"]
+                    == "ACCEPTED_BY_OMS", 20)
+    assert order_id in local.call("POST", "/_local/couriers/simulate").body["started"]
+    arrived = wait_for(lambda: (r := local.call("GET", path, token=shopper.token)).body["status"] == "ARRIVING"
+                       and r, 60)
+    assert arrived, local.call("GET", path, token=shopper.token).body
+    assert arrived.body["courier"] is not None
+    stranger = sign_up(local)
+    assert local.call("GET", path, token=stranger.token).status == 404

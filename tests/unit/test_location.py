@@ -135,3 +135,27 @@ def test_wrong_props_are_refused(props, message):
     with pytest.raises(ValueError, match=message):
         Location(base.stack, "Location", profile=base.profile, functions=base.functions,
                  commerce_table=base.table, **props)
+
+
+def test_geofence_events_come_from_the_default_bus_and_couriers_get_exact_geo_grants():
+    stack, built, template = _build()
+    rules = [r for r in _of(template, "AWS::Events::Rule").values()
+             if r["Properties"].get("EventPattern", {}).get("source") == ["aws.geo"]]
+    (rule,) = rules
+    assert rule["Properties"]["EventPattern"]["detail-type"] == ["Location Geofence Event"]
+    assert "EventBusName" not in rule["Properties"] or rule["Properties"]["EventBusName"] == "default"
+    role_id = stack.get_logical_id(built.couriers.role.node.default_child)
+    statements = [s for p in _of(template, "AWS::IAM::Policy").values()
+                  if role_id in json.dumps(p["Properties"]["Roles"])
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    geo = {a: s["Resource"] for s in statements
+           for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]) if a.startswith("geo")}
+    tracker_id = stack.get_logical_id(built.tracker)
+    collection_id = stack.get_logical_id(built.geofence_collection)
+    assert geo["geo:BatchUpdateDevicePosition"] == {"Fn::GetAtt": [tracker_id, "Arn"]}
+    assert geo["geo:PutGeofence"] == {"Fn::GetAtt": [collection_id, "Arn"]}
+    assert set(geo) == {"geo:BatchUpdateDevicePosition", "geo:PutGeofence", "geo-places:Geocode"}
+    (fn,) = [f for f in _of(template, "AWS::Lambda::Function").values()
+             if f["Properties"]["Handler"].endswith("location.couriers.handler")]
+    variables = fn["Properties"]["Environment"]["Variables"]
+    assert {settings.LOCATION_TRACKER_NAME, settings.LOCATION_GEOFENCE_COLLECTION} <= set(variables)
