@@ -68,7 +68,6 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              marketing_sms=config.enabled("marketing_sms"),
                              sms_origination_identity=config.sms_origination_identity,
                              response_cache=config.enabled("response_cache"),
-                             location=config.enabled("location"),
                              fraud=config.enabled("fraud"),
                              description="Headless commerce: identity and commerce services",
                              # The edge stack (us-east-1) reads the API's address.

@@ -15,7 +15,6 @@ from ..constructs.app_tier import AppTier
 from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.fraud import Fraud, disable_screening
 from ..constructs.identity import Identity
-from ..constructs.location import Location
 from ..constructs.marketing import Marketing, SmsOptions
 from ..constructs.monitoring import StackMonitoring
 from ..constructs.order_events import OrderEvents
@@ -38,7 +37,7 @@ class CommerceStack(CommerceStackBase):
                  search: bool = True, response_cache: bool = True, personalization: bool = True,
                  recommenders: bool | None = None, marketing: bool = True,
                  marketing_sms: bool = False, sms_origination_identity: str | None = None, fraud: bool = True,
-                 location: bool = True, **kwargs) -> None:
+                 **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -61,8 +60,7 @@ class CommerceStack(CommerceStackBase):
                                     self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None,
                                 capabilities=(("search",) if search else ())
                                 + (("recommendations",) if personalization else ())
-                                + (("marketing",) if marketing else ())
-                                + (("location",) if location else ()),
+                                + (("marketing",) if marketing else ()),
                                 # The storefront calls the API for every shopper from the NAT addresses;
                                 # CloudFront's web ACL rate-limits the shoppers themselves.
                                 waf_rate_limit_exempt_cidrs=foundation.network.nat_cidrs)
@@ -112,13 +110,6 @@ class CommerceStack(CommerceStackBase):
             recommenders=recommenders) if personalization else None)
         if self.personalization is not None:
             self.personalization.grant_recommend(self.app_tier.functions["recommendations"])
-        # `-c location=false` creates no location table, API key, tracker, geofences or /stores.
-        self.location = (Location(
-            self, "Location", profile=self.profile, functions=self.app_tier.function_factory,
-            commerce_table=self.app_tier.table, encryption_key=key,
-            allowed_referers=tuple(f"{o}/*" for o in allowed_origins if o != "*")) if location else None)
-        if self.location is not None:
-            self.location.grant_locator(self.app_tier.functions["location"])
         # `-c response_cache=false`: no Valkey and no invalidation function; every read reaches the table.
         self.response_cache = (ResponseCache(self, "ResponseCache", profile=self.profile, vpc=foundation.network.vpc,
                                              functions=self.app_tier.function_factory, bus=foundation.events.bus,

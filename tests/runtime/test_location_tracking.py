@@ -181,3 +181,14 @@ def test_tracking_without_routing_still_shows_the_position(shipped):
                                 "sampled_at": "2026-11-26T05:00:00Z"}])
     reply = call("GET", "/orders/{order_id}/tracking", sub="alice", path_params={"order_id": shipped["order_id"]})
     assert reply.status == 200 and reply.body["courier"] is not None and reply.body["eta"] is None
+
+
+def test_the_couriers_function_assigns_and_records_positions(local_location):
+    add("alice", "mug-1", 1)
+    order = checkout("alice", "key-track-couriers").body
+    assigned = couriers.handler({"action": "assign", "order_id": order["order_id"], "courier_id": "c-7",
+                                 "store_id": "berlin-mitte", "destination": list(BERLIN_HOME)})
+    assert assigned["courier_id"] == "c-7" and deliveries.get(order["order_id"])["store_id"] == "berlin-mitte"
+    assert couriers.handler({"action": "positions", "positions": [
+        {"courier_id": "c-7", "lat": 52.52, "lon": 13.41, "sampled_at": "2026-11-26T05:00:00Z"}]}) == \
+        {"accepted": 1, "refused": []}

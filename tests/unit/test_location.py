@@ -1,7 +1,7 @@
 """Location templates: the stores table with its cell index, the clients' API key allowed only
 the V2 actions used, the CMK-encrypted tracker and geofence collection linked by a tracker
-consumer, the locator function's exact grants and /stores route; `-c location=false` removing
-all of it; and the props rules (existing table, locked keys, referers)."""
+consumer, the geofence rule on the default bus, exact grants; and the props rules (existing
+table, locked keys, referers). The reference app does not deploy it yet (README)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk.assertions import Template
 
 from headless_commerce import model
-from headless_commerce.app_builder import build
 from headless_commerce.constructs._defaults import LOCATION_API_KEY_ACTIONS
 from headless_commerce.constructs.location import Location
 from headless_commerce.runtime import settings
@@ -39,23 +38,22 @@ def _statements(template: dict) -> list[dict]:
             for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
-def test_the_reference_app_creates_the_location_resources(dev_app):
-    template = dev_app.template("Commerce")
+def test_the_location_resources_are_cmk_encrypted_and_linked():
+    stack, built, template = _build()
     (key,) = _of(template, "AWS::Location::APIKey").values()
     restrictions = key["Properties"]["Restrictions"]
     assert sorted(restrictions["AllowActions"]) == sorted(LOCATION_API_KEY_ACTIONS)
     assert all(a.split(":")[0] in ("geo-places", "geo-maps", "geo-routes") for a in restrictions["AllowActions"])
     resources = json.dumps(restrictions["AllowResources"])
     assert all(f":{s}:" in resources for s in ("geo-places", "geo-maps", "geo-routes"))
+    assert key["Properties"]["NoExpiry"] is True and "AllowReferers" not in restrictions
     (tracker,) = _of(template, "AWS::Location::Tracker").values()
     (collection,) = _of(template, "AWS::Location::GeofenceCollection").values()
     assert "KmsKeyId" in tracker["Properties"] and "KmsKeyId" in collection["Properties"]
     assert tracker["Properties"]["PositionFiltering"] == "DistanceBased"
     (consumer,) = _of(template, "AWS::Location::TrackerConsumer").values()
-    (collection_id,) = _of(template, "AWS::Location::GeofenceCollection")
-    assert consumer["Properties"]["ConsumerArn"] == {"Fn::GetAtt": [collection_id, "Arn"]}
-    paths = {r["Properties"]["PathPart"] for r in _of(template, "AWS::ApiGateway::Resource").values()}
-    assert "stores" in paths
+    assert consumer["Properties"]["ConsumerArn"] == {"Fn::GetAtt": [stack.get_logical_id(built.geofence_collection),
+                                                                     "Arn"]}
 
 
 def test_the_store_table_has_its_cell_index():
@@ -71,7 +69,10 @@ def test_the_store_table_has_its_cell_index():
 
 def test_the_locator_gets_exact_grants():
     stack, built, template = _build()
-    statements = _statements(template)
+    (api_role,) = [k for k, r in _of(template, "AWS::IAM::Role").items() if k.startswith("FnslocationRole")]
+    statements = [s for p in {**_of(template, "AWS::IAM::Policy"), **_of(template, "AWS::IAM::ManagedPolicy")}.values()
+                  if api_role in json.dumps(p["Properties"].get("Roles"))
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
     geo = [s for s in statements if any(str(a).startswith(("geo", "geo-")) for a in
                                         (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))]
     actions = sorted(a for s in geo for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
@@ -92,23 +93,6 @@ def test_referers_bind_the_key_and_an_expiry_replaces_no_expiry():
     (key,) = _of(template, "AWS::Location::APIKey").values()
     assert key["Properties"]["Restrictions"]["AllowReferers"] == ["https://shop.example.com/*"]
     assert key["Properties"]["ExpireTime"] == "2027-06-30T00:00:00Z" and "NoExpiry" not in key["Properties"]
-
-
-def test_the_prod_app_binds_the_key_to_the_storefront(prod_app):
-    (key,) = _of(prod_app.template("Commerce"), "AWS::Location::APIKey").values()
-    assert key["Properties"]["Restrictions"]["AllowReferers"] == [
-        "https://shop.example.com/*", "https://m.shop.example.com/*"]
-
-
-def test_location_false_creates_nothing_of_it():
-    off = build({"profile": "dev", "location": "false", "web": "false", "integration": "false"}, compliance=False)
-    template = Template.from_stack(off.stacks["Commerce"]).to_json()
-    assert not [r for r in template["Resources"].values() if r["Type"].startswith("AWS::Location::")]
-    assert not [r for r in _of(template, "AWS::ApiGateway::Resource").values()
-                if r["Properties"]["PathPart"] == "stores"]
-    handlers = {f["Properties"].get("Handler") for f in _of(template, "AWS::Lambda::Function").values()}
-    assert not [h for h in handlers if h and ".location." in h]
-    assert settings.LOCATION_TABLE_NAME not in json.dumps(template)
 
 
 def test_an_existing_table_is_used_and_not_created():
