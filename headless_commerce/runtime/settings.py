@@ -31,6 +31,9 @@ POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 EVENT_BUS_NAME = "EVENT_BUS_NAME"
 # An event consumer's dead-letter queue for unreadable or contract-breaking messages.
 DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
+# "false" when a feed consumer's event source mapping runs on-demand pollers, which ignore
+# partial batch responses: the consumer then fails the whole batch instead (default "true").
+FEED_PARTIAL_BATCH = "FEED_PARTIAL_BATCH"
 # Whole minutes a PENDING_PAYMENT order waits before the sweeper settles it (default 15).
 PENDING_ORDER_TIMEOUT_MINUTES = "PENDING_ORDER_TIMEOUT_MINUTES"
 # The consent fan-out consumers' own tables.
@@ -151,6 +154,10 @@ def event_bus_name() -> str:
 
 def dead_letter_queue_url() -> str | None:
     return _optional(DEAD_LETTER_QUEUE_URL)
+
+
+def feed_partial_batch() -> bool:
+    return (_optional(FEED_PARTIAL_BATCH) or "true").lower() != "false"
 
 
 def pending_order_timeout_minutes() -> str | None:

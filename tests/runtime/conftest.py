@@ -108,7 +108,8 @@ def api_event(method: str, path: str, *, path_params: dict | None = None,
     if raw_body is None and body is not None:
         raw_body = json.dumps(body)
     if raw_body is not None and base64_body:
-        raw_body = base64.b64encode(raw_body.encode()).decode()
+        # Base64 carries any bytes: a lone surrogate becomes the invalid UTF-8 a client can send.
+        raw_body = base64.b64encode(raw_body.encode(errors="surrogatepass")).decode()
     actual = path
     for name, value in (path_params or {}).items():
         actual = actual.replace("{" + name + "}", value)
