@@ -49,7 +49,6 @@ _EXPORTS = {
     "Marketing": ".constructs.marketing",
     "Campaign": ".constructs.marketing",
     "SmsOptions": ".constructs.marketing",
-    "Location": ".constructs.location",
     "ResponseCache": ".constructs.response_cache",
     "CacheInvalidation": ".constructs.response_cache",
     "FargateFunctions": ".constructs.fargate_functions",
