@@ -8,14 +8,11 @@ maps: the runtime depends on those, and overriding one raises ValueError naming 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_location as location
 from aws_cdk import aws_opensearchservice as opensearch
 
 from .. import model
@@ -169,31 +166,6 @@ SEARCH_DOMAIN_LOCKED = {
     "fine_grained_access_control": "IAM roles are the only users; the indexer is the master",
     "access_policies": "the resource policy names the indexer and query roles, never '*'",
 }
-
-
-# The V2 actions clients use: geocoding and place search (store locator), map tiles (the
-# storefront's map), routes (ETAs). The key allows nothing else.
-LOCATION_API_KEY_ACTIONS = ("geo-places:Geocode", "geo-places:SearchText", "geo-maps:GetTile",
-                            "geo-routes:CalculateRoutes")
-
-
-def location_api_key(name: str, *, resources: Sequence[str], referers: Sequence[str] = (),
-                     expire_time: str | None = None) -> dict:
-    """location.CfnAPIKey: only LOCATION_API_KEY_ACTIONS on the V2 providers; bound to the
-    storefront's pages when referers are given; no expiry unless a time is given."""
-    restrictions = {"allow_actions": list(LOCATION_API_KEY_ACTIONS), "allow_resources": list(resources)}
-    if referers:
-        restrictions["allow_referers"] = list(referers)
-    return {"key_name": name, "description": "Clients' key for store search, map tiles and ETAs",
-            "restrictions": location.CfnAPIKey.ApiKeyRestrictionsProperty(**restrictions),
-            **({"expire_time": expire_time} if expire_time else {"no_expiry": True})}
-
-
-def location_tracker(name: str, key_arn: str | None) -> dict:
-    """location.CfnTracker: distance-based filtering (a parked courier's updates within 30 m
-    are neither stored nor billed as geofence evaluations); the CMK when given."""
-    return {"tracker_name": name, "position_filtering": "DistanceBased", "kms_key_id": key_arn,
-            "description": "Delivery couriers' positions"}
 
 
 def alarm_thresholds(profile: Profile) -> dict[str, float]:
