@@ -160,7 +160,7 @@ class CommerceStack(CommerceStackBase):
         for name, service in sorted(tier.services.items()):
             # FargateFunctions alarms on memory and unhealthy tasks itself.
             monitoring.monitor_fargate_service(name, service.service, memory=False)
-        monitoring.show_alarm("Outbox relay pipe failures", self.outbox_relay.failure_alarm)
+        monitoring.show_alarms({"Outbox relay pipe failures": self.outbox_relay.failure_alarm})
         if self.search is not None and self.search.domain is not None:
             monitoring.monitor_search_domain(self.search.domain)
         if self.response_cache is not None:
