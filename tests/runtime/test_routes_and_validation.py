@@ -20,7 +20,7 @@ EXPECTED = {
     ("GET", "/orders/{order_id}"), ("GET", "/me"), ("PATCH", "/me"), ("PUT", "/me/consents"),
     ("POST", "/payments/webhook"), ("GET", "/search"), ("GET", "/search/suggest"),
     ("GET", "/recommendations"), ("GET", "/me/recommendations"),
-    ("GET", "/unsubscribe"), ("POST", "/unsubscribe"), ("GET", "/stores"),
+    ("GET", "/unsubscribe"), ("POST", "/unsubscribe"), ("GET", "/stores"), ("GET", "/orders/{order_id}/tracking"),
 }
 
 
