@@ -186,6 +186,10 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing
         rec("GET", "/stores", query={"q": "Berlin", "limit": "2"})
         rec("GET", "/stores", query={"q": "Atlantis"})
         rec("GET", "/stores", query={"lat": "91", "lon": "0"})
+        # Tracking: the owner (no courier yet) and another customer (404)
+        tracked = {"order_id": placed.body["order_id"]}
+        rec("GET", "/orders/{order_id}/tracking", sub=alice, path_params=tracked)
+        rec("GET", "/orders/{order_id}/tracking", sub=bob, path_params=tracked)
         location_provider.set_provider(location_tests.Down())
         rec("GET", "/stores", query={"q": "Berlin"})
     finally:
