@@ -214,6 +214,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/me/chat", "user", "chat", "chatSignedIn",
           "One chatbot turn for the signed-in customer (order status needs this form)",
           "ChatReply", CHAT_SCHEMA, errors=(503,)),
+    # The store locator (Location construct): by coordinates or by a geocoded address.
+    Route("GET", "/stores", "public", "location", "findStores",
+          "Stores nearest a point (lat, lon) or an address (q), nearest first, with their distance",
+          "StoreResults", query_params=("lat", "lon", "q", "radius_km", "limit"), errors=(404, 503)),
+    Route("GET", "/orders/{order_id}/tracking", "user", "location", "getOrderTracking",
+          "The courier's last position and ETA for one of the caller's orders", "OrderTracking", errors=(404,)),
     # One-click unsubscribe (RFC 8058): the link in every marketing message. GET changes nothing.
     Route("GET", "/unsubscribe", "token", "unsubscribe", "getSubscription",
           "Whether an unsubscribe link's channel is still subscribed (changes nothing)", "Subscription",
@@ -263,6 +269,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         # Lex RecognizeText with a short timeout; local mode's bot answers in-process.
         FunctionSpec("chat", f"{_PKG}.chatbot.handler.handler", 256, 10, None, "read",
                      capability="chatbot"),
+        # The store locator (its own table) and delivery tracking (reads the order to check its
+        # owner); Amazon Location through its role with a short timeout.
+        FunctionSpec("location", f"{_PKG}.location.handler.handler", 256, 10, None, "read",
+                     capability="location"),
         # Verifies unsubscribe tokens (the Marketing construct gives it the signing key) and
         # withdraws consent through the customers service.
         FunctionSpec("unsubscribe", f"{_PKG}.marketing.unsubscribe.handler", 256, 10, None,

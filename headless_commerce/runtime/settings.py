@@ -95,6 +95,18 @@ POPULAR_WINDOW_DAYS = "POPULAR_WINDOW_DAYS"
 PERSONALIZE_TRACKING_ID = "PERSONALIZE_TRACKING_ID"
 PERSONALIZE_ITEMS_DATASET_ARN = "PERSONALIZE_ITEMS_DATASET_ARN"
 
+# Location (runtime/location/, deployed by the Location construct).
+# Its own table: stores (geohash index), deliveries and what each courier carries.
+LOCATION_TABLE_NAME = "LOCATION_TABLE_NAME"
+# "aws" (default: geo-places, geo-routes and the tracker through the function's role) or
+# "local" (local mode and tests install a gazetteer and straight-line ETAs).
+LOCATION_PROVIDER = "LOCATION_PROVIDER"
+# The tracker couriers' positions go to, and the geofence collection of stores and addresses.
+LOCATION_TRACKER_NAME = "LOCATION_TRACKER_NAME"
+LOCATION_GEOFENCE_COLLECTION = "LOCATION_GEOFENCE_COLLECTION"
+# How long a request waits for Amazon Location before answering 503 (default 2000 ms).
+LOCATION_TIMEOUT_MS = "LOCATION_TIMEOUT_MS"
+
 # Fraud screening in checkout (runtime/fraud/). "rules" (default: the transaction risk scorer)
 # or "off" (an explicit pass-through, what `-c fraud=false` deploys).
 FRAUD_SCREEN = "FRAUD_SCREEN"
@@ -333,6 +345,27 @@ def chat_session_key() -> str | None:
 
 def lex_timeout_ms() -> str | None:
     return _optional(LEX_TIMEOUT_MS)
+
+def location_table_name() -> str:
+    return os.environ[LOCATION_TABLE_NAME]
+
+
+def location_provider() -> str:
+    return os.environ.get(LOCATION_PROVIDER) or "aws"
+
+
+def location_tracker_name() -> str | None:
+    return _optional(LOCATION_TRACKER_NAME)
+
+
+def location_geofence_collection() -> str | None:
+    return _optional(LOCATION_GEOFENCE_COLLECTION)
+
+
+def location_timeout_ms() -> str | None:
+    """The raw value; runtime/location/aws_provider.py validates it."""
+    return _optional(LOCATION_TIMEOUT_MS)
+
 
 # --- The storefront container (runtime/storefront/, deployed by WebTier) ---------------------
 # Auth flow: the storefront signs shoppers in server-side with USER_PASSWORD_AUTH (InitiateAuth

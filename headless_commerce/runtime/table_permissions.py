@@ -59,6 +59,12 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "chat": (),
     "chat_fulfillment": (GET,),
     "personalize_events": (BATCH_GET,),
+    # The store locator reads only the location table (granted by the Location construct);
+    # tracking reads the order to check its owner. The geofence consumer moves order statuses
+    # (a transaction with the outbox item); the couriers' function reads the order it assigns.
+    "location": (GET,),
+    "location_geofences": (GET, PUT, UPDATE),
+    "location_couriers": (GET,),
     # Pages the catalog index for the scheduled export to the items dataset.
     "personalize_catalog_export": (QUERY,),
     # Integration feeds: one BatchGetItem per batch, then one conditional write (a transaction

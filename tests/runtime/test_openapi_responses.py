@@ -12,6 +12,9 @@ from openapi_spec_validator import validate as validate_openapi
 from headless_commerce.runtime import routes
 from headless_commerce.runtime.chatbot import provider as chat_provider
 from headless_commerce.runtime.common.domain_errors import ChatUnavailable
+from headless_commerce.runtime.location import provider as location_provider
+from headless_commerce.runtime.location import stores_repository as location_stores
+from headless_commerce.runtime.location.local_provider import LocalLocation
 from headless_commerce.runtime.marketing import tokens
 from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.payments import provider as payment_provider
@@ -19,6 +22,7 @@ from headless_commerce.runtime.payments import signature
 from headless_commerce.runtime.payments.sandbox import SandboxProvider
 from headless_commerce.runtime.search import provider as search_provider
 from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider
+from tests.runtime import test_location_stores as location_tests
 from tests.runtime.conftest import WEBHOOK_SECRET, Reply, add, call, checkout
 from tests.runtime.search_helpers import TimingOutClient, catalog_documents, loaded_provider
 
@@ -191,6 +195,23 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing
         rec("POST", "/me/chat", sub=alice, body={"text": "hello"})
     finally:
         chat_provider.set_provider(None)
+    # Store locator: by coordinates, by address, an unknown address, bad input, geocoding down
+    location_tests.create_location_table()
+    location_stores.put_many(location_tests.STORES)
+    location_provider.set_provider(LocalLocation(location_tests.GAZETTEER))
+    try:
+        rec("GET", "/stores", query={"lat": "52.52", "lon": "13.405", "radius_km": "50"})
+        rec("GET", "/stores", query={"q": "Berlin", "limit": "2"})
+        rec("GET", "/stores", query={"q": "Atlantis"})
+        rec("GET", "/stores", query={"lat": "91", "lon": "0"})
+        # Tracking: the owner (no courier yet) and another customer (404)
+        tracked = {"order_id": placed.body["order_id"]}
+        rec("GET", "/orders/{order_id}/tracking", sub=alice, path_params=tracked)
+        rec("GET", "/orders/{order_id}/tracking", sub=bob, path_params=tracked)
+        location_provider.set_provider(location_tests.Down())
+        rec("GET", "/stores", query={"q": "Berlin"})
+    finally:
+        location_provider.set_provider(None)
 
     checked = 0
     for route in routes.ROUTES:

@@ -21,6 +21,7 @@ EXPECTED = {
     ("POST", "/payments/webhook"), ("GET", "/search"), ("GET", "/search/suggest"),
     ("GET", "/recommendations"), ("GET", "/me/recommendations"),
     ("GET", "/unsubscribe"), ("POST", "/unsubscribe"), ("POST", "/chat"), ("POST", "/me/chat"),
+    ("GET", "/stores"), ("GET", "/orders/{order_id}/tracking"),
 }
 
 

@@ -38,6 +38,7 @@ from tests.runtime import (
     test_feeds_inventory,
     test_feeds_order_status,
     test_fraud,
+    test_location_tracking,
     test_marketing,
     test_orders,
     test_payments,
@@ -49,6 +50,7 @@ from tests.runtime import (
 from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by the feed scenarios
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_fraud import fraud_env  # noqa: F401 - fixture used by the fraud scenarios
+from tests.runtime.test_location_tracking import local_location, shipped  # noqa: F401 - fixtures of scenarios
 from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
@@ -81,6 +83,9 @@ ENTRY_MODULES = {
     f"{_PKG}feeds.inventory": "inventory_feed",
     f"{_PKG}feeds.order_status": "order_status_feed",
     f"{_PKG}fraud.review": "fraud_review",
+    f"{_PKG}location.handler": "location",
+    f"{_PKG}location.geofences": "location_geofences",
+    f"{_PKG}location.couriers": "location_couriers",
 }
 _ITEM_ACTIONS = {"Put": PUT, "Update": UPDATE, "Delete": DELETE, "ConditionCheck": CONDITION_CHECK}
 
@@ -181,6 +186,11 @@ SCENARIOS = [
     test_fraud.test_every_decision_is_recorded_with_its_reasons,
     test_chatbot.test_fulfillment_answers_the_owner_with_the_order_status,
     test_chatbot.test_fulfillment_never_reveals_another_customers_order,
+    # Not the local scenario where positions drive the geofences: in process, the consumer's
+    # writes would be counted for the couriers' function that set them off.
+    test_location_tracking.test_exit_then_enter_moves_the_order_once_each,
+    test_location_tracking.test_tracking_is_visible_only_to_the_owner,
+    test_location_tracking.test_the_couriers_function_assigns_and_records_positions,
 ]
 
 
@@ -208,6 +218,7 @@ def test_no_function_scans_and_every_function_is_declared():
         RECOMMENDATION_SIGNALS,
     )
     from headless_commerce.runtime.feeds.names import FEEDS
+    from headless_commerce.runtime.location.names import COURIERS_FUNCTION, GEOFENCE_FUNCTION
     from headless_commerce.runtime.marketing.names import JOBS_FUNCTION as MARKETING_JOBS
     from headless_commerce.runtime.recommendations.names import CATALOG_EXPORT_FUNCTION
     from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
@@ -216,6 +227,7 @@ def test_no_function_scans_and_every_function_is_declared():
              OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, MARKETING_LIFECYCLE.name,
              MARKETING_JOBS, SEARCH_INDEXER, CHAT_FULFILLMENT,
              RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, CATALOG_EXPORT_FUNCTION,
+             GEOFENCE_FUNCTION, COURIERS_FUNCTION,
              *(feed.function_name for feed in FEEDS.values())}
     assert names == set(TABLE_ACTIONS)
     assert set(ENTRY_MODULES.values()) == set(TABLE_ACTIONS)

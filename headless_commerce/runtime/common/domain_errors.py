@@ -152,6 +152,25 @@ class ChatUnavailable(DomainError):
     """The bot (Lex) is unreachable, throttling or failing; the rest of the store is not."""
 
     message = "The chat assistant is temporarily unavailable; retry"
+class InvalidLocation(DomainError):
+    """A coordinate, radius, limit or address the store locator cannot use; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+class AddressNotFound(DomainError):
+    """The address or place could not be geocoded."""
+
+    message = "No place matches this address"
+    field = "q"
+
+
+class LocationUnavailable(DomainError):
+    """Amazon Location throttled, timed out or failed: location features answer 503, the rest
+    of the store is unaffected."""
+
+    message = "Location services are temporarily unavailable; retry"
 
     def __init__(self, retry_after_s: int = 5) -> None:
         super().__init__()

@@ -61,6 +61,9 @@ HTTP_ERRORS: dict[type[d.DomainError], tuple[int, str]] = {
     d.SearchUnavailable: (503, "search_unavailable"),
     d.InvalidChatText: (400, "invalid_text"),
     d.ChatUnavailable: (503, "chat_unavailable"),
+    d.InvalidLocation: (400, "invalid_parameter"),
+    d.AddressNotFound: (404, "address_not_found"),
+    d.LocationUnavailable: (503, "location_unavailable"),
 }
 
 
@@ -69,6 +72,7 @@ def from_domain(error: d.DomainError) -> ApiError:
     headers = {}
     if isinstance(error, d.CheckoutInProgress):
         headers["Retry-After"] = "1"
-    elif isinstance(error, (d.PaymentUnavailable, d.SearchUnavailable, d.ChatUnavailable)):
+    elif isinstance(error, (d.PaymentUnavailable, d.SearchUnavailable, d.ChatUnavailable,
+                            d.LocationUnavailable)):
         headers["Retry-After"] = str(error.retry_after_s)
     return ApiError(status, code, error.message, error.field, error.details, headers)
