@@ -132,14 +132,19 @@ class InvalidSearchCursor(DomainError):
     field = "cursor"
 
 
-class SearchUnavailable(DomainError):
-    """The search engine is unreachable, timed out or overloaded."""
-
-    message = "Search is temporarily unavailable; retry"
+class DependencyUnavailable(DomainError):
+    """An optional AWS service behind one capability failed: that capability answers 503 with
+    `Retry-After`, the rest of the store is unaffected."""
 
     def __init__(self, retry_after_s: int = 5) -> None:
         super().__init__()
         self.retry_after_s = retry_after_s
+
+
+class SearchUnavailable(DependencyUnavailable):
+    """The search engine is unreachable, timed out or overloaded."""
+
+    message = "Search is temporarily unavailable; retry"
 
 
 class InvalidChatText(DomainError):
@@ -148,10 +153,12 @@ class InvalidChatText(DomainError):
     field = "text"
 
 
-class ChatUnavailable(DomainError):
+class ChatUnavailable(DependencyUnavailable):
     """The bot (Lex) is unreachable, throttling or failing; the rest of the store is not."""
 
     message = "The chat assistant is temporarily unavailable; retry"
+
+
 class InvalidLocation(DomainError):
     """A coordinate, radius, limit or address the store locator cannot use; `field` names it."""
 
@@ -166,12 +173,7 @@ class AddressNotFound(DomainError):
     field = "q"
 
 
-class LocationUnavailable(DomainError):
-    """Amazon Location throttled, timed out or failed: location features answer 503, the rest
-    of the store is unaffected."""
+class LocationUnavailable(DependencyUnavailable):
+    """Amazon Location throttled, timed out or failed."""
 
     message = "Location services are temporarily unavailable; retry"
-
-    def __init__(self, retry_after_s: int = 5) -> None:
-        super().__init__()
-        self.retry_after_s = retry_after_s

@@ -72,7 +72,6 @@ def from_domain(error: d.DomainError) -> ApiError:
     headers = {}
     if isinstance(error, d.CheckoutInProgress):
         headers["Retry-After"] = "1"
-    elif isinstance(error, (d.PaymentUnavailable, d.SearchUnavailable, d.ChatUnavailable,
-                            d.LocationUnavailable)):
+    elif isinstance(error, (d.PaymentUnavailable, d.DependencyUnavailable)):
         headers["Retry-After"] = str(error.retry_after_s)
     return ApiError(status, code, error.message, error.field, error.details, headers)
