@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from headless_commerce import model
 from headless_commerce.runtime.common.logging import lambda_entry, logger
-from headless_commerce.runtime.events.consumer import run_batch
+from headless_commerce.runtime.events.consumer import RetryLater, run_batch
 from headless_commerce.runtime.orders import repository as orders
 
 S = model.OrderStatus
@@ -35,7 +35,7 @@ APPLY, SKIP, WAIT = "apply", "skip", "wait"
 _ATTEMPTS = 3
 
 
-class OrderNotReady(RuntimeError):
+class OrderNotReady(RetryLater):
     """The order's payment has not settled yet; the message is retried later."""
 
 
