@@ -174,7 +174,8 @@ class CommerceStack(CommerceStackBase):
         self.location = None
         if not enabled:
             return
-        nested = NestedStack(self, "LocationStack", description="Store locator and delivery tracking")
+        nested = NestedStack(self, "LocationStack",
+                             description="Headless commerce: store locator and delivery tracking (Amazon Location)")
         self.location = Location(nested, "Location", profile=self.profile, functions=self.app_tier.function_factory,
                                  commerce_table=self.app_tier.table, encryption_key=key,
                                  allowed_referers=tuple(f"{o}/*" for o in allowed_origins if o != "*"))

@@ -241,7 +241,7 @@ def test_the_reference_app_deploys_location_in_a_nested_stack_of_commerce(any_ap
     commerce = any_app.reference.stacks["Commerce"]
     built = commerce.location
     assert isinstance(Stack.of(built), NestedStack) and Stack.of(built).nested_stack_parent is commerce
-    parent, inner = any_app.template("Commerce"), _nested_template(any_app, built)
+    parent, inner = any_app.top_template("Commerce"), _nested_template(any_app, built)
     for type_ in LOCATION_TYPES:
         assert len(resources_of(inner, type_)) == 1 and not resources_of(parent, type_), type_
     (table,) = resources_of(inner, "AWS::DynamoDB::GlobalTable").values()
