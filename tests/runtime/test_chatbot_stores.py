@@ -5,39 +5,27 @@ deployed without Location are polite replies, never a failed intent."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headless_commerce.runtime.chatbot import answers, fulfillment, intents
-from headless_commerce.runtime.chatbot import provider as chat_provider
-from headless_commerce.runtime.chatbot.local_provider import LocalBot, lex_event
+from headless_commerce.runtime.chatbot.local_provider import lex_event
 from headless_commerce.runtime.common.domain_errors import LocationUnavailable
 from headless_commerce.runtime.location import provider as location_provider
-from headless_commerce.runtime.location import stores_repository as stores
-from headless_commerce.runtime.location.local_provider import LocalLocation
 from tests.runtime.conftest import call
-from tests.runtime.test_location_stores import GAZETTEER, LOCATION_TABLE, STORES, create_location_table
+from tests.runtime.test_chatbot import local_bot  # noqa: F401 - fixture used by a scenario
+from tests.runtime.test_location_stores import location_table, seeded  # noqa: F401 - fixtures used here
 
 
 @pytest.fixture
-def located(table, monkeypatch):
-    # setenv first, so the table's name does not outlive this test.
-    monkeypatch.setenv("LOCATION_TABLE_NAME", LOCATION_TABLE)
-    create_location_table()
-    stores.put_many(STORES)
-    provider = LocalLocation(GAZETTEER)
-    location_provider.set_provider(provider)
-    yield provider
-    location_provider.set_provider(None)
-
-
-@pytest.fixture
-def local_bot():
-    bot = LocalBot()
-    chat_provider.set_provider(bot)
-    yield bot
-    chat_provider.set_provider(None)
+def located(seeded):
+    """Berlin's and New York's test stores behind the local provider (the gazetteer's places)."""
+    yield location_provider.get_provider()
+    # create_location_table sets the name for the process: later scenarios run without Location.
+    os.environ.pop("LOCATION_TABLE_NAME", None)
 
 
 def fulfill(location: str) -> dict:

@@ -280,6 +280,14 @@ def sign_in_new_shopper(store, page, prefix: str) -> None:
     page.wait_for_url(store["url"] + "/")
 
 
+def open_checkout_with(page, base: str, product_id: str) -> None:
+    """The product's preselected variant in the cart, then the checkout page."""
+    page.goto(f"{base}/products/{product_id}")
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_url(re.compile(r"/cart$"))
+    page.goto(base + "/checkout")
+
+
 def test_two_simultaneous_place_order_posts_make_one_order(store, page):
     """What a double click sends when JavaScript is off: the same checkout form twice at
     once. Both answers lead to the one order; the history shows one."""
@@ -288,13 +296,9 @@ def test_two_simultaneous_place_order_posts_make_one_order(store, page):
     import urllib.parse
     import urllib.request
 
-
     base = store["url"]
     sign_in_new_shopper(store, page, "twice")
-    page.goto(base + "/products/p-0003")
-    page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_url(re.compile(r"/cart$"))
-    page.goto(base + "/checkout")
+    open_checkout_with(page, base, "p-0003")
     form = {name: page.locator(f"form[data-once] input[name={name}]").input_value()
             for name in ("csrf_token", "attempt")}
     body = urllib.parse.urlencode({**form, "payment_token": "tok_visa", "name": "Twice",
@@ -424,10 +428,7 @@ def test_delivery_tracking_after_the_courier_simulator(store, page):
 
     base = store["url"]
     sign_in_new_shopper(store, page, "tracked")
-    page.goto(base + "/products/p-0004")
-    page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_url(re.compile(r"/cart$"))
-    page.goto(base + "/checkout")
+    open_checkout_with(page, base, "p-0004")
     page.get_by_label("Full name").fill("Tracked Shopper")
     page.get_by_label("Address", exact=True).fill("1 Test Street")
     page.get_by_label("City").fill("Springfield")

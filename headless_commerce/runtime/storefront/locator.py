@@ -15,16 +15,8 @@ from starlette.responses import Response
 
 from headless_commerce.runtime.common.domain_errors import InvalidLocation
 from headless_commerce.runtime.location import params as location_params
-from headless_commerce.runtime.storefront.api import ApiError
-from headless_commerce.runtime.storefront.views import (
-    _as_customer,
-    _flags,
-    _render,
-    _sign_in_redirect,
-    _SignInRequired,
-    _valid_id,
-    not_found,
-)
+from headless_commerce.runtime.storefront.api import ApiError, CommerceApi
+from headless_commerce.runtime.storefront.views import _flags, _render, not_found, own_order_page
 from headless_commerce.runtime.storefront.web import page
 
 FIELDS = ("q", "lat", "lon", "radius_km")
@@ -109,15 +101,4 @@ async def stores(request: Request) -> Response:
 
 @page
 async def order_tracking(request: Request) -> Response:
-    storefront = request.app.state.storefront
-    await _flags(request)
-    order_id = _valid_id(request.path_params["order_id"], "order")
-    try:
-        tracking = await _as_customer(request, lambda t: storefront.api.tracking(t, order_id))
-    except _SignInRequired:
-        return _sign_in_redirect(request)
-    except ApiError as error:
-        if error.status in (400, 403, 404):
-            raise not_found("order") from None
-        raise
-    return _render(request, "tracking.html", tracking=tracking)
+    return await own_order_page(request, "tracking.html", "tracking", CommerceApi.tracking)
