@@ -15,9 +15,12 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Aws, CfnOutput, Stack, Token
+from aws_cdk import Aws, CfnOutput, Duration, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
@@ -27,6 +30,7 @@ from ..runtime import routes, settings, table_permissions
 from ..runtime.fraud import config as fraud_config
 from ..runtime.fraud.model_endpoint import DEFAULT_TIMEOUT_MS
 from ._iam import grant_table_actions
+from ._queues import dead_letter_alarm, dead_letter_queue
 from ._tables import acknowledge_index_grant
 from .fargate_functions import FargateService
 from .python_functions import PythonFunctions
@@ -131,14 +135,19 @@ class Fraud(Construct):
     gateways the storefront calls the API from); `model_endpoint_name` (default None: no model;
     a SageMaker endpoint asked per checkout, granted `sagemaker:InvokeEndpoint` on it alone);
     `model_timeout_ms` (default 300, 50..5000: beyond it the order is held for review);
-    `payment_layers` (default None: the provider SDK layers).
+    `payment_layers` (default None: the provider SDK layers); `encryption_key` (default None:
+    SQS-managed encryption of the expiry schedule's dead-letter queue).
+
+    `review_function` also runs hourly (`expiry_rule`) to reject held orders older than the
+    configuration's `review_timeout_hours` (default 72), releasing their stock.
     """
 
     def __init__(self, scope: Construct, id: str, *, functions: PythonFunctions, table: dynamodb.ITableV2,
                  payment_secret: secretsmanager.ISecret, payment_provider: str, config: Mapping | None = None,
                  trusted_proxy_cidrs: Sequence[str] = (), model_endpoint_name: str | None = None,
                  model_timeout_ms: int = DEFAULT_TIMEOUT_MS,
-                 payment_layers: list[lambda_.ILayerVersion] | None = None) -> None:
+                 payment_layers: list[lambda_.ILayerVersion] | None = None,
+                 encryption_key: kms.IKey | None = None) -> None:
         super().__init__(scope, id)
         if model_endpoint_name is not None and not _ENDPOINT_NAME.match(model_endpoint_name):
             raise ValueError(f"Fraud: model_endpoint_name {model_endpoint_name!r} is not a SageMaker endpoint name")
@@ -158,10 +167,21 @@ class Fraud(Construct):
             spec.name, handler=spec.handler, memory_mb=spec.memory_mb, timeout_s=spec.timeout_s,
             extra_layers=payment_layers,
             environment={settings.TABLE_NAME: table.table_name, settings.PAYMENT_PROVIDER: payment_provider,
-                         settings.PAYMENT_SECRET_ARN: payment_secret.secret_arn})
+                         settings.PAYMENT_SECRET_ARN: payment_secret.secret_arn,
+                         # review_timeout_hours, for the expiry the schedule asks for.
+                         **({settings.FRAUD_CONFIG: self.environment[settings.FRAUD_CONFIG]}
+                            if settings.FRAUD_CONFIG in self.environment else {})})
         grant_table_actions(table, self.review_function, table_permissions.actions_for(spec.name))
         acknowledge_index_grant(self.review_function.role, table)
         payment_secret.grant_read(self.review_function)
+        # Held orders keep their stock reserved: the ones nobody reviewed in time are rejected.
+        dead_letters = dead_letter_queue(self, "ExpiryDeadLetters", key=encryption_key)
+        self.expiry_rule = events.Rule(self, "ExpirySchedule", schedule=events.Schedule.rate(Duration.hours(1)),
+                                       description="Reject held orders not reviewed within review_timeout_hours")
+        self.expiry_rule.add_target(targets.LambdaFunction(
+            self.review_function, event=events.RuleTargetInput.from_object({"action": "expire"}),
+            dead_letter_queue=dead_letters, retry_attempts=2, max_event_age=Duration.hours(1)))
+        self.expiry_alarm = dead_letter_alarm(self, "ExpiryDeadLetterAlarm", dead_letters, "the held-order expiry")
         CfnOutput(self, "ReviewFunction", value=self.review_function.function_name,
                   description='Held orders: invoke with {"action": "list"}, or "release"/"reject" with '
                               '"order_id" and "reviewer"')

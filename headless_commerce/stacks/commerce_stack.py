@@ -95,7 +95,7 @@ class CommerceStack(CommerceStackBase):
             self.fraud = Fraud(self, "Fraud", functions=self.app_tier.function_factory, table=self.app_tier.table,
                                payment_secret=self.app_tier.payment_secret,
                                payment_provider=self.app_tier.payment_provider,
-                               payment_layers=self.app_tier.payment_layers,
+                               payment_layers=self.app_tier.payment_layers, encryption_key=key,
                                # The storefront's calls come from the NAT addresses: not one shopper.
                                trusted_proxy_cidrs=foundation.network.nat_cidrs)
             self.fraud.connect(checkout)

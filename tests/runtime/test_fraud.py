@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
 import socket
 import threading
 import time
@@ -21,7 +22,7 @@ from botocore.stub import Stubber
 from headless_commerce import model
 from headless_commerce.runtime.catalog import repository as catalog_repository
 from headless_commerce.runtime.common import aws, dynamo
-from headless_commerce.runtime.common.clock import now_iso
+from headless_commerce.runtime.common.clock import ISO_FORMAT, now_iso
 from headless_commerce.runtime.events.contracts import validate_event
 from headless_commerce.runtime.fraud import config as fraud_config
 from headless_commerce.runtime.fraud import model_endpoint, review, rules, scorer
@@ -496,9 +497,67 @@ def test_reject_cancels_the_held_order_and_gives_the_stock_back(catalog, sandbox
     assert "payment_token" not in orders_repository.get(order_id)
 
 
+def _held_order(sub: str, key: str, sku: str = "pan-1") -> str:
+    add(sub, sku, 1)
+    return checkout(sub, key, shipping_address=address("US"), billing_address=address("DE")).body["order_id"]
+
+
+def test_held_orders_nobody_reviewed_in_time_are_rejected_and_their_stock_released(catalog, sandbox, fraud_env):
+    fraud_env({"rules": {"country_mismatch": {"weight": 60}}, "review_timeout_hours": 2})
+    old = _held_order("ann", "key-held-0001")
+    reviewed = _held_order("bob", "key-held-0002")
+    time.sleep(0.01)
+    recent = _held_order("cyd", "key-held-0003")
+    assert inventory("pan-1")["reserved"] == 3
+    review.handler({"action": "release", "order_id": reviewed, "reviewer": "sam"})
+    # Two hours after the recent order was placed: the two before it are past the timeout.
+    placed = datetime.strptime(orders_repository.get(recent)["created_at"], ISO_FORMAT).replace(tzinfo=UTC)
+    config = fraud_config.from_json(os.environ["FRAUD_CONFIG"])
+    assert review.expire(placed + timedelta(hours=2), config) == {"expired": 1, "already_reviewed": 0}
+    assert orders_repository.get(old)["status"] == "CANCELLED"
+    assert orders_repository.get(reviewed)["status"] == "CONFIRMED"
+    assert orders_repository.get(recent)["status"] == "ON_HOLD"
+    assert fraud_repository.get_decision(old)["review"]["reviewer"] == review.EXPIRY_REVIEWER
+    assert [e["detail"]["order_id"] for e in outbox("OrderStatusChanged") if e["detail"]["to"] == "CANCELLED"] == [old]
+    assert inventory("pan-1")["reserved"] == 1  # the recent order's unit only
+    # The next run changes nothing until the recent order's time comes.
+    assert review.expire(placed + timedelta(hours=2), config) == {"expired": 0, "already_reviewed": 0}
+    assert review.expire(placed + timedelta(hours=2, microseconds=1), config)["expired"] == 1
+
+
+def test_held_orders_younger_than_the_timeout_stay_held(catalog, sandbox, fraud_env):
+    fraud_env({"rules": {"country_mismatch": {"weight": 60}}, "review_timeout_hours": 1})
+    order_id = _held_order("ann", "key-held-0001")
+    assert review.handler({"action": "expire"}) == {"expired": 0, "already_reviewed": 0}
+    assert orders_repository.get(order_id)["status"] == "ON_HOLD"
+    assert inventory("pan-1")["reserved"] == 1
+
+
+def test_an_order_a_reviewer_released_during_expiry_is_not_rejected(catalog, sandbox, fraud_env, monkeypatch):
+    fraud_env({"rules": {"country_mismatch": {"weight": 60}}, "review_timeout_hours": 1})
+    order_id = _held_order("ann", "key-held-0001")
+    listed = orders_repository.held_orders
+
+    def listed_then_released(limit, **kwargs):
+        found = listed(limit, **kwargs)
+        review.release(order_id, "sam")  # the reviewer wins the race after the listing
+        return found
+
+    monkeypatch.setattr(orders_repository, "held_orders", listed_then_released)
+    counts = review.expire(datetime.now(UTC) + timedelta(hours=2), fraud_config.from_json(os.environ["FRAUD_CONFIG"]))
+    assert counts == {"expired": 0, "already_reviewed": 1}
+    assert orders_repository.get(order_id)["status"] == "CONFIRMED"
+
+
+@pytest.mark.parametrize("hours", [0, -1, 1.5, True, "72"])
+def test_review_timeout_must_be_whole_hours(hours):
+    with pytest.raises(ConfigError, match="review_timeout_hours"):
+        fraud_config.parse({"review_timeout_hours": hours})
+
+
 @pytest.mark.parametrize(("event", "error"), [
     ("list", "the payload must be a JSON object"),
-    ({"action": "delete"}, "action must be one of list, release, reject"),
+    ({"action": "delete"}, "action must be one of list, release, reject, expire"),
     ({"action": "release", "order_id": "o-1"}, "reviewer must be a non-empty string"),
     ({"action": "reject", "order_id": "unknown", "reviewer": "sam"}, "the order is not held for review"),
 ])

@@ -80,6 +80,8 @@ class FraudConfig:
     # Addresses that are proxies, not shoppers (the storefront's NAT gateways): never counted
     # for IP velocity. Loopback, private and link-local addresses never are either.
     trusted_proxy_cidrs: tuple[str, ...] = ()
+    # A held order nobody reviewed within this many hours is rejected and its stock released.
+    review_timeout_hours: int = 72
 
     def rule(self, name: str) -> Rule:
         return self.rules[name]
@@ -142,7 +144,7 @@ def parse(raw: Mapping[str, object]) -> FraudConfig:
         if bad:
             raise ConfigError(f"rules: unknown rule(s) {', '.join(bad)}; known: {', '.join(RULE_NAMES)}")
         fields["rules"] = {**DEFAULT_RULES, **{name: _rule(name, value) for name, value in rules.items()}}
-    for key in ("review_at", "deny_at", "model_weight"):
+    for key in ("review_at", "deny_at", "model_weight", "review_timeout_hours"):
         if key in raw:
             fields[key] = _integer(key, raw[key], 1 if key != "model_weight" else 0)
     if "disposable_domains" in raw:

@@ -5,6 +5,7 @@ An operator invokes the review function (IAM `lambda:InvokeFunction`; it has no 
     {"action": "list"}                                          held orders, oldest first
     {"action": "release", "order_id": "...", "reviewer": "..."}  pay and confirm it as usual
     {"action": "reject",  "order_id": "...", "reviewer": "..."}  cancel it, give the stock back
+    {"action": "expire"}        reject what waited past review_timeout_hours (a schedule sends it)
 
 Release moves the order to PENDING_PAYMENT (OrderPlaced is published then, so the OMS never
 sees a held order) and authorizes the token the shopper gave; if the provider fails, the order
@@ -15,11 +16,15 @@ reviewer's verdict is added to the decision record.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from headless_commerce import model
-from headless_commerce.runtime.common.clock import now_iso
+from headless_commerce.runtime import settings
+from headless_commerce.runtime.common.clock import now_iso, to_iso
 from headless_commerce.runtime.common.logging import count, lambda_entry, logger
 from headless_commerce.runtime.common.transaction import TransactionCancelled
 from headless_commerce.runtime.fraud import repository
+from headless_commerce.runtime.fraud.config import FraudConfig, from_json
 from headless_commerce.runtime.orders import repository as orders
 from headless_commerce.runtime.orders import transitions
 from headless_commerce.runtime.orders.views import order_view
@@ -28,6 +33,7 @@ from headless_commerce.runtime.payments.provider import PaymentProvider, get_pro
 _HELD = model.OrderStatus.ON_HOLD.value
 MAX_LISTED = 100
 REVIEW_METRICS = {"released": "FraudReleased", "rejected": "FraudRejected"}
+EXPIRY_REVIEWER = "review timeout"
 
 
 class NotHeld(Exception):
@@ -105,6 +111,22 @@ def reject(order_id: str, reviewer: str, note: str = "") -> dict:
     return order_view(cancelled)
 
 
+def expire(now: datetime, config: FraudConfig, *, limit: int = MAX_LISTED) -> dict:
+    """Reject the held orders nobody reviewed within `config.review_timeout_hours`, oldest
+    first, so their stock does not stay reserved forever; counts what it did."""
+    cutoff = to_iso(now - timedelta(hours=config.review_timeout_hours))
+    counts = {"expired": 0, "already_reviewed": 0}
+    note = f"not reviewed within {config.review_timeout_hours} hours"
+    for order in orders.held_orders(limit, placed_before=cutoff):
+        try:
+            reject(order["order_id"], EXPIRY_REVIEWER, note)
+        except NotHeld:  # a reviewer acted first
+            counts["already_reviewed"] += 1
+            continue
+        counts["expired"] += 1
+    return counts
+
+
 def _text(event: dict, name: str, required: bool = True) -> str:
     value = event.get(name)
     if value in (None, "") and not required:
@@ -122,6 +144,10 @@ def handle(event: object, context: object = None) -> dict:
     try:
         if action == "list":
             return {"held": held()}
+        if action == "expire":
+            counts = expire(datetime.now(UTC), from_json(settings.fraud_config()))
+            logger.info("held orders expired", extra=counts)
+            return counts
         if action in ("release", "reject"):
             order_id, reviewer = _text(event, "order_id"), _text(event, "reviewer")
             note = _text(event, "note", required=False)
@@ -131,7 +157,7 @@ def handle(event: object, context: object = None) -> dict:
             return {"order": order}
     except (ValueError, NotHeld) as error:
         return {"error": str(error)}
-    return {"error": "action must be one of list, release, reject"}
+    return {"error": "action must be one of list, release, reject, expire"}
 
 
 handler = lambda_entry(handle)

@@ -132,14 +132,19 @@ def cancel_hold(order: dict, *, now: str, status_event: dict) -> dict:
     return {**kept, "status": cancelled, "updated_at": now}
 
 
-def held_orders(limit: int) -> list[dict]:
-    """Orders held for fraud review, oldest first (the held-order index; eventually
-    consistent, so a just-reviewed order may still show with its new status)."""
+def held_orders(limit: int, *, placed_before: str | None = None) -> list[dict]:
+    """Orders held for fraud review, oldest first, optionally only those placed before an ISO
+    time (the held-order index; eventually consistent, so a just-reviewed order may still
+    show with its new status)."""
+    condition, values = "#pk = :pk", {"pk": model.HELD_ORDERS_PARTITION}
+    if placed_before is not None:
+        # Sort keys are {created_at}#{order_id}: every key of an earlier order sorts below.
+        condition, values = condition + " AND #sk < :before", {**values, "before": placed_before}
     items, _ = dynamo.query(
-        IndexName=model.GSI2.name,
-        KeyConditionExpression="#pk = :pk",
-        ExpressionAttributeNames={"#pk": model.GSI2.partition_key},
-        ExpressionAttributeValues=dynamo.values(pk=model.HELD_ORDERS_PARTITION), Limit=limit)
+        IndexName=model.GSI2.name, KeyConditionExpression=condition,
+        ExpressionAttributeNames={"#pk": model.GSI2.partition_key,
+                                  **({"#sk": model.GSI2.sort_key} if placed_before is not None else {})},
+        ExpressionAttributeValues=dynamo.values(**values), Limit=limit)
     return [o for o in items if o.get(model.ENTITY_ATTRIBUTE) == model.Entity.ORDER
             and o.get("status") == model.OrderStatus.ON_HOLD.value]
 

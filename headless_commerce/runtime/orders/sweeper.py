@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 from headless_commerce import model
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common.clock import to_iso
 from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.orders import repository, transitions
 from headless_commerce.runtime.payments.provider import (
@@ -49,7 +50,6 @@ NO_AUTHORIZATION = "payment_timeout"
 # Stop starting new orders when less than this is left of the invocation: one provider call
 # (with its own retries) and one settle must still fit.
 RESERVE_MS = 20_000
-_ISO = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def _check_timeout(older_than: timedelta) -> None:
@@ -100,7 +100,7 @@ def sweep(now: datetime, older_than: timedelta, *, limit: int = MAX_ORDERS_PER_R
         raise ValueError("now must be timezone-aware")
     _check_timeout(older_than)
     provider = provider or get_provider()
-    cutoff = (now - older_than).astimezone(UTC).strftime(_ISO)
+    cutoff = to_iso(now - older_than)
     orders, more = repository.pending_before(cutoff, limit)
     counts = {"found": len(orders), "confirmed": 0, "failed": 0, "already_settled": 0,
               "deferred": 0, "more": more}
