@@ -434,3 +434,35 @@ def test_index_pages_are_what_motos_whole_partition_loop_answers(dynamodb, monke
         monkeypatch.setattr(moto_patches, "QUERY_WINDOW", True)
         assert windowed == whole, case
         assert len(windowed) > 1 or case["Limit"] >= 13, case
+
+
+def test_item_size_limit_is_where_motos_attribute_by_attribute_check_puts_it(dynamodb):
+    # moto refuses an item whose attribute names and values pass 405,000 bytes; sized once now.
+    key = {"pk": {"S": "BIG"}, "sk": {"S": "A"}}
+    fixed = sum(len(name) + len(value["S"]) for name, value in key.items())
+    names = [f"a{i:02d}" for i in range(40)]
+    share = (405_000 - fixed) // len(names) - 3
+    item = {**key, **{name: {"S": "x" * share} for name in names}}
+    room = 405_000 - fixed - sum(len(n) + share for n in names)
+    item["pad"] = {"S": "y" * (room - 3)}           # exactly at the limit: accepted
+    dynamodb.put_item(TableName=TABLE, Item=item)
+    item["pad"] = {"S": "y" * (room - 2)}           # one byte over: refused, nothing written
+    with pytest.raises(ClientError) as refused:
+        dynamodb.put_item(TableName=TABLE, Item={**item, "pk": {"S": "BIGGER"}})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "BIGGER"},
+                                                                  "sk": {"S": "A"}})
+
+
+def test_bulk_load_puts_what_batch_write_item_would(dynamodb):
+    items = [{"pk": {"S": f"BULK#{i}"}, "sk": {"S": "A"}, "gpk": {"S": "BULK"},
+              "gsk": {"S": f"{i:03d}"}, "n": {"N": str(i)}} for i in range(60)]
+    before = moto_patches.write_version()
+    moto_patches.put_items(TABLE, "us-east-1", items)
+    assert moto_patches.write_version() > before       # caches of reads before it are stale
+    got = dynamodb.query(TableName=TABLE, IndexName="gsi", KeyConditionExpression="gpk = :g",
+                         ExpressionAttributeValues={":g": {"S": "BULK"}})["Items"]
+    assert sorted(got, key=lambda i: i["gsk"]["S"]) == items
+    # The same checks as a put's: an empty key attribute is refused.
+    with pytest.raises(Exception, match="empty string"):
+        moto_patches.put_items(TABLE, "us-east-1", [{"pk": {"S": ""}, "sk": {"S": "A"}}])
