@@ -466,3 +466,77 @@ def test_bulk_load_puts_what_batch_write_item_would(dynamodb):
     # The same checks as a put's: an empty key attribute is refused.
     with pytest.raises(Exception, match="empty string"):
         moto_patches.put_items(TABLE, "us-east-1", [{"pk": {"S": ""}, "sk": {"S": "A"}}])
+
+
+def test_index_queries_follow_every_kind_of_write(dynamodb):
+    """Index groups move only the items a write names: after puts, updates that change or drop
+    the index key, deletes, batch writes and transactions (committed or cancelled), every
+    index query answers what a scan of the table says it should."""
+    import random
+
+    rng = random.Random(11)
+    _fill(dynamodb, 40)
+    groups = [f"G#{i}" for i in range(7)] + ["G#new"]
+
+    def check() -> None:
+        items = dynamodb.scan(TableName=TABLE)["Items"]
+        for group in groups:
+            expected = sorted((i["gsk"]["S"], i["pk"]["S"]) for i in items
+                              if i.get("gpk", {}).get("S") == group and "gsk" in i)
+            got = dynamodb.query(TableName=TABLE, IndexName="gsi", KeyConditionExpression="gpk = :g",
+                                 ExpressionAttributeValues={":g": {"S": group}})["Items"]
+            assert [(i["gsk"]["S"], i["pk"]["S"]) for i in got] == expected, group
+
+    def key(i: int) -> dict:
+        return {"pk": {"S": f"P#{i:05d}"}, "sk": {"S": "A"}}
+
+    check()
+    for step in range(60):
+        i, group = rng.randrange(50), rng.choice(groups)
+        kind = step % 6
+        if kind == 0:
+            dynamodb.put_item(TableName=TABLE, Item={**key(i), "gpk": {"S": group},
+                                                     "gsk": {"S": f"{i:05d}"}, "stock": {"N": "1"}})
+        elif kind == 1:
+            dynamodb.update_item(TableName=TABLE, Key=key(i), UpdateExpression="SET gpk = :g, gsk = :s",
+                                 ExpressionAttributeValues={":g": {"S": group}, ":s": {"S": f"{i:05d}"}})
+        elif kind == 2:
+            dynamodb.update_item(TableName=TABLE, Key=key(i), UpdateExpression="REMOVE gpk")
+        elif kind == 3:
+            dynamodb.delete_item(TableName=TABLE, Key=key(i))
+        elif kind == 4:
+            dynamodb.batch_write_item(RequestItems={TABLE: [
+                {"PutRequest": {"Item": {**key(i), "gpk": {"S": group}, "gsk": {"S": f"{i:05d}"}}}},
+                {"DeleteRequest": {"Key": key((i + 1) % 50)}}]})
+        else:
+            moves = [{"Update": {"TableName": TABLE, "Key": key(i), "UpdateExpression": "SET gpk = :g",
+                                 "ExpressionAttributeValues": {":g": {"S": group}}}}]
+            if step % 12 == 5:        # a failing condition cancels the whole transaction
+                moves.append({"ConditionCheck": {"TableName": TABLE, "Key": key(999),
+                                                 "ConditionExpression": "attribute_exists(pk)"}})
+                with pytest.raises(ClientError):
+                    dynamodb.transact_write_items(TransactItems=moves)
+            else:
+                dynamodb.transact_write_items(TransactItems=moves)
+        check()
+
+
+def test_sqs_reads_the_same_clock_for_delays_and_visibility(endpoint):
+    import time
+
+    from moto.core.utils import unix_time
+    from moto.sqs import models as sqs_models
+
+    assert abs(sqs_models.unix_time() - unix_time()) < 0.05
+    assert abs(sqs_models.unix_time_millis() - unix_time() * 1000) < 50
+    sqs = _client(endpoint, "sqs")
+    url = sqs.create_queue(QueueName="patched-clock")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)          # delayed
+    time.sleep(1.2)
+    received = sqs.receive_message(QueueUrl=url, VisibilityTimeout=1)["Messages"]
+    assert [m["Body"] for m in received] == ["later"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)          # in flight
+    time.sleep(1.2)
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["later"]
+    sqs.delete_queue(QueueUrl=url)
