@@ -71,6 +71,13 @@ What real DynamoDB does and moto does not, bridged here:
    `put_items` loads many items at start-up (a catalog) without a request per 25 items: the
    puts BatchWriteItem makes, under the request lock, without botocore's serializing and
    validation and moto's parsing of each request (most of a 10,000-product seed's time).
+13. Update expressions are parsed once per string. moto parses an UpdateExpression twice per
+   update (the request's checks, then the update) and its validator deep-copies the parsed
+   tree with copy's generic reduce protocol before replacing names and values in the copy:
+   a quarter of the CPU time of an update or a checkout's transaction. The parsed trees are
+   kept per expression string (every user of one only reads it or copies it first), and a
+   tree node copies itself as copy.deepcopy would (a new object of its class, its attributes
+   deep-copied with the same memo), without the reduce protocol's detour.
 """
 
 from __future__ import annotations
@@ -131,6 +138,7 @@ def apply() -> None:
         _query_results_shared()
         _bookkeeping_once()
         _items_sized_once()
+        _update_expressions_parsed_once()
         _applied = True
 
 
@@ -820,3 +828,26 @@ def put_items(table_name: str, region: str, items: list[dict]) -> None:
                 backend.put_item(table_name, item)
         finally:
             _version[0] += 1
+
+
+# ---- 13. update expressions -------------------------------------------------------------------
+
+_ATOMIC = (type(None), bool, int, float, str, bytes)
+
+
+def _update_expressions_parsed_once() -> None:
+    from moto.dynamodb.parsing.ast_nodes import Node
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    parse = UpdateExpressionParser.make.__func__
+    UpdateExpressionParser.make = classmethod(functools.lru_cache(maxsize=512)(parse))
+
+    def node_deepcopy(self, memo):
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        state = clone.__dict__
+        for name, value in self.__dict__.items():
+            state[name] = value if type(value) in _ATOMIC else copy.deepcopy(value, memo)
+        return clone
+
+    Node.__deepcopy__ = node_deepcopy

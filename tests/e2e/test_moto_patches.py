@@ -540,3 +540,41 @@ def test_sqs_reads_the_same_clock_for_delays_and_visibility(endpoint):
     time.sleep(1.2)
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["later"]
     sqs.delete_queue(QueueUrl=url)
+
+
+def _tree(node) -> list:
+    """A parsed expression as (class, attributes) rows, children in order, parents checked."""
+    rows = [(type(node).__name__, {k: repr(v) for k, v in vars(node).items()
+                                    if k not in ("children", "parent")})]
+    for child in node.children or []:
+        if hasattr(child, "children"):
+            assert child.parent is node
+            rows += _tree(child)
+        else:
+            rows.append(repr(child))
+    return rows
+
+
+def test_update_expressions_are_parsed_once_and_copied_whole(dynamodb):
+    import copy
+
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    expression = "SET stock = stock - :q, #n = :name REMOVE gone ADD tags :t"
+    parsed = UpdateExpressionParser.make(expression)
+    assert UpdateExpressionParser.make(expression) is parsed
+    copied = copy.deepcopy(parsed)
+    assert copied is not parsed and _tree(copied) == _tree(parsed)
+    # Each update gets its own values from the one parsed tree, which stays as parsed.
+    for number, (quantity, name) in enumerate([(2, "first"), (5, "second"), (1, "third")]):
+        key = {"pk": {"S": f"U#{number}"}, "sk": {"S": "A"}}
+        dynamodb.put_item(TableName=TABLE, Item={**key, "stock": {"N": "10"}, "gone": {"S": "x"}})
+        dynamodb.update_item(TableName=TABLE, Key=key, UpdateExpression=expression,
+                             ExpressionAttributeNames={"#n": "name"},
+                             ExpressionAttributeValues={":q": {"N": str(quantity)},
+                                                        ":name": {"S": name},
+                                                        ":t": {"SS": [name]}})
+        item = dynamodb.get_item(TableName=TABLE, Key=key)["Item"]
+        assert item == {**key, "stock": {"N": str(10 - quantity)}, "name": {"S": name},
+                        "tags": {"SS": [name]}}
+    assert _tree(UpdateExpressionParser.make(expression)) == _tree(copied)
