@@ -578,3 +578,75 @@ def test_update_expressions_are_parsed_once_and_copied_whole(dynamodb):
         assert item == {**key, "stock": {"N": str(10 - quantity)}, "name": {"S": name},
                         "tags": {"SS": [name]}}
     assert _tree(UpdateExpressionParser.make(expression)) == _tree(copied)
+
+
+def test_botocore_requests_read_as_json_are_what_motos_parser_reads(dynamodb, monkeypatch):
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb.responses import DynamoHandler
+
+    compared = []
+    patched = DynamoHandler.parse_parameters
+
+    def both(self, request):
+        patched(self, request)
+        fast = self.params
+        BaseResponse.parse_parameters(self, request)           # moto's shape walk
+        assert fast == self.params, self._get_action()
+        compared.append(self._get_action())
+
+    monkeypatch.setattr(DynamoHandler, "parse_parameters", both)
+    key = {"pk": {"S": "J#1"}, "sk": {"S": "A"}}
+    item = {**key, "gpk": {"S": "J"}, "gsk": {"S": "1"}, "n": {"N": "1.50"}, "ok": {"BOOL": True},
+            "none": {"NULL": True}, "tags": {"SS": ["a", "b"]}, "nums": {"NS": ["1", "2"]},
+            "m": {"M": {"x": {"L": [{"S": "y"}, {"N": "2"}, {"M": {}}]}}}, "empty": {"S": ""}}
+    dynamodb.put_item(TableName=TABLE, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    dynamodb.update_item(TableName=TABLE, Key=key, UpdateExpression="SET #n = #n + :d",
+                         ExpressionAttributeNames={"#n": "n"},
+                         ExpressionAttributeValues={":d": {"N": "1"}}, ReturnValues="ALL_NEW")
+    dynamodb.get_item(TableName=TABLE, Key=key, ConsistentRead=True, ProjectionExpression="m, tags")
+    dynamodb.query(TableName=TABLE, IndexName="gsi", KeyConditionExpression="gpk = :g",
+                   ExpressionAttributeValues={":g": {"S": "J"}}, Limit=1,
+                   ExclusiveStartKey={**key, "gpk": {"S": "J"}, "gsk": {"S": "0"}})
+    dynamodb.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": {**key, "sk": {"S": "B"}}}}]})
+    dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [key, {**key, "sk": {"S": "B"}}]}})
+    dynamodb.transact_write_items(TransactItems=[
+        {"ConditionCheck": {"TableName": TABLE, "Key": key, "ConditionExpression": "ok = :t",
+                            "ExpressionAttributeValues": {":t": {"BOOL": True}}}},
+        {"Delete": {"TableName": TABLE, "Key": {**key, "sk": {"S": "B"}}}}])
+    dynamodb.scan(TableName=TABLE, Limit=5)
+    assert {"PutItem", "UpdateItem", "GetItem", "Query", "BatchWriteItem", "BatchGetItem",
+            "TransactWriteItems", "Scan"} <= set(compared)
+    # A binary value is read by moto's parser (base64 decoded), and comes back as it went in.
+    dynamodb.put_item(TableName=TABLE, Item={**key, "sk": {"S": "BIN"}, "b": {"B": b"\x00\xff"}})
+    got = dynamodb.get_item(TableName=TABLE, Key={**key, "sk": {"S": "BIN"}})["Item"]
+    assert got["b"] == {"B": b"\x00\xff"}
+
+
+def test_calls_to_the_embedded_endpoint_name_their_region_unsigned(endpoint):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    def signed(url: str) -> str:
+        request = AWSRequest(method="POST", url=url, data=b"{}",
+                             headers={"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+        SigV4Auth(Credentials("AKIDLOCAL", "secret"), "dynamodb", "eu-west-3").add_auth(request)
+        return request.headers["Authorization"]
+
+    local, remote = signed(endpoint + "/"), signed("https://dynamodb.eu-west-3.amazonaws.com/")
+    assert local.startswith("AWS4-HMAC-SHA256 Credential=AKIDLOCAL/") and "/eu-west-3/dynamodb/" in local
+    assert local.endswith("Signature=" + "0" * 64)
+    assert "Signature=" + "0" * 64 not in remote and "/eu-west-3/dynamodb/aws4_request" in remote
+    # moto reads the region from it: the table is made in eu-west-3.
+    client = boto3.session.Session().client("dynamodb", endpoint_url=endpoint, region_name="eu-west-3",
+                                            aws_access_key_id="x", aws_secret_access_key="x")
+    client.create_table(TableName="in-eu-west-3", BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    assert "in-eu-west-3" in dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-3"].tables
+    assert "in-eu-west-3" not in dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables
+    request_id = client.list_tables()["ResponseMetadata"]["RequestId"]
+    assert len(request_id) == 52 and request_id.isalnum()
+    client.delete_table(TableName="in-eu-west-3")
