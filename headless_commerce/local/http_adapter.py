@@ -293,12 +293,17 @@ class LocalApi:
 
 
 # ---- the socket side -------------------------------------------------------------------------------
-# werkzeug's threaded WSGI server parses requests and writes responses (it closes each
-# connection after its response, so no keep-alive stall, no pipelining bugs). What it does
-# not do is added here: JSON instead of http.server's HTML error pages (400/414/431/505), a
-# deadline on reading the head and the body of a request (its socket timeout is per recv, so a
-# client sending a byte every few seconds would hold a thread forever), TCP_NODELAY, and quiet
-# handling of clients that disconnect.
+# werkzeug's threaded WSGI server parses requests and writes responses. What it does not do is
+# added here: JSON instead of http.server's HTML error pages (400/414/431/505), a deadline on
+# reading the head and the body of a request (its socket timeout is per recv, so a client
+# sending a byte every few seconds would hold a thread forever), TCP_NODELAY, quiet handling
+# of clients that disconnect, and keep-alive. werkzeug closes every connection after its
+# response because http.server cannot skip an unread body before the next request line; here
+# the body is always read whole before the answer, so an HTTP/1.1 connection stays open after
+# a successful answer with a Content-Length (a new connection and thread per request was a
+# third of the server's CPU time for a product listing). It is closed after an error, when
+# the client asks, when the body was not read, and when no next request starts within
+# HEAD_TIMEOUT_S.
 
 HEAD_TIMEOUT_S = 10.0        # request line and headers, from accepting the connection
 BODY_TIMEOUT_S = 30.0        # the body, from the end of the headers (API Gateway: 29 s)
@@ -328,18 +333,60 @@ class _DeadlineReader(io.RawIOBase):
             self._sock.settimeout(WRITE_TIMEOUT_S)
 
 
+BODY_READ = "headless_commerce.body_read"      # environ: the request body was read whole
+
+
+class _Input(io.BufferedReader):
+    """The connection's request stream. While `held`, read() answers nothing: after a response
+    werkzeug reads and drops whatever the client has sent since (the unread rest of a body,
+    when it closes every connection), which on a kept connection is the next request."""
+
+    held = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        return b"" if self.held else super().read(size)
+
+
 class _RequestHandler(WSGIRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = _DeadlineReader(self.connection)
-        self.rfile = io.BufferedReader(self._reader)
+        self.rfile = _Input(self._reader)
+        self._environ: dict = {}
+        self._answer: dict[str, object] = {}
+
+    def handle_one_request(self) -> None:
+        # Each request's head has HEAD_TIMEOUT_S from when the connection is free for it.
+        self._reader.deadline = time.monotonic() + HEAD_TIMEOUT_S
+        self._environ, self._answer = {}, {}
+        self.rfile.held = False
+        super().handle_one_request()
 
     def make_environ(self) -> dict:
         environ = super().make_environ()
         # The headers as sent (order, case, repeats), for the proxy event's multiValueHeaders.
         environ["headless_commerce.headers"] = list(self.headers.items())
+        self._environ = environ
         return environ
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._answer["status"] = code
+        super().send_response(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "content-length":
+            self._answer["length"] = value
+        elif keyword.lower() == "connection" and value.lower() == "close" and self._keep_alive():
+            self.rfile.held = True     # until the next request starts
+            return                # werkzeug's unconditional close, not needed: see above
+        super().send_header(keyword, value)
+
+    def _keep_alive(self) -> bool:
+        return (self.request_version == "HTTP/1.1" and not self.close_connection
+                and self._environ.get(BODY_READ) is True and "length" in self._answer
+                and int(self._answer.get("status", 500)) < 400
+                and self.headers.get("Connection", "").lower() != "close")
 
     def run_wsgi(self) -> None:
         self._reader.deadline = time.monotonic() + BODY_TIMEOUT_S
@@ -418,6 +465,7 @@ class LocalHttpServer(ThreadedWSGIServer):
             return error(408, "request_timeout", "The request body did not arrive in time")
         if len(body) < length:
             return error(400, "incomplete_body", "The connection closed before the whole body")
+        environ[BODY_READ] = True
         api = self.api
         if api is None:
             return error(503, "starting", "Local mode is still starting",
