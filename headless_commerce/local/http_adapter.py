@@ -11,6 +11,7 @@ socket-free core; `make_server` serves it with werkzeug's threaded WSGI server.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import io
 import json
@@ -423,6 +424,39 @@ _STATUS_CODES = {400: ("bad_request",), 408: ("request_timeout",), 411: ("length
                  505: ("http_version_not_supported",)}
 
 
+class Traffic:
+    """The requests being answered. Local mode's event flow waits for a moment without any
+    (`wait_quiet`) before each poll: in AWS the consumers run in their own functions, here they
+    share one interpreter lock with the requests, and a consumer batch in the middle of a
+    checkout made the checkout wait for it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._active = 0
+
+    def __enter__(self) -> Traffic:
+        with self._changed:
+            self._active += 1
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        with self._changed:
+            self._active -= 1
+            if not self._active:
+                self._changed.notify_all()
+
+    def wait_quiet(self, limit_s: float) -> bool:
+        """Wait until no request is being answered, at most `limit_s`; True if none is."""
+        deadline = time.monotonic() + limit_s
+        with self._changed:
+            while self._active:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+
 class LocalHttpServer(ThreadedWSGIServer):
     """Binds at construction (OSError if the port is in use: on Linux SO_REUSEADDR only
     reuses TIME_WAIT ports, never a listening one) and answers 503 `starting` until `api`
@@ -430,6 +464,7 @@ class LocalHttpServer(ThreadedWSGIServer):
 
     request_queue_size = LISTEN_BACKLOG
     api: LocalApi | None = None
+    traffic = None                 # a Traffic, when something wants to know (local mode)
 
     def __init__(self, host: str, port: int) -> None:
         # Bound here rather than by werkzeug, which prints and exits on a busy port.
@@ -470,9 +505,10 @@ class LocalHttpServer(ThreadedWSGIServer):
         if api is None:
             return error(503, "starting", "Local mode is still starting",
                          {"Retry-After": str(STARTING_RETRY_AFTER_S)})
-        return api.handle(request.method, environ.get("RAW_URI") or request.full_path,
-                          environ["headless_commerce.headers"], body,
-                          request.remote_addr or "127.0.0.1")
+        with self.traffic or contextlib.nullcontext():
+            return api.handle(request.method, environ.get("RAW_URI") or request.full_path,
+                              environ["headless_commerce.headers"], body,
+                              request.remote_addr or "127.0.0.1")
 
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up or stalls is not an error of ours: no traceback for it."""

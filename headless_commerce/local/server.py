@@ -27,6 +27,7 @@ from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoke
 from headless_commerce.local.http_adapter import (
     LocalApi,
     Response,
+    Traffic,
     import_handler,
     make_server,
 )
@@ -266,7 +267,9 @@ class LocalCommerce:
         self.pollers[sweeper.name] = ScheduledInvoker(
             sweeper.name, handler=import_handler(sweeper.handler), region=r.region,
             stop=self._stop, interval=SWEEP_INTERVAL_S)
+        self.http.traffic = Traffic()
         for poller in self.pollers.values():
+            poller.traffic = self.http.traffic
             poller.start()
             self._threads.append(poller)
 
