@@ -300,11 +300,13 @@ class LocalApi:
 # sending a byte every few seconds would hold a thread forever), TCP_NODELAY, quiet handling
 # of clients that disconnect, and keep-alive. werkzeug closes every connection after its
 # response because http.server cannot skip an unread body before the next request line; here
-# the body is always read whole before the answer, so an HTTP/1.1 connection stays open after
-# a successful answer with a Content-Length (a new connection and thread per request was a
-# third of the server's CPU time for a product listing). It is closed after an error, when
-# the client asks, when the body was not read, and when no next request starts within
-# HEAD_TIMEOUT_S.
+# the body is always read whole before the answer, so with `keep_alive` (local mode) an
+# HTTP/1.1 connection stays open after a successful answer with a Content-Length (a new
+# connection and thread per request was a third of the server's CPU time for a product
+# listing). It is closed after an error, when the client asks, when the body was not read,
+# and when no next request starts within HEAD_TIMEOUT_S. The container keeps closing every
+# connection: behind a load balancer that keeps idle connections longer than HEAD_TIMEOUT_S,
+# one it reuses just as this server closes it would fail a request.
 
 HEAD_TIMEOUT_S = 10.0        # request line and headers, from accepting the connection
 BODY_TIMEOUT_S = 30.0        # the body, from the end of the headers (API Gateway: 29 s)
@@ -384,7 +386,8 @@ class _RequestHandler(WSGIRequestHandler):
         super().send_header(keyword, value)
 
     def _keep_alive(self) -> bool:
-        return (self.request_version == "HTTP/1.1" and not self.close_connection
+        return (self.server.keep_alive and self.request_version == "HTTP/1.1"
+                and not self.close_connection
                 and self._environ.get(BODY_READ) is True and "length" in self._answer
                 and int(self._answer.get("status", 500)) < 400
                 and self.headers.get("Connection", "").lower() != "close")
@@ -465,6 +468,7 @@ class LocalHttpServer(ThreadedWSGIServer):
     request_queue_size = LISTEN_BACKLOG
     api: LocalApi | None = None
     traffic = None                 # a Traffic, when something wants to know (local mode)
+    keep_alive = False             # HTTP/1.1 keep-alive (local mode; see the socket side)
 
     def __init__(self, host: str, port: int) -> None:
         # Bound here rather than by werkzeug, which prints and exits on a busy port.

@@ -113,6 +113,7 @@ class LocalCommerce:
             raise state.StateError(f"{data_dir} holds a store in region {self.saved.kept.region}"
                                    f", not {region}: pass --region {self.saved.kept.region}")
         self.http = make_server(host, port)
+        self.http.keep_alive = True
         # storefront_port None: API only (the API's own tests need no storefront).
         try:
             self.storefront = (LocalStorefront(host, storefront_port)
