@@ -61,6 +61,10 @@ class Profile:
     web_min_tasks: int = 1
     web_max_tasks: int = 2
     web_execute_command: bool = True
+    # Container Insights on the ECS clusters: task- and service-level metrics billed as custom
+    # metrics (about 16 a cluster with one service, $4.80/month). Dev watches the service through
+    # ECS's free CPUUtilization/MemoryUtilization, which its alarms and autoscaling use anyway.
+    container_insights: bool = True
     # "serverless": ElastiCache Serverless for Valkey (100 MB minimum, about $6/month idle); a node
     # type: a replication group with one node per AZ (steady load costs less per request).
     web_cache_node_type: str = "serverless"
@@ -106,6 +110,7 @@ _DEV = Profile(
     interface_endpoints=(),
     # The dev budget (every capability on, ≤ $200/month idle; `headless-commerce cost`).
     feed_provisioned_pollers=False,
+    container_insights=False,
 )
 
 _PROD = dataclasses.replace(
@@ -142,6 +147,7 @@ _PROD = dataclasses.replace(
     # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
     interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
     feed_provisioned_pollers=True,
+    container_insights=True,
     # Steady traffic and warm payment-provider connections: checkout and its webhook run as
     # services; everything else stays on Lambda.
     fargate_functions=("checkout", "payments_webhook"),

@@ -24,7 +24,7 @@ from constructs import Construct
 from .. import model
 from ..config import Profile
 from ..runtime import settings
-from ._containers import CONTAINER_PORT, HEALTH_CHECK_PATH, container_health_check
+from ._containers import CONTAINER_PORT, HEALTH_CHECK_PATH, container_health_check, ecs_cluster
 from ._nag import acknowledge
 from ._props import check_exclusive, merge
 from .event_bus import grant_put_events
@@ -149,7 +149,7 @@ class WebTier(Construct):
     def _build_service(self, profile: Profile, vpc: ec2.IVpc, file_system: efs.IFileSystem,
                        access_point: efs.IAccessPoint, key: kms.IKey | None, image: ecs.ContainerImage,
                        api_url: str, user_pool: cognito.IUserPool, task_definition_props: dict | None) -> None:
-        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        self.cluster = ecs_cluster(self, "Cluster", profile=profile, vpc=vpc)
         self.task_definition = ecs.FargateTaskDefinition(self, "Task", **merge({
             "cpu": profile.web_task_cpu,
             "memory_limit_mib": profile.web_task_memory_mib,
