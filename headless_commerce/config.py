@@ -61,6 +61,10 @@ class Profile:
     web_min_tasks: int = 1
     web_max_tasks: int = 2
     web_execute_command: bool = True
+    # The storefront's load balancer is internal and CloudFront reaches it through a VPC origin (no
+    # public addresses: $3.65/month each, one per AZ, and nothing on the internet to bypass the
+    # CloudFront web ACL). False: internet-facing, for a Region without CloudFront VPC origins.
+    web_vpc_origin: bool = True
     # Container Insights on the ECS clusters: task- and service-level metrics billed as custom
     # metrics (about 16 a cluster with one service, $4.80/month). Dev watches the service through
     # ECS's free CPUUtilization/MemoryUtilization, which its alarms and autoscaling use anyway.

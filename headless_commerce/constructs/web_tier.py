@@ -67,8 +67,7 @@ class WebTier(Construct):
     `invalidation_subscription` and `alarms` (unhealthy tasks, 5xx answers).
 
     Parameters: `profile` (task size and count, ECS Exec, cache kind, retention, removal); `vpc`
-    (service in the private subnets, cache in the isolated ones, load balancer in the public
-    ones); `functions` (PythonFunctions in the same VPC, for the invalidation function); `bus`
+    (service and load balancer in the private subnets, cache in the isolated ones); `functions` (PythonFunctions in the same VPC, for the invalidation function); `bus`
     (events.IEventBus with ProductModified and InventoryChanged); `user_pool`
     (cognito.IUserPool); `api_url` (the commerce API base URL the storefront calls);
     `file_system` and `access_point` (efs.IFileSystem / IAccessPoint: the `/web` tree, mounted
@@ -78,6 +77,7 @@ class WebTier(Construct):
     client from `storefront_client_defaults()`) or `user_pool_client_props`; `cache_node_type`
     and `cache_props` (see WebCache); `existing_session_table` / `session_table_props`,
     `existing_flags_table` / `flags_table_props` (see WebTables); `load_balancer_props`;
+    `vpc_origin` (default None: the profile's `web_vpc_origin`, see CloudFrontOnlyLoadBalancer);
     `task_definition_props` (overrides of cpu, memory_limit_mib, ...: the runtime platform is
     locked to Linux/ARM64, what the image is built for); `publish_interactions` (default True: the
     storefront puts ProductViewed and CartItemAdded on `bus`, source `commerce.storefront` only,
@@ -95,7 +95,7 @@ class WebTier(Construct):
                  existing_session_table=None, session_table_props: dict | None = None,
                  existing_flags_table=None, flags_table_props: dict | None = None,
                  load_balancer_props: dict | None = None, task_definition_props: dict | None = None,
-                 publish_interactions: bool = True) -> None:
+                 publish_interactions: bool = True, vpc_origin: bool | None = None) -> None:
         super().__init__(scope, id)
         # Shopper interactions (ProductViewed, CartItemAdded) for recommendations go to `bus`.
         self._interactions_bus = bus if publish_interactions else None
@@ -108,7 +108,7 @@ class WebTier(Construct):
                               node_type=cache_node_type, cache_props=cache_props)
         self.origin = CloudFrontOnlyLoadBalancer(self, "Origin", profile=profile, vpc=vpc, certificate=certificate,
                                                  origin_domain_name=origin_domain_name, encryption_key=encryption_key,
-                                                 load_balancer_props=load_balancer_props)
+                                                 load_balancer_props=load_balancer_props, vpc_origin=vpc_origin)
         # In this construct's scope (not `user_pool.add_client`, which puts it beside the pool), so
         # switching the web tier off removes its client too.
         self.user_pool_client: cognito.IUserPoolClient = existing_user_pool_client or cognito.UserPoolClient(

@@ -70,7 +70,10 @@ def test_load_balancer_logs_and_drops_invalid_headers(any_app):
     attributes = {a["Key"]: a["Value"] for a in alb["LoadBalancerAttributes"]}
     assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
     assert attributes["access_logs.s3.enabled"] == "true"
-    assert alb["Scheme"] == "internet-facing"
+    # Internal, in the private subnets: CloudFront reaches it through a VPC origin (test_edge_stack).
+    assert alb["Scheme"] == "internal"
+    assert all("PrivateSubnet" in json.dumps(subnet) for subnet in alb["Subnets"])
+    assert not _resources(web, "AWS::EC2::EIP")
     bucket = _one(web, "AWS::S3::Bucket")
     # ALB access logs accept only S3-managed encryption.
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
@@ -256,6 +259,16 @@ def test_construct_replicates_the_origin_secret_to_the_cloudfront_region(stub_im
     )
     assert secret["ReplicaRegions"] == [{"Region": "us-east-1"}]
     assert tier.origin.origin_domain_name == tier.origin.load_balancer.load_balancer_dns_name
+
+
+def test_construct_internet_facing_load_balancer_on_request(stub_image):
+    stack, tier = _tier(stub_image, vpc_origin=False)
+    assert tier.origin.vpc_origin is False
+    alb = _one(template(stack).to_json(), "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert alb["Scheme"] == "internet-facing"
+    assert all("PublicSubnet" in json.dumps(subnet) for subnet in alb["Subnets"])
+    _stack, default = _tier(stub_image)
+    assert default.origin.vpc_origin is True
 
 
 def test_construct_existing_client_and_tables(stub_image):
