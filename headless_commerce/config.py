@@ -72,6 +72,10 @@ class Profile:
     # "serverless": ElastiCache Serverless for Valkey (100 MB minimum, about $6/month idle); a node
     # type: a replication group with one node per AZ (steady load costs less per request).
     web_cache_node_type: str = "serverless"
+    # The storefront uses the API's response cache (with the response_cache capability) instead of a
+    # Valkey of its own: one serverless minimum ($6.11/month) instead of two. Its own user there
+    # reaches only its `sf:` keys; the API's invalidation bumps the counters both read.
+    web_cache_shared: bool = False
     # Amazon Personalize recommenders bill a minimum throughput every hour (about $146/month
     # each): none in dev unless `-c recommenders=true`; the fallback ranking serves meanwhile.
     personalize_recommenders: bool = False
@@ -115,6 +119,7 @@ _DEV = Profile(
     # The dev budget (every capability on, ≤ $200/month idle; `headless-commerce cost`).
     feed_provisioned_pollers=False,
     container_insights=False,
+    web_cache_shared=True,
 )
 
 _PROD = dataclasses.replace(
@@ -144,6 +149,8 @@ _PROD = dataclasses.replace(
     # Shell access into production containers bypasses change control.
     web_execute_command=False,
     web_cache_node_type="cache.m7g.large",
+    # Two node-based groups: the storefront's load and the API's scale and fail over apart.
+    web_cache_shared=False,
     personalize_recommenders=True,
     fraud_account_protection=True,
     # What functions in the VPC call: Secrets Manager (payment secret), EventBridge (the OMS
