@@ -69,6 +69,14 @@ class Profile:
     # metrics (about 16 a cluster with one service, $4.80/month). Dev watches the service through
     # ECS's free CPUUtilization/MemoryUtilization, which its alarms and autoscaling use anyway.
     container_insights: bool = True
+    # One CloudWatch dashboard per stack ($3/month each, five stacks). Dev keeps every alarm but no
+    # dashboard: CloudWatch's automatic per-service dashboards (free) graph the same Lambda, API
+    # Gateway, DynamoDB and ECS metrics. `-c dashboards=true|false` overrides either profile.
+    dashboards: bool = True
+    # Each function's alarm also watches its throttles (prod). Without (dev), functions that have
+    # no reserved concurrency share one alarm on the Region's Lambda throttles: one alarm metric
+    # ($0.10/month) instead of one per function.
+    function_throttle_alarms: bool = True
     # "serverless": ElastiCache Serverless for Valkey (100 MB minimum, about $6/month idle); a node
     # type: a replication group with one node per AZ (steady load costs less per request).
     web_cache_node_type: str = "serverless"
@@ -120,6 +128,8 @@ _DEV = Profile(
     feed_provisioned_pollers=False,
     container_insights=False,
     web_cache_shared=True,
+    dashboards=False,
+    function_throttle_alarms=False,
 )
 
 _PROD = dataclasses.replace(
@@ -159,6 +169,8 @@ _PROD = dataclasses.replace(
     interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
     feed_provisioned_pollers=True,
     container_insights=True,
+    dashboards=True,
+    function_throttle_alarms=True,
     # Steady traffic and warm payment-provider connections: checkout and its webhook run as
     # services; everything else stays on Lambda.
     fargate_functions=("checkout", "payments_webhook"),
@@ -203,7 +215,7 @@ SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "stor
             "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
             "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn",
             "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control", "recommenders",
-            "sms_origination_identity", "account_protection")
+            "sms_origination_identity", "account_protection", "dashboards")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -401,6 +413,7 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
 
     toggles = {key: read.flag(key, default) for key, default in TOGGLES.items()}
     reserve = read.flag("reserved_concurrency", False)
+    dashboards = read.flag("dashboards", True) if "dashboards" in context else None
 
     account = read.matching("account", _ACCOUNT, "a 12-digit AWS account id") or default_account
     region = read.matching("region", _REGION, "an AWS region name such as us-east-1") \
@@ -523,6 +536,8 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     assert profile is not None
     if reserve:
         profile = dataclasses.replace(profile, reserved_concurrency=dict(RESERVED_CONCURRENCY))
+    if dashboards is not None:
+        profile = dataclasses.replace(profile, dashboards=dashboards)
     return AppConfig(
         profile=profile,
         stage=stage,
