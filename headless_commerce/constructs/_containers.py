@@ -10,6 +10,7 @@ from constructs import Construct
 from ..config import Profile
 from ..runtime import settings
 from . import _defaults as defaults
+from ._checkov import skip_checkov
 from ._nag import acknowledge
 
 CONTAINER_PORT = settings.STOREFRONT_DEFAULT_PORT
@@ -29,8 +30,9 @@ def ecs_cluster(scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc) -
     """A cluster with `_defaults.ecs_cluster`: Container Insights as `profile.container_insights` says."""
     cluster = ecs.Cluster(scope, id, **defaults.ecs_cluster(profile, vpc))
     if not profile.container_insights:
-        acknowledge(cluster, "AwsSolutions-ECS4",
-                    "Container Insights is off by profile (dev): its metrics bill as custom metrics, about "
-                    "$4.80/month a cluster; ECS's free service CPUUtilization and MemoryUtilization drive the "
-                    "alarms and autoscaling. The prod profile turns it on.")
+        reason = ("Container Insights is off by profile (dev): its metrics bill as custom metrics, about $4.80/month "
+                  "a cluster; ECS's free service CPUUtilization and MemoryUtilization drive the alarms and "
+                  "autoscaling. The prod profile turns it on.")
+        acknowledge(cluster, "AwsSolutions-ECS4", reason)
+        skip_checkov(cluster.node.default_child, "CKV_AWS_65", reason)
     return cluster

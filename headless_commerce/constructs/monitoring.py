@@ -161,7 +161,12 @@ class StackMonitoring(Construct):
         """Without reserved concurrency a function is throttled only when the account's pool (or
         Lambda's scaling rate) runs out, which the Region-wide Throttles metric shows for every
         function at once: one metric instead of one per function ($0.10 each a month)."""
-        if "LambdaThrottles" in self.alarms:
+        # One per app and Region: another StackMonitoring's alarm already watches the same metric.
+        root, region = self.node.root, Stack.of(self).region
+        watching = getattr(root, "_region_throttle_alarms", None)
+        if watching is None:
+            watching = root._region_throttle_alarms = {}
+        if region in watching:
             return
         limit = self.thresholds["lambda_throttles"]
         self.alarms["LambdaThrottles"] = cloudwatch.Alarm(
@@ -172,6 +177,7 @@ class StackMonitoring(Construct):
                                      period=FIVE_MINUTES),
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+        watching[region] = self.alarms["LambdaThrottles"]
 
     def monitor_function_factory(self, factory) -> None:
         """Every function of a `PythonFunctions` factory, including the ones added later."""

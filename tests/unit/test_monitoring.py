@@ -109,6 +109,10 @@ def test_every_capability_alarms_in_both_profiles(dev_app, prod_app, stack):
         if stack == "Web" and app.reference.stacks["Web"].web.shared_cache:
             expected = expected - SHARED_WITH_COMMERCE
             assert SHARED_WITH_COMMERCE | {"BytesUsedForCache"} <= _alarm_metrics(app, "Commerce")
+        if not app.reference.config.profile.function_throttle_alarms:
+            # The Region's throttles are one alarm, in Commerce (test_dev_alarms_on_each_functions_...).
+            expected = expected - {"Throttles"}
+            assert "Throttles" in _alarm_metrics(app, "Commerce")
         missing = expected - _alarm_metrics(app, stack)
         assert not missing, f"{app.reference.config.profile.name} {stack}: no alarm on {sorted(missing)}"
     if stack in ("Commerce", "Web"):
@@ -157,6 +161,9 @@ def test_dev_alarms_on_each_functions_errors_and_the_regions_throttles(dev_app):
               if a["Properties"].get("MetricName") == "Throttles"]
     assert len(region) == 1
     assert region[0]["Namespace"] == "AWS/Lambda" and "Dimensions" not in region[0]
+    # Once per app and Region: Integration's functions are covered by the same alarm.
+    assert not [a for a in resources_of(dev_app.template("Integration"), "AWS::CloudWatch::Alarm").values()
+                if a["Properties"].get("MetricName") == "Throttles"]
 
 
 def test_a_function_with_reserved_concurrency_keeps_its_own_throttle_alarm():
