@@ -61,6 +61,9 @@ MARKETING_API_URL = "MARKETING_API_URL"
 MARKETING_JOBS_QUEUE_URL = "MARKETING_JOBS_QUEUE_URL"
 # Whole hours a cart must sit untouched before the abandoned-cart reminder (default 24).
 MARKETING_ABANDONED_CART_HOURS = "MARKETING_ABANDONED_CART_HOURS"
+# SNS mobile push: JSON {platform: platform application ARN} (platform APNS, APNS_SANDBOX or
+# GCM) that PUT /me/push-device creates device endpoints under; unset: push is not configured.
+PUSH_PLATFORM_APPLICATIONS = "PUSH_PLATFORM_APPLICATIONS"
 
 # Search: "opensearch" (a managed domain or a serverless collection) or "local" (tantivy).
 SEARCH_PROVIDER = "SEARCH_PROVIDER"
@@ -192,6 +195,11 @@ def marketing_jobs_queue_url() -> str:
 def marketing_abandoned_cart_hours() -> str | None:
     """The raw value; marketing/abandoned_cart.py validates it."""
     return _optional(MARKETING_ABANDONED_CART_HOURS)
+
+
+def push_platform_applications() -> str | None:
+    """The raw JSON; marketing/devices.py reads it."""
+    return _optional(PUSH_PLATFORM_APPLICATIONS)
 
 
 def metrics_namespace() -> str:

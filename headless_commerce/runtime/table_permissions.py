@@ -39,9 +39,11 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # Copies contact details from the customer profile.
     "marketing_audience": (GET,),
     # Marketing senders re-read the profile (consent, contact) at send time; the job worker a
-    # page of profiles and carts at once. Unsubscribe withdraws consent like PUT /me/consents.
-    "marketing_lifecycle": (GET,),
-    "marketing_jobs": (BATCH_GET,),
+    # page of profiles and carts at once. Both remove a push endpoint SNS disabled from its
+    # profile (UpdateItem, confined to customer items). Unsubscribe withdraws consent like
+    # PUT /me/consents.
+    "marketing_lifecycle": (GET, UPDATE),
+    "marketing_jobs": (BATCH_GET, UPDATE),
     "unsubscribe": (GET, PUT, UPDATE),
     # Reads a changed product and its SKUs (consistent Get/BatchGet); a reindex pages the
     # catalog index (Query).

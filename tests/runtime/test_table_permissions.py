@@ -39,6 +39,7 @@ from tests.runtime import (
     test_marketing,
     test_orders,
     test_payments,
+    test_push_devices,
     test_recommendation_events,
     test_recommendations,
     test_search_indexer,
@@ -46,6 +47,7 @@ from tests.runtime import (
 )
 from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by the feed scenarios
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
+from tests.runtime.test_push_devices import push  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
@@ -158,6 +160,8 @@ SCENARIOS = [
     test_marketing.test_campaign_pages_through_the_audience_and_honours_consent_at_send_time,
     test_marketing.test_abandoned_cart_reminder_once_per_cart_only_to_consenting_customers,
     test_marketing.test_one_click_unsubscribe_withdraws_consent_through_the_consent_event,
+    test_push_devices.test_a_new_token_replaces_the_old_endpoint_and_delete_forgets_it,
+    test_push_devices.test_a_disabled_endpoint_is_cleared_on_send_and_re_registering_enables_it,
     test_search_indexer.test_out_of_order_and_duplicate_records_index_the_current_state,
     test_search_indexer.test_deleted_products_leave_the_index,
     test_recommendations.test_bought_together_first_then_popular_never_the_product_itself,

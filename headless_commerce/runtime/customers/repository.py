@@ -68,3 +68,24 @@ def set_consents(sub: str, consents: dict[str, bool], event: dict, now: str) -> 
             return False
         raise
     return True
+
+
+def set_push_endpoint(sub: str, platform: str, endpoint_arn: str) -> dict:
+    """Store the device's push endpoint on an existing profile; the new profile."""
+    return update_profile(sub, {"push_platform": platform, "push_endpoint_arn": endpoint_arn})
+
+
+def clear_push_endpoint(sub: str, endpoint_arn: str) -> bool:
+    """Forget `endpoint_arn` if it is still the profile's (a device registered meanwhile is
+    kept); True when it was removed."""
+    try:
+        dynamo.dynamodb().update_item(
+            TableName=dynamo.table_name(), Key=dynamo.to_item(model.customer_key(sub)),
+            UpdateExpression="REMOVE push_endpoint_arn, push_platform SET updated_at = :now",
+            ConditionExpression="push_endpoint_arn = :arn",
+            ExpressionAttributeValues={":arn": dynamo.to_attr(endpoint_arn), ":now": dynamo.to_attr(now_iso())})
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            return False
+        raise
+    return True
