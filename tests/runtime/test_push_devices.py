@@ -15,7 +15,7 @@ from headless_commerce.runtime.customers import repository as customers
 from headless_commerce.runtime.marketing import devices, jobs, membership, messages, outbox, repository, service
 from headless_commerce.runtime.marketing.names import CONTACT_ATTRIBUTE
 from tests.runtime.conftest import call, example_event
-from tests.runtime.test_marketing import campaign_job, drain_jobs
+from tests.runtime.test_marketing import campaign_job
 
 APNS_TOKEN = "a1" * 32
 FCM_TOKEN = "fcm-token:" + "x" * 40
@@ -87,7 +87,8 @@ def test_without_a_platform_application_registering_is_a_422_naming_the_platform
     assert reply.status == 422 and reply.body["error"]["code"] == "push_not_configured"
     assert reply.body["error"]["field"] == "platform"
     # One platform configured, another asked for.
-    monkeypatch.setenv("PUSH_PLATFORM_APPLICATIONS", json.dumps({"GCM": "arn:aws:sns:us-east-1:123456789012:app/GCM/x"}))
+    gcm_only = {"GCM": "arn:aws:sns:us-east-1:123456789012:app/GCM/x"}
+    monkeypatch.setenv("PUSH_PLATFORM_APPLICATIONS", json.dumps(gcm_only))
     assert register("alice", "APNS_SANDBOX").status == 422
     assert customers.get_profile("alice") is None        # refused before anything was written
 
