@@ -67,6 +67,7 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              marketing=config.enabled("marketing"),
                              marketing_sms=config.enabled("marketing_sms"),
                              sms_origination_identity=config.sms_origination_identity,
+                             push_platform_application_arns=config.push_platform_application_arns,
                              response_cache=config.enabled("response_cache"),
                              description="Headless commerce: identity and commerce services",
                              # The edge stack (us-east-1) reads the API's address.

@@ -10,6 +10,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from headless_commerce.runtime import routes
+from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.marketing import tokens
 from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.payments import provider as payment_provider
@@ -78,7 +79,7 @@ def _signed(event: dict) -> dict:
             "headers": {"Sandbox-Signature": signature.sign(raw.encode(), WEBHOOK_SECRET)}}
 
 
-def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing):
+def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing, monkeypatch):
     rec = Recorder()
     alice, bob = "alice", "bob"
     # Catalog
@@ -135,6 +136,16 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing
     rec("PUT", "/me/consents", sub=alice, body={"email": True, "sms": False, "push": False})
     rec("PUT", "/me/consents", sub=alice, body={"email": "yes", "sms": False, "push": False})
     rec("GET", "/me")
+    # Push device: not configured, registered, refused token shape, forgotten
+    monkeypatch.delenv("PUSH_PLATFORM_APPLICATIONS", raising=False)
+    rec("PUT", "/me/push-device", sub=alice, body={"platform": "APNS", "token": "ab" * 32})
+    application = aws.sns().create_platform_application(
+        Name="shop-apns", Platform="APNS", Attributes={"PlatformCredential": "test"})["PlatformApplicationArn"]
+    monkeypatch.setenv("PUSH_PLATFORM_APPLICATIONS", json.dumps({"APNS": application}))
+    rec("PUT", "/me/push-device", sub=alice, body={"platform": "APNS", "token": "ab" * 32})
+    rec("PUT", "/me/push-device", sub=alice, body={"platform": "APNS", "token": "x"})
+    rec("DELETE", "/me/push-device", sub=alice)
+    rec("DELETE", "/me/push-device")
     # Webhook: bad signature, unknown order, settling the pending order
     rec("POST", "/payments/webhook", raw_body="{}", headers={"Sandbox-Signature": "t=1,v1=00"})
     rec("POST", "/payments/webhook", **_signed({"id": "e1", "type": "payment.authorized",

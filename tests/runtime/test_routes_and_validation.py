@@ -21,6 +21,7 @@ EXPECTED = {
     ("POST", "/payments/webhook"), ("GET", "/search"), ("GET", "/search/suggest"),
     ("GET", "/recommendations"), ("GET", "/me/recommendations"),
     ("GET", "/unsubscribe"), ("POST", "/unsubscribe"),
+    ("PUT", "/me/push-device"), ("DELETE", "/me/push-device"),
 }
 
 
@@ -163,6 +164,11 @@ def route_samples():
         "putConsents": (
             [{"email": True, "sms": False, "push": False}],
             [{"email": 1, "sms": False, "push": False}, {"email": None, "sms": False, "push": False}],
+        ),
+        "putPushDevice": (
+            [{"platform": "APNS", "token": "ab" * 32}, {"platform": "GCM", "token": "fcm:" + "A_b-" * 40}],
+            [{"platform": "WNS", "token": "ab" * 32}, {"platform": "APNS", "token": "ab"},
+             {"platform": "APNS", "token": "ab" * 32 + " "}, {"token": "ab" * 32}],
         ),
     }
 
