@@ -8,7 +8,7 @@ CHECKOV_VENV := .tools/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup synth test bench local clean
+.PHONY: setup synth test bench local clean cost cost-table
 
 $(VENV)/.synth-deps: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ synth: $(VENV)/.synth-deps
 	CDK_OUTDIR=$(OUT).next $(PY) app.py $(CONTEXT) || { rm -rf $(OUT).next; exit 2; }
 	rm -rf $(OUT) && mv $(OUT).next $(OUT)
 	@ls $(OUT)/*.template.json
+
+## Estimated monthly idle cost of dev and prod (CONTEXT="-c profile=dev -c search=false" for one).
+cost: $(VENV)/.synth-deps
+	$(PY) -m headless_commerce.cli cost $(CONTEXT)
+
+## Regenerate the README's cost table (tests/unit/test_cost.py checks it is current).
+cost-table: $(VENV)/.synth-deps
+	$(PY) -m headless_commerce.cli cost --readme README.md
 
 ## Unit, nag, runtime tests plus cfn-lint and checkov over the synthesized templates.
 test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed test-deps

@@ -40,7 +40,7 @@ _EXPORTS = {
     "PendingOrderSweeper": ".constructs.order_sweeper",
     "ConsentFanout": ".constructs.consent_fanout",
     "AlarmTopic": ".constructs.alarms",
-    "ServiceAlarms": ".constructs.alarms",
+    "StackMonitoring": ".constructs.monitoring",
     "notify_alarms": ".constructs.alarms",
     "SearchDomain": ".constructs.search_domain",
     "Personalization": ".constructs.personalization",

@@ -1,6 +1,7 @@
 """`headless-commerce` command line: `headless-commerce local [--port N] [--catalog FILE]
 [--data-dir DIR]` and `headless-commerce feed publish <feed> FILE.jsonl (--local URL |
---bootstrap-servers HOSTS | --cluster-arn ARN)`.
+--bootstrap-servers HOSTS | --cluster-arn ARN)`; `headless-commerce cost [-c KEY=VALUE ...]`
+(headless_commerce/cost/command.py).
 
 Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM) or a published feed, 2 for a usage problem
 (the `local` or `kafka` extra not installed, invalid catalog file, unusable data directory,
@@ -48,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     from headless_commerce import search_admin
 
     search_admin.add_parser(commands)
+    from headless_commerce.cost import command as cost_command
+
+    cost_command.add_parser(commands)
     feed = commands.add_parser("feed", help="integration feeds (PIM catalog, inventory, order status)")
     feed_commands = feed.add_subparsers(dest="feed_command", required=True)
     publish = feed_commands.add_parser(
@@ -191,6 +195,7 @@ def run_local(args: argparse.Namespace) -> int:
               f"  API           {started.api_url}\n"
               f"  well-known    {started.api_url}/.well-known/headless-commerce.json\n"
               f"  OpenAPI       {started.api_url}/openapi.json\n"
+              f"  API docs      {started.api_url}/docs\n"
               f"  embedded AWS  {started.aws_endpoint_url}  (region {started.region})\n"
               f"  catalog       {catalog_line}\n"
               f"{data_line}"
@@ -215,6 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         return search_admin.run(args)
     if args.command == "feed":
         return run_feed_publish(args)
+    if args.command == "cost":
+        from headless_commerce.cost import command as cost_command
+
+        return cost_command.run(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -166,3 +166,22 @@ SEARCH_DOMAIN_LOCKED = {
     "fine_grained_access_control": "IAM roles are the only users; the indexer is the master",
     "access_policies": "the resource policy names the indexer and query roles, never '*'",
 }
+
+
+def alarm_thresholds(profile: Profile) -> dict[str, float]:
+    """StackMonitoring's thresholds; an alarm fires above its value. Both profiles alarm on the
+    same things; prod answers sooner on the queue a stopped OMS consumer fills."""
+    return {
+        "lambda_errors": 0,                # any crash or timeout in 5 minutes (handled errors are 4xx/JSON 5xx)
+        "lambda_throttles": 0,             # any throttle in 5 minutes
+        "api_5xx_rate": 0.01,              # share of API requests answered 5xx, 2 of 5-minute periods
+        "api_p99_latency_ms": 3000,        # API p99, 2 of 5-minute periods
+        "dynamodb_throttles": 0,           # any throttled read or write in 5 minutes
+        "fifo_oldest_message_age_s": 300 if profile.is_production else 900,
+        "search_disk_used_percent": 80,    # OpenSearch blocks writes at its flood stage (95 %)
+        "cache_memory_percent": 80,        # Valkey memory used (serverless: of its data cap)
+        "cache_evictions": 0,              # any eviction in 5 minutes: the cache is full
+        "ecs_cpu_percent": 85,             # 3 of 5-minute periods
+        "ecs_memory_percent": 85,          # 3 of 5-minute periods
+        "waf_blocked_requests": 1000,      # blocked requests in 5 minutes
+    }

@@ -3,23 +3,19 @@
 `AlarmTopic` is the one place alarms go: an SNS topic on its own CMK (CloudWatch must be able to
 use the key, and it should not be able to use the data key), with optional e-mail and HTTPS
 subscribers. `notify_alarms(scope, topic)` points every CloudWatch alarm under `scope` at it,
-including alarms other constructs create later. `ServiceAlarms` adds the alarms a commerce API
-needs: Lambda errors and throttles, API 5xx rate and p99 latency, pipe failures.
+including alarms other constructs create later. What to alarm on is `monitoring.StackMonitoring`'s job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import jsii
 from aws_cdk import Aspects, Aws, Duration, IAspect
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
@@ -95,68 +91,23 @@ class AlarmTopic(Construct):
 @jsii.implements(IAspect)
 class _NotifyAlarms:
     def __init__(self, topic: sns.ITopic) -> None:
+        self.topic = topic
         self._action = cw_actions.SnsAction(topic)
         self._done: set[str] = set()
 
     def visit(self, node: IConstruct) -> None:
-        if isinstance(node, cloudwatch.Alarm) and node.node.addr not in self._done:
+        # Alarms and composite alarms this app creates (imported alarms have no resource here),
+        # including those cdk-monitoring-constructs makes on the JavaScript side.
+        if (isinstance(node, cloudwatch.AlarmBase) and node.node.default_child is not None
+                and node.node.addr not in self._done):
             self._done.add(node.node.addr)
             node.add_alarm_action(self._action)
             node.add_ok_action(self._action)
 
 
 def notify_alarms(scope: IConstruct, topic: sns.ITopic) -> None:
-    """Every `cloudwatch.Alarm` under `scope` notifies `topic` when it fires and when it clears."""
+    """Every alarm and composite alarm under `scope` notifies `topic` when it fires and when it
+    clears. Calling it again for the same scope and topic changes nothing."""
+    if any(isinstance(a, _NotifyAlarms) and a.topic is topic for a in Aspects.of(scope).all):
+        return
     Aspects.of(scope).add(_NotifyAlarms(topic))
-
-
-class ServiceAlarms(Construct):
-    """`alarms` by name, for `functions` (name -> lambda_.IFunction), the API `stage`
-    (apigw.Stage, default None: no API alarms) and `pipes_` (CfnPipes, default none).
-
-    Thresholds (defaults): any Lambda error or throttle in 5 minutes; API
-    5xx responses above `api_error_rate` (1 %) in 2 of 3 five-minute periods; API p99 latency
-    above `api_p99_latency` (3 s) in 2 of 3; any failed pipe execution in 5 minutes.
-
-    A Lambda error here is a crash or timeout: handlers turn every client mistake into a 4xx
-    and every handled failure into a JSON 5xx, which the API alarm counts instead.
-    """
-
-    def __init__(self, scope: Construct, id: str, *, functions: Mapping[str, lambda_.IFunction],
-                 stage: apigw.Stage | None = None, pipes_: Sequence[pipes.CfnPipe] = (),
-                 api_error_rate: float = 0.01, api_p99_latency: Duration = Duration.seconds(3)) -> None:
-        super().__init__(scope, id)
-        five_minutes = Duration.minutes(5)
-        self.alarms: dict[str, cloudwatch.Alarm] = {}
-        for name, fn in sorted(functions.items()):
-            self._any(f"{name}Errors", fn.metric_errors(period=five_minutes, statistic="Sum"),
-                      f"Function {name} crashed or timed out")
-            self._any(f"{name}Throttles", fn.metric_throttles(period=five_minutes, statistic="Sum"),
-                      f"Function {name} was throttled: raise its concurrency or the account quota")
-        if stage is not None:
-            self.alarms["Api5xxRate"] = cloudwatch.Alarm(
-                self, "Api5xxRate",
-                alarm_description=f"More than {api_error_rate:.0%} of API requests answered 5xx",
-                metric=stage.metric_server_error(period=five_minutes, statistic="Average"),
-                threshold=api_error_rate, evaluation_periods=3, datapoints_to_alarm=2,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
-            self.alarms["ApiLatencyP99"] = cloudwatch.Alarm(
-                self, "ApiLatencyP99",
-                alarm_description=f"API p99 latency above {api_p99_latency.to_milliseconds()} ms",
-                metric=stage.metric_latency(period=five_minutes, statistic="p99"),
-                threshold=api_p99_latency.to_milliseconds(), evaluation_periods=3, datapoints_to_alarm=2,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
-        for index, pipe in enumerate(pipes_):
-            metric = cloudwatch.Metric(namespace="AWS/EventBridge/Pipes", metric_name="ExecutionFailed",
-                                       dimensions_map={"PipeName": pipe.ref}, period=five_minutes,
-                                       statistic="Sum")
-            self._any(f"Pipe{index}Failures" if len(pipes_) > 1 else "PipeFailures", metric,
-                      f"Pipe {pipe.node.path} failed executions; check its dead-letter queue")
-
-    def _any(self, id: str, metric: cloudwatch.IMetric, description: str) -> None:
-        self.alarms[id] = cloudwatch.Alarm(
-            self, id, alarm_description=description, metric=metric, threshold=0, evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -78,7 +78,8 @@ class FargateService(Construct):
             port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT, name="http")],
             environment={**environment, settings.SERVED_FUNCTION: spec.name,
                          settings.PORT: str(CONTAINER_PORT),
-                         "POWERTOOLS_SERVICE_NAME": spec.name},
+                         "POWERTOOLS_SERVICE_NAME": spec.name,
+                         settings.POWERTOOLS_METRICS_NAMESPACE: Stack.of(self).stack_name},
             logging=ecs.LogDriver.aws_logs(stream_prefix=spec.name, log_group=log_group),
             # In-flight requests finish: ECS waits this long after SIGTERM before SIGKILL.
             stop_timeout=Duration.seconds(spec.timeout_s + 1),

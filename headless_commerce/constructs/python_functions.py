@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from aws_cdk import Duration, Stack, Token
@@ -79,6 +80,10 @@ class PythonFunctions(Construct):
         self._vpc = vpc
         self._key = encryption_key
         self.functions: dict[str, lambda_.Function] = {}
+        self._on_add: list[Callable[[str, lambda_.Function], None]] = []
+        # Powertools metrics of this stack's functions: the stack name carries the stage, so two
+        # copies of the app in one account never add up each other's business metrics.
+        self.metrics_namespace = Stack.of(self).stack_name
         self.code = lambda_.Code.from_asset(code_directory())
         layer_arn = powertools_layer_arn or self._powertools_parameter()
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
@@ -116,7 +121,8 @@ class PythonFunctions(Construct):
             self, name,
             runtime=RUNTIME, architecture=ARCHITECTURE, handler=handler, code=self.code,
             memory_size=memory_mb, timeout=Duration.seconds(timeout_s),
-            environment={settings.POWERTOOLS_SERVICE_NAME: name, **environment},
+            environment={settings.POWERTOOLS_SERVICE_NAME: name,
+                         settings.POWERTOOLS_METRICS_NAMESPACE: self.metrics_namespace, **environment},
             environment_encryption=self._key,
             layers=[self.powertools_layer, *(extra_layers or [])], tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON, log_group=log_group,
@@ -158,4 +164,13 @@ class PythonFunctions(Construct):
         if async_dead_letters is not None:
             dead_letter_alarm(self, f"{name}DeadLetterAlarm", async_dead_letters, name)
         self.functions[name] = fn
+        for callback in self._on_add:
+            callback(name, fn)
         return fn
+
+    def on_add(self, callback: Callable[[str, lambda_.Function], None]) -> None:
+        """Call `callback(name, fn)` for every function made so far and every later one (how
+        monitoring covers the functions capabilities add after it is set up)."""
+        self._on_add.append(callback)
+        for name, fn in list(self.functions.items()):
+            callback(name, fn)

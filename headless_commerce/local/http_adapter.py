@@ -185,12 +185,14 @@ class LocalApi:
                  allowed_origin: str = "*", user_pool_id: str = "", region: str = "us-east-1",
                  router: Router | None = None,
                  actions: dict[str, Callable[[], object]] | None = None,
+                 pages: Callable[[str], Response | None] | None = None,
                  post_confirmation: bool = True) -> None:
         self.router = router or Router()
         self.actions = actions or {}         # POST path -> () -> JSON result (local admin)
         self.verifier = verifier
         self.documents = documents           # path -> () -> JSON document
         self.assets = assets
+        self.pages = pages                   # GET path -> an HTML page or its file, else None
         self.allowed_origin = allowed_origin
         self.user_pool_id = user_pool_id
         self.region = region
@@ -253,6 +255,10 @@ class LocalApi:
             asset = self.assets(path)
             if asset is not None:
                 return asset
+        if method == "GET" and self.pages is not None:
+            page = self.pages(path)
+            if page is not None:
+                return page
         match = self.router.match(method, path)
         if not match.allowed:
             return error(404, "not_found", "No such route", self._cors())

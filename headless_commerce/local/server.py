@@ -18,6 +18,7 @@ from headless_commerce.local import aws as embedded
 from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
 from headless_commerce.local import recommendations as local_recommendations
 from headless_commerce.local import search as local_search
+from headless_commerce.local.api_docs import ApiDocs
 from headless_commerce.local.auth import TokenVerifier
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
@@ -178,7 +179,8 @@ class LocalCommerce:
             documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi,
                        OUTBOX_PATH: self.marketing.listing},
             actions={local_search.REINDEX_PATH: local_search.reindex},
-            assets=placeholder_image, allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
+            assets=placeholder_image, pages=ApiDocs(self.openapi),
+            allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
             user_pool_id=r.user_pool_id, region=r.region)
         cache = None
         if self.storefront is not None:

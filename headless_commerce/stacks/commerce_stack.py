@@ -11,11 +11,11 @@ from constructs import Construct
 
 from .. import model
 from ..config import ApiDomain, HostedSignIn
-from ..constructs.alarms import ServiceAlarms, notify_alarms
 from ..constructs.app_tier import AppTier
 from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.identity import Identity
 from ..constructs.marketing import Marketing, SmsOptions
+from ..constructs.monitoring import StackMonitoring
 from ..constructs.order_events import OrderEvents
 from ..constructs.order_sweeper import PendingOrderSweeper
 from ..constructs.outbox_relay import OutboxRelay
@@ -40,7 +40,8 @@ class CommerceStack(CommerceStackBase):
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
-        notify_alarms(self, sns.Topic.from_topic_arn(self, "AlarmTopic", foundation.alarm_topic.topic.topic_arn))
+        topic = sns.Topic.from_topic_arn(self, "AlarmTopic", foundation.alarm_topic.topic.topic_arn)
+        self.monitoring = StackMonitoring(self, "Monitoring", profile=self.profile, alarm_topic=topic)
         self.identity = Identity(
             self, "Identity", profile=self.profile, email_from=email_from,
             hosted_sign_in_domain_prefix=hosted_sign_in.domain_prefix if hosted_sign_in else None,
@@ -105,10 +106,7 @@ class CommerceStack(CommerceStackBase):
             for name in cached_functions():
                 if name in self.app_tier.functions:
                     self.response_cache.connect(self.app_tier.functions[name])
-        # Last, so every function added above has its error and throttle alarms.
-        self.alarms = ServiceAlarms(self, "Alarms", functions=self.app_tier.function_factory.functions,
-                                    stage=self.app_tier.api.deployment_stage)
-        # Pipes alarm on their own failures (OutboxRelay.failure_alarm, OmsHandoff.alarms).
+        self._monitor()
         CfnOutput(self, "ApiUrl", value=self.app_tier.rest.url)
         if self.app_tier.api.domain_name is not None:
             CfnOutput(self, "ApiDomainTarget", value=self.app_tier.api.domain_name.domain_name_alias_domain_name,
@@ -136,3 +134,23 @@ class CommerceStack(CommerceStackBase):
         self.consent_fanout = ConsentFanout(self, "ConsentFanout", profile=self.profile, functions=functions,
                                             bus=foundation.events.bus, encryption_key=key,
                                             profile_table=self.app_tier.table, webhook_url=consent_webhook_url)
+
+    def _monitor(self) -> None:
+        """The Commerce dashboard and alarms; functions capabilities add later are monitored by
+        the factory hook, and every alarm of the stack is routed and listed by StackMonitoring."""
+        monitoring, tier = self.monitoring, self.app_tier
+        monitoring.add_business_kpis(tier.function_factory.metrics_namespace,
+                                     {"orders": "checkout", "search": "search" if self.search else ""})
+        monitoring.monitor_function_factory(tier.function_factory)
+        monitoring.monitor_api(tier.api, tier.api.deployment_stage.stage_name)
+        monitoring.monitor_table("Commerce", tier.table)
+        monitoring.monitor_web_acl("Api", tier.web_acl)
+        for name, service in sorted(tier.services.items()):
+            # FargateFunctions alarms on memory and unhealthy tasks itself.
+            monitoring.monitor_fargate_service(name, service.service, memory=False)
+        monitoring.show_alarm("Outbox relay pipe failures", self.outbox_relay.failure_alarm)
+        if self.search is not None and self.search.domain is not None:
+            monitoring.monitor_search_domain(self.search.domain)
+        if self.response_cache is not None:
+            monitoring.monitor_cache("ResponseCache", self.response_cache.cache.cache)
+

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from ..constructs.alarms import AlarmTopic, notify_alarms
+from ..constructs.alarms import AlarmTopic
 from ..constructs.encryption import EncryptionKey
 from ..constructs.event_bus import EventBus
+from ..constructs.monitoring import StackMonitoring
 from ..constructs.network import Network
 from ..constructs.oms_handoff import OmsHandoff
 from ..constructs.shared_files import SharedFiles
@@ -23,7 +24,7 @@ class FoundationStack(CommerceStackBase):
         # First, so every later stack can send its alarms here.
         self.alarm_topic = AlarmTopic(self, "Alarms", profile=self.profile, emails=alarm_emails,
                                       https_endpoints=alarm_https_endpoints)
-        notify_alarms(self, self.alarm_topic.topic)
+        self.monitoring = StackMonitoring(self, "Monitoring", profile=self.profile, alarm_topic=self.alarm_topic.topic)
         self.encryption = EncryptionKey(self, "Encryption", profile=self.profile)
         self.network = Network(self, "Network", profile=self.profile, encryption_key=self.encryption.key)
         self.shared_files = SharedFiles(self, "SharedFiles", profile=self.profile, vpc=self.network.vpc,
@@ -31,3 +32,6 @@ class FoundationStack(CommerceStackBase):
         self.events = EventBus(self, "Events", profile=self.profile, encryption_key=self.encryption.key)
         self.oms_handoff = OmsHandoff(self, "OmsHandoff", bus=self.events.bus, encryption_key=self.encryption.key,
                                       profile=self.profile)
+        self.monitoring.monitor_fifo_queue("OmsHandoff", self.oms_handoff.queue, self.oms_handoff.dead_letter_queue)
+        for alarm in self.oms_handoff.alarms:
+            self.monitoring.show_alarm(alarm.node.id, alarm)

@@ -7,8 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ..constructs.alarms import ServiceAlarms, notify_alarms
 from ..constructs.integration_pipelines import IntegrationPipelines
+from ..constructs.monitoring import StackMonitoring
 from ..constructs.python_functions import PythonFunctions
 from ._base import CommerceStackBase
 from .commerce_stack import CommerceStack
@@ -22,7 +22,8 @@ class IntegrationStack(CommerceStackBase):
                  **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(commerce, reason="The feed consumers write Commerce's table")
-        notify_alarms(self, sns.Topic.from_topic_arn(self, "AlarmTopic", foundation.alarm_topic.topic.topic_arn))
+        topic = sns.Topic.from_topic_arn(self, "AlarmTopic", foundation.alarm_topic.topic.topic_arn)
+        self.monitoring = StackMonitoring(self, "Monitoring", profile=self.profile, alarm_topic=topic)
         # Imported by ARN, as in Commerce: grants land in this stack's role policies.
         key = kms.Key.from_key_arn(self, "SharedKey", foundation.encryption.key.key_arn)
         table = commerce.app_tier.table
@@ -32,7 +33,10 @@ class IntegrationStack(CommerceStackBase):
             self, "Pipelines", profile=self.profile, table=table, functions=functions,
             vpc=foundation.network.vpc, encryption_key=key, form=form,
             existing_cluster_arn=existing_cluster_arn, topics=topics)
-        self.alarms = ServiceAlarms(self, "Alarms", functions=functions.functions)
+        self.monitoring.monitor_function_factory(functions)
+        # Consumer lag and failed records alarm in IntegrationPipelines (Lambda's OffsetLag per consumer).
+        for name, alarm in sorted(self.pipelines.alarms.items()):
+            self.monitoring.show_alarm(name, alarm)
         CfnOutput(self, "ClusterArn", value=self.pipelines.cluster_arn,
                   description="headless-commerce feed publish --cluster-arn ... (from a host in the VPC)")
         for feed, topic in self.pipelines.topics.items():

@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..config import WebDomain
-from ..constructs.alarms import ServiceAlarms, notify_alarms
+from ..constructs.monitoring import StackMonitoring
 from ..constructs.python_functions import PythonFunctions
 from ..constructs.web_tier import WebTier
 from ._base import CommerceStackBase
@@ -41,7 +41,8 @@ class WebStack(CommerceStackBase):
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="the storefront runs in Foundation's VPC and mounts its EFS")
         self.add_stack_dependency(commerce, reason="the storefront calls the commerce API and signs in with Cognito")
-        notify_alarms(self, sns.Topic.from_topic_arn(self, "AlarmTopic", foundation.alarm_topic.topic.topic_arn))
+        topic = sns.Topic.from_topic_arn(self, "AlarmTopic", foundation.alarm_topic.topic.topic_arn)
+        self.monitoring = StackMonitoring(self, "Monitoring", profile=self.profile, alarm_topic=topic)
         # Imported by ARN, as in Commerce: grants stay in this stack's policies.
         key = kms.Key.from_key_arn(self, "SharedKey", foundation.encryption.key.key_arn)
         vpc = foundation.network.vpc
@@ -74,7 +75,7 @@ class WebStack(CommerceStackBase):
             route53.ARecord(self, "OriginAlias", zone=zone, record_name=f"{domain.origin_name}.",
                             target=route53.RecordTarget.from_alias(
                                 targets.LoadBalancerTarget(self.web.origin.load_balancer)))
-        self.alarms = ServiceAlarms(self, "Alarms", functions=self.functions.functions)
+        self._monitor()
         # Read by the edge stack with Fn::GetStackOutput as a whole string: the name is built from
         # this stack's id, and splitting another stack's output is not allowed in every intrinsic.
         self.origin_secret_name_output = CfnOutput(
@@ -83,3 +84,15 @@ class WebStack(CommerceStackBase):
         CfnOutput(self, "StorefrontClientId", value=self.web.user_pool_client.user_pool_client_id)
         CfnOutput(self, "LoadBalancerDns", value=self.web.origin.load_balancer.load_balancer_dns_name,
                   description="Answers 403 unless the request comes through the CloudFront distribution")
+
+    def _monitor(self) -> None:
+        web, monitoring = self.web, self.monitoring
+        monitoring.monitor_function_factory(self.functions)
+        # Target 5xx and unhealthy hosts alarm in WebTier; CPU and memory here.
+        for name, alarm in sorted(web.alarms.items()):
+            monitoring.show_alarm(f"Storefront {name}", alarm)
+        monitoring.monitor_fargate_service("Storefront", web.service)
+        monitoring.monitor_cache("WebCache", web.cache.cache)
+        monitoring.monitor_table("Sessions", web.tables.session_table)
+        monitoring.monitor_table("Flags", web.tables.flags_table)
+

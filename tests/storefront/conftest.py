@@ -4,6 +4,7 @@ headless Chromium (Debian's package, driven by Playwright) per session."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -74,6 +75,24 @@ def start_redis(port: int | None = None) -> RedisServer:
             time.sleep(0.05)
     server.stop()
     raise AssertionError("redis-server did not start")
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's chromium under Playwright (never a downloaded browser); skips where it is absent."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run and "
+                    "make setup install it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture(scope="session")

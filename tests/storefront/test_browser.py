@@ -15,7 +15,7 @@ import pytest
 
 from headless_commerce.runtime.routes import ROUTES
 from tests.e2e.conftest import PASSWORD, request, start_local, stop_local
-from tests.storefront.conftest import ARTIFACTS, AXE, CHROMIUM_ARGS, start_redis
+from tests.storefront.conftest import ARTIFACTS, AXE, chromium, start_redis
 
 WIDTHS = {"desktop": 1280, "mobile": 390}
 SERIOUS = ("serious", "critical")
@@ -55,20 +55,11 @@ def store():
 
 @pytest.fixture(scope="module")
 def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run and "
-                    "make setup install it)")
     if not AXE.exists():
         pytest.skip("axe-core is not installed (npm install --prefix .tools/npm axe-core@4; "
                     "make setup does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -226,14 +226,20 @@ def test_alarms_cover_functions_api_and_pipes(any_app):
               for r in any_app.template(stack)["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     by_metric = {}
     for alarm in alarms:
-        by_metric.setdefault((alarm.get("Namespace"), alarm.get("MetricName")), []).append(alarm)
+        # One metric, as a plain metric alarm or as the single query cdk-monitoring-constructs writes.
+        queries = [q["MetricStat"] for q in alarm.get("Metrics", []) if "MetricStat" in q]
+        if "MetricName" in alarm:
+            queries = [{"Metric": alarm, "Stat": alarm.get("Statistic") or alarm.get("ExtendedStatistic")}]
+        if len(queries) == 1:
+            metric = queries[0]["Metric"]
+            by_metric.setdefault((metric["Namespace"], metric["MetricName"]), []).append((alarm, queries[0]["Stat"]))
     functions = _all(any_app, "AWS::Lambda::Function")
     assert len(by_metric[("AWS/Lambda", "Errors")]) == len(_ours(any_app)) <= len(functions)
     assert len(by_metric[("AWS/Lambda", "Throttles")]) == len(_ours(any_app))
-    (server_errors,) = by_metric[("AWS/ApiGateway", "5XXError")]
-    assert server_errors["Statistic"] == "Average" and server_errors["Threshold"] == 0.01
-    (latency,) = by_metric[("AWS/ApiGateway", "Latency")]
-    assert latency["ExtendedStatistic"] == "p99"
+    ((server_errors, stat),) = by_metric[("AWS/ApiGateway", "5XXError")]
+    assert stat == "Average" and server_errors["Threshold"] == 0.01
+    ((_, stat),) = by_metric[("AWS/ApiGateway", "Latency")]
+    assert stat == "p99"
     # Each pipe construct alarms on its own failures (execution, enrichment and target stages).
     pipe_alarms = [a for a in alarms if '"AWS/EventBridge/Pipes"' in json.dumps(a.get("Metrics", []))]
     assert len(pipe_alarms) == len(_all(any_app, "AWS::Pipes::Pipe"))

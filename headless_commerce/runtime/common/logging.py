@@ -10,6 +10,7 @@ handler imports under 50 ms beyond boto3).
 from __future__ import annotations
 
 import functools
+import threading
 import types
 from collections.abc import Callable
 
@@ -20,6 +21,11 @@ from headless_commerce.runtime import settings
 
 logger = Logger()
 metrics = Metrics(namespace=settings.metrics_namespace())
+# Powertools keeps one metric set per process. Lambda runs one invocation at a time, but local
+# mode and the Fargate container serve requests on threads: without the lock, one thread could
+# flush (and clear) the set between another's emptiness check and its flush, and Powertools
+# would raise "Must contain at least one metric".
+_metrics_lock = threading.Lock()
 
 # Outside Lambda (tests, local mode) a handler is called without a context object, but
 # inject_lambda_context reads its fields.
@@ -29,19 +35,21 @@ _NO_CONTEXT = types.SimpleNamespace(function_name="local", memory_limit_in_mb=0,
 Handler = Callable[[object, object], object]
 
 
-def count(name: str) -> None:
-    """One occurrence of a business event (OrdersPlaced, PaymentDeclines, ...), published as a
-    CloudWatch metric (embedded metric format) when the invocation ends."""
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+def count(name: str, value: int = 1) -> None:
+    """`value` occurrences of a business event (OrdersPlaced, PaymentDeclines, ...), published as
+    a CloudWatch metric (embedded metric format) when the invocation ends."""
+    with _metrics_lock:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def _publish_metrics() -> None:
-    if not metrics.metric_set:
-        return
-    try:
-        metrics.flush_metrics()
-    except Exception:
-        logger.exception("could not publish metrics")
+    with _metrics_lock:
+        if not metrics.metric_set:
+            return
+        try:
+            metrics.flush_metrics()
+        except Exception:
+            logger.exception("could not publish metrics")
 
 
 def lambda_entry(handler: Handler, *, correlation_id_path: str | None = None) -> Handler:

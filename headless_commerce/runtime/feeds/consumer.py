@@ -30,12 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from headless_commerce.runtime import settings
 from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.common.json_input import InvalidJson, loads
-from headless_commerce.runtime.common.logging import logger, metrics
+from headless_commerce.runtime.common.logging import count, logger
 from headless_commerce.runtime.feeds import msk
 
 APPLIED, UNCHANGED, REJECTED, FAILED = "applied", "unchanged", "rejected", "failed"
@@ -179,5 +177,5 @@ def run(event: dict, feed: Feed) -> dict:
               and e.record.offset is not None and e.record.offset >= resume[e.record.stream]]
     outcomes[FAILED] += len(failed)
     for outcome, number in outcomes.items():
-        metrics.add_metric(name=f"FeedRecords{outcome.title()}", unit=MetricUnit.Count, value=number)
+        count(f"FeedRecords{outcome.title()}", number)
     return msk.batch_response(failed)

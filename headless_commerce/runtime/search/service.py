@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Iterator
 
 from headless_commerce.runtime.catalog import repository as catalog_repository
+from headless_commerce.runtime.common.logging import count
 from headless_commerce.runtime.search import params as search_params
 from headless_commerce.runtime.search.documents import product_document
 from headless_commerce.runtime.search.provider import IndexAction, WriteOutcome, get_provider
@@ -15,6 +16,12 @@ from headless_commerce.runtime.search.provider import IndexAction, WriteOutcome,
 def search(query_params: dict[str, str]) -> dict:
     query = search_params.parse_search(query_params)
     page = get_provider().search(query)
+    # First pages only: a shopper's query is one search however many pages they read, so the
+    # dashboard's zero-result rate is SearchZeroResults / Searches.
+    if not query.after:
+        count("Searches")
+        if page.total == 0:
+            count("SearchZeroResults")
     return {"items": page.items, "facets": page.facets, "total": page.total,
             "next_cursor": search_params.encode_cursor(query, page.after)}
 

@@ -1,0 +1,185 @@
+"""StackMonitoring: one dashboard per stack, the alarms of every capability, all routed to the
+alarm topic. The app-wide checks read the session's dev and prod synths (tests/conftest.py)."""
+
+import json
+
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sns as sns
+
+from headless_commerce.constructs.alarms import notify_alarms
+from headless_commerce.constructs.monitoring import StackMonitoring
+
+from .helpers import commerce_base, new_stack, resources_of, template
+
+ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+
+
+def _topic_id(app) -> str:
+    topics = resources_of(app.template("Foundation"), "AWS::SNS::Topic")
+    (topic_id,) = [k for k, v in topics.items() if v["Properties"].get("DisplayName") == "Headless commerce alarms"]
+    return topic_id
+
+
+def _points_at_topic(action, topic_id: str) -> bool:
+    if action == {"Ref": topic_id}:
+        return True
+    # Later stacks read Foundation's topic ARN through its export (or, with cross-region
+    # references on for the edge stack, its published output).
+    return bool({"Fn::ImportValue", "Fn::GetStackOutput"} & set(action)) and topic_id in json.dumps(action)
+
+
+def test_every_alarm_of_every_stack_notifies_the_alarm_topic(any_app):
+    topic_id = _topic_id(any_app)
+    checked = 0
+    for stack in any_app.reference.stacks:
+        for logical_id, alarm in any_app.template(stack).get("Resources", {}).items():
+            if alarm["Type"] not in ALARM_TYPES:
+                continue
+            props = alarm["Properties"]
+            assert props.get("ActionsEnabled", True) is not False, f"{stack}/{logical_id}"
+            assert any(_points_at_topic(a, topic_id) for a in props.get("AlarmActions", [])), f"{stack}/{logical_id}"
+            assert any(_points_at_topic(a, topic_id) for a in props.get("OKActions", [])), f"{stack}/{logical_id}"
+            # Once: a duplicated action would notify twice per state change.
+            assert len(props["AlarmActions"]) == len({json.dumps(a) for a in props["AlarmActions"]})
+            checked += 1
+    assert checked > 80
+
+
+def test_one_dashboard_per_monitored_stack_named_after_it(any_app):
+    for stack in ("Foundation", "Commerce", "Integration", "Web"):
+        dashboards = resources_of(any_app.template(stack), "AWS::CloudWatch::Dashboard")
+        assert [d["Properties"]["DashboardName"] for d in dashboards.values()] == \
+            [any_app.reference.stacks[stack].stack_name], stack
+
+
+def _alarm_metrics(app, stack: str) -> set[str]:
+    """Metric names the stack's alarms watch, directly or inside metric math."""
+    names = set()
+    for alarm in resources_of(app.template(stack), "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if "MetricName" in props:
+            names.add(props["MetricName"])
+        for query in props.get("Metrics", []):
+            if "MetricStat" in query:
+                names.add(query["MetricStat"]["Metric"]["MetricName"])
+    return names
+
+
+# The issue's list, per stack: what must alarm in every profile.
+EXPECTED = {
+    "Foundation": {"ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage", "ExecutionFailed"},
+    "Commerce": {"Errors", "Throttles", "5XXError", "Latency", "ApproximateNumberOfMessagesVisible",
+                 "ExecutionFailed", "ClusterStatus.red", "FreeStorageSpace", "Evictions",
+                 "ReadThrottleEvents", "WriteThrottleEvents", "BlockedRequests"},
+    "Integration": {"Errors", "Throttles", "OffsetLag", "ApproximateNumberOfMessagesVisible"},
+    "Web": {"Errors", "Throttles", "HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "CPUUtilization",
+            "MemoryUtilization", "Evictions", "ReadThrottleEvents", "WriteThrottleEvents"},
+}
+
+
+@pytest.mark.parametrize("stack", sorted(EXPECTED))
+def test_every_capability_alarms_in_both_profiles(dev_app, prod_app, stack):
+    for app in (dev_app, prod_app):
+        missing = EXPECTED[stack] - _alarm_metrics(app, stack)
+        assert not missing, f"{app.reference.config.profile.name} {stack}: no alarm on {sorted(missing)}"
+    if stack in ("Commerce", "Web"):
+        # Valkey memory: of the serverless cap in dev, the engine's own percentage on each node in prod.
+        assert "BytesUsedForCache" in _alarm_metrics(dev_app, stack)
+        assert "DatabaseMemoryUsagePercentage" in _alarm_metrics(prod_app, stack)
+
+
+def test_every_function_has_error_and_throttle_alarms(dev_app):
+    t = dev_app.template("Commerce")
+    functions = resources_of(t, "AWS::Lambda::Function")
+    watched: dict[str, set] = {}
+    for alarm in resources_of(t, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        queries = props.get("Metrics") or [{"MetricStat": {"Metric": {
+            "MetricName": props.get("MetricName"), "Dimensions": props.get("Dimensions", [])}}}]
+        for query in queries:
+            metric = query.get("MetricStat", {}).get("Metric", {})
+            for dim in metric.get("Dimensions", []):
+                if dim["Name"] == "FunctionName" and "Ref" in dim["Value"]:
+                    watched.setdefault(dim["Value"]["Ref"], set()).add(metric["MetricName"])
+    # Functions CDK creates for itself (custom resource providers) are not the app's.
+    ours = [k for k, v in functions.items() if "POWERTOOLS_SERVICE_NAME" in json.dumps(v["Properties"])]
+    assert len(ours) > 20
+    for logical_id in ours:
+        assert {"Errors", "Throttles"} <= watched.get(logical_id, set()), logical_id
+
+
+def test_business_kpis_on_the_commerce_dashboard(dev_app):
+    t = dev_app.template("Commerce")
+    (dashboard,) = resources_of(t, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    namespace = dev_app.reference.stacks["Commerce"].stack_name
+    for kpi in ("OrdersPlaced", "PaymentDeclines", "FraudApproved", "FraudReview", "FraudDenied", "Searches",
+                "SearchZeroResults"):
+        assert kpi in body, kpi
+    assert namespace in body and "SearchZeroResults" in body and "100 * FILL(zero, 0) / searches" in body
+    # The functions publish into that namespace (the stack name carries the stage).
+    checkout = [v for v in resources_of(t, "AWS::Lambda::Function").values()
+                if v["Properties"].get("Environment", {}).get("Variables", {}).get("POWERTOOLS_SERVICE_NAME")
+                == "checkout"]
+    assert checkout and all(f["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == namespace
+                            for f in checkout)
+
+
+def test_dashboard_lists_every_alarm_of_its_stack(dev_app):
+    t = dev_app.template("Web")
+    (dashboard,) = resources_of(t, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for logical_id in resources_of(t, "AWS::CloudWatch::Alarm"):
+        assert logical_id in body, logical_id
+
+
+# ---- the construct alone --------------------------------------------------------------------
+
+def _monitoring(**kwargs):
+    stack, profile = new_stack()
+    topic = sns.Topic(stack, "Topic")
+    return stack, StackMonitoring(stack, "Monitoring", profile=profile, alarm_topic=topic, **kwargs), topic
+
+
+def test_unknown_threshold_is_refused():
+    with pytest.raises(ValueError, match="lambda_erors"):
+        _monitoring(thresholds={"lambda_erors": 1})
+
+
+def test_threshold_override_and_functions_added_later_are_monitored():
+    base = commerce_base()
+    topic = sns.Topic(base.stack, "Topic")
+    monitoring = StackMonitoring(base.stack, "Monitoring", profile=base.profile, alarm_topic=topic,
+                                 thresholds={"lambda_errors": 5})
+    base.functions.add("early", handler="x.handler", memory_mb=128, timeout_s=3, environment={})
+    monitoring.monitor_function_factory(base.functions)
+    base.functions.add("late", handler="x.handler", memory_mb=128, timeout_s=3, environment={})
+    alarms = resources_of(template(base.stack).to_json(), "AWS::CloudWatch::Alarm")
+    errors = [a["Properties"] for a in alarms.values() if "Errors" in json.dumps(a) and "FunctionName" in json.dumps(a)]
+    assert len(errors) == 2 and {a["Threshold"] for a in errors} == {5}
+    assert all(a["AlarmActions"] == [{"Ref": base.stack.get_logical_id(topic.node.default_child)}] for a in errors)
+
+
+def test_alarm_a_construct_adds_after_monitoring_is_routed_once():
+    stack, _monitoring_construct, topic = _monitoring()
+    metric = cloudwatch.Metric(namespace="Custom", metric_name="Thing", period=Duration.minutes(5))
+    _ = cloudwatch.Alarm(stack, "Late", metric=metric, threshold=1, evaluation_periods=1)
+    # A second notify for the same topic (a stack calling it too) must not add the action twice.
+    notify_alarms(stack, topic)
+    (late,) = [a for k, a in resources_of(template(stack).to_json(), "AWS::CloudWatch::Alarm").items()
+               if k.startswith("Late")]
+    assert late["Properties"]["AlarmActions"] == [{"Ref": stack.get_logical_id(topic.node.default_child)}]
+
+
+def test_serverless_cache_without_a_cap_needs_one():
+    from aws_cdk import aws_elasticache as elasticache
+    stack, monitoring, _ = _monitoring()
+    cache = elasticache.CfnServerlessCache(stack, "Cache", engine="valkey", serverless_cache_name="c")
+    with pytest.raises(ValueError, match="data_limit_gb"):
+        monitoring.monitor_cache("Cache", cache)
+    monitoring.monitor_cache("Cache", cache, data_limit_gb=1)
+    alarms = resources_of(template(stack).to_json(), "AWS::CloudWatch::Alarm")
+    memory = [a for k, a in alarms.items() if "CacheMemory" in k]
+    assert memory and "100 * bytes / 1073741824" in json.dumps(memory[0])
