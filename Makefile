@@ -64,12 +64,16 @@ cost-table: $(VENV)/.synth-deps
 test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed test-deps
 	$(PY) -m pytest -n auto -q
 
-## Every bench runs even when an earlier one misses a target; the exit status says whether any did.
-BENCHES := runtime local search storefront feeds response_cache
+## Every bench runs even when an earlier one misses a target; then one table of every figure
+## beside its target (bench/summary.py), whose exit status says whether any missed.
+## BENCHES="local feeds" make bench runs a few.
+BENCHES ?= synth runtime local search storefront feeds response_cache
+BENCH_RESULTS := test-artifacts/bench-results.jsonl
 bench: $(VENV)/.dev-deps test-deps
-	@failed=""; for b in $(BENCHES); do echo "== bench/$${b}_bench.py"; \
-		$(PY) bench/$${b}_bench.py || failed="$$failed $$b"; done; \
-	if [ -n "$$failed" ]; then echo "targets missed in:$$failed"; exit 1; fi
+	@mkdir -p $(dir $(BENCH_RESULTS)) && rm -f $(BENCH_RESULTS); failed=""; \
+	for b in $(BENCHES); do echo "== bench/$${b}_bench.py"; \
+		BENCH_RESULTS=$(BENCH_RESULTS) $(PY) bench/$${b}_bench.py || failed="$$failed $$b"; done; \
+	echo "== every figure"; $(PY) bench/summary.py $(BENCH_RESULTS) --failed "$$failed"
 
 ## The whole store on this machine, no AWS account: PORT=8080 CATALOG=path/to/catalog.json
 ## DATA_DIR=.local-data keeps users, carts and orders across restarts (default: in memory).

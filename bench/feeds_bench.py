@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import threading
 import time
@@ -31,17 +30,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from results import at_least, at_most, finish, median, report  # noqa: E402
 
-RESULTS: list[tuple[str, float, str, bool]] = []
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 # Targets. Calls: one write per record, plus one BatchGetItem per batch of 100.
 MAX_CALLS_PER_RECORD = 1.05
 MIN_RECORDS_PER_SECOND = {"catalog": 40, "inventory": 80, "order_status": 60}
-
-
-def report(metric: str, value: float, target: str, ok: bool) -> None:
-    RESULTS.append((metric, value, target, ok))
-    print(f"{metric:<52} {value:>9.2f}   target {target:<9} {'PASS' if ok else 'FAIL'}", flush=True)
 
 
 class Calls:
@@ -135,20 +130,15 @@ def main() -> int:
         }
         for feed, (build, key_field) in builders.items():
             samples = [measure(local, feed, build(sample), key_field) for sample in range(args.samples)]
-            rate = statistics.median(s[0] for s in samples)
-            calls = statistics.median(s[1] for s in samples)
-            writes = statistics.median(s[2] for s in samples)
-            floor = MIN_RECORDS_PER_SECOND[feed]
-            report(f"{feed} feed: records per second (local mode)", rate, f">= {floor}", rate >= floor)
-            report(f"{feed} feed: DynamoDB calls per record", calls, f"<= {MAX_CALLS_PER_RECORD}",
-                   calls <= MAX_CALLS_PER_RECORD)
+            rate = median(s[0] for s in samples)
+            calls = median(s[1] for s in samples)
+            writes = median(s[2] for s in samples)
+            at_least(f"{feed} feed: records per second (local mode)", rate, MIN_RECORDS_PER_SECOND[feed])
+            at_most(f"{feed} feed: DynamoDB calls per record", calls, MAX_CALLS_PER_RECORD)
             report(f"{feed} feed: conditional writes per record", writes, "= 1", abs(writes - 1) < 1e-9)
     finally:
         local.stop()
-    failed = [r for r in RESULTS if not r[3]]
-    for metric, value, target, _ in failed:
-        print(f"MISS: {metric} = {value:.2f}, target {target}", file=sys.stderr)
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -18,14 +18,14 @@ import http.client
 import os
 import random
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_bench import RESULTS, ROOT, Server, at_least, at_most, percentile, report
+from local_bench import ROOT, Server
+from results import at_least, at_most, finish, median, percentile, report
 
 sys.path.insert(0, str(ROOT))
 DEMO_PRODUCTS = 240
@@ -88,7 +88,7 @@ def measure(samples: int, requests: int) -> dict[str, float]:
         for path in paths:             # warm whatever can be warmed (the cache, if any)
             client.get(path)
         p50s, p95s = zip(*(latencies(client, paths) for _ in range(samples)), strict=True)
-        return {"p50": statistics.median(p50s), "p95": statistics.median(p95s), "rss": server.rss_mb()}
+        return {"p50": median(p50s), "p95": median(p95s), "rss": server.rss_mb()}
     finally:
         server.stop()
 
@@ -105,7 +105,7 @@ def hit_ratio(samples: int, requests: int, redis) -> float:
             ratios.append(hits / max(1, hits + counted.count("MISS")))
         finally:
             server.stop()
-    return statistics.median(ratios)
+    return median(ratios)
 
 
 def main() -> int:
@@ -134,7 +134,7 @@ def main() -> int:
     report("local mode RSS MB after the reads, no cache", plain["rss"])
     report("local mode RSS MB after the reads, cache", cached["rss"])
     at_least("hit ratio over a 1,000-request browsing session", ratio, 0.6)
-    return 1 if any(not ok for *_, ok in RESULTS) else 0
+    return finish()
 
 
 if __name__ == "__main__":

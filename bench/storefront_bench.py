@@ -17,13 +17,13 @@ import http.client
 import os
 import re
 import shutil
-import statistics
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from local_bench import RESULTS, ROOT, Server, at_most, percentile, report
+from local_bench import ROOT, Server
+from results import at_most, finish, median, percentile, report
 
 sys.path.insert(0, str(ROOT))
 TIMING = re.compile(r"app;dur=([0-9.]+)")
@@ -101,10 +101,10 @@ def main() -> int:
             times = server_times(browser, ["/products/p-0001"] * args.warm_views)
             warm50.append(percentile(times, 0.5))
             warm95.append(percentile(times, 0.95))
-        at_most("product page server time, warm cache, p50 ms", statistics.median(warm50), 15)
-        at_most("product page server time, warm cache, p95 ms", statistics.median(warm95), 40)
-        at_most("product page server time, cold cache, p50 ms", statistics.median(cold50), 60)
-        at_most("product page server time, cold cache, p95 ms", statistics.median(cold95), 150)
+        at_most("product page server time, warm cache, p50 ms", median(warm50), 15)
+        at_most("product page server time, warm cache, p95 ms", median(warm95), 40)
+        at_most("product page server time, cold cache, p50 ms", median(cold50), 60)
+        at_most("product page server time, cold cache, p95 ms", median(cold95), 150)
         at_most("home page weight (HTML+CSS+JS) KB", page_weight(browser, "/"), 100)
         at_most("product page weight (HTML+CSS+JS) KB", page_weight(browser, "/products/p-0001"), 100)
     finally:
@@ -112,7 +112,7 @@ def main() -> int:
         if redis is not None:
             redis.stop()
     report("local mode exit code", code, "== 0", code == 0)
-    return 1 if any(not ok for *_, ok in RESULTS) else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ _EXPORTS = {
     "OutboxRelay": ".constructs.outbox_relay",
     "OrderEvents": ".constructs.order_events",
     "PendingOrderSweeper": ".constructs.order_sweeper",
+    "Fraud": ".constructs.fraud",
     "ConsentFanout": ".constructs.consent_fanout",
     "AlarmTopic": ".constructs.alarms",
     "StackMonitoring": ".constructs.monitoring",

@@ -62,6 +62,10 @@ class Profile:
     # Amazon Personalize recommenders bill a minimum throughput every hour (about $146/month
     # each): none in dev unless `-c recommenders=true`; the fallback ranking serves meanwhile.
     personalize_recommenders: bool = False
+    # AWS WAF Fraud Control on the CloudFront web ACL (ATP on sign-in, ACFP on sign-up): about
+    # $10/month each plus a fee per analysed request, and a dev shop's test sign-ups would be
+    # billed and scored too. On in prod, off in dev; `-c account_protection=true|false` overrides.
+    fraud_account_protection: bool = False
     # Commerce functions served from Fargate instead of Lambda (AppTier `compute`), and the size
     # and task count range of each such service. Dev keeps every function on Lambda.
     fargate_functions: tuple[str, ...] = ()
@@ -125,6 +129,7 @@ _PROD = dataclasses.replace(
     web_execute_command=False,
     web_cache_node_type="cache.m7g.large",
     personalize_recommenders=True,
+    fraud_account_protection=True,
     # What functions in the VPC call: Secrets Manager (payment secret), EventBridge (the OMS
     # consumer publishes), SQS (consumers dead-letter). Lambda ships logs, traces and decrypts
     # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
@@ -173,7 +178,7 @@ SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "stor
             "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
             "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn",
             "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control", "recommenders",
-            "sms_origination_identity", "push_platform_application_arns")
+            "sms_origination_identity", "account_protection", "push_platform_application_arns")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -252,6 +257,8 @@ class AppConfig:
     recommenders: bool | None = None
     # A registered End User Messaging phone number, pool or sender ID (ARN) for marketing SMS.
     sms_origination_identity: str | None = None
+    # ATP and ACFP on the CloudFront web ACL (resolved: the profile's default or the context's).
+    account_protection: bool = False
     # SNS platform applications (APNs, FCM) that mobile devices register push endpoints under.
     push_platform_application_arns: tuple[str, ...] = ()
 
@@ -456,6 +463,14 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     # Without web there is no edge (its default origin is the storefront); asking for both is a mistake.
     if toggles["edge"] and not toggles["web"] and "edge" in context:
         problems.append("edge needs web: the distribution's default origin is the storefront")
+    account_protection = None
+    if "account_protection" in context:
+        account_protection = read.flag("account_protection", False)
+        if account_protection and not toggles["fraud"]:
+            problems.append("account_protection is part of fraud: it needs -c fraud=true")
+        if account_protection and read.text("existing_web_acl_arn"):
+            problems.append("account_protection adds ATP and ACFP to the web ACL this app creates; with "
+                            "existing_web_acl_arn add them to your own web ACL instead")
     if bot_control and read.text("existing_web_acl_arn"):
         problems.append("bot_control adds Bot Control to the web ACL this app creates; with existing_web_acl_arn "
                         "add it to your own web ACL instead")
@@ -511,5 +526,8 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         bot_control=bot_control,
         recommenders=recommenders,
         sms_origination_identity=sms_identity,
+        # The profile decides unless the context does; never on someone else's web ACL.
+        account_protection=toggles["fraud"] and not web_acl_arn and (
+            profile.fraud_account_protection if account_protection is None else account_protection),
         push_platform_application_arns=push_apps,
     )

@@ -14,6 +14,8 @@ Item collections (pk / sk):
     ORDER#{order_id}       / PAYMENT              payment: provider reference only, never card data
     IDEMPOTENCY#{sub}#{key}/ IDEMPOTENCY          checkout idempotency record (TTL)
     OUTBOX#{event_id}      / OUTBOX               outbox event (TTL), entity="OUTBOX"
+    FRAUD#{attempt_id}     / DECISION             fraud decision with its score and reasons (audit)
+    VELOCITY#{dim}#{value} / {window_start}       fraud velocity counter: a set of attempts (TTL)
     OMS#{order_id}         / ACCEPTANCE           example OMS: an order it accepted (+ the
                                                   OrderStatusChanged it publishes for it)
 
@@ -21,9 +23,11 @@ Global indexes (overloaded, sparse):
 
     GSI1  gsi1pk/gsi1sk  CUSTOMER#{sub} -> ORDER#{created_at}#{id}  (orders, newest first)
                          CATALOG        -> PRODUCT#{product_id}      (whole-catalog listing)
+                         CUSTOMER#{sub} -> FRAUD#{decided_at}#{id}   (a customer's fraud decisions)
     GSI2  gsi2pk/gsi2sk  CATEGORY#{id}  -> PRODUCT#{product_id}      (products by category)
                          ORDERS#PENDING_PAYMENT#{shard}
                                         -> {created_at}#{order_id}   (orders awaiting payment)
+                         ORDERS#ON_HOLD -> {created_at}#{order_id}   (orders held for fraud review)
     GSI3  gsi3pk/gsi3sk  PRODUCT#{id}   -> PRODUCT | SKU#{sku}       (a product with its stock)
 
 Why inventory is keyed by SKU rather than under the product: add-to-cart and checkout address
@@ -83,9 +87,14 @@ class Entity:
     IDEMPOTENCY = "IDEMPOTENCY"
     OUTBOX = "OUTBOX"
     OMS_ACCEPTANCE = "OMS_ACCEPTANCE"
+    FRAUD_DECISION = "FRAUD_DECISION"
+    FRAUD_VELOCITY = "FRAUD_VELOCITY"
 
 
 class OrderStatus(enum.StrEnum):
+    # Held by the fraud screen: stock reserved, nothing charged, until a reviewer releases it
+    # (-> PENDING_PAYMENT, then paid as usual) or rejects it (-> CANCELLED, stock released).
+    ON_HOLD = "ON_HOLD"
     PENDING_PAYMENT = "PENDING_PAYMENT"
     CONFIRMED = "CONFIRMED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
@@ -118,10 +127,12 @@ class EventName:
     INVENTORY_CHANGED = "InventoryChanged"
     PRODUCT_VIEWED = "ProductViewed"
     CART_ITEM_ADDED = "CartItemAdded"
+    ORDER_HELD_FOR_REVIEW = "OrderHeldForReview"
 
 
 EVENT_SOURCES: dict[str, str] = {
     EventName.ORDER_PLACED: EventSource.ORDERS,
+    EventName.ORDER_HELD_FOR_REVIEW: EventSource.ORDERS,
     EventName.ORDER_STATUS_CHANGED: EventSource.ORDERS,
     EventName.CUSTOMER_CONSENT_CHANGED: EventSource.CUSTOMERS,
     EventName.PAYMENT_AUTHORIZED: EventSource.PAYMENTS,
@@ -148,6 +159,8 @@ EVENT_ALLOWED_SOURCES: dict[str, tuple[str, ...]] = {
 # Order statuses only move forward along this rank. The two terminal statuses outrank all
 # others so nothing moves an order out of them; a later status may skip intermediate ones.
 ORDER_STATUS_RANK: dict[str, int] = {
+    # Below PENDING_PAYMENT: releasing a held order moves it forward to payment.
+    OrderStatus.ON_HOLD.value: -1,
     OrderStatus.PENDING_PAYMENT.value: 0,
     OrderStatus.CONFIRMED.value: 1,
     OrderStatus.ACCEPTED_BY_OMS.value: 2,
@@ -178,6 +191,10 @@ CHECKOUT_RESUME_AFTER_S = 30
 # sweeper that still reads the old ones.
 PENDING_ORDER_SHARDS = 8
 PENDING_ORDERS_PREFIX = "ORDERS#PENDING_PAYMENT#"
+# Held orders (fraud review) in one GSI2 partition, oldest first: few, and read by reviewers only.
+HELD_ORDERS_PARTITION = "ORDERS#ON_HOLD"
+# A fraud decision is audit data: kept for this long, then expired by TTL.
+FRAUD_DECISION_TTL_SECONDS = 400 * 24 * 3600
 
 Key = dict[str, str]
 
@@ -229,6 +246,24 @@ def outbox_key(event_id: str) -> Key:
 
 def oms_acceptance_key(order_id: str) -> Key:
     return _key(f"OMS#{order_id}", "ACCEPTANCE")
+
+
+def fraud_decision_key(attempt_id: str) -> Key:
+    return _key(f"FRAUD#{attempt_id}", "DECISION")
+
+
+def fraud_decision_index_keys(sub: str, decided_at: str, attempt_id: str) -> dict[str, str]:
+    # Beside the customer's orders in GSI1; order listings read only the ORDER# range.
+    return {GSI1.partition_key: f"CUSTOMER#{sub}", GSI1.sort_key: f"FRAUD#{decided_at}#{attempt_id}"}
+
+
+def fraud_velocity_key(dimension: str, value: str, window_start: int) -> Key:
+    return _key(f"VELOCITY#{dimension}#{value}", str(window_start))
+
+
+def held_order_index_keys(created_at: str, order_id: str) -> dict[str, str]:
+    """GSI2 keys an order carries only while it is ON_HOLD (the reviewers' queue)."""
+    return {GSI2.partition_key: HELD_ORDERS_PARTITION, GSI2.sort_key: f"{created_at}#{order_id}"}
 
 
 def product_index_keys(product_id: str, category_id: str | None) -> dict[str, str]:

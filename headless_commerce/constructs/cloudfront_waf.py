@@ -1,5 +1,6 @@
 """The CloudFront web ACL (scope CLOUDFRONT, so it lives in us-east-1): AWS managed common,
-known-bad-inputs and IP reputation rules, a per-IP rate limit, and Bot Control as an opt-in."""
+known-bad-inputs and IP reputation rules, a per-IP rate limit, and as opt-ins Bot Control and
+AWS WAF Fraud Control (ATP on sign-in, ACFP on sign-up: constructs/fraud.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from constructs import Construct
 
 from ..config import Profile
 from ._props import merge
+from .fraud import account_protection_rules
 from .regional_waf import _visibility, log_web_acl, web_acl_rules
 
 BOT_CONTROL = "AWSManagedRulesBotControlRuleSet"
@@ -39,12 +41,15 @@ class CloudFrontWaf(Construct):
     requests per client IP); `bot_control` (default False: AWS Bot Control, common level, is
     billed per request on top of the ACL); `encryption_key` (default None: AWS-managed log
     encryption); `web_acl_props` (default None: overrides of the CfnWebACL props);
-    `metric_prefix` (default None: the stack name).
+    `metric_prefix` (default None: the stack name); `account_protection` (default False: AWS WAF
+    Fraud Control ATP on the storefront's sign-in and ACFP on its sign-up, each about $10/month
+    plus a fee per analysed request; evaluated last, after the cheaper rules).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, rate_limit_per_5_min: int = 2000,
                  bot_control: bool = False, encryption_key: kms.IKey | None = None,
-                 web_acl_props: dict | None = None, metric_prefix: str | None = None) -> None:
+                 web_acl_props: dict | None = None, metric_prefix: str | None = None,
+                 account_protection: bool = False) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         if not Token.is_unresolved(stack.region) and stack.region != "us-east-1":
@@ -54,6 +59,8 @@ class CloudFrontWaf(Construct):
         rules = web_acl_rules(rate_limit_per_5_min, max_body_bytes=None, metric_prefix=prefix)
         if bot_control:
             rules.append(bot_control_rule(len(rules), prefix))
+        if account_protection:
+            rules += account_protection_rules(first_priority=len(rules), metric_prefix=prefix)
         self.web_acl = wafv2.CfnWebACL(self, "WebAcl", **merge({
             "scope": "CLOUDFRONT",
             "default_action": wafv2.CfnWebACL.DefaultActionProperty(allow={}),

@@ -65,7 +65,8 @@ class EdgeDistribution(Construct):
     "/v1" for an execute-api stage URL); `encryption_key` (default None: a new customer-managed
     key, which origin access control needs for SSE-KMS objects); `existing_web_acl_arn` (default None: a
     CloudFrontWaf is created) or `web_acl_props` (overrides of it); `bot_control` (default
-    False); `rate_limit_per_5_min` (default 2000); `domain_name` and `hosted_zone` (default
+    False); `account_protection` (default False: ATP and ACFP on the storefront's sign-in and
+    sign-up, see CloudFrontWaf); `rate_limit_per_5_min` (default 2000); `domain_name` and `hosted_zone` (default
     None: the *.cloudfront.net name; given: a DNS-validated certificate, TLSv1.2_2021, and
     A/AAAA alias records); `content_security_policy` (default
     `DEFAULT_CONTENT_SECURITY_POLICY`); `existing_assets_bucket` (default None: a new one) or
@@ -76,7 +77,7 @@ class EdgeDistribution(Construct):
                  origin_secret_name: str, api_domain: str, storefront_origin_https: bool = False,
                  api_origin_path: str = "", encryption_key: kms.IKey | None = None,
                  existing_web_acl_arn: str | None = None, web_acl_props: dict | None = None,
-                 bot_control: bool = False, rate_limit_per_5_min: int = 2000,
+                 bot_control: bool = False, account_protection: bool = False, rate_limit_per_5_min: int = 2000,
                  domain_name: str | None = None, hosted_zone: route53.IHostedZone | None = None,
                  content_security_policy: str = DEFAULT_CONTENT_SECURITY_POLICY,
                  existing_assets_bucket: s3.IBucket | None = None, assets_bucket_props: dict | None = None,
@@ -92,6 +93,9 @@ class EdgeDistribution(Construct):
         if bot_control and existing_web_acl_arn:
             raise ValueError(f"{owner}: bot_control configures the web ACL this construct creates; "
                              "add Bot Control to the existing web ACL instead")
+        if account_protection and existing_web_acl_arn:
+            raise ValueError(f"{owner}: account_protection configures the web ACL this construct creates; "
+                             "add ATP and ACFP to the existing web ACL instead (fraud.account_protection_rules)")
         region = Stack.of(self).region
         if not Token.is_unresolved(region) and region != "us-east-1":
             raise ValueError(f"{owner}: CloudFront certificates and web ACLs live in us-east-1; "
@@ -102,7 +106,8 @@ class EdgeDistribution(Construct):
         self.web_acl = None
         if existing_web_acl_arn is None:
             self.web_acl = CloudFrontWaf(self, "Waf", profile=profile, rate_limit_per_5_min=rate_limit_per_5_min,
-                                         bot_control=bot_control, encryption_key=key,
+                                         bot_control=bot_control, account_protection=account_protection,
+                                         encryption_key=key,
                                          web_acl_props=web_acl_props)
         self.web_acl_arn = existing_web_acl_arn or self.web_acl.web_acl.attr_arn
 

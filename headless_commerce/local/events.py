@@ -19,11 +19,15 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from headless_commerce.local import moto_patches
 from headless_commerce.local.subscriptions import OMS_HANDOFF, OUTBOX_FILTER, matches
 
 log = logging.getLogger("headless_commerce.local")
 
 POLL_INTERVAL_S = 0.2
+# A poller told of new messages (moto_patches.on_activity) still looks this often: a message
+# whose visibility timeout ends, a retry, is announced by nothing.
+IDLE_POLL_S = 1.0
 RETRY_VISIBILITY_S = 1       # a failed message is retried after this (SQS: visibility timeout)
 _env_lock = threading.Lock()  # DEAD_LETTER_QUEUE_URL is per consumer but the env is per process
 
@@ -122,6 +126,19 @@ class _Poller(threading.Thread):
         self._stop_event = stop
         self.interval = interval
         self.errors = 0
+        self._wake = threading.Event()
+        self._listening = False
+
+    def listen(self, *activities: str) -> None:
+        """Poll when one of `activities` (moto_patches.queue_activity, stream_activity) has
+        something new, and every IDLE_POLL_S otherwise, instead of every `interval`."""
+        for name in activities:
+            moto_patches.on_activity(name, self._wake)
+        self._listening = True
+
+    def wake(self) -> None:
+        """Poll now (stop() calls it so a sleeping poller sees the stop at once)."""
+        self._wake.set()
 
     def poll(self) -> bool:
         """One round; True when it did work (poll again at once)."""
@@ -129,14 +146,28 @@ class _Poller(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.is_set():
+            self._wake.clear()     # before reading: a write during the poll wakes the next wait
             try:
                 busy = self.poll()
             except Exception:
                 self.errors += 1
                 log.exception("%s failed; retrying", self.name)
                 busy = False
-            if not busy:
+            if busy or self._stop_event.is_set():
+                continue
+            if self._listening:
+                self._wake.wait(max(self.interval, IDLE_POLL_S))
+            else:
                 self._stop_event.wait(self.interval)
+
+
+def table_of_stream(stream_arn: str) -> str:
+    """arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL -> NAME"""
+    return stream_arn.split(":", 5)[5].split("/")[1]
+
+
+def queue_of_url(queue_url: str) -> str:
+    return queue_url.rstrip("/").rsplit("/", 1)[-1]
 
 
 class StreamRelay(_Poller):
@@ -163,6 +194,7 @@ class StreamRelay(_Poller):
             for shard in streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]}
         self._iterators: dict[str, str | None] = dict.fromkeys(self._positions)
         self.published = 0
+        self.listen(moto_patches.stream_activity(table_of_stream(table_stream_arn)))
 
     @property
     def positions(self) -> dict[str, str | None]:
@@ -223,6 +255,7 @@ class QueuePoller(_Poller):
         self._sqs, self._url, self._arn, self._region = sqs, queue_url, queue_arn, region
         self._handler, self._environment, self._batch = handler, environment, batch_size
         self.processed = 0
+        self.listen(moto_patches.queue_activity(queue_of_url(queue_url)))
 
     def _invoke(self, event: dict) -> object:
         with _env_lock:
@@ -268,6 +301,7 @@ class OmsPipe(_Poller):
         super().__init__("oms-pipe", stop, interval)
         self._sqs, self._buffer, self._fifo = sqs, buffer_url, fifo_url
         self.forwarded = 0
+        self.listen(moto_patches.queue_activity(queue_of_url(buffer_url)))
 
     def poll(self) -> bool:
         messages = self._sqs.receive_message(QueueUrl=self._buffer, MaxNumberOfMessages=10,

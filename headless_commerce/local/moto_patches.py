@@ -27,6 +27,9 @@ What real DynamoDB does and moto does not, bridged here:
    shape for each attribute value, which was most of the time of a product read; the answers
    of the item actions (GetItem, Query, ...) are already DynamoDB JSON, so they are written
    with json.dumps (anything not plain JSON, such as binary values, still goes through moto).
+   The same holds for DynamoDB Streams' GetRecords (the records carry item images): walking
+   them was 40% of the event flow's CPU time per order; their one timestamp is written as
+   moto's serializer writes it (epoch seconds, milliseconds as the fraction).
 6. Stream records can be trimmed. DynamoDB drops a stream's records after 24 hours; moto keeps
    every record, with its item images, forever (megabytes per hundred orders). `trim_stream`
    drops the records up to a sequence number (local mode: what its relay has read); the
@@ -36,19 +39,37 @@ What real DynamoDB does and moto does not, bridged here:
    written, each copy of an item a read returns, each queue message) to a class-level list
    for its dashboard, so a long-running server keeps them all: hundreds of megabytes over
    ten thousand requests. Local mode has no dashboard; objects are kept only while in use.
+8. Event targets' input paths are parsed once. moto's EventBridge parses the JSONPath of every
+   input path of every target for every event it delivers (a PLY parser that re-reads its
+   tables each time: 7% of the event flow's CPU time); the parsed paths are kept per string.
+9. Writes are announced. Local mode's pollers stand in for event source mappings and pipes;
+   polling 16 queues and a stream five times a second cost 90 ms of CPU per second with the
+   store idle (and took the interpreter's lock from requests under load). `on_activity`
+   registers an Event that is set when a message is added to a queue or a record to a table's
+   stream, so a poller sleeps until there is something to read.
+10. Query results are not copied, item sizes not recomputed. moto deep-copies every item a
+   Query returns and walks each item's attributes twice for its size (the 1 MB page limit):
+   a third of a product listing's time in moto. The results are only read (projections build
+   new items) and are serialized before the request lock is released, so no write can change
+   them meanwhile; the copy is skipped. An item's size is kept with the table version it was
+   computed at (every request that may write moves the version, before and after it runs).
 """
 
 from __future__ import annotations
 
 import bisect
+import calendar
 import contextlib
 import copy
+import functools
 import inspect
 import json
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
+from datetime import datetime
 
 SHARD_ITERATOR_LIFETIME_S = 15 * 60      # DynamoDB Streams: an iterator expires after 15 min
 MAX_SHARD_ITERATORS = 1000
@@ -80,6 +101,9 @@ def apply() -> None:
         _item_responses_as_json()
         _trimmable_streams()
         _untracked_models()
+        _event_paths_parsed_once()
+        _writes_announced()
+        _query_results_shared()
         _applied = True
 
 
@@ -105,9 +129,14 @@ def _serialise_requests() -> None:
 
     def dynamodb_call(self):
         with _request_lock:
-            if not self._get_action().startswith(_READ_ACTIONS):
+            writes = not self._get_action().startswith(_READ_ACTIONS)
+            if writes:
                 _version[0] += 1
-            return original_dynamodb(self)
+            try:
+                return original_dynamodb(self)
+            finally:
+                if writes:       # what was cached while it wrote is stale too
+                    _version[0] += 1
 
     original_streams = DynamoDBStreamsHandler.call_action
 
@@ -383,23 +412,37 @@ def _page_window(table, bound: dict, candidates: list) -> list:
 
 def _item_responses_as_json() -> None:
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    original_serialized = DynamoHandler.serialized
+    def fast(handler_class, actions: frozenset[str], default=None) -> None:
+        original_serialized = handler_class.serialized
 
-    def serialized(self, action_result):
-        result = action_result.result
-        if (FAST_ITEM_RESPONSES and isinstance(result, dict)
-                and self._get_action() in _ITEM_ACTIONS):
-            try:
-                body = json.dumps(_without_none(result), separators=(",", ":"), allow_nan=False)
-            except (TypeError, ValueError):      # bytes, datetimes...: moto knows how
-                return original_serialized(self, action_result)
-            headers = {"Content-Type": JSON_CONTENT_TYPE}
-            headers.update(self.response_headers)
-            return 200, headers, body
-        return original_serialized(self, action_result)
+        def serialized(self, action_result):
+            result = action_result.result
+            if (FAST_ITEM_RESPONSES and isinstance(result, dict)
+                    and self._get_action() in actions):
+                try:
+                    body = json.dumps(_without_none(result), separators=(",", ":"),
+                                      allow_nan=False, default=default)
+                except (TypeError, ValueError):      # bytes, datetimes...: moto knows how
+                    return original_serialized(self, action_result)
+                headers = {"Content-Type": JSON_CONTENT_TYPE}
+                headers.update(self.response_headers)
+                return 200, headers, body
+            return original_serialized(self, action_result)
 
-    DynamoHandler.serialized = serialized
+        handler_class.serialized = serialized
+
+    fast(DynamoHandler, _ITEM_ACTIONS)
+    fast(DynamoDBStreamsHandler, frozenset({"GetRecords"}), default=_epoch_seconds)
+
+
+def _epoch_seconds(value: object) -> float | int:
+    """A datetime as moto's JSON serializer writes a timestamp (its `unixtimestamp` format)."""
+    if not isinstance(value, datetime):
+        raise TypeError(type(value).__name__)
+    seconds = calendar.timegm(value.timetuple())
+    return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
 
 
 def _without_none(result: dict) -> dict:
@@ -471,3 +514,116 @@ def _untracked_models() -> None:
 
     BaseModel.__new__ = staticmethod(new)
     reset_model_data()        # and what was tracked before this process applied the patches
+
+
+# ---- 8. event target input paths ---------------------------------------------------------------
+
+def _event_paths_parsed_once() -> None:
+    import jsonpath_ng.ext
+
+    # moto's EventTemplateParser imports `parse` from this module at each call: the cached one.
+    # A parsed path is only read (find) afterwards, so one object serves every event.
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
+
+
+# ---- 9. announced writes ------------------------------------------------------------------------
+
+_listeners: dict[str, weakref.WeakSet] = {}
+
+
+def queue_activity(queue_name: str) -> str:
+    """The activity name of an SQS queue (for `on_activity`)."""
+    return f"sqs:{queue_name}"
+
+
+def stream_activity(table_name: str) -> str:
+    """The activity name of a table's stream (for `on_activity`)."""
+    return f"stream:{table_name}"
+
+
+def on_activity(name: str, event: threading.Event) -> None:
+    """Set `event` whenever `name` (queue_activity/stream_activity) gets a message or record.
+    Held weakly: a poller that is gone stops being told."""
+    with _patch_lock:
+        _listeners.setdefault(name, weakref.WeakSet()).add(event)
+
+
+def _announce(name: str) -> None:
+    listeners = _listeners.get(name)
+    if listeners:
+        for event in list(listeners):
+            event.set()
+
+
+def _writes_announced() -> None:
+    from moto.dynamodb.models.table import StreamShard
+    from moto.sqs.models import Queue
+
+    original_add_message = Queue.add_message
+    original_shard_add = StreamShard.add
+
+    def add_message(self, message):
+        original_add_message(self, message)
+        _announce(queue_activity(self.name))
+
+    def shard_add(self, old, new):
+        original_shard_add(self, old, new)
+        _announce(stream_activity(self.table.name))
+
+    Queue.add_message = add_message
+    StreamShard.add = shard_add
+
+
+# ---- 10. query results ------------------------------------------------------------------------------
+
+class _QueryCopy:
+    """The `copy` module as moto's table module sees it: inside Table.query, the deep copy of
+    the result list is a new list of the same items (see 10 above); anything else is copied."""
+
+    def __getattr__(self, name: str):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        if QUERY_RESULTS_SHARED and getattr(_local, "querying", False) and type(value) is list:
+            return list(value)
+        return copy.deepcopy(value, memo)
+
+
+QUERY_RESULTS_SHARED = True     # tests switch it off to compare with moto's copies and sizes
+
+
+def _query_results_shared() -> None:
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+
+    patched_query = Table.query
+
+    def query(self, *args, **kwargs):
+        _local.querying = True
+        try:
+            return patched_query(self, *args, **kwargs)
+        finally:
+            _local.querying = False
+
+    original_size = Item.size
+
+    def size(self) -> int:
+        if not QUERY_RESULTS_SHARED:
+            return original_size(self)
+        version, known = self.__dict__.get("_hc_size", (None, 0))
+        if version == _version[0]:
+            return known
+        known = original_size(self)
+        self.__dict__["_hc_size"] = (_version[0], known)
+        return known
+
+    def item_getstate(self):
+        # Version numbers belong to this process: never pickled (local/state.py).
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_hc_")}
+
+    table_module.copy = _QueryCopy()
+    Table.query = query
+    Item.size = size
+    Item.__getstate__ = item_getstate

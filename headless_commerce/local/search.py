@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from headless_commerce.local.events import _Poller, pipe_record
+from headless_commerce.local import moto_patches
+from headless_commerce.local.events import _Poller, pipe_record, table_of_stream
 from headless_commerce.local.subscriptions import matches
 from headless_commerce.runtime.search import indexer, service
 from headless_commerce.runtime.search import provider as search_provider
@@ -60,6 +61,7 @@ class SearchIndexerPoller(_Poller):
             shard["ShardId"]: None
             for shard in streams.describe_stream(StreamArn=table_stream_arn)["StreamDescription"]["Shards"]}
         self.indexed = 0
+        self.listen(moto_patches.stream_activity(table_of_stream(table_stream_arn)))
 
     def _iterator(self, shard_id: str, position: str | None) -> str:
         kwargs = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position}

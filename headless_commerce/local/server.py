@@ -266,6 +266,8 @@ class LocalCommerce:
 
     def stop(self) -> None:
         self._stop.set()
+        for poller in self.pollers.values():
+            poller.wake()       # one asleep until new messages sees the stop at once
         if self.storefront is not None:
             self.storefront.stop()
         if self._serving:

@@ -60,6 +60,8 @@ CHECKOUT_SCHEMA: dict = {
         # A provider token (tok_..., pm_...): card data never reaches this API.
         "payment_token": {"type": "string", "pattern": "^[A-Za-z0-9_]{3,255}$"},
         "shipping_address": ADDRESS_SCHEMA,
+        # Optional; the fraud screen compares its country with the shipping address's.
+        "billing_address": ADDRESS_SCHEMA,
     },
 }
 
@@ -264,6 +266,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 POST_CONFIRMATION = FunctionSpec(
     "post_confirmation", f"{_PKG}.customers.post_confirmation.handler", 256, 10, None,
     "read_write")
+# Invoked by operators (IAM, no route): lists orders held for fraud review, releases or rejects one.
+FRAUD_REVIEW = FunctionSpec(
+    "fraud_review", f"{_PKG}.fraud.review.handler", 256, 30, None, "read_write",
+    needs_payment_secret=True, capability="fraud")
 # Scheduled: settles orders stuck in PENDING_PAYMENT (reads the env PENDING_ORDER_TIMEOUT_MINUTES).
 ORDER_SWEEPER = FunctionSpec(
     "order_sweeper", f"{_PKG}.orders.sweeper.handler", 256, 120, None, "read_write",

@@ -95,6 +95,16 @@ POPULAR_WINDOW_DAYS = "POPULAR_WINDOW_DAYS"
 PERSONALIZE_TRACKING_ID = "PERSONALIZE_TRACKING_ID"
 PERSONALIZE_ITEMS_DATASET_ARN = "PERSONALIZE_ITEMS_DATASET_ARN"
 
+# Fraud screening in checkout (runtime/fraud/). "rules" (default: the transaction risk scorer)
+# or "off" (an explicit pass-through, what `-c fraud=false` deploys).
+FRAUD_SCREEN = "FRAUD_SCREEN"
+# JSON overrides of the scorer's weights, limits and thresholds (runtime/fraud/config.py),
+# validated at cold start; unset: the defaults in code.
+FRAUD_CONFIG = "FRAUD_CONFIG"
+# Optional SageMaker endpoint consulted per checkout, and how long to wait for it (default 300).
+FRAUD_MODEL_ENDPOINT = "FRAUD_MODEL_ENDPOINT"
+FRAUD_MODEL_TIMEOUT_MS = "FRAUD_MODEL_TIMEOUT_MS"
+
 # What an API function's environment may carry (CDK sets a subset per function).
 API_ENVIRONMENT: tuple[str, ...] = (
     TABLE_NAME, DAX_ENDPOINT, PAYMENT_PROVIDER, PAYMENT_SECRET_ARN, ALLOWED_ORIGIN,
@@ -195,6 +205,23 @@ def marketing_jobs_queue_url() -> str:
 def marketing_abandoned_cart_hours() -> str | None:
     """The raw value; marketing/abandoned_cart.py validates it."""
     return _optional(MARKETING_ABANDONED_CART_HOURS)
+
+
+def fraud_screen() -> str:
+    return os.environ.get(FRAUD_SCREEN) or "rules"
+
+
+def fraud_config() -> str | None:
+    """The raw JSON; runtime/fraud/config.py validates it."""
+    return _optional(FRAUD_CONFIG)
+
+
+def fraud_model_endpoint() -> str | None:
+    return _optional(FRAUD_MODEL_ENDPOINT)
+
+
+def fraud_model_timeout_ms() -> str | None:
+    return _optional(FRAUD_MODEL_TIMEOUT_MS)
 
 
 def push_platform_applications() -> str | None:

@@ -28,7 +28,10 @@ CUSTOMER_KEY_PREFIX = "CUSTOMER#"
 TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "catalog": (QUERY,),
     "cart": (GET, BATCH_GET, PUT, DELETE),
-    "checkout": (GET, BATCH_GET, PUT, UPDATE),
+    # The fraud scorer reads the profile (Get) and order history (Query) and counts attempts (Update).
+    "checkout": (GET, BATCH_GET, QUERY, PUT, UPDATE),
+    # Lists held orders, releases (then settles) or rejects one, records the verdict.
+    "fraud_review": (GET, QUERY, PUT, UPDATE),
     "orders": (GET, QUERY),
     "customers": (GET, PUT, UPDATE),
     "payments_webhook": (GET, PUT, UPDATE),

@@ -13,6 +13,7 @@ from .. import model
 from ..config import ApiDomain, HostedSignIn
 from ..constructs.app_tier import AppTier
 from ..constructs.consent_fanout import ConsentFanout
+from ..constructs.fraud import Fraud, disable_screening
 from ..constructs.identity import Identity
 from ..constructs.marketing import Marketing, SmsOptions
 from ..constructs.monitoring import StackMonitoring
@@ -35,7 +36,7 @@ class CommerceStack(CommerceStackBase):
                  api_domain: ApiDomain | None = None, powertools_layer_arn: str | None = None,
                  search: bool = True, response_cache: bool = True, personalization: bool = True,
                  recommenders: bool | None = None, marketing: bool = True,
-                 marketing_sms: bool = False, sms_origination_identity: str | None = None,
+                 marketing_sms: bool = False, sms_origination_identity: str | None = None, fraud: bool = True,
                  push_platform_application_arns: tuple[str, ...] = (), **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
@@ -81,6 +82,19 @@ class CommerceStack(CommerceStackBase):
             payment_secret=self.app_tier.payment_secret, payment_provider=self.app_tier.payment_provider,
             encryption_key=key, reserved_concurrency=self.profile.reserved_concurrency.get("order_sweeper"),
             payment_layers=self.app_tier.payment_layers)
+        # The risk scorer screens checkout; `-c fraud=false` leaves an explicit pass-through instead.
+        checkout = self.app_tier.functions.get("checkout") or self.app_tier.services["checkout"]
+        self.fraud = None
+        if fraud:
+            self.fraud = Fraud(self, "Fraud", functions=self.app_tier.function_factory, table=self.app_tier.table,
+                               payment_secret=self.app_tier.payment_secret,
+                               payment_provider=self.app_tier.payment_provider,
+                               payment_layers=self.app_tier.payment_layers,
+                               # The storefront's calls come from the NAT addresses: not one shopper.
+                               trusted_proxy_cidrs=foundation.network.nat_cidrs)
+            self.fraud.connect(checkout)
+        else:
+            disable_screening(checkout)
         # `-c search=false` creates no domain, no indexer and no search layer.
         self.search = (SearchDomain(self, "Search", profile=self.profile, table=self.app_tier.table,
                                     functions=self.app_tier.function_factory, vpc=foundation.network.vpc,

@@ -23,7 +23,7 @@ class EdgeStack(CommerceStackBase):
 
     def __init__(self, scope: Construct, id: str, *, web: WebStack, commerce: CommerceStack,
                  domain: WebDomain | None = None, existing_web_acl_arn: str | None = None,
-                 bot_control: bool = False, **kwargs) -> None:
+                 bot_control: bool = False, account_protection: bool = False, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(web, reason="CloudFront's default origin is the storefront load balancer")
         self.add_stack_dependency(commerce, reason="CloudFront sends /api/* to the commerce API")
@@ -42,6 +42,7 @@ class EdgeStack(CommerceStackBase):
                 web.stack_name, web.get_logical_id(web.origin_secret_name_output), region=web.region),
             api_domain=api_domain, api_origin_path=api_path, encryption_key=self.encryption.key,
             existing_web_acl_arn=existing_web_acl_arn, bot_control=bot_control,
+            account_protection=account_protection,
             domain_name=domain.name if domain is not None else None,
             hosted_zone=hosted_zone(self, domain) if domain is not None else None)
         distribution = self.edge.distribution

@@ -157,6 +157,35 @@ def test_wrong_signature_and_algorithms_are_rejected(key, verifier):
             verifier.verify(junk)
 
 
+def test_a_remembered_token_still_expires_and_its_claims_stay_as_verified(key):
+    now = [time.time()]
+    verifier = TokenVerifier(KeySet([key]).as_dict(private=False), issuer=ISSUER, client_id=CLIENT,
+                             clock=lambda: now[0])
+    signed = token(key, exp=int(now[0]) + 60, groups=["customers"])
+    first = verifier.verify(signed)
+    first["sub"], first["groups"][0] = "someone-else", "admins"     # a caller's edits...
+    again = verifier.verify(signed)
+    assert again["sub"] == "user-1" and again["groups"] == ["customers"]   # ...are not kept
+    now[0] += 61
+    with pytest.raises(InvalidToken, match="expired"):
+        verifier.verify(signed)
+    # A token that failed is never remembered as good: it fails again, checked again.
+    forged = token(RSAKey.generate_key(2048, parameters={"kid": key.kid}))
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            verifier.verify(forged)
+
+
+def test_remembered_tokens_are_bounded(key, monkeypatch):
+    from headless_commerce.local import auth
+
+    monkeypatch.setattr(auth, "VERIFIED_CACHE_SIZE", 3)
+    verifier = TokenVerifier(KeySet([key]).as_dict(private=False), issuer=ISSUER, client_id=CLIENT)
+    tokens = [token(key, sub=f"user-{n}") for n in range(5)]
+    assert [verifier.verify(t)["sub"] for t in tokens] == [f"user-{n}" for n in range(5)]
+    assert list(verifier._verified) == tokens[2:]
+
+
 def test_bearer_and_claim_rendering():
     assert bearer_token("Bearer abc") == "abc" and bearer_token("abc") == "abc"
     assert bearer_token(None) is None and bearer_token("Bearer ") is None

@@ -235,10 +235,60 @@ def test_item_responses_are_what_motos_serializer_writes(dynamodb, monkeypatch):
     for name, kwargs in calls:
         fast = getattr(dynamodb, name)(**kwargs)
         monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", False)
+        monkeypatch.setattr(moto_patches, "QUERY_RESULTS_SHARED", False)
         moto = getattr(dynamodb, name)(**kwargs)
         monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", True)
+        monkeypatch.setattr(moto_patches, "QUERY_RESULTS_SHARED", True)
         fast.pop("ResponseMetadata"), moto.pop("ResponseMetadata")
         assert fast == moto, name
+
+
+def test_query_pages_follow_item_sizes_after_writes(dynamodb, monkeypatch):
+    """Sizes are cached per table version: a write that grows items must move the 1 MB page
+    boundary of the next query, as moto's uncached sizes do."""
+    def page() -> int:
+        return dynamodb.query(TableName=TABLE, IndexName="gsi", KeyConditionExpression="gpk = :g",
+                              ExpressionAttributeValues={":g": {"S": "BIG"}})["Count"]
+
+    for n in range(12):
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"B#{n:02d}"}, "sk": {"S": "A"},
+                                                 "gpk": {"S": "BIG"}, "gsk": {"S": f"{n:02d}"},
+                                                 "pad": {"S": "x" * 1000}})
+    assert page() == 12
+    for n in range(12):
+        dynamodb.update_item(TableName=TABLE, Key={"pk": {"S": f"B#{n:02d}"}, "sk": {"S": "A"}},
+                             UpdateExpression="SET #pad = :p", ExpressionAttributeNames={"#pad": "pad"},
+                             ExpressionAttributeValues={":p": {"S": "y" * 200_000}})
+    shared = page()
+    monkeypatch.setattr(moto_patches, "QUERY_RESULTS_SHARED", False)
+    assert shared == page() < 12        # 1 MB holds a few items of 200 KB
+
+
+def test_stream_records_are_what_motos_serializer_writes(dynamodb, monkeypatch):
+    _fill(dynamodb, 3)
+    dynamodb.update_item(TableName=TABLE, Key={"pk": {"S": "P#00001"}, "sk": {"S": "A"}},
+                         UpdateExpression="SET tags = :t, m = :m",
+                         ExpressionAttributeValues={":t": {"SS": ["a"]}, ":m": {"M": {
+                             "l": {"L": [{"NULL": True}, {"N": "2.5"}]}}}})
+    dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": "P#00002"}, "sk": {"S": "A"}})
+    streams, arn, shard = _stream(dynamodb)
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    fast = streams.get_records(ShardIterator=iterator, Limit=10)
+    monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", False)
+    moto = streams.get_records(ShardIterator=iterator, Limit=10)
+    for answer in (fast, moto):
+        answer.pop("ResponseMetadata")
+        answer.pop("NextShardIterator")      # a new iterator per call
+    assert [r["eventName"] for r in fast["Records"]] == ["INSERT"] * 3 + ["MODIFY", "REMOVE"]
+    assert fast == moto       # timestamps included (parsed by botocore from either body)
+
+
+def test_event_input_paths_are_parsed_once(endpoint):
+    import jsonpath_ng.ext
+
+    assert jsonpath_ng.ext.parse("$.detail.id") is jsonpath_ng.ext.parse("$.detail.id")
+    assert [m.value for m in jsonpath_ng.ext.parse("$.detail.id").find({"detail": {"id": 7}})] == [7]
 
 
 def test_trimmed_stream_keeps_numbering_and_refuses_trimmed_positions(dynamodb):

@@ -10,7 +10,7 @@ from headless_commerce import model
 from headless_commerce.runtime.catalog import repository as catalog_repository
 from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.common.domain_errors import OrderRejected
-from headless_commerce.runtime.fraud.screen import FraudDecision
+from headless_commerce.runtime.fraud.screen import FraudDecision, Outcome
 from headless_commerce.runtime.orders import checkout as checkout_service
 from tests.runtime.conftest import add, call, checkout
 
@@ -54,9 +54,11 @@ def test_checkout_dynamodb_calls(catalog, sandbox, ddb_calls):
     add("alice", "mug-1", 1)
     ddb_calls.reset()
     assert checkout("alice", KEY).status == 201
-    assert ddb_calls.calls[:3] == ["BatchGetItem", "BatchGetItem", "TransactWriteItems"]
+    # Cart + key, prices, the fraud scorer's customer velocity counter (a test token, no public
+    # address and a small order add nothing more), then the placing transaction...
+    assert ddb_calls.calls[:4] == ["BatchGetItem", "BatchGetItem", "UpdateItem", "TransactWriteItems"]
     # ...plus one transaction settling the payment (status, payment, events, cart).
-    assert ddb_calls.calls[3:] == ["TransactWriteItems"]
+    assert ddb_calls.calls[4:] == ["TransactWriteItems"]
 
 
 def test_checkout_charges_catalog_price_not_cart_snapshot(catalog, sandbox):
@@ -183,7 +185,7 @@ def test_fraud_screen_can_reject_before_stock_is_reserved(catalog, sandbox):
 
     def reject(context):
         seen.append(context)
-        return FraudDecision(allow=False, reason="test")
+        return FraudDecision(outcome=Outcome.DENY, reasons=("test",))
 
     with pytest.raises(OrderRejected):
         checkout_service.checkout("alice", None, KEY, {"payment_token": "tok_visa"}, screen=reject)
@@ -323,11 +325,13 @@ def test_checkout_publishes_business_metrics(catalog, sandbox, capsys):
     add("alice", "pan-1", 4)   # stock 3
     capsys.readouterr()
     assert checkout("alice", KEY).status == 409
-    assert published_metrics(capsys.readouterr().out) == ["OutOfStock"]
+    assert published_metrics(capsys.readouterr().out) == ["FraudApproved", "OutOfStock"]
     call("PATCH", "/cart/items/{sku}", sub="alice", path_params={"sku": "pan-1"}, body={"quantity": 1})
     capsys.readouterr()
     assert checkout("alice", "key-0002-abcdef", token="tok_chargeDeclined").status == 402
-    assert sorted(published_metrics(capsys.readouterr().out)) == ["OrdersPlaced", "PaymentDeclines"]
+    assert sorted(published_metrics(capsys.readouterr().out)) == ["FraudApproved", "OrdersPlaced", "PaymentDeclines"]
     assert checkout("alice", "key-0003-abcdef").status == 201
     assert checkout("alice", "key-0004-abcdef").status == 409   # the cart is consumed
-    assert sorted(published_metrics(capsys.readouterr().out)) == ["CheckoutConflicts", "OrdersPlaced"]
+    # A consumed cart is refused before screening: one decision, for the order placed.
+    assert sorted(published_metrics(capsys.readouterr().out)) == [
+        "CheckoutConflicts", "FraudApproved", "OrdersPlaced"]

@@ -15,9 +15,12 @@ from headless_commerce.runtime.catalog import repository as catalog_repository
 from headless_commerce.runtime.consents import ledger
 from headless_commerce.runtime.events.contracts import CONTRACTS, CONTRACTS_DIR, ContractError, validate_event
 from headless_commerce.runtime.events.relay import relay
+from headless_commerce.runtime.fraud import review as fraud_review
+from headless_commerce.runtime.fraud.screen import FraudDecision, Outcome
 from headless_commerce.runtime.marketing import audience
 from headless_commerce.runtime.oms import consumer as oms_consumer
 from headless_commerce.runtime.oms import service as oms_service
+from headless_commerce.runtime.orders import checkout as checkout_service
 from headless_commerce.runtime.orders import status_events
 from headless_commerce.runtime.recommendations import signals as recommendation_signals
 from headless_commerce.runtime.recommendations import tracker
@@ -142,6 +145,12 @@ def test_every_producer_emits_contract_valid_events(catalog, sandbox):
     add("bob", "pan-1", 1)
     assert checkout("bob", "key-declined-0001", token="tok_chargeDeclined").status == 402
     assert call("PUT", "/me/consents", sub="alice", body={"email": True, "sms": False, "push": True}).status == 200
+    # An order the fraud screen holds for review, then a reviewer's release (OrderPlaced,
+    # OrderStatusChanged from ON_HOLD).
+    add("carol", "mug-1", 1)
+    held = checkout_service.checkout("carol", None, "key-held-0001", {"payment_token": "tok_visa"},
+                                     screen=lambda _: FraudDecision(outcome=Outcome.REVIEW, reasons=("test",)))
+    fraud_review.release(held.body["order_id"], reviewer="auditor")
 
     produced = [entry["detail"] for entry in relay(outbox_stream_records())]
     produced.append(oms_service.status_event("o-1", "alice"))  # the OMS publishes directly
@@ -157,6 +166,7 @@ def test_every_producer_emits_contract_valid_events(catalog, sandbox):
         ("PaymentFailed", "commerce.payments"), ("OrderStatusChanged", "commerce.orders"),
         ("OrderStatusChanged", "commerce.oms"), ("CustomerConsentChanged", "commerce.customers"),
         ("ProductViewed", "commerce.storefront"), ("CartItemAdded", "commerce.storefront"),
+        ("OrderHeldForReview", "commerce.orders"),
     }
     # ProductModified and InventoryChanged have no producer yet; their contracts are checked
     # through the examples above until one exists.

@@ -29,6 +29,8 @@ S = model.OrderStatus
     ("PENDING_PAYMENT", "CONFIRMED", SKIP),
     ("PENDING_PAYMENT", "ACCEPTED_BY_OMS", WAIT),  # payment has not settled yet
     ("PENDING_PAYMENT", "CANCELLED", WAIT),
+    ("ON_HOLD", "CANCELLED", WAIT),  # held for fraud review: only a reviewer moves it
+    ("ON_HOLD", "ACCEPTED_BY_OMS", WAIT),
 ])
 def test_decide(current, target, expected):
     assert decide(current, target) == expected

@@ -216,3 +216,17 @@ def test_every_enum_is_typed():
     enums = [s for doc in everything for s in _schemas_in(doc) if isinstance(s.get("enum"), list)]
     assert enums
     assert all("type" in s for s in enums), [s for s in enums if "type" not in s]
+
+
+def test_first_error_compiles_each_schema_once_and_follows_edits():
+    schema = {"type": "object", "properties": {"sku": {"type": "string", "maxLength": 3}}}
+    assert first_error(schema, {"sku": "abcd"}) == ("sku", "must be at most 3 characters")
+    assert first_error(schema, {"sku": "abc"}) is None
+    # An edited schema is a different text: never checked by the earlier compiled one.
+    schema["properties"]["sku"]["maxLength"] = 10
+    assert first_error(schema, {"sku": "abcd"}) is None
+    from headless_commerce.runtime.common import validation
+
+    hits = validation._compiled_by_text.cache_info().hits
+    first_error(schema, {"sku": "abcd"})
+    assert validation._compiled_by_text.cache_info().hits == hits + 1

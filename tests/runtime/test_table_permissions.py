@@ -36,6 +36,7 @@ from tests.runtime import (
     test_feeds_catalog,
     test_feeds_inventory,
     test_feeds_order_status,
+    test_fraud,
     test_marketing,
     test_orders,
     test_payments,
@@ -47,6 +48,7 @@ from tests.runtime import (
 )
 from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by the feed scenarios
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
+from tests.runtime.test_fraud import fraud_env  # noqa: F401 - fixture used by the fraud scenarios
 from tests.runtime.test_push_devices import push  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture used by the scenarios
@@ -77,6 +79,7 @@ ENTRY_MODULES = {
     f"{_PKG}feeds.catalog": "catalog_feed",
     f"{_PKG}feeds.inventory": "inventory_feed",
     f"{_PKG}feeds.order_status": "order_status_feed",
+    f"{_PKG}fraud.review": "fraud_review",
 }
 _ITEM_ACTIONS = {"Put": PUT, "Update": UPDATE, "Delete": DELETE, "ConditionCheck": CONDITION_CHECK}
 
@@ -174,6 +177,9 @@ SCENARIOS = [
     test_feeds_catalog.test_categories_upsert_by_version,
     test_feeds_inventory.test_out_of_order_duplicate_and_conflicting_versions,
     test_feeds_order_status.test_statuses_move_the_order_forward_with_events,
+    test_fraud.test_release_pays_the_held_order_and_publishes_order_placed,
+    test_fraud.test_reject_cancels_the_held_order_and_gives_the_stock_back,
+    test_fraud.test_every_decision_is_recorded_with_its_reasons,
 ]
 
 
@@ -204,7 +210,7 @@ def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime.recommendations.names import CATALOG_EXPORT_FUNCTION
     from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
 
-    names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name,
+    names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name, routes.FRAUD_REVIEW.name,
              OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, MARKETING_LIFECYCLE.name,
              MARKETING_JOBS, SEARCH_INDEXER,
              RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, CATALOG_EXPORT_FUNCTION,

@@ -114,8 +114,11 @@ def test_only_payment_functions_read_the_payment_secret(dev_app):
     with_secret = {f["Properties"]["Handler"] for f in functions.values()
                    if "PAYMENT_SECRET_ARN" in f["Properties"].get("Environment", {}).get("Variables", {})}
     from headless_commerce.constructs.order_sweeper import SWEEPER_HANDLER
+    from headless_commerce.runtime.routes import FRAUD_REVIEW
 
-    assert with_secret == {s.handler for s in FUNCTIONS.values() if s.needs_payment_secret} | {SWEEPER_HANDLER}
+    # The fraud review function pays the held orders it releases.
+    assert with_secret == {s.handler for s in FUNCTIONS.values() if s.needs_payment_secret} | {
+        SWEEPER_HANDLER, FRAUD_REVIEW.handler}
 
 
 def test_post_confirmation_trigger_attached(dev_app):

@@ -30,6 +30,8 @@ class Request:
     body: object = None
     raw_body: bytes = b""
     claims: Claims | None = None
+    # The caller's address as API Gateway saw it (requestContext.identity.sourceIp).
+    source_ip: str | None = None
 
     def user(self) -> Claims:
         if self.claims is None:
@@ -118,4 +120,11 @@ def build_request(event: dict, route: Route) -> Request:
         raise bad_request("unexpected_body", "This operation takes no body")
 
     return Request(route=route, path_params=path_params, query=query, headers=headers,
-                   body=body, raw_body=raw, claims=claims)
+                   body=body, raw_body=raw, claims=claims, source_ip=source_ip_from_event(event))
+
+
+def source_ip_from_event(event: dict) -> str | None:
+    context = event.get("requestContext")
+    identity = context.get("identity") if isinstance(context, dict) else None
+    ip = identity.get("sourceIp") if isinstance(identity, dict) else None
+    return ip if isinstance(ip, str) and ip else None

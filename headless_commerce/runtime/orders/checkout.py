@@ -13,6 +13,14 @@ checkouts of one cart with different keys (a double click, two tabs) exactly one
 order; the others get CartAlreadyCheckedOut with its id. A declined payment puts the lines
 back in the cart, so the shopper can pay another way with a new key.
 
+Fraud: before anything is reserved the order is screened (runtime/fraud/; the risk scorer
+unless FRAUD_SCREEN=off). Approve: placed and paid as above. Review: placed ON_HOLD in the same
+transaction shape (stock reserved, cart consumed, OrderHeldForReview instead of OrderPlaced)
+and not charged until a reviewer releases it (runtime/fraud/review.py). Deny: nothing is
+written but the decision record, and the client gets the generic OrderRejected. The decision
+record (score, reasons) commits in the order's transaction. A screen that raises holds the
+order for review; it never fails the checkout and never approves.
+
 Idempotency: the key binds the request body and the cart it consumed. A retry with the same
 key and body returns the same order and status without charging again; a different body, or
 a different non-empty cart, is refused (IdempotencyKeyReused). Hand-written rather than
@@ -32,7 +40,9 @@ from headless_commerce.runtime.common.http import Response
 from headless_commerce.runtime.common.idempotency import fingerprint
 from headless_commerce.runtime.common.logging import count, logger
 from headless_commerce.runtime.common.transaction import TransactionCancelled
-from headless_commerce.runtime.fraud.screen import FraudContext, FraudScreen, allow_all
+from headless_commerce.runtime.fraud import repository as fraud_repository
+from headless_commerce.runtime.fraud import scorer
+from headless_commerce.runtime.fraud.screen import FraudContext, FraudDecision, FraudScreen, Outcome
 from headless_commerce.runtime.orders import repository as orders
 from headless_commerce.runtime.orders import transitions
 from headless_commerce.runtime.orders.views import order_view
@@ -44,6 +54,9 @@ from headless_commerce.runtime.payments.provider import (
 from headless_commerce.runtime.routes import IDEMPOTENCY_HEADER
 
 _PENDING = model.OrderStatus.PENDING_PAYMENT.value
+_HELD = model.OrderStatus.ON_HOLD.value
+# One metric per fraud outcome (the dashboard's fraud widget).
+FRAUD_METRICS = {Outcome.APPROVE: "FraudApproved", Outcome.REVIEW: "FraudReview", Outcome.DENY: "FraudDenied"}
 # A pending order older than this has lost its checkout invocation (timeout, crash); a retry
 # then resumes it. The provider's per-order idempotency keeps that from charging twice.
 RESUME_AFTER_S = model.CHECKOUT_RESUME_AFTER_S
@@ -118,9 +131,31 @@ def _already_checked_out(cart: dict | None) -> errors.DomainError:
     return errors.CartAlreadyCheckedOut(order_id) if order_id else errors.CartChanged()
 
 
+def _screen(screen: FraudScreen, context: FraudContext) -> FraudDecision:
+    try:
+        return screen(context)
+    except Exception:
+        # Fail safe: an order nobody could screen waits for a person, it is never approved.
+        logger.exception("fraud screen failed; holding the order for review")
+        return FraudDecision(outcome=Outcome.REVIEW, reasons=("error:screen",))
+
+
+def _deny(audit: dict, decision: FraudDecision) -> errors.DomainError:
+    try:
+        fraud_repository.put_decision(audit)
+    except Exception:
+        logger.exception("could not store a fraud denial", extra={"attempt_id": audit["attempt_id"]})
+    # The reasons go to the audit record and the log, never to the client.
+    logger.info("order denied by the fraud screen",
+                extra={"attempt_id": audit["attempt_id"], "score": decision.score, "reasons": decision.reasons})
+    return errors.OrderRejected()
+
+
 def checkout(sub: str, email: str | None, key: str, body: dict, *,
-             provider: PaymentProvider | None = None, screen: FraudScreen = allow_all) -> Response:
+             provider: PaymentProvider | None = None, screen: FraudScreen | None = None,
+             source_ip: str | None = None) -> Response:
     provider = provider or get_provider()
+    screen = screen or scorer.from_environment()
     request_hash = fingerprint(body)
     cart, record = orders.checkout_state(sub, key)
     if record is not None:
@@ -135,26 +170,39 @@ def checkout(sub: str, email: str | None, key: str, body: dict, *,
     currency = model.CURRENCY
     total = sum(line["unit_price"] * line["quantity"] for line in order_lines)
     address = body.get("shipping_address")
-    decision = screen(FraudContext(customer_id=sub, email=email, amount=total, currency=currency,
-                                   lines=tuple(order_lines), shipping_address=address))
-    if not decision.allow:
-        logger.info("order rejected by fraud screen", extra={"reason": decision.reason})
-        raise errors.OrderRejected()
-
+    order_id = uuid.uuid4().hex
+    decision = _screen(screen, FraudContext(
+        customer_id=sub, email=email, amount=total, currency=currency, lines=tuple(order_lines),
+        shipping_address=address, billing_address=body.get("billing_address"), source_ip=source_ip,
+        payment_token=body["payment_token"], attempt_key=f"{sub}:{key}"))
+    count(FRAUD_METRICS[decision.outcome])
     now = now_iso()
+    audit = fraud_repository.decision_item(
+        order_id, customer_id=sub, order_id=order_id, decided_at=now, outcome=decision.outcome.value,
+        score=decision.score, reasons=decision.reasons, details=decision.details, screen=decision.screen,
+        amount=total, currency=currency)
+    if decision.outcome is Outcome.DENY:
+        raise _deny({**audit, "order_id": None}, decision)
+    held = decision.outcome is Outcome.REVIEW
+    status = _HELD if held else _PENDING
+
     order = {
-        "order_id": uuid.uuid4().hex, "customer_id": sub, "status": _PENDING,
+        "order_id": order_id, "customer_id": sub, "status": status,
         "lines": order_lines, "total": total, "currency": currency, "shipping_address": address,
+        "billing_address": body.get("billing_address"),
         # The cart version this order consumed (a declined payment restores the cart from it).
         "cart_version": cart["version"], "created_at": now, "updated_at": now,
+        # A held order is paid when a reviewer releases it, with the token the shopper gave
+        # (a provider token, never card data); removed on release or rejection.
+        "payment_token": body["payment_token"] if held else None,
     }
-    placed = {"order_id": order["order_id"], "customer_id": sub, "status": _PENDING,
+    placed = {"order_id": order["order_id"], "customer_id": sub, "status": status,
               "total": total, "currency": currency,
               "lines": [{"sku": line["sku"], "quantity": line["quantity"],
                          "unit_price": line["unit_price"]} for line in order_lines]}
     try:
         orders.place(order, key=key, request_hash=request_hash, cart_hash=_cart_hash(lines),
-                     placed_event=placed)
+                     placed_event=placed, decision=audit)
     except TransactionCancelled as cancelled:
         if "idempotency" in cancelled.failed:
             # A concurrent request with the same key won; answer as its replay.
@@ -169,5 +217,8 @@ def checkout(sub: str, email: str | None, key: str, body: dict, *,
             count("OutOfStock")
             raise errors.OutOfStock(short) from None
         raise
+    if held:
+        count("OrdersHeld")
+        return Response(201, order_view(order))
     count("OrdersPlaced")
     return _pay(order, body["payment_token"], provider)

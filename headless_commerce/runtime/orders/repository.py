@@ -46,11 +46,15 @@ def get_cart(sub: str) -> dict | None:
 
 
 def place(order: dict, *, key: str, request_hash: str, cart_hash: str,
-          placed_event: dict) -> None:
+          placed_event: dict, decision: dict | None = None) -> None:
     """One transaction: the order (PENDING_PAYMENT, in the pending-order index), one stock
     decrement per line (never below zero), the idempotency record, OrderPlaced in the outbox,
-    and the cart consumed. Raises TransactionCancelled naming what failed."""
+    and the cart consumed; with `decision`, the fraud decision record too. An ON_HOLD order
+    (held for fraud review) goes to the held-order index instead and its event is
+    OrderHeldForReview: OrderPlaced follows when a reviewer releases it. Raises
+    TransactionCancelled naming what failed."""
     order_id, sub, now = order["order_id"], order["customer_id"], order["created_at"]
+    held = order["status"] == model.OrderStatus.ON_HOLD.value
     tx = Transaction()
     # Consumed: the next change to the cart (a new line) starts a fresh one without the pointer.
     tx.put("cart", {**model.cart_key(sub), model.ENTITY_ATTRIBUTE: model.Entity.CART,
@@ -59,8 +63,10 @@ def place(order: dict, *, key: str, request_hash: str, cart_hash: str,
            condition="version = :v", vals={"v": order["cart_version"]})
     tx.put("order", {**order, **model.order_key(order_id),
                      **model.order_index_keys(sub, now, order_id),
-                     # The sweeper's work list until the order is settled.
-                     **model.pending_order_index_keys(now, order_id),
+                     # The sweeper's work list until the order is settled; the reviewers'
+                     # while it is held (never swept: a held order waits for a person).
+                     **(model.held_order_index_keys(now, order_id) if held
+                        else model.pending_order_index_keys(now, order_id)),
                      model.ENTITY_ATTRIBUTE: model.Entity.ORDER},
            condition="attribute_not_exists(pk)")
     for line in order["lines"]:
@@ -74,10 +80,68 @@ def place(order: dict, *, key: str, request_hash: str, cart_hash: str,
         "order_id": order_id, "request_hash": request_hash, "cart_hash": cart_hash,
         "created_at": now, model.TTL_ATTRIBUTE: epoch() + model.IDEMPOTENCY_TTL_SECONDS,
     }, condition="attribute_not_exists(pk)")
-    tx.put(f"event:{model.EventName.ORDER_PLACED}",
-           outbox.item(model.EventName.ORDER_PLACED, placed_event),
-           condition="attribute_not_exists(pk)")
+    event = model.EventName.ORDER_HELD_FOR_REVIEW if held else model.EventName.ORDER_PLACED
+    tx.put(f"event:{event}", outbox.item(event, placed_event), condition="attribute_not_exists(pk)")
+    if decision is not None:
+        tx.put("decision", decision, condition="attribute_not_exists(pk)")
     tx.write()
+
+
+def release_hold(order: dict, *, now: str, placed_event: dict, status_event: dict) -> dict:
+    """ON_HOLD -> PENDING_PAYMENT in one transaction conditioned on the order still being held:
+    it joins the pending-order index (so the sweeper settles it if payment never completes,
+    timed from now) and OrderPlaced and OrderStatusChanged go to the outbox. The stock stays
+    reserved. Returns the order as written; raises TransactionCancelled ("order")."""
+    order_id = order["order_id"]
+    pending = model.pending_order_index_keys(now, order_id)
+    tx = Transaction()
+    tx.update("order", model.order_key(order_id),
+              "SET #status = :pending, updated_at = :now, #ipk = :ipk, #isk = :isk REMOVE payment_token",
+              condition="#status = :held",
+              names={"#status": "status", "#ipk": _PENDING_INDEX[0], "#isk": _PENDING_INDEX[1]},
+              vals={"pending": _PENDING, "now": now, "held": model.OrderStatus.ON_HOLD.value,
+                    "ipk": pending[_PENDING_INDEX[0]], "isk": pending[_PENDING_INDEX[1]]})
+    tx.put(f"event:{model.EventName.ORDER_PLACED}", outbox.item(model.EventName.ORDER_PLACED, placed_event),
+           condition="attribute_not_exists(pk)")
+    tx.put(f"event:{model.EventName.ORDER_STATUS_CHANGED}",
+           outbox.item(model.EventName.ORDER_STATUS_CHANGED, status_event), condition="attribute_not_exists(pk)")
+    tx.write()
+    kept = {k: v for k, v in order.items() if k != "payment_token"}
+    return {**kept, **pending, "status": _PENDING, "updated_at": now}
+
+
+def cancel_hold(order: dict, *, now: str, status_event: dict) -> dict:
+    """ON_HOLD -> CANCELLED in one transaction conditioned on the order still being held: the
+    reserved stock goes back and OrderStatusChanged goes to the outbox. Nothing was charged.
+    Returns the order as written; raises TransactionCancelled ("order")."""
+    order_id = order["order_id"]
+    cancelled = model.OrderStatus.CANCELLED.value
+    tx = Transaction()
+    tx.update("order", model.order_key(order_id),
+              "SET #status = :cancelled, updated_at = :now REMOVE #ipk, #isk, payment_token",
+              condition="#status = :held",
+              names={"#status": "status", "#ipk": _PENDING_INDEX[0], "#isk": _PENDING_INDEX[1]},
+              vals={"cancelled": cancelled, "now": now, "held": model.OrderStatus.ON_HOLD.value})
+    for line in order["lines"]:
+        tx.update(f"stock:{line['sku']}", model.inventory_key(line["sku"]), "ADD stock :qty, reserved :held",
+                  vals={"qty": line["quantity"], "held": -line["quantity"]})
+    tx.put(f"event:{model.EventName.ORDER_STATUS_CHANGED}",
+           outbox.item(model.EventName.ORDER_STATUS_CHANGED, status_event), condition="attribute_not_exists(pk)")
+    tx.write()
+    kept = {k: v for k, v in order.items() if k not in (*_PENDING_INDEX, "payment_token")}
+    return {**kept, "status": cancelled, "updated_at": now}
+
+
+def held_orders(limit: int) -> list[dict]:
+    """Orders held for fraud review, oldest first (the held-order index; eventually
+    consistent, so a just-reviewed order may still show with its new status)."""
+    items, _ = dynamo.query(
+        IndexName=model.GSI2.name,
+        KeyConditionExpression="#pk = :pk",
+        ExpressionAttributeNames={"#pk": model.GSI2.partition_key},
+        ExpressionAttributeValues=dynamo.values(pk=model.HELD_ORDERS_PARTITION), Limit=limit)
+    return [o for o in items if o.get(model.ENTITY_ATTRIBUTE) == model.Entity.ORDER
+            and o.get("status") == model.OrderStatus.ON_HOLD.value]
 
 
 def settle(order: dict, *, status: str, payment: dict, events: list[tuple[str, dict]],

@@ -38,7 +38,8 @@ class OrderNotReady(RuntimeError):
 def decide(current: str, target: str) -> str:
     if target not in OMS_STATUSES or current in model.TERMINAL_ORDER_STATUSES:
         return SKIP
-    if current == S.PENDING_PAYMENT.value:
+    # Held for fraud review: not the OMS's until a reviewer releases it and it is paid.
+    if current in (S.PENDING_PAYMENT.value, S.ON_HOLD.value):
         return WAIT
     if model.ORDER_STATUS_RANK[target] <= model.ORDER_STATUS_RANK[current]:
         return SKIP
