@@ -94,6 +94,8 @@ POPULAR_WINDOW_DAYS = "POPULAR_WINDOW_DAYS"
 # The event tracker real-time interactions go to, and the items dataset the catalog export fills.
 PERSONALIZE_TRACKING_ID = "PERSONALIZE_TRACKING_ID"
 PERSONALIZE_ITEMS_DATASET_ARN = "PERSONALIZE_ITEMS_DATASET_ARN"
+# The users dataset CustomerProfileChanged fills (locale and country only).
+PERSONALIZE_USERS_DATASET_ARN = "PERSONALIZE_USERS_DATASET_ARN"
 
 # Fraud screening in checkout (runtime/fraud/). "rules" (default: the transaction risk scorer)
 # or "off" (an explicit pass-through, what `-c fraud=false` deploys).
@@ -290,6 +292,10 @@ def personalize_tracking_id() -> str:
 
 def personalize_items_dataset_arn() -> str:
     return os.environ[PERSONALIZE_ITEMS_DATASET_ARN]
+
+
+def personalize_users_dataset_arn() -> str:
+    return os.environ[PERSONALIZE_USERS_DATASET_ARN]
 
 # --- The storefront container (runtime/storefront/, deployed by WebTier) ---------------------
 # Auth flow: the storefront signs shoppers in server-side with USER_PASSWORD_AUTH (InitiateAuth

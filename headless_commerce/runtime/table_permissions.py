@@ -58,6 +58,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "recommendations": (BATCH_GET, QUERY),
     "recommendation_signals": (BATCH_GET,),
     "personalize_events": (BATCH_GET,),
+    # Reads the changed profile for the users dataset.
+    "personalize_users": (GET,),
     # Pages the catalog index for the scheduled export to the items dataset.
     "personalize_catalog_export": (QUERY,),
     # Integration feeds: one BatchGetItem per batch, then one conditional write (a transaction

@@ -50,7 +50,7 @@ from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by 
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_fraud import fraud_env  # noqa: F401 - fixture used by the fraud scenarios
 from tests.runtime.test_push_devices import push  # noqa: F401 - fixture used by the scenarios
-from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture used by the scenarios
+from tests.runtime.test_recommendation_events import tracker_stub, users_stub  # noqa: F401 - fixtures of the scenarios
 from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 
@@ -75,6 +75,7 @@ ENTRY_MODULES = {
     f"{_PKG}recommendations.handler": "recommendations",
     f"{_PKG}recommendations.signals": "recommendation_signals",
     f"{_PKG}recommendations.tracker": "personalize_events",
+    f"{_PKG}recommendations.users": "personalize_users",
     f"{_PKG}recommendations.catalog_export": "personalize_catalog_export",
     f"{_PKG}feeds.catalog": "catalog_feed",
     f"{_PKG}feeds.inventory": "inventory_feed",
@@ -171,6 +172,7 @@ SCENARIOS = [
     test_recommendations.test_an_order_of_unknown_skus_counts_nothing_and_an_invalid_event_is_dead_lettered,
     test_recommendation_events.test_an_order_is_one_purchase_per_product_in_calls_of_ten,
     test_recommendation_events.test_the_catalog_export_sends_every_product_ten_at_a_time,
+    test_recommendation_events.test_a_profile_change_puts_only_locale_and_country_in_the_users_dataset,
     test_search_indexer.test_reindex_backfills_the_catalog,
     test_feeds_catalog.test_a_newer_version_changes_the_product_and_keeps_stock_of_existing_skus,
     test_feeds_catalog.test_sku_dropped_from_a_product_is_withdrawn_from_sale,
@@ -203,6 +205,7 @@ def test_no_function_scans_and_every_function_is_declared():
         OMS_CONSUMER,
         ORDER_STATUS,
         PERSONALIZE_EVENTS,
+        PERSONALIZE_USERS,
         RECOMMENDATION_SIGNALS,
     )
     from headless_commerce.runtime.feeds.names import FEEDS
@@ -213,7 +216,7 @@ def test_no_function_scans_and_every_function_is_declared():
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name, routes.FRAUD_REVIEW.name,
              OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, MARKETING_LIFECYCLE.name,
              MARKETING_JOBS, SEARCH_INDEXER,
-             RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, CATALOG_EXPORT_FUNCTION,
+             RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, PERSONALIZE_USERS.name, CATALOG_EXPORT_FUNCTION,
              *(feed.function_name for feed in FEEDS.values())}
     assert names == set(TABLE_ACTIONS)
     assert set(ENTRY_MODULES.values()) == set(TABLE_ACTIONS)

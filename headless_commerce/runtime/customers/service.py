@@ -33,9 +33,17 @@ def get_profile(sub: str, email: str | None) -> dict:
 
 
 def update_profile(sub: str, email: str | None, changes: dict) -> dict:
-    ensure_profile(sub, email)
-    return profile_view(customers.update_profile(
-        sub, {f: changes[f] for f in EDITABLE_FIELDS if f in changes}))
+    """Change profile fields and record CustomerProfileChanged (naming the fields, never their
+    values) with them."""
+    previous = ensure_profile(sub, email)
+    fields = {f: changes[f] for f in EDITABLE_FIELDS if f in changes}
+    if not fields:
+        return profile_view(previous)
+    now = now_iso()
+    event = {"customer_id": sub, "fields": sorted(fields), "changed_at": now}
+    if not customers.record_profile_change(sub, fields, event, now):
+        raise NotFound("Profile")
+    return profile_view({**previous, **fields, "updated_at": now})
 
 
 def put_consents(sub: str, email: str | None, consents: dict[str, bool]) -> dict:
