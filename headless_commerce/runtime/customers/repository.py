@@ -52,17 +52,15 @@ def update_profile(sub: str, fields: dict) -> dict:
     return dynamo.from_item(response["Attributes"])
 
 
-def record_profile_change(sub: str, fields: dict, event: dict, now: str) -> bool:
-    """SET the profile fields and write their CustomerProfileChanged event (outbox) in one
+def _update_with_event(sub: str, fields: dict, detail_type: str, event: dict, now: str) -> bool:
+    """SET the profile fields (and updated_at) and write their event (outbox) in one
     transaction; False when the profile does not exist."""
     tx = Transaction()
     tx.update("profile", model.customer_key(sub),
               "SET " + ", ".join([f"#f{i} = :v{i}" for i in range(len(fields))] + ["updated_at = :now"]),
               condition="attribute_exists(pk)", names={f"#f{i}": f for i, f in enumerate(fields)},
               vals={**{f"v{i}": v for i, v in enumerate(fields.values())}, "now": now})
-    tx.put(f"event:{model.EventName.CUSTOMER_PROFILE_CHANGED}",
-           outbox.item(model.EventName.CUSTOMER_PROFILE_CHANGED, event),
-           condition="attribute_not_exists(pk)")
+    tx.put(f"event:{detail_type}", outbox.item(detail_type, event), condition="attribute_not_exists(pk)")
     try:
         tx.write()
     except TransactionCancelled as cancelled:
@@ -70,24 +68,17 @@ def record_profile_change(sub: str, fields: dict, event: dict, now: str) -> bool
             return False
         raise
     return True
+
+
+def record_profile_change(sub: str, fields: dict, event: dict, now: str) -> bool:
+    """Profile fields and their CustomerProfileChanged event together; False without a profile."""
+    return _update_with_event(sub, fields, model.EventName.CUSTOMER_PROFILE_CHANGED, event, now)
 
 
 def set_consents(sub: str, consents: dict[str, bool], event: dict, now: str) -> bool:
     """Record consents and their CustomerConsentChanged event (outbox) in one transaction;
     False when the profile does not exist."""
-    tx = Transaction()
-    tx.update("profile", model.customer_key(sub), "SET consents = :c, updated_at = :now",
-              condition="attribute_exists(pk)", vals={"c": consents, "now": now})
-    tx.put(f"event:{model.EventName.CUSTOMER_CONSENT_CHANGED}",
-           outbox.item(model.EventName.CUSTOMER_CONSENT_CHANGED, event),
-           condition="attribute_not_exists(pk)")
-    try:
-        tx.write()
-    except TransactionCancelled as cancelled:
-        if "profile" in cancelled.failed:
-            return False
-        raise
-    return True
+    return _update_with_event(sub, {"consents": consents}, model.EventName.CUSTOMER_CONSENT_CHANGED, event, now)
 
 
 def set_push_endpoint(sub: str, platform: str, endpoint_arn: str) -> dict:
