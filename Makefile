@@ -8,7 +8,7 @@ CHECKOV_VENV := .tools/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup synth test bench local clean cost cost-table
+.PHONY: setup synth test bench local clean cost cost-table diagram
 
 $(VENV)/.synth-deps: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,16 @@ cost: $(VENV)/.synth-deps
 ## Regenerate the README's cost table (tests/unit/test_cost.py checks it is current).
 cost-table: $(VENV)/.synth-deps
 	$(PY) -m headless_commerce.cli cost --readme README.md
+
+## docs/architecture.dot and .svg from the synthesized dev app (tests/unit/test_diagram.py checks the .dot).
+## The SVG needs Graphviz (Debian's graphviz; installed here when run as root).
+diagram: $(VENV)/.synth-deps
+	@if ! command -v dot >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null; \
+		else echo "note: install graphviz for the SVG"; fi; \
+	fi
+	$(PY) -m headless_commerce.diagram docs/architecture
 
 ## Unit, nag, runtime tests plus cfn-lint and checkov over the synthesized templates.
 test: $(VENV)/.dev-deps $(CHECKOV_VENV)/.installed test-deps

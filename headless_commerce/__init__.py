@@ -45,6 +45,7 @@ _EXPORTS = {
     "notify_alarms": ".constructs.alarms",
     "SearchDomain": ".constructs.search_domain",
     "Personalization": ".constructs.personalization",
+    "Chatbot": ".constructs.chatbot",
     "RecommendationSignals": ".constructs.recommendation_signals",
     "Marketing": ".constructs.marketing",
     "Campaign": ".constructs.marketing",

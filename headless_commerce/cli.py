@@ -1,7 +1,7 @@
 """`headless-commerce` command line: `headless-commerce local [--port N] [--catalog FILE]
 [--data-dir DIR]` and `headless-commerce feed publish <feed> FILE.jsonl (--local URL |
 --bootstrap-servers HOSTS | --cluster-arn ARN)`; `headless-commerce cost [-c KEY=VALUE ...]`
-(headless_commerce/cost/command.py).
+(headless_commerce/cost/command.py); `headless-commerce fraud review` (headless_commerce/fraud_admin.py).
 
 Exit codes: 0 after a clean stop (Ctrl-C, SIGTERM) or a published feed, 2 for a usage problem
 (the `local` or `kafka` extra not installed, invalid catalog file, unusable data directory,
@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     from headless_commerce.cost import command as cost_command
 
     cost_command.add_parser(commands)
+    from headless_commerce import fraud_admin
+
+    fraud_admin.add_parser(commands)
     feed = commands.add_parser("feed", help="integration feeds (PIM catalog, inventory, order status)")
     feed_commands = feed.add_subparsers(dest="feed_command", required=True)
     publish = feed_commands.add_parser(
@@ -226,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         return search_admin.run(args)
     if args.command == "feed":
         return run_feed_publish(args)
+    if args.command == "fraud":
+        from headless_commerce import fraud_admin
+
+        return fraud_admin.run(args)
     if args.command == "cost":
         from headless_commerce.cost import command as cost_command
 

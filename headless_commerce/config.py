@@ -50,6 +50,11 @@ class Profile:
     # them. Larger batches amortize the consumers' one read per batch; the window bounds latency.
     feed_batch_size: int = 100
     feed_batching_window: Duration = Duration.seconds(1)
+    # Provisioned pollers give the feed mappings partial batch responses, bisection and a retry
+    # limit, and bill an Event Poller Unit per mapping (about $135/month each, $405 for three).
+    # Without them the pollers are free; a consumer then fails the whole batch on a retryable
+    # fault and Lambda redelivers it (redeliveries are recognised and skipped).
+    feed_provisioned_pollers: bool = True
     # Storefront on Fargate (ARM64): task size, task count range for autoscaling, ECS Exec.
     web_task_cpu: int = 256
     web_task_memory_mib: int = 512
@@ -96,9 +101,11 @@ _DEV = Profile(
     api_throttle_burst=100,
     event_archive_retention=Duration.days(7),
     efs_lifecycle_days=7,
-    # Used from inside the VPC: the payment functions read their secret; nothing else calls an
-    # AWS API that has no gateway endpoint except EventBridge and SQS (prod adds those).
-    interface_endpoints=("SECRETS_MANAGER",),
+    # None in dev: functions reach Secrets Manager, EventBridge and SQS through the NAT gateway
+    # (TLS and SigV4 as through an endpoint); an endpoint costs $14.60/month over two AZs.
+    interface_endpoints=(),
+    # The dev budget (every capability on, ≤ $200/month idle; `headless-commerce cost`).
+    feed_provisioned_pollers=False,
 )
 
 _PROD = dataclasses.replace(
@@ -134,6 +141,7 @@ _PROD = dataclasses.replace(
     # consumer publishes), SQS (consumers dead-letter). Lambda ships logs, traces and decrypts
     # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
     interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
+    feed_provisioned_pollers=True,
     # Steady traffic and warm payment-provider connections: checkout and its webhook run as
     # services; everything else stays on Lambda.
     fargate_functions=("checkout", "payments_webhook"),

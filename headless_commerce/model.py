@@ -101,6 +101,10 @@ class OrderStatus(enum.StrEnum):
     ACCEPTED_BY_OMS = "ACCEPTED_BY_OMS"
     PICKED = "PICKED"
     SHIPPED = "SHIPPED"
+    # Set from the courier's geofence events (runtime/location/geofences.py): the courier left
+    # the store, then came within reach of the delivery address.
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    ARRIVING = "ARRIVING"
     DELIVERED = "DELIVERED"
     CANCELLED = "CANCELLED"
 
@@ -168,7 +172,9 @@ ORDER_STATUS_RANK: dict[str, int] = {
     OrderStatus.ACCEPTED_BY_OMS.value: 2,
     OrderStatus.PICKED.value: 3,
     OrderStatus.SHIPPED.value: 4,
-    OrderStatus.DELIVERED.value: 5,
+    OrderStatus.OUT_FOR_DELIVERY.value: 5,
+    OrderStatus.ARRIVING.value: 6,
+    OrderStatus.DELIVERED.value: 7,
     OrderStatus.CANCELLED.value: 100,
     OrderStatus.PAYMENT_FAILED.value: 100,
 }
@@ -478,5 +484,54 @@ def signals_table_kwargs() -> dict:
         "KeySchema": [{"AttributeName": SIGNALS_PARTITION_KEY, "KeyType": "HASH"},
                       {"AttributeName": SIGNALS_SCORE, "KeyType": "RANGE"}],
         "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }]
+    return kwargs
+
+
+# ---- location table (owned by the Location construct) --------------------------------------
+#
+#     STORE#{store_id}         / STORE              a store: name, address, lat, lon, geohash
+#     DELIVERY#{order_id}      / DELIVERY           a delivery: courier, store, destination, the
+#                                                   courier's last position
+#     COURIER#{courier_id}     / ORDER#{order_id}   an order the courier carries (geofence events
+#                                                   name the courier, not the order)
+#
+# The sparse index STORES_BY_CELL finds stores near a point without a scan: its partition key
+# is the store's geohash cut to GEO_CELL_PRECISION characters (cells of 11.25° x 5.6°), its sort
+# key the full geohash, so a finer cell is one Query with begins_with (runtime/location/geo.py
+# picks the cells covering a search circle, neighbours and antimeridian wrap-around included).
+LOCATION_PARTITION_KEY = "pk"
+LOCATION_SORT_KEY = "sk"
+STORES_BY_CELL = GlobalIndex("ByCell", "geo_cell", "geohash")
+GEO_CELL_PRECISION = 2
+GEOHASH_PRECISION = 9
+
+
+def store_key(store_id: str) -> Key:
+    return {LOCATION_PARTITION_KEY: f"STORE#{store_id}", LOCATION_SORT_KEY: "STORE"}
+
+
+def delivery_tracking_key(order_id: str) -> Key:
+    return {LOCATION_PARTITION_KEY: f"DELIVERY#{order_id}", LOCATION_SORT_KEY: "DELIVERY"}
+
+
+def courier_order_key(courier_id: str, order_id: str) -> Key:
+    return {LOCATION_PARTITION_KEY: f"COURIER#{courier_id}", LOCATION_SORT_KEY: f"ORDER#{order_id}"}
+
+
+def courier_partition(courier_id: str) -> str:
+    return f"COURIER#{courier_id}"
+
+
+def location_table_kwargs() -> dict:
+    """boto3 `create_table` kwargs (without TableName) of the location table."""
+    kwargs = _simple_table_kwargs(LOCATION_PARTITION_KEY, LOCATION_SORT_KEY)
+    kwargs["AttributeDefinitions"] += [{"AttributeName": STORES_BY_CELL.partition_key, "AttributeType": "S"},
+                                       {"AttributeName": STORES_BY_CELL.sort_key, "AttributeType": "S"}]
+    kwargs["GlobalSecondaryIndexes"] = [{
+        "IndexName": STORES_BY_CELL.name,
+        "KeySchema": [{"AttributeName": STORES_BY_CELL.partition_key, "KeyType": "HASH"},
+                      {"AttributeName": STORES_BY_CELL.sort_key, "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "ALL"},
     }]
     return kwargs

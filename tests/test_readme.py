@@ -99,3 +99,4 @@ def test_own_app_example_warns_about_the_az_count(tmp_path):
     methods = [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"
                and r["Properties"].get("AuthorizationType") == "COGNITO_USER_POOLS"]
     assert len(authorizers) == 1 and methods  # the authorizer is attached to the API's routes
+

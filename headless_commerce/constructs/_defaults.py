@@ -168,6 +168,26 @@ SEARCH_DOMAIN_LOCKED = {
 }
 
 
+def chatbot_bot(profile: Profile) -> dict:
+    """lex.CfnBot props besides the ones the Chatbot builds: a text bot for adults' shopping
+    (COPPA does not apply: ChildDirected false) that forgets an idle conversation after 10 minutes,
+    and builds its locale on every deploy so the version cut from DRAFT is always current."""
+    return {
+        "data_privacy": {"ChildDirected": False},
+        "idle_session_ttl_in_seconds": 600,
+        "auto_build_bot_locales": True,
+        "description": f"Shop assistant: order status, product search, store finder ({profile.name})",
+    }
+
+
+CHATBOT_BOT_LOCKED = {
+    "name": "derived from the stack, so two copies of the app deploy side by side",
+    "role_arn": "the bot's own role, assumable only by Lex for this account's bots",
+    "bot_locales": "built from the one intent definition the local matcher also uses",
+    "bot_file_s3_location": "the bot is defined in the template, from the shared intent definition",
+}
+
+
 def alarm_thresholds(profile: Profile) -> dict[str, float]:
     """StackMonitoring's thresholds; an alarm fires above its value. Both profiles alarm on the
     same things; prod answers sooner on the queue a stopped OMS consumer fills."""

@@ -51,12 +51,29 @@ def secure_table(scope: Construct, id: str, *, definition: dict, profile: Profil
     return table
 
 
+def _nag_text(value) -> str:
+    """A resolved template value as cdk-nag writes it in a finding (`<AWS::Region>`, `<Id.Arn>`)."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_nag_text(part) for part in parts)
+    raise ValueError(f"cannot name {value!r} in an acknowledgment")
+
+
 def acknowledge_index_grant(role: iam.IRole, table: dynamodb.ITableV2) -> None:
     """CDK's table grants cover `<table>/index/*` so queries on the table's own GSIs work."""
     cfn = table.node.default_child
-    if cfn is None:  # an imported table: its ARN is a literal, not a token
-        return
-    index_arn = f"<{Stack.of(cfn).get_logical_id(cfn)}.Arn>/index/*"
+    if cfn is not None:
+        index_arn = f"<{Stack.of(cfn).get_logical_id(cfn)}.Arn>/index/*"
+    else:
+        # An imported table (`from_table_name`, `from_table_attributes`): its ARN is built from
+        # the stack's partition, region and account, which the finding names as tokens.
+        index_arn = _nag_text(Stack.of(role).resolve(f"{table.table_arn}/index/*"))
     acknowledge(role, f"AwsSolutions-IAM5[Resource::{index_arn}]",
                 "Queries use this table's own global secondary indexes; the wildcard covers only "
                 "the indexes of this one table.")

@@ -17,8 +17,9 @@ Three forms of cluster, chosen by props:
   VPC); they create the topics and admit `security_group` to port 9098.
 
 Either way it adds the three consumers, each a function with an MSK event source (batch size
-and window from the profile, TRIM_HORIZON, retries with split batches and partial batch
-responses on provisioned pollers), an on-failure destination for batches that keep failing
+and window from the profile, TRIM_HORIZON; with the profile's `feed_provisioned_pollers`
+(prod) retries with split batches and partial batch responses on provisioned pollers, without
+it (dev) free on-demand pollers and whole-batch retries), an on-failure destination for batches that keep failing
 (the failure queue by default, or an S3 bucket of the caller's), and alarms on the failure
 queue and on each consumer's offset lag. Records the consumers cannot use (malformed, schema
 violations, unknown SKUs or orders, stale versions) go to the failure queue with the reason,
@@ -239,9 +240,11 @@ class IntegrationPipelines(Construct):
 
     def _consumer(self, feed: Feed, functions: PythonFunctions, table: dynamodb.ITableV2,
                   failure_bucket: s3.IBucket | None, max_offset_lag: int) -> None:
+        provisioned = self._profile.feed_provisioned_pollers
         fn = functions.add(feed.function_name, handler=feed.handler, memory_mb=512, timeout_s=120,
                            environment={settings.TABLE_NAME: table.table_name,
-                                        settings.DEAD_LETTER_QUEUE_URL: self.failure_queue.queue_url})
+                                        settings.DEAD_LETTER_QUEUE_URL: self.failure_queue.queue_url,
+                                        settings.FEED_PARTIAL_BATCH: "true" if provisioned else "false"})
         grant_table_actions(table, fn, table_permissions.actions_for(feed.function_name))
         acknowledge_index_grant(fn.role, table)
         grant_send(self.failure_queue, fn)
@@ -271,12 +274,7 @@ class IntegrationPipelines(Construct):
             starting_position=lambda_.StartingPosition.TRIM_HORIZON,
             batch_size=self._profile.feed_batch_size,
             max_batching_window=self._profile.feed_batching_window,
-            # Retry controls and partial batch responses need provisioned pollers; one is the
-            # floor, Lambda scales them up to the maximum with the offset lag.
-            provisioned_poller_config=sources.ProvisionedPollerConfig(
-                minimum_pollers=1, maximum_pollers=3 if self._profile.is_production else 1),
-            report_batch_item_failures=True, bisect_batch_on_error=True, retry_attempts=10,
-            on_failure=on_failure))
+            on_failure=on_failure, **self._poller_mode(provisioned)))
         # ManagedKafkaEventSource also attaches AWSLambdaMSKExecutionRole (kafka:* and logs on
         # every resource); the statements above are what the mapping uses, for this cluster only.
         fn.role.node.default_child.managed_policy_arns = None
@@ -292,6 +290,18 @@ class IntegrationPipelines(Construct):
             threshold=max_offset_lag, evaluation_periods=3, datapoints_to_alarm=3,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+
+    def _poller_mode(self, provisioned: bool) -> dict:
+        if not provisioned:
+            # On-demand pollers (no Event Poller Units billed) take none of the error-handling
+            # controls: the consumer fails the whole batch on a retryable fault, Lambda retries
+            # it and, once it gives up, sends the batch's offsets to the failure queue.
+            return {}
+        # Retry controls and partial batch responses need provisioned pollers; one is the
+        # floor, Lambda scales them up to the maximum with the offset lag.
+        return {"provisioned_poller_config": sources.ProvisionedPollerConfig(
+                    minimum_pollers=1, maximum_pollers=3 if self._profile.is_production else 1),
+                "report_batch_item_failures": True, "bisect_batch_on_error": True, "retry_attempts": 10}
 
     # ---- access ---------------------------------------------------------------------------
 

@@ -32,7 +32,6 @@ from aws_cdk import aws_wafv2 as wafv2
 from cdk_monitoring_constructs import (
     AlarmFactoryDefaults,
     DefaultDashboardFactory,
-    ErrorCountThreshold,
     ErrorRateThreshold,
     LatencyThreshold,
     MaxMessageAgeThreshold,
@@ -91,6 +90,7 @@ class StackMonitoring(Construct):
                 datapoints_to_alarm=1, evaluation_periods=1))
         self.dashboard: cloudwatch.Dashboard = self._dashboards.dashboard
         self.alarms: dict[str, cloudwatch.AlarmBase] = {}
+        self._function_graphs: dict[str, cloudwatch.GraphWidget] | None = None
         notify_alarms(stack, alarm_topic)
         # First on the dashboard: the state of every alarm of the stack.
         self.facade.add_widget(_AlarmStatus(stack))
@@ -103,11 +103,44 @@ class StackMonitoring(Construct):
             self.monitor_function(name, fn)
 
     def monitor_function(self, name: str, fn: lambda_.IFunction) -> None:
+        """One alarm per function on errors (crashes, timeouts) or throttles.
+
+        Hand-written, not the library's two alarms per function: the prod Commerce stack is
+        close to CloudFormation's 500-resource limit, and one metric-math alarm over both
+        metrics costs the same ($0.10 per metric) with half the resources."""
         t = self.thresholds
-        self.facade.monitor_lambda_function(
-            lambda_function=fn, alarm_friendly_name=name, human_readable_name=f"Function {name}",
-            add_fault_count_alarm={"Errors": ErrorCountThreshold(max_error_count=t["lambda_errors"])},
-            add_throttles_count_alarm={"Throttles": ErrorCountThreshold(max_error_count=t["lambda_throttles"])})
+        errors = fn.metric_errors(period=FIVE_MINUTES, statistic="Sum")
+        throttles = fn.metric_throttles(period=FIVE_MINUTES, statistic="Sum")
+        scope = Construct(self, name)
+        self.alarms[f"{name}Failures"] = cloudwatch.Alarm(
+            scope, "Failures", evaluation_periods=1, threshold=0,
+            alarm_description=(f"Function {name}: more than {t['lambda_errors']:.0f} errors (crashes, timeouts) or "
+                               f"{t['lambda_throttles']:.0f} throttles in 5 minutes; throttles mean raising its "
+                               "concurrency or the account quota"),
+            metric=cloudwatch.MathExpression(
+                expression=f"IF(FILL(errors, 0) > {t['lambda_errors']} OR FILL(throttles, 0) > "
+                           f"{t['lambda_throttles']}, 1, 0)",
+                using_metrics={"errors": errors, "throttles": throttles}, period=FIVE_MINUTES,
+                label=f"{name} errors or throttles over threshold"),
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+        # The library's four graphs per function would make the Commerce dashboard alone over
+        # 100 KB of template (CloudFormation's limit is 1 MB); one line per function on four
+        # shared graphs says the same.
+        if self._function_graphs is None:
+            self._function_graphs = {
+                title: cloudwatch.GraphWidget(title=f"Functions: {title}", width=6, height=6, legend_position=legend)
+                for title, legend in (("invocations", cloudwatch.LegendPosition.HIDDEN),
+                                      ("errors", cloudwatch.LegendPosition.HIDDEN),
+                                      ("throttles", cloudwatch.LegendPosition.HIDDEN),
+                                      ("duration p99 (ms)", cloudwatch.LegendPosition.HIDDEN))}
+            self.facade.add_widget(cloudwatch.Row(*self._function_graphs.values()))
+        graphs = self._function_graphs
+        graphs["invocations"].add_left_metric(fn.metric_invocations(period=FIVE_MINUTES, label=name))
+        graphs["errors"].add_left_metric(fn.metric_errors(period=FIVE_MINUTES, label=name))
+        graphs["throttles"].add_left_metric(fn.metric_throttles(period=FIVE_MINUTES, label=name))
+        graphs["duration p99 (ms)"].add_left_metric(fn.metric_duration(period=FIVE_MINUTES, statistic="p99",
+                                                                        label=name))
 
     def monitor_function_factory(self, factory) -> None:
         """Every function of a `PythonFunctions` factory, including the ones added later."""
@@ -225,9 +258,13 @@ class StackMonitoring(Construct):
         self.facade.add_widget(cloudwatch.GraphWidget(
             title=f"Web ACL {name} (requests per 5 minutes)", left=[allowed, blocked], width=12, height=6))
 
-    def show_alarm(self, title: str, alarm: cloudwatch.Alarm) -> None:
-        """A graph of an alarm a construct owns (pipes, Kafka lag, dead letters), with its threshold."""
-        self.facade.add_widget(cloudwatch.AlarmWidget(alarm=alarm, title=title, width=8, height=5))
+    def show_alarms(self, alarms: Mapping[str, cloudwatch.Alarm]) -> None:
+        """Graphs of alarms constructs own (pipes, Kafka lag, dead letters), with their thresholds,
+        three to a row."""
+        widgets = [cloudwatch.AlarmWidget(alarm=alarm, title=title, width=8, height=5)
+                   for title, alarm in alarms.items()]
+        for index in range(0, len(widgets), 3):
+            self.facade.add_widget(cloudwatch.Row(*widgets[index:index + 3]))
 
     def add_business_kpis(self, namespace: str, services: Mapping[str, str]) -> None:
         """Powertools metrics from the runtime: orders placed, payment declines, fraud decisions
@@ -237,7 +274,7 @@ class StackMonitoring(Construct):
             return cloudwatch.Metric(namespace=namespace, metric_name=metric_name, dimensions_map={"service": service},
                                      statistic="Sum", period=Duration.hours(1), label=label)
 
-        widgets: list[cloudwatch.IWidget] = [cloudwatch.TextWidget(markdown="## Business", width=24, height=1)]
+        widgets: list[cloudwatch.IWidget] = []
         orders = services.get("orders")
         if orders:
             widgets.append(cloudwatch.GraphWidget(
@@ -254,8 +291,8 @@ class StackMonitoring(Construct):
                     using_metrics={"zero": kpi("SearchZeroResults", search, "Zero results"),
                                    "searches": kpi("Searches", search, "Searches")},
                     period=Duration.hours(1))], left_y_axis=cloudwatch.YAxisProps(min=0, max=100)))
-        for widget in widgets:
-            self.facade.add_widget(widget)
+        self.facade.add_widget(cloudwatch.TextWidget(markdown="## Business", width=24, height=1))
+        self.facade.add_widget(cloudwatch.Row(*widgets))
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, threshold: float, periods: int, description: str,
                *, scope: Construct | None = None, id: str | None = None) -> None:

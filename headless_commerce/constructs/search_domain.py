@@ -137,6 +137,7 @@ class SearchDomain(Construct):
         self.log_groups: dict[str, logs.LogGroup] = {}
         self._data_access: _DataAccessPolicy | None = None
         self._principals: list[str] = []
+        self._reader_roles: list[str] = []
         self._domain_arn: str | None = None
         self._cfn_domain: opensearch.CfnDomain | None = None
         self.domain_name: str | None = None
@@ -354,4 +355,6 @@ class SearchDomain(Construct):
         for key, value in self.query_environment.items():
             fn.add_environment(key, value)
         if self.collection is None:
-            self.indexer.add_environment(settings.SEARCH_READER_ROLE_ARN, fn.role.role_arn)
+            # Every query function's role is mapped to the read-only role (GET /search, the chatbot).
+            self._reader_roles.append(fn.role.role_arn)
+            self.indexer.add_environment(settings.SEARCH_READER_ROLE_ARN, ",".join(self._reader_roles))

@@ -19,6 +19,8 @@ from pathlib import Path
 from .pricing import Line, PriceTable, load_prices, price_template
 
 CORE = "core"
+# What the dev profile may cost idle with every capability on (the project's budget).
+DEV_BUDGET_USD = 200.0
 # Stacks that exist only with their toggle (`-c web=false` removes Web and Edge).
 STACK_TOGGLES = {"Integration": "integration", "Web": "web", "Edge": "edge"}
 # A construct id that is the capability's own construct.
@@ -137,7 +139,12 @@ def render_text(estimates: list[Estimate], table: PriceTable | None = None, *, d
     out = [f"Estimated monthly idle cost: {table.region} on-demand list prices as of {table.as_of}, "
            f"{table.hours:g} hours a month, no free tier; traffic is extra (per-request prices below)."]
     for estimate in estimates:
-        out += ["", f"== {estimate.label}: {_usd(estimate.total)} a month idle", "", "by stack:"]
+        out += ["", f"== {estimate.label}: {_usd(estimate.total)} a month idle", ""]
+        if estimate.label == "dev":
+            gap = estimate.total - DEV_BUDGET_USD
+            out += [f"dev budget with every capability on: {_usd(DEV_BUDGET_USD)} "
+                    f"({'over by ' + _usd(gap) if gap > 0 else 'met'})", ""]
+        out += ["by stack:"]
         out += [f"  {stack:<40} {_usd(value):>11}" for stack, value in estimate.by_stack().items()]
         out += ["", "by capability (what `-c NAME=false` saves; core is always deployed):"]
         for capability, value in estimate.by_capability().items():

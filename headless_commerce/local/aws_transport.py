@@ -10,11 +10,19 @@ answers; clients outside the process (a developer's boto3, the tests) still use 
 moto's mock_aws does the same through its botocore stubber, but only for *.amazonaws.com URLs
 and together with resetting and patching the whole process; this routes only requests for
 the embedded endpoint, by the botocore service of the client.
+
+botocore then parses each answer by walking its output shape, value by value: for DynamoDB
+item responses (every attribute a small tagged object) that was as much CPU time as moto's
+own work. Where moto_patches marked an answer as plain JSON (no binary values, no timestamps:
+the parse would return exactly what json.loads does), the parse is json.loads.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+
+from headless_commerce.local.moto_patches import PLAIN_JSON_HEADER
 
 _lock = threading.Lock()
 _endpoints: set[str] = set()
@@ -47,7 +55,24 @@ def install(endpoint_url: str) -> None:
         if not _installed:
             dispatchers = _dispatchers()
             BUILTIN_HANDLERS.append(("before-send", _Hook(dispatchers)))
+            _parse_plain_json()
             _installed = True
+
+
+def _parse_plain_json() -> None:
+    from botocore.parsers import JSONParser
+
+    original = JSONParser._do_parse
+
+    def do_parse(self, response, shape):
+        if (response["headers"].get(PLAIN_JSON_HEADER) == "1" and shape is not None
+                and not shape.event_stream_name):
+            parsed = json.loads(response["body"])
+            self._inject_response_metadata(parsed, response["headers"])
+            return parsed
+        return original(self, response, shape)
+
+    JSONParser._do_parse = do_parse
 
 
 class _Hook:

@@ -26,7 +26,8 @@ What real DynamoDB does and moto does not, bridged here:
 5. Item responses are plain JSON. moto builds every response by walking botocore's output
    shape for each attribute value, which was most of the time of a product read; the answers
    of the item actions (GetItem, Query, ...) are already DynamoDB JSON, so they are written
-   with json.dumps (anything not plain JSON, such as binary values, still goes through moto).
+   with json.dumps (anything not plain JSON, such as binary values, still goes through moto),
+   and marked when botocore's parse of them would equal json.loads (see aws_transport.py).
    The same holds for DynamoDB Streams' GetRecords (the records carry item images): walking
    them was 40% of the event flow's CPU time per order; their one timestamp is written as
    moto's serializer writes it (epoch seconds, milliseconds as the fraction).
@@ -53,6 +54,11 @@ What real DynamoDB does and moto does not, bridged here:
    new items) and are serialized before the request lock is released, so no write can change
    them meanwhile; the copy is skipped. An item's size is kept with the table version it was
    computed at (every request that may write moves the version, before and after it runs).
+11. Per-request bookkeeping is done once. For every request moto lists its handler class's
+   methods with inspect.getmembers and converts the action name with regular expressions, and
+   SQS's retention check builds every attribute of the queue (counting its messages) for each
+   message a receive looks at. The method lists and names are kept per class and string (both
+   fixed), and the retention check reads the one attribute it needs.
 """
 
 from __future__ import annotations
@@ -78,6 +84,9 @@ _ITEM_ACTIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "Transact
                            "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
                            "TransactWriteItems"})
 JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
+# On an item response whose body botocore would parse into exactly what json.loads returns (no
+# binary values, no timestamps): local/aws_transport.py lets in-process clients skip the parse.
+PLAIN_JSON_HEADER = "x-headless-commerce-plain-json"
 FAST_ITEM_RESPONSES = True     # tests switch it off to compare with moto's own serializer
 QUERY_WINDOW = True            # tests switch it off to compare with moto's whole-partition loop
 
@@ -104,6 +113,7 @@ def apply() -> None:
         _event_paths_parsed_once()
         _writes_announced()
         _query_results_shared()
+        _bookkeeping_once()
         _applied = True
 
 
@@ -414,7 +424,7 @@ def _item_responses_as_json() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    def fast(handler_class, actions: frozenset[str], default=None) -> None:
+    def fast(handler_class, actions: frozenset[str], default=None, plain: bool = False) -> None:
         original_serialized = handler_class.serialized
 
         def serialized(self, action_result):
@@ -428,12 +438,14 @@ def _item_responses_as_json() -> None:
                     return original_serialized(self, action_result)
                 headers = {"Content-Type": JSON_CONTENT_TYPE}
                 headers.update(self.response_headers)
+                if plain and '"B":' not in body and '"BS":' not in body:
+                    headers[PLAIN_JSON_HEADER] = "1"
                 return 200, headers, body
             return original_serialized(self, action_result)
 
         handler_class.serialized = serialized
 
-    fast(DynamoHandler, _ITEM_ACTIONS)
+    fast(DynamoHandler, _ITEM_ACTIONS, plain=True)
     fast(DynamoDBStreamsHandler, frozenset({"GetRecords"}), default=_epoch_seconds)
 
 
@@ -627,3 +639,25 @@ def _query_results_shared() -> None:
     Table.query = query
     Item.size = size
     Item.__getstate__ = item_getstate
+
+
+# ---- 11. bookkeeping --------------------------------------------------------------------------------
+
+def _bookkeeping_once() -> None:
+    from moto.core import responses
+    from moto.core.utils import unix_time
+    from moto.sqs import models as sqs_models
+
+    # Pure functions of a class (its methods are set before the first request) and of a string.
+    responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        responses.method_names_from_class)
+    cached_names = functools.lru_cache(maxsize=4096)(responses.camelcase_to_underscores)
+    responses.camelcase_to_underscores = cached_names
+    sqs_models.camelcase_to_underscores = cached_names
+
+    def is_message_valid_based_on_retention_period(self, queue_name: str, message) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return retention + message.sent_timestamp / 1000 > unix_time()
+
+    sqs_models.SQSBackend.is_message_valid_based_on_retention_period = (
+        is_message_valid_based_on_retention_period)

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 
 from headless_commerce.local import aws as embedded
 from headless_commerce.local import aws_transport, demo_catalog, feeds, moto_patches, seed, state
+from headless_commerce.local import chatbot as local_chatbot
+from headless_commerce.local import location as local_location
 from headless_commerce.local import recommendations as local_recommendations
 from headless_commerce.local import search as local_search
 from headless_commerce.local.api_docs import ApiDocs
 from headless_commerce.local.auth import TokenVerifier
+from headless_commerce.local.courier_simulator import SIMULATE_PATH, CourierSimulator
 from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoker, StreamRelay
 from headless_commerce.local.http_adapter import (
     LocalApi,
@@ -161,6 +164,9 @@ class LocalCommerce:
                                                        kept=kept)
         embedded.apply_environment(r)
         local_recommendations.install(embedded._client("dynamodb", r.endpoint_url, r.region), embedded.PREFIX)
+        local_chatbot.install()
+        self.location = local_location.install(embedded._client("dynamodb", r.endpoint_url, r.region),
+                                               embedded.PREFIX)
         self.marketing = LocalMarketing(self.data_dir)
         os.environ.update(self.marketing.environment(api_url=self.api_url, table_name=r.marketing_table_name,
                                                      jobs_queue_url=r.marketing_jobs.url,
@@ -178,7 +184,8 @@ class LocalCommerce:
             verifier=TokenVerifier(r.jwks, issuer=r.issuer, client_id=r.user_pool_client_id),
             documents={WELL_KNOWN_PATH: self.well_known, OPENAPI_PATH: self.openapi,
                        OUTBOX_PATH: self.marketing.listing},
-            actions={local_search.REINDEX_PATH: local_search.reindex},
+            actions={local_search.REINDEX_PATH: local_search.reindex,
+                     SIMULATE_PATH: CourierSimulator(self._stop).simulate},
             assets=placeholder_image, pages=ApiDocs(self.openapi),
             allowed_origin=os.environ.get(settings.ALLOWED_ORIGIN, "*"),
             user_pool_id=r.user_pool_id, region=r.region)

@@ -12,6 +12,7 @@ OpenAPI 3.0 (draft-04 subset plus `nullable`).
 from __future__ import annotations
 
 from headless_commerce import model
+from headless_commerce.runtime.location import params as location_params
 from headless_commerce.runtime.recommendations import params as recommendation_params
 from headless_commerce.runtime.routes import (
     ADDRESS_SCHEMA,
@@ -124,6 +125,32 @@ SCHEMAS: dict[str, dict] = {
                    "description": "personalize: an active Amazon Personalize recommender; fallback: "
                                   "ranked from this shop's own orders (then its catalog)"},
         "kind": {"type": "string", "enum": list(recommendation_params.KINDS)}}),
+    "ChatReply": _object({
+        "messages": {"type": "array", "items": _object({"type": {"type": "string", "enum": ["text"]},
+                                                        "text": _TEXT})},
+        "session_id": {"type": "string", "nullable": True,
+                       "description": "Anonymous callers: send it back as `session_id` to continue the "
+                                      "conversation (a new one is issued when it is missing, expired or not "
+                                      "ours); null for signed-in callers, whose conversation is their own"}}),
+    "Store": _object({"store_id": _ID, "name": _TEXT, "line1": _TEXT, "city": _TEXT, "postal_code": _TEXT,
+                      "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                      "lat": {"type": "number"}, "lon": {"type": "number"},
+                      "distance_km": {"type": "number", "minimum": 0,
+                                      "description": "Great-circle distance from the origin"}},
+                     {"phone": _TEXT}),
+    "StoreResults": _object({
+        "origin": _object({"label": {**_NULLABLE_TEXT, "description": "The geocoded place (q only)"},
+                           "lat": {"type": "number"}, "lon": {"type": "number"}}),
+        "radius_km": {"type": "number"},
+        "items": {"type": "array", "items": _ref("Store"), "description": "Nearest first"}}),
+    "OrderTracking": _object({
+        "order_id": _TEXT, "status": {"type": "string", "enum": [s.value for s in model.OrderStatus]},
+        "courier": {"type": "object", "nullable": True, "required": ["lat", "lon", "updated_at"],
+                    "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}, "updated_at": _TIMESTAMP},
+                    "description": "The courier's last reported position; null before a courier reports"},
+        "eta": {"type": "object", "nullable": True, "required": ["duration_s", "distance_km", "arrive_by"],
+                "properties": {"duration_s": _COUNT, "distance_km": {"type": "number"}, "arrive_by": _TIMESTAMP},
+                "description": "Null once delivered, before a position, or while routing is unavailable"}}),
     # Checkout errors carry what a storefront needs to react: the order (declined, in
     # progress) or the SKUs that are short.
     "CheckoutError": {"allOf": [_ref("Error"), _object({}, {
@@ -159,10 +186,15 @@ _ERROR_DETAILS = {
     ("getRecommendations", 404): "not_found: product_id is not in the catalog",
     ("putPushDevice", 422): "push_not_configured: this deployment has no push platform application "
                             "for the device's platform",
+    ("chat", 503): "chat_unavailable: the chatbot cannot answer now (the rest of the API is unaffected)",
+    ("chatSignedIn", 503): "chat_unavailable: the chatbot cannot answer now (the rest of the API is unaffected)",
+    ("findStores", 404): "address_not_found: nothing matches q",
+    ("getOrderTracking", 404): "not_found: no such order of the caller's",
+    ("findStores", 503): "location_unavailable: geocoding cannot answer now",
 }
 _CHECKOUT_ERRORS = frozenset({402, 409})
 _RETRY_AFTER = frozenset({("checkout", 409), ("checkout", 503), ("searchProducts", 503),
-                          ("suggestProducts", 503)})
+                          ("suggestProducts", 503), ("chat", 503), ("chatSignedIn", 503), ("findStores", 503)})
 
 _QUERY = {
     "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
@@ -199,7 +231,22 @@ _RECOMMENDATION_QUERY = {
 }
 
 
+_DEGREES = {"type": "number", "description": "Decimal degrees (WGS 84), at most 12 decimals"}
+_STORE_QUERY = {
+    "lat": {**_DEGREES, "minimum": -90, "maximum": 90},
+    "lon": {**_DEGREES, "minimum": -180, "maximum": 180},
+    "q": {"type": "string", "minLength": 1, "maxLength": location_params.MAX_QUERY_LENGTH,
+          "description": "An address, postcode or place name (instead of lat and lon)"},
+    "radius_km": {"type": "number", "exclusiveMinimum": True, "minimum": 0,
+                  "maximum": location_params.MAX_RADIUS_KM, "default": location_params.DEFAULT_RADIUS_KM},
+    "limit": {"type": "integer", "minimum": 1, "maximum": location_params.MAX_LIMIT,
+              "default": location_params.DEFAULT_LIMIT},
+}
+
+
 def _query_schema(route: Route, name: str) -> dict:
+    if route.function == "location":
+        return dict(_STORE_QUERY[name])
     if route.function == "search":
         return dict(_SEARCH_QUERY.get(name) or _QUERY[name])
     if route.function == "recommendations":

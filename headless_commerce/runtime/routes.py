@@ -101,6 +101,19 @@ PUSH_DEVICE_SCHEMA: dict = {
     },
 }
 
+# An anonymous chat session id: version, base-36 seconds, a 128-bit nonce and the HMAC, base64url.
+CHAT_SESSION_ID_PATTERN = r"^v1\.[0-9a-z]{1,10}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$"
+# The text limit is Lex V2's; the session id is one this API issued (runtime/chatbot/sessions.py).
+CHAT_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["text"],
+    "properties": {
+        "text": {"type": "string", "minLength": 1, "maxLength": 1024},
+        "session_id": {"type": "string", "maxLength": 128, "pattern": CHAT_SESSION_ID_PATTERN},
+    },
+}
+
 ERROR_SCHEMA: dict = {
     "type": "object",
     "required": ["error"],
@@ -210,6 +223,21 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/me/recommendations", "user", "recommendations", "getMyRecommendations",
           "Recommended products for the signed-in customer, leaving out what they bought", "Recommendations",
           query_params=("product_id", "kind", "limit"), errors=(404,)),
+    # A chatbot turn. The public form never trusts a token it is sent (no authorizer checked it
+    # there): an anonymous conversation is bound to the session id this API issued. The signed-in
+    # form's conversation is bound to the verified customer, who may then ask about their orders.
+    Route("POST", "/chat", "public", "chat", "chat",
+          "One chatbot turn for an anonymous shopper (continue with the session_id it returns)",
+          "ChatReply", CHAT_SCHEMA, errors=(503,)),
+    Route("POST", "/me/chat", "user", "chat", "chatSignedIn",
+          "One chatbot turn for the signed-in customer (order status needs this form)",
+          "ChatReply", CHAT_SCHEMA, errors=(503,)),
+    # The store locator (Location construct): by coordinates or by a geocoded address.
+    Route("GET", "/stores", "public", "location", "findStores",
+          "Stores nearest a point (lat, lon) or an address (q), nearest first, with their distance",
+          "StoreResults", query_params=("lat", "lon", "q", "radius_km", "limit"), errors=(404, 503)),
+    Route("GET", "/orders/{order_id}/tracking", "user", "location", "getOrderTracking",
+          "The courier's last position and ETA for one of the caller's orders", "OrderTracking", errors=(404,)),
     # One-click unsubscribe (RFC 8058): the link in every marketing message. GET changes nothing.
     Route("GET", "/unsubscribe", "token", "unsubscribe", "getSubscription",
           "Whether an unsubscribe link's channel is still subscribed (changes nothing)", "Subscription",
@@ -256,6 +284,13 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         # Personalize's runtime with a short timeout, else the signals table and the catalog.
         FunctionSpec("recommendations", f"{_PKG}.recommendations.handler.handler", 512, 10, None,
                      "read", capability="recommendations"),
+        # Lex RecognizeText with a short timeout; local mode's bot answers in-process.
+        FunctionSpec("chat", f"{_PKG}.chatbot.handler.handler", 256, 10, None, "read",
+                     capability="chatbot"),
+        # The store locator (its own table) and delivery tracking (reads the order to check its
+        # owner); Amazon Location through its role with a short timeout.
+        FunctionSpec("location", f"{_PKG}.location.handler.handler", 256, 10, None, "read",
+                     capability="location"),
         # Verifies unsubscribe tokens (the Marketing construct gives it the signing key) and
         # withdraws consent through the customers service.
         FunctionSpec("unsubscribe", f"{_PKG}.marketing.unsubscribe.handler", 256, 10, None,

@@ -31,6 +31,9 @@ POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 EVENT_BUS_NAME = "EVENT_BUS_NAME"
 # An event consumer's dead-letter queue for unreadable or contract-breaking messages.
 DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
+# "false" when a feed consumer's event source mapping runs on-demand pollers, which ignore
+# partial batch responses: the consumer then fails the whole batch instead (default "true").
+FEED_PARTIAL_BATCH = "FEED_PARTIAL_BATCH"
 # Whole minutes a PENDING_PAYMENT order waits before the sweeper settles it (default 15).
 PENDING_ORDER_TIMEOUT_MINUTES = "PENDING_ORDER_TIMEOUT_MINUTES"
 # The consent fan-out consumers' own tables.
@@ -76,7 +79,7 @@ SEARCH_ALIAS = "SEARCH_ALIAS"
 SEARCH_DEFAULT_ALIAS = "products"
 # Replicas per shard of a new index: 0 on one node (dev), 2 across three AZs (prod).
 SEARCH_REPLICAS = "SEARCH_REPLICAS"
-# Role ARN the search (query) function runs as, mapped to a read-only OpenSearch role.
+# Role ARNs (comma-separated) the query functions run as, mapped to a read-only OpenSearch role.
 SEARCH_READER_ROLE_ARN = "SEARCH_READER_ROLE_ARN"
 
 # Recommendations (runtime/recommendations/, deployed by Personalization).
@@ -97,6 +100,18 @@ PERSONALIZE_ITEMS_DATASET_ARN = "PERSONALIZE_ITEMS_DATASET_ARN"
 # The users dataset CustomerProfileChanged fills (locale and country only).
 PERSONALIZE_USERS_DATASET_ARN = "PERSONALIZE_USERS_DATASET_ARN"
 
+# Location (runtime/location/, deployed by the Location construct).
+# Its own table: stores (geohash index), deliveries and what each courier carries.
+LOCATION_TABLE_NAME = "LOCATION_TABLE_NAME"
+# "aws" (default: geo-places, geo-routes and the tracker through the function's role) or
+# "local" (local mode and tests install a gazetteer and straight-line ETAs).
+LOCATION_PROVIDER = "LOCATION_PROVIDER"
+# The tracker couriers' positions go to, and the geofence collection of stores and addresses.
+LOCATION_TRACKER_NAME = "LOCATION_TRACKER_NAME"
+LOCATION_GEOFENCE_COLLECTION = "LOCATION_GEOFENCE_COLLECTION"
+# How long a request waits for Amazon Location before answering 503 (default 2000 ms).
+LOCATION_TIMEOUT_MS = "LOCATION_TIMEOUT_MS"
+
 # Fraud screening in checkout (runtime/fraud/). "rules" (default: the transaction risk scorer)
 # or "off" (an explicit pass-through, what `-c fraud=false` deploys).
 FRAUD_SCREEN = "FRAUD_SCREEN"
@@ -106,6 +121,19 @@ FRAUD_CONFIG = "FRAUD_CONFIG"
 # Optional SageMaker endpoint consulted per checkout, and how long to wait for it (default 300).
 FRAUD_MODEL_ENDPOINT = "FRAUD_MODEL_ENDPOINT"
 FRAUD_MODEL_TIMEOUT_MS = "FRAUD_MODEL_TIMEOUT_MS"
+# Chatbot (runtime/chatbot/, deployed by Chatbot): "lex" (default: Amazon Lex V2 RecognizeText)
+# or "local" (local mode: the intent matcher over the same intent definitions).
+CHAT_PROVIDER = "CHAT_PROVIDER"
+# The bot, its alias (the one whose code hook is the fulfillment function) and the locale.
+LEX_BOT_ID = "LEX_BOT_ID"
+LEX_BOT_ALIAS_ID = "LEX_BOT_ALIAS_ID"
+LEX_LOCALE_ID = "LEX_LOCALE_ID"
+# Secrets Manager secret (a plain string, >= 32 characters) signing anonymous chat session ids;
+# local mode may give the key itself in CHAT_SESSION_KEY instead.
+CHAT_SESSION_SECRET_ARN = "CHAT_SESSION_SECRET_ARN"
+CHAT_SESSION_KEY = "CHAT_SESSION_KEY"
+# How long a chat turn waits for Lex before answering 503 (default 5000 ms).
+LEX_TIMEOUT_MS = "LEX_TIMEOUT_MS"
 
 # What an API function's environment may carry (CDK sets a subset per function).
 API_ENVIRONMENT: tuple[str, ...] = (
@@ -144,6 +172,10 @@ def event_bus_name() -> str:
 
 def dead_letter_queue_url() -> str | None:
     return _optional(DEAD_LETTER_QUEUE_URL)
+
+
+def feed_partial_batch() -> bool:
+    return (_optional(FEED_PARTIAL_BATCH) or "true").lower() != "false"
 
 
 def pending_order_timeout_minutes() -> str | None:
@@ -249,6 +281,10 @@ def search_endpoint() -> str:
     return os.environ[SEARCH_ENDPOINT].removeprefix("https://")
 
 
+def search_endpoint_configured() -> bool:
+    return _optional(SEARCH_ENDPOINT) is not None
+
+
 def search_signing_service() -> str:
     return os.environ.get(SEARCH_SIGNING_SERVICE, "es")
 
@@ -296,6 +332,55 @@ def personalize_items_dataset_arn() -> str:
 
 def personalize_users_dataset_arn() -> str:
     return os.environ[PERSONALIZE_USERS_DATASET_ARN]
+
+
+def chat_provider() -> str:
+    return os.environ.get(CHAT_PROVIDER) or "lex"
+
+
+def lex_bot_id() -> str:
+    return os.environ[LEX_BOT_ID]
+
+
+def lex_bot_alias_id() -> str:
+    return os.environ[LEX_BOT_ALIAS_ID]
+
+
+def lex_locale_id() -> str | None:
+    return _optional(LEX_LOCALE_ID)
+
+
+def chat_session_secret_arn() -> str | None:
+    return _optional(CHAT_SESSION_SECRET_ARN)
+
+
+def chat_session_key() -> str | None:
+    return _optional(CHAT_SESSION_KEY)
+
+
+def lex_timeout_ms() -> str | None:
+    return _optional(LEX_TIMEOUT_MS)
+
+def location_table_name() -> str:
+    return os.environ[LOCATION_TABLE_NAME]
+
+
+def location_provider() -> str:
+    return os.environ.get(LOCATION_PROVIDER) or "aws"
+
+
+def location_tracker_name() -> str | None:
+    return _optional(LOCATION_TRACKER_NAME)
+
+
+def location_geofence_collection() -> str | None:
+    return _optional(LOCATION_GEOFENCE_COLLECTION)
+
+
+def location_timeout_ms() -> str | None:
+    """The raw value; runtime/location/aws_provider.py validates it."""
+    return _optional(LOCATION_TIMEOUT_MS)
+
 
 # --- The storefront container (runtime/storefront/, deployed by WebTier) ---------------------
 # Auth flow: the storefront signs shoppers in server-side with USER_PASSWORD_AUTH (InitiateAuth

@@ -57,7 +57,16 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # the OrderPlaced consumer maps SKUs to products. Their own signals table is granted apart.
     "recommendations": (BATCH_GET, QUERY),
     "recommendation_signals": (BATCH_GET,),
+    # The chat API asks Lex only; the bot's fulfillment reads one order (the owner check).
+    "chat": (),
+    "chat_fulfillment": (GET,),
     "personalize_events": (BATCH_GET,),
+    # The store locator reads only the location table (granted by the Location construct);
+    # tracking reads the order to check its owner. The geofence consumer moves order statuses
+    # (a transaction with the outbox item); the couriers' function reads the order it assigns.
+    "location": (GET,),
+    "location_geofences": (GET, PUT, UPDATE),
+    "location_couriers": (GET,),
     # Reads the changed profile for the users dataset.
     "personalize_users": (GET,),
     # Pages the catalog index for the scheduled export to the items dataset.

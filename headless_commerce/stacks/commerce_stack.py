@@ -12,6 +12,7 @@ from constructs import Construct
 from .. import model
 from ..config import ApiDomain, HostedSignIn
 from ..constructs.app_tier import AppTier
+from ..constructs.chatbot import Chatbot
 from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.fraud import Fraud, disable_screening
 from ..constructs.identity import Identity
@@ -37,7 +38,8 @@ class CommerceStack(CommerceStackBase):
                  search: bool = True, response_cache: bool = True, personalization: bool = True,
                  recommenders: bool | None = None, marketing: bool = True,
                  marketing_sms: bool = False, sms_origination_identity: str | None = None, fraud: bool = True,
-                 push_platform_application_arns: tuple[str, ...] = (), **kwargs) -> None:
+                 chatbot: bool = True, push_platform_application_arns: tuple[str, ...] = (),
+                 **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -60,7 +62,8 @@ class CommerceStack(CommerceStackBase):
                                     self, "ApiCertificate", api_domain.certificate_arn) if api_domain else None,
                                 capabilities=(("search",) if search else ())
                                 + (("recommendations",) if personalization else ())
-                                + (("marketing",) if marketing else ()),
+                                + (("marketing",) if marketing else ())
+                                + (("chatbot",) if chatbot else ()),
                                 # The storefront calls the API for every shopper from the NAT addresses;
                                 # CloudFront's web ACL rate-limits the shoppers themselves.
                                 waf_rate_limit_exempt_cidrs=foundation.network.nat_cidrs)
@@ -112,6 +115,14 @@ class CommerceStack(CommerceStackBase):
             recommenders=recommenders) if personalization else None)
         if self.personalization is not None:
             self.personalization.grant_recommend(self.app_tier.functions["recommendations"])
+        # `-c chatbot=false` creates no bot, no fulfillment function and no /chat routes.
+        self.chatbot = (Chatbot(self, "Chatbot", profile=self.profile, functions=self.app_tier.function_factory,
+                                table=self.app_tier.table, encryption_key=key) if chatbot else None)
+        if self.chatbot is not None:
+            self.chatbot.connect(self.app_tier.functions["chat"])
+            if self.search is not None:
+                # FindProduct asks the same search service as GET /search.
+                self.search.grant_query(self.chatbot.fulfillment)
         # `-c response_cache=false`: no Valkey and no invalidation function; every read reaches the table.
         self.response_cache = (ResponseCache(self, "ResponseCache", profile=self.profile, vpc=foundation.network.vpc,
                                              functions=self.app_tier.function_factory, bus=foundation.events.bus,
@@ -162,7 +173,7 @@ class CommerceStack(CommerceStackBase):
         for name, service in sorted(tier.services.items()):
             # FargateFunctions alarms on memory and unhealthy tasks itself.
             monitoring.monitor_fargate_service(name, service.service, memory=False)
-        monitoring.show_alarm("Outbox relay pipe failures", self.outbox_relay.failure_alarm)
+        monitoring.show_alarms({"Outbox relay pipe failures": self.outbox_relay.failure_alarm})
         if self.search is not None and self.search.domain is not None:
             monitoring.monitor_search_domain(self.search.domain)
         if self.response_cache is not None:

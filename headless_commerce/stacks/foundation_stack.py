@@ -33,5 +33,4 @@ class FoundationStack(CommerceStackBase):
         self.oms_handoff = OmsHandoff(self, "OmsHandoff", bus=self.events.bus, encryption_key=self.encryption.key,
                                       profile=self.profile)
         self.monitoring.monitor_fifo_queue("OmsHandoff", self.oms_handoff.queue, self.oms_handoff.dead_letter_queue)
-        for alarm in self.oms_handoff.alarms:
-            self.monitoring.show_alarm(alarm.node.id, alarm)
+        self.monitoring.show_alarms({alarm.node.id: alarm for alarm in self.oms_handoff.alarms})

@@ -35,8 +35,7 @@ class IntegrationStack(CommerceStackBase):
             existing_cluster_arn=existing_cluster_arn, topics=topics)
         self.monitoring.monitor_function_factory(functions)
         # Consumer lag and failed records alarm in IntegrationPipelines (Lambda's OffsetLag per consumer).
-        for name, alarm in sorted(self.pipelines.alarms.items()):
-            self.monitoring.show_alarm(name, alarm)
+        self.monitoring.show_alarms(dict(sorted(self.pipelines.alarms.items())))
         CfnOutput(self, "ClusterArn", value=self.pipelines.cluster_arn,
                   description="headless-commerce feed publish --cluster-arn ... (from a host in the VPC)")
         for feed, topic in self.pipelines.topics.items():

@@ -89,8 +89,7 @@ class WebStack(CommerceStackBase):
         web, monitoring = self.web, self.monitoring
         monitoring.monitor_function_factory(self.functions)
         # Target 5xx and unhealthy hosts alarm in WebTier; CPU and memory here.
-        for name, alarm in sorted(web.alarms.items()):
-            monitoring.show_alarm(f"Storefront {name}", alarm)
+        monitoring.show_alarms({f"Storefront {name}": alarm for name, alarm in sorted(web.alarms.items())})
         monitoring.monitor_fargate_service("Storefront", web.service)
         monitoring.monitor_cache("WebCache", web.cache.cache)
         monitoring.monitor_table("Sessions", web.tables.session_table)

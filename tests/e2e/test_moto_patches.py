@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from headless_commerce.local import moto_patches
+from headless_commerce.local import aws_transport, moto_patches
 from headless_commerce.local.aws import EmbeddedAws
 
 TABLE = "patched"
@@ -20,6 +20,8 @@ TABLE = "patched"
 @pytest.fixture(scope="module")
 def endpoint():
     aws = EmbeddedAws().start()     # applies moto_patches
+    # As local mode calls it: in-process, plain-JSON item answers parsed by json.loads.
+    aws_transport.install(aws.endpoint_url)
     yield aws.endpoint_url
     aws.stop()
 
@@ -204,6 +206,7 @@ def test_item_responses_are_what_motos_serializer_writes(dynamodb, monkeypatch):
     key = {"pk": {"S": "P#00005"}, "sk": {"S": "A"}}
     # Every call is made twice (once per serializer), so each must answer the same twice.
     dynamodb.put_item(TableName=TABLE, Item={**key, "stock": {"N": "1"}})
+    binary = {"pk": {"S": "BIN"}, "sk": {"S": "A"}}
     calls = [
         ("get_item", {"TableName": TABLE, "Key": key}),
         ("get_item", {"TableName": TABLE, "Key": {"pk": {"S": "none"}, "sk": {"S": "A"}}}),
@@ -231,7 +234,14 @@ def test_item_responses_are_what_motos_serializer_writes(dynamodb, monkeypatch):
         ("transact_get_items", {"TransactItems": [{"Get": {"TableName": TABLE, "Key": key}}]}),
         ("transact_write_items", {"TransactItems": [{"ConditionCheck": {
             "TableName": TABLE, "Key": key, "ConditionExpression": "attribute_exists(pk)"}}]}),
+        ("put_item", {"TableName": TABLE, "Item": {**binary, "blob": {"B": b"\x00\xff"},
+                                                   "blobs": {"BS": [b"a", b"b"]}}}),
+        ("get_item", {"TableName": TABLE, "Key": binary}),      # bytes: moto's serializer
     ]
+    plain = []
+    dynamodb.meta.events.register(
+        "after-call.dynamodb.*", lambda http_response=None, **_: plain.append(
+            http_response.headers.get(moto_patches.PLAIN_JSON_HEADER)))
     for name, kwargs in calls:
         fast = getattr(dynamodb, name)(**kwargs)
         monkeypatch.setattr(moto_patches, "FAST_ITEM_RESPONSES", False)
@@ -241,6 +251,9 @@ def test_item_responses_are_what_motos_serializer_writes(dynamodb, monkeypatch):
         monkeypatch.setattr(moto_patches, "QUERY_RESULTS_SHARED", True)
         fast.pop("ResponseMetadata"), moto.pop("ResponseMetadata")
         assert fast == moto, name
+    # Every answer above but the binary one was parsed as plain JSON; moto's never were.
+    assert plain[0::2] == ["1"] * (len(calls) - 1) + [None]
+    assert plain[1::2] == [None] * len(calls)
 
 
 def test_query_pages_follow_item_sizes_after_writes(dynamodb, monkeypatch):

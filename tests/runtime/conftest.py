@@ -20,6 +20,8 @@ os.environ.update({
     "POWERTOOLS_SERVICE_NAME": "commerce-test", "ALLOWED_ORIGIN": "https://shop.example",
     # The recommendations function's counters table (created beside the commerce table).
     "RECOMMENDATION_SIGNALS_TABLE_NAME": "recommendation-signals-test",
+    # The chatbot answers with local mode's bot (tests/runtime/test_chatbot.py stubs Lex itself).
+    "CHAT_PROVIDER": "local", "CHAT_SESSION_KEY": "chat-session-test-key-of-at-least-32-chars",
 })
 os.environ.pop("DAX_ENDPOINT", None)
 os.environ.pop("PAYMENT_SECRET_ARN", None)
@@ -108,7 +110,8 @@ def api_event(method: str, path: str, *, path_params: dict | None = None,
     if raw_body is None and body is not None:
         raw_body = json.dumps(body)
     if raw_body is not None and base64_body:
-        raw_body = base64.b64encode(raw_body.encode()).decode()
+        # Base64 carries any bytes: a lone surrogate becomes the invalid UTF-8 a client can send.
+        raw_body = base64.b64encode(raw_body.encode(errors="surrogatepass")).decode()
     actual = path
     for name, value in (path_params or {}).items():
         actual = actual.replace("{" + name + "}", value)

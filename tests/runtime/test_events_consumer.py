@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from headless_commerce.runtime.common import aws
-from headless_commerce.runtime.events.consumer import run_batch
+from headless_commerce.runtime.events.consumer import RetryLater, run_batch
 from tests.runtime.conftest import eventbridge_event, example_event, queue_messages, sqs_event
 
 PLACED = "OrderPlaced"
@@ -44,6 +44,18 @@ def test_process_raising_is_a_batch_item_failure_and_others_proceed(table, dead_
     assert failed_ids(result) == ["msg-1"]
     assert process.seen == ["a", "b", "c"]            # standard queue: no ordering to keep
     assert queue_messages(dead_letters) == []         # retried by SQS, not dead-lettered here
+
+
+def test_an_event_too_early_is_retried_without_an_error_or_traceback(table, dead_letters, capsys):
+    def too_early(envelope: dict) -> None:
+        raise RetryLater(f"order {envelope['detail']['order_id']} is still PENDING_PAYMENT")
+
+    result = run_batch(sqs_event(placed("a")), too_early, detail_type=PLACED)
+    assert failed_ids(result) == ["msg-0"]
+    assert queue_messages(dead_letters) == []
+    logged = capsys.readouterr()
+    # Any other exception logs an ERROR with its traceback here.
+    assert "Traceback" not in logged.out + logged.err and '"level":"ERROR"' not in logged.out + logged.err
 
 
 def test_fifo_failure_fails_the_rest_of_its_group_only(table, dead_letters):

@@ -112,6 +112,37 @@ def test_a_crash_mid_batch_loses_nothing_and_the_retry_applies_once(catalog, fai
     assert len(outbox_stream_records("InventoryChanged")) == 3
 
 
+def test_on_demand_pollers_fail_the_whole_batch_and_the_redelivery_applies_once(catalog, failures, monkeypatch):
+    """Dev's mappings run on-demand pollers, which ignore batchItemFailures: the consumer raises."""
+    import pytest
+
+    from headless_commerce.runtime import settings
+    from headless_commerce.runtime.feeds.consumer import BatchRetry
+
+    monkeypatch.setenv(settings.FEED_PARTIAL_BATCH, "false")
+    topic = Topic("inventory", partitions=1)
+    batch = topic.batch([{"sku": "mug-1", "quantity": 1, "version": 1},
+                         {"sku": "pan-1", "quantity": 2, "version": 1}], KEY)
+    real = catalog_repository.set_feed_stock
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("network fault")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(catalog_repository, "set_feed_stock", flaky)
+    with pytest.raises(BatchRetry, match="1 record"):
+        inventory_feed.handler(batch)
+    assert stock("mug-1")["stock"] == 1  # applied before the fault, recognised on redelivery
+    monkeypatch.setattr(catalog_repository, "set_feed_stock", real)
+    assert inventory_feed.handler(batch) == {"batchItemFailures": []}
+    assert stock("mug-1")["stock"] == 1 and stock("pan-1")["stock"] == 2
+    assert len(outbox_stream_records("InventoryChanged")) == 2
+    assert failure_messages(failures) == []
+
+
 def test_a_failure_queue_outage_retries_the_record_instead_of_dropping_it(catalog, failures, monkeypatch):
     from headless_commerce.runtime.common import aws
 

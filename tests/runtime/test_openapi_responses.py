@@ -10,7 +10,12 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_openapi
 
 from headless_commerce.runtime import routes
+from headless_commerce.runtime.chatbot import provider as chat_provider
 from headless_commerce.runtime.common import aws
+from headless_commerce.runtime.common.domain_errors import ChatUnavailable
+from headless_commerce.runtime.location import provider as location_provider
+from headless_commerce.runtime.location import stores_repository as location_stores
+from headless_commerce.runtime.location.local_provider import LocalLocation
 from headless_commerce.runtime.marketing import tokens
 from headless_commerce.runtime.openapi import openapi_document
 from headless_commerce.runtime.payments import provider as payment_provider
@@ -18,6 +23,7 @@ from headless_commerce.runtime.payments import signature
 from headless_commerce.runtime.payments.sandbox import SandboxProvider
 from headless_commerce.runtime.search import provider as search_provider
 from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider
+from tests.runtime import test_location_stores as location_tests
 from tests.runtime.conftest import WEBHOOK_SECRET, Reply, add, call, checkout
 from tests.runtime.search_helpers import TimingOutClient, catalog_documents, loaded_provider
 
@@ -71,6 +77,11 @@ class Recorder:
 class FailingProvider(SandboxProvider):
     def authorize(self, **kwargs):
         raise ConnectionError("provider down")
+
+
+class UnavailableBot:
+    def recognize_text(self, **turn) -> list[str]:
+        raise ChatUnavailable()
 
 
 def _signed(event: dict) -> dict:
@@ -184,6 +195,34 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing
     rec("GET", "/recommendations", query={"limit": "99"})
     rec("GET", "/me/recommendations", sub=alice, query={"kind": "for_you", "limit": "3"})
     rec("GET", "/me/recommendations", query={"limit": "3"})
+    # Chat (local mode's bot): a reply, a signed-in reply, bad text, the bot down
+    rec("POST", "/chat", body={"text": "hello"})
+    rec("POST", "/chat", body={"text": " "})
+    rec("POST", "/me/chat", sub=alice, body={"text": f"where is my order {placed.body['order_id']}"})
+    rec("POST", "/me/chat", body={"text": "hello"})
+    chat_provider.set_provider(UnavailableBot())
+    try:
+        rec("POST", "/chat", body={"text": "hello"})
+        rec("POST", "/me/chat", sub=alice, body={"text": "hello"})
+    finally:
+        chat_provider.set_provider(None)
+    # Store locator: by coordinates, by address, an unknown address, bad input, geocoding down
+    location_tests.create_location_table()
+    location_stores.put_many(location_tests.STORES)
+    location_provider.set_provider(LocalLocation(location_tests.GAZETTEER))
+    try:
+        rec("GET", "/stores", query={"lat": "52.52", "lon": "13.405", "radius_km": "50"})
+        rec("GET", "/stores", query={"q": "Berlin", "limit": "2"})
+        rec("GET", "/stores", query={"q": "Atlantis"})
+        rec("GET", "/stores", query={"lat": "91", "lon": "0"})
+        # Tracking: the owner (no courier yet) and another customer (404)
+        tracked = {"order_id": placed.body["order_id"]}
+        rec("GET", "/orders/{order_id}/tracking", sub=alice, path_params=tracked)
+        rec("GET", "/orders/{order_id}/tracking", sub=bob, path_params=tracked)
+        location_provider.set_provider(location_tests.Down())
+        rec("GET", "/stores", query={"q": "Berlin"})
+    finally:
+        location_provider.set_provider(None)
 
     checked = 0
     for route in routes.ROUTES:

@@ -20,7 +20,8 @@ EXPECTED = {
     ("GET", "/orders/{order_id}"), ("GET", "/me"), ("PATCH", "/me"), ("PUT", "/me/consents"),
     ("POST", "/payments/webhook"), ("GET", "/search"), ("GET", "/search/suggest"),
     ("GET", "/recommendations"), ("GET", "/me/recommendations"),
-    ("GET", "/unsubscribe"), ("POST", "/unsubscribe"),
+    ("GET", "/unsubscribe"), ("POST", "/unsubscribe"), ("POST", "/chat"), ("POST", "/me/chat"),
+    ("GET", "/stores"), ("GET", "/orders/{order_id}/tracking"),
     ("PUT", "/me/push-device"), ("DELETE", "/me/push-device"),
 }
 
@@ -137,7 +138,7 @@ def test_validator_rejects_what_jsonschema_rejects_naming_the_field(value, field
 def route_samples():
     """Valid and invalid bodies for every route schema, checked against jsonschema too."""
     address = {"name": "A", "line1": "1 St", "city": "C", "postal_code": "12345", "country": "US"}
-    return {
+    samples = {
         "addCartItem": (
             [{"sku": "mug-1", "quantity": 1}, {"sku": "A.b_c:d-1", "quantity": 99}],
             [
@@ -170,7 +171,13 @@ def route_samples():
             [{"platform": "WNS", "token": "ab" * 32}, {"platform": "APNS", "token": "ab"},
              {"platform": "APNS", "token": "ab" * 32 + " "}, {"token": "ab" * 32}],
         ),
+        "chat": (
+            [{"text": "hi"}, {"text": "x" * 1024, "session_id": "v1.abc." + "A" * 22 + "." + "b" * 43}],
+            [{}, {"text": ""}, {"text": "x" * 1025}, {"text": "hi", "session_id": "mine"}, {"text": "hi", "x": 1}],
+        ),
     }
+    samples["chatSignedIn"] = samples["chat"]
+    return samples
 
 
 def test_route_schemas_agree_with_jsonschema():

@@ -28,6 +28,7 @@ from headless_commerce.runtime.table_permissions import (
 from tests.runtime import (
     test_cart,
     test_catalog,
+    test_chatbot,
     test_checkout,
     test_customers,
     test_events_consents,
@@ -37,6 +38,7 @@ from tests.runtime import (
     test_feeds_inventory,
     test_feeds_order_status,
     test_fraud,
+    test_location_tracking,
     test_marketing,
     test_orders,
     test_payments,
@@ -49,6 +51,7 @@ from tests.runtime import (
 from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by the feed scenarios
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_fraud import fraud_env  # noqa: F401 - fixture used by the fraud scenarios
+from tests.runtime.test_location_tracking import local_location, shipped  # noqa: F401 - fixtures of scenarios
 from tests.runtime.test_push_devices import push  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_recommendation_events import tracker_stub, users_stub  # noqa: F401 - fixtures of the scenarios
 from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture used by the scenarios
@@ -77,10 +80,15 @@ ENTRY_MODULES = {
     f"{_PKG}recommendations.tracker": "personalize_events",
     f"{_PKG}recommendations.users": "personalize_users",
     f"{_PKG}recommendations.catalog_export": "personalize_catalog_export",
+    f"{_PKG}chatbot.handler": "chat",
+    f"{_PKG}chatbot.fulfillment": "chat_fulfillment",
     f"{_PKG}feeds.catalog": "catalog_feed",
     f"{_PKG}feeds.inventory": "inventory_feed",
     f"{_PKG}feeds.order_status": "order_status_feed",
     f"{_PKG}fraud.review": "fraud_review",
+    f"{_PKG}location.handler": "location",
+    f"{_PKG}location.geofences": "location_geofences",
+    f"{_PKG}location.couriers": "location_couriers",
 }
 _ITEM_ACTIONS = {"Put": PUT, "Update": UPDATE, "Delete": DELETE, "ConditionCheck": CONDITION_CHECK}
 
@@ -182,6 +190,13 @@ SCENARIOS = [
     test_fraud.test_release_pays_the_held_order_and_publishes_order_placed,
     test_fraud.test_reject_cancels_the_held_order_and_gives_the_stock_back,
     test_fraud.test_every_decision_is_recorded_with_its_reasons,
+    test_chatbot.test_fulfillment_answers_the_owner_with_the_order_status,
+    test_chatbot.test_fulfillment_never_reveals_another_customers_order,
+    # Not the local scenario where positions drive the geofences: in process, the consumer's
+    # writes would be counted for the couriers' function that set them off.
+    test_location_tracking.test_exit_then_enter_moves_the_order_once_each,
+    test_location_tracking.test_tracking_is_visible_only_to_the_owner,
+    test_location_tracking.test_the_couriers_function_assigns_and_records_positions,
 ]
 
 
@@ -199,6 +214,7 @@ def test_functions_call_only_their_declared_table_actions(scenario, recorder, re
 
 def test_no_function_scans_and_every_function_is_declared():
     from headless_commerce.runtime import routes
+    from headless_commerce.runtime.chatbot.names import FULFILLMENT_FUNCTION as CHAT_FULFILLMENT
     from headless_commerce.runtime.events.subscriptions import (
         MARKETING_AUDIENCE,
         MARKETING_LIFECYCLE,
@@ -209,14 +225,16 @@ def test_no_function_scans_and_every_function_is_declared():
         RECOMMENDATION_SIGNALS,
     )
     from headless_commerce.runtime.feeds.names import FEEDS
+    from headless_commerce.runtime.location.names import COURIERS_FUNCTION, GEOFENCE_FUNCTION
     from headless_commerce.runtime.marketing.names import JOBS_FUNCTION as MARKETING_JOBS
     from headless_commerce.runtime.recommendations.names import CATALOG_EXPORT_FUNCTION
     from headless_commerce.runtime.search.indexer import FUNCTION_NAME as SEARCH_INDEXER
 
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name, routes.FRAUD_REVIEW.name,
              OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, MARKETING_LIFECYCLE.name,
-             MARKETING_JOBS, SEARCH_INDEXER,
+             MARKETING_JOBS, SEARCH_INDEXER, CHAT_FULFILLMENT,
              RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, PERSONALIZE_USERS.name, CATALOG_EXPORT_FUNCTION,
+             GEOFENCE_FUNCTION, COURIERS_FUNCTION,
              *(feed.function_name for feed in FEEDS.values())}
     assert names == set(TABLE_ACTIONS)
     assert set(ENTRY_MODULES.values()) == set(TABLE_ACTIONS)

@@ -343,3 +343,25 @@ def test_recommendation_slots_on_home_product_and_cart(store, page):
     assert first not in [a.split("?")[0] for a in cart.locator(".card a").evaluate_all(
         "links => links.map(a => a.getAttribute('href'))")]
     check_accessibility(page, "cart with recommendations")
+
+
+def test_chat_slot_answers_through_local_modes_bot_without_javascript(store, browser):
+    """The footer's chat link, a two-turn conversation (the bot asks for the missing product
+    words) with JavaScript off, answered from the demo catalog by local mode's bot."""
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(store["url"] + "/")
+        page.get_by_role("link", name="Ask our assistant").click()
+        page.wait_for_url(re.compile(r"/chat$"))
+        page.get_by_label("Your message").fill("I am looking for something")
+        page.get_by_role("button", name="Send").click()
+        page.wait_for_url(re.compile(r"/chat"))
+        assert page.locator(".chat-assistant").last.inner_text().endswith("What are you looking for?")
+        page.get_by_label("Your message").fill("hoodie")
+        page.get_by_role("button", name="Send").click()
+        answer = page.locator(".chat-assistant").last.inner_text()
+        assert "I found" in answer and "Hoodie" in answer, answer
+    finally:
+        context.close()

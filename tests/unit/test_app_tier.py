@@ -11,9 +11,9 @@ from headless_commerce import model
 from headless_commerce.constructs.app_tier import AppTier
 from headless_commerce.constructs.identity import Identity
 from headless_commerce.constructs.network import Network
-from headless_commerce.runtime.routes import FUNCTIONS, ORDER_SWEEPER, POST_CONFIRMATION, ROUTES
+from headless_commerce.runtime.routes import FUNCTIONS, ORDER_SWEEPER, POST_CONFIRMATION
 
-from .helpers import new_stack, template
+from .helpers import DEPLOYED_FUNCTIONS, DEPLOYED_ROUTES, new_stack, template
 
 
 def _resources(app, type_):
@@ -55,8 +55,8 @@ def test_authorizer_on_every_user_route_and_none_elsewhere(any_app):
     methods = [m["Properties"] for m in _resources(any_app, "AWS::ApiGateway::Method").values()
                if m["Properties"]["HttpMethod"] != "OPTIONS"]
     by_operation = {m["OperationName"]: m for m in methods}
-    assert set(by_operation) == {r.operation_id for r in ROUTES}
-    for route in ROUTES:
+    assert set(by_operation) == {r.operation_id for r in DEPLOYED_ROUTES}
+    for route in DEPLOYED_ROUTES:
         method = by_operation[route.operation_id]
         if route.auth == "user":
             assert method["AuthorizationType"] == "COGNITO_USER_POOLS", route.operation_id
@@ -70,7 +70,7 @@ def test_request_models_and_required_headers_come_from_routes(dev_app):
                for m in _resources(dev_app, "AWS::ApiGateway::Method").values()
                if m["Properties"]["HttpMethod"] != "OPTIONS"}
     models = _resources(dev_app, "AWS::ApiGateway::Model")
-    assert len(models) == sum(1 for r in ROUTES if r.request_schema)
+    assert len(models) == sum(1 for r in DEPLOYED_ROUTES if r.request_schema)
     checkout = methods["checkout"]
     assert checkout["RequestParameters"]["method.request.header.Idempotency-Key"] is True
     assert "application/json" in checkout["RequestModels"] and "RequestValidatorId" in checkout
@@ -94,7 +94,7 @@ def test_every_function_is_arm_py314_traced_with_retained_logs(any_app):
     handlers = [f["Properties"]["Handler"] for f in ours.values()]
     assert len(handlers) == len(set(handlers))
     on_fargate = any_app.reference.config.profile.fargate_functions
-    assert {s.handler for s in FUNCTIONS.values() if s.name not in on_fargate} | {POST_CONFIRMATION.handler} \
+    assert {s.handler for s in DEPLOYED_FUNCTIONS.values() if s.name not in on_fargate} | {POST_CONFIRMATION.handler} \
         <= set(handlers)
     log_groups = _resources(any_app, "AWS::Logs::LogGroup")
     retention = {"dev": 30, "prod": 365}[any_app.reference.config.profile.name]

@@ -13,6 +13,7 @@ import pytest
 from headless_commerce.app_builder import build
 from headless_commerce.config import TOGGLES
 from headless_commerce.cost import (
+    DEV_BUDGET_USD,
     PRICERS,
     UnpricedResource,
     capability_of_path,
@@ -180,9 +181,12 @@ def dev_without_toggles(tmp_path_factory) -> Path:
 def test_capability_shares_are_what_switching_every_toggle_off_removes(dev_app, dev_without_toggles):
     full = estimate_assembly(dev_app.outdir, "dev")
     bare = estimate_assembly(dev_without_toggles, "dev, every toggle off")
-    assert round(bare.total, 2) == round(full.by_capability()["core"], 2)
     core = {(line.stack, line.logical_id, line.detail) for line in full.lines if line.capability == "core"}
-    assert {(line.stack, line.logical_id, line.detail) for line in bare.lines} == core
+    remaining = {(line.stack, line.logical_id, line.detail) for line in bare.lines}
+    hint = ("a toggle's resource is counted as core, or a core one as a toggle's: extend CONSTRUCT_TOGGLES or "
+            "NAME_PREFIX_TOGGLES in headless_commerce/cost/estimate.py (or _PAID_RULE_GROUPS in pricing.py)")
+    assert remaining == core, f"{hint}: only core {sorted(core - remaining)}, only bare {sorted(remaining - core)}"
+    assert round(bare.total, 2) == round(full.by_capability()["core"], 2)
 
 
 # ---- the command -------------------------------------------------------------------------------
@@ -235,3 +239,21 @@ def test_readme_cost_table_is_the_commands_output(dev_app: Synthesized, prod_def
     found = README_TABLE.search((ROOT / "README.md").read_text())
     assert found, "README.md lacks the <!-- cost-table:start --> block"
     assert found.group(1) == expected, "README cost table is stale: run `make cost-table`"
+
+
+# ---- the dev budget ----------------------------------------------------------------------------
+
+def test_dev_pays_no_event_poller_units_and_no_interface_endpoints(dev_app):
+    """The two changes that took dev from $648 to $228 a month: on-demand Kafka pollers (three
+    provisioned mappings billed $405) and AWS APIs through the NAT gateway ($14.60 an endpoint)."""
+    by_type = estimate_assembly(dev_app.outdir, "dev").by_type()
+    assert "AWS::Lambda::EventSourceMapping" not in by_type
+    assert "AWS::EC2::VPCEndpoint" not in by_type
+
+
+@pytest.mark.xfail(strict=True, reason="dev costs about $228 idle with every capability on: the NAT gateway, "
+                                       "two WAF web ACLs, the ALB and its addresses, one search node, two Kafka "
+                                       "brokers and two Valkey serverless caches already exceed $200 "
+                                       "(README, Cost); remove this mark once it fits")
+def test_dev_with_every_capability_on_fits_the_budget(dev_app):
+    assert estimate_assembly(dev_app.outdir, "dev").total <= DEV_BUDGET_USD

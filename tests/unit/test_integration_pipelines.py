@@ -95,9 +95,9 @@ def test_each_consumer_has_a_kafka_source_with_retries_and_a_failure_destination
     for mapping in mappings:
         assert mapping["StartingPosition"] == "TRIM_HORIZON"
         assert mapping["BatchSize"] == 100 and mapping["MaximumBatchingWindowInSeconds"] == 1
-        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert mapping["BisectBatchOnFunctionError"] is True and mapping["MaximumRetryAttempts"] == 10
-        assert mapping["ProvisionedPollerConfig"]["MinimumPollers"] == 1
+        # Dev: on-demand pollers (no Event Poller Units billed), which take no retry controls.
+        assert not {"ProvisionedPollerConfig", "FunctionResponseTypes", "BisectBatchOnFunctionError",
+                    "MaximumRetryAttempts"} & set(mapping)
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
         assert mapping["AmazonManagedKafkaEventSourceConfig"]["ConsumerGroupId"]
     functions = _of(template, "AWS::Lambda::Function")
@@ -109,6 +109,21 @@ def test_each_consumer_has_a_kafka_source_with_retries_and_a_failure_destination
         ]
         env = props["Environment"]["Variables"]
         assert set(env) >= {settings.TABLE_NAME, settings.DEAD_LETTER_QUEUE_URL}
+        assert env[settings.FEED_PARTIAL_BATCH] == "false"  # so the consumer fails whole batches
+
+
+def test_prod_consumers_run_provisioned_pollers_with_partial_batch_retries(prod):
+    _, _, template = prod
+    mappings = [m["Properties"] for m in _of(template, "AWS::Lambda::EventSourceMapping").values()]
+    assert len(mappings) == 3
+    for mapping in mappings:
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["BisectBatchOnFunctionError"] is True and mapping["MaximumRetryAttempts"] == 10
+        assert mapping["ProvisionedPollerConfig"] == {"MinimumPollers": 1, "MaximumPollers": 3}
+    for fn in _of(template, "AWS::Lambda::Function").values():
+        variables = (fn["Properties"].get("Environment") or {}).get("Variables", {})
+        if settings.DEAD_LETTER_QUEUE_URL in variables and "feed" in json.dumps(fn["Properties"].get("Handler")):
+            assert variables[settings.FEED_PARTIAL_BATCH] == "true"
 
 
 def test_consumer_roles_read_only_their_topic_and_group(dev):

@@ -16,9 +16,9 @@ from headless_commerce.runtime import routes
 from headless_commerce.runtime.events.subscriptions import MARKETING_AUDIENCE, OMS_CONSUMER, ORDER_STATUS
 from headless_commerce.runtime.table_permissions import CUSTOMER_KEY_PREFIX, actions_for
 
-from .helpers import new_stack, template
+from .helpers import DEPLOYED_FUNCTIONS, new_stack, template
 
-HANDLERS = {spec.handler: spec.name for spec in (*routes.FUNCTIONS.values(), routes.POST_CONFIRMATION,
+HANDLERS = {spec.handler: spec.name for spec in (*DEPLOYED_FUNCTIONS.values(), routes.POST_CONFIRMATION,
                                                  routes.ORDER_SWEEPER)}
 HANDLERS |= {c.handler: c.name for c in (OMS_CONSUMER, ORDER_STATUS, MARKETING_AUDIENCE)}
 HANDLERS |= {"headless_commerce.runtime.search.indexer.handler": "search_indexer"}

@@ -16,8 +16,8 @@ from .helpers import commerce_base, new_stack, resources_of, template
 ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
 
 
-def _topic_id(app) -> str:
-    topics = resources_of(app.template("Foundation"), "AWS::SNS::Topic")
+def _topic_id(app, stack: str = "Foundation") -> str:
+    topics = resources_of(app.template(stack), "AWS::SNS::Topic")
     (topic_id,) = [k for k, v in topics.items() if v["Properties"].get("DisplayName") == "Headless commerce alarms"]
     return topic_id
 
@@ -31,9 +31,10 @@ def _points_at_topic(action, topic_id: str) -> bool:
 
 
 def test_every_alarm_of_every_stack_notifies_the_alarm_topic(any_app):
-    topic_id = _topic_id(any_app)
     checked = 0
     for stack in any_app.reference.stacks:
+        # An alarm notifies only a topic in its own region: the edge (us-east-1) has its own.
+        topic_id = _topic_id(any_app, "Edge" if stack == "Edge" else "Foundation")
         for logical_id, alarm in any_app.template(stack).get("Resources", {}).items():
             if alarm["Type"] not in ALARM_TYPES:
                 continue
@@ -44,11 +45,11 @@ def test_every_alarm_of_every_stack_notifies_the_alarm_topic(any_app):
             # Once: a duplicated action would notify twice per state change.
             assert len(props["AlarmActions"]) == len({json.dumps(a) for a in props["AlarmActions"]})
             checked += 1
-    assert checked > 80
+    assert checked > 50
 
 
 def test_one_dashboard_per_monitored_stack_named_after_it(any_app):
-    for stack in ("Foundation", "Commerce", "Integration", "Web"):
+    for stack in ("Foundation", "Commerce", "Integration", "Web", "Edge"):
         dashboards = resources_of(any_app.template(stack), "AWS::CloudWatch::Dashboard")
         assert [d["Properties"]["DashboardName"] for d in dashboards.values()] == \
             [any_app.reference.stacks[stack].stack_name], stack
@@ -74,6 +75,7 @@ EXPECTED = {
                  "ExecutionFailed", "ClusterStatus.red", "FreeStorageSpace", "Evictions",
                  "ReadThrottleEvents", "WriteThrottleEvents", "BlockedRequests"},
     "Integration": {"Errors", "Throttles", "OffsetLag", "ApproximateNumberOfMessagesVisible"},
+    "Edge": {"BlockedRequests"},
     "Web": {"Errors", "Throttles", "HTTPCode_Target_5XX_Count", "UnHealthyHostCount", "CPUUtilization",
             "MemoryUtilization", "Evictions", "ReadThrottleEvents", "WriteThrottleEvents"},
 }
@@ -158,7 +160,8 @@ def test_threshold_override_and_functions_added_later_are_monitored():
     base.functions.add("late", handler="x.handler", memory_mb=128, timeout_s=3, environment={})
     alarms = resources_of(template(base.stack).to_json(), "AWS::CloudWatch::Alarm")
     errors = [a["Properties"] for a in alarms.values() if "Errors" in json.dumps(a) and "FunctionName" in json.dumps(a)]
-    assert len(errors) == 2 and {a["Threshold"] for a in errors} == {5}
+    assert len(errors) == 2
+    assert all("FILL(errors, 0) > 5 OR FILL(throttles, 0) > 0" in json.dumps(a["Metrics"]) for a in errors)
     assert all(a["AlarmActions"] == [{"Ref": base.stack.get_logical_id(topic.node.default_child)}] for a in errors)
 
 

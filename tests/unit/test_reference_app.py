@@ -117,3 +117,15 @@ def test_openapi_written_from_the_route_table(tmp_path):
     validate(document)
     operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
     assert operations == {r.operation_id for r in ROUTES}
+
+
+def test_every_template_fits_cloudformation_limits(any_app):
+    """500 resources, a 1 MB template (read from S3), 200 parameters and 200 outputs per stack:
+    past any of them the deploy fails, however clean the synth. Dashboards and alarms count too."""
+    for stack, construct in any_app.reference.stacks.items():
+        path = any_app.outdir / f"{construct.stack_name}.template.json"
+        template = json.loads(path.read_text())
+        assert len(template["Resources"]) <= 500, (stack, len(template["Resources"]))
+        assert path.stat().st_size <= 1_000_000, (stack, path.stat().st_size)
+        assert len(template.get("Parameters", {})) <= 200, stack
+        assert len(template.get("Outputs", {})) <= 200, stack

@@ -29,9 +29,18 @@ def _client(service: str, timeout_s: float | None = None):
         return boto3.session.Session().client(service, config=config)
 
 
+@cache
 def fail_fast_client(service: str, timeout_s: float):
-    """A client for an optional dependency the caller has a fallback for: one attempt, short timeouts."""
-    return _client(service, timeout_s)
+    """A client for an optional dependency the caller has a fallback for: one attempt, short timeouts.
+
+    Cached apart from the core clients, so a caller that swaps its own stubs
+    (`reset_fail_fast_clients`) leaves the DynamoDB client and its registered hooks alone.
+    """
+    return _client.__wrapped__(service, timeout_s)
+
+
+def reset_fail_fast_clients() -> None:
+    fail_fast_client.cache_clear()
 
 
 def dynamodb():
@@ -78,3 +87,4 @@ def sns():
 def reset_clients() -> None:
     """Forget cached clients (tests switch endpoints and credentials between cases)."""
     _client.cache_clear()
+    fail_fast_client.cache_clear()

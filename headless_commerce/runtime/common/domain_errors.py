@@ -149,11 +149,48 @@ class InvalidSearchCursor(DomainError):
     field = "cursor"
 
 
-class SearchUnavailable(DomainError):
-    """The search engine is unreachable, timed out or overloaded."""
-
-    message = "Search is temporarily unavailable; retry"
+class DependencyUnavailable(DomainError):
+    """An optional AWS service behind one capability failed: that capability answers 503 with
+    `Retry-After`, the rest of the store is unaffected."""
 
     def __init__(self, retry_after_s: int = 5) -> None:
         super().__init__()
         self.retry_after_s = retry_after_s
+
+
+class SearchUnavailable(DependencyUnavailable):
+    """The search engine is unreachable, timed out or overloaded."""
+
+    message = "Search is temporarily unavailable; retry"
+
+
+class InvalidChatText(DomainError):
+    """A chat turn with nothing to say, or more than the bot reads."""
+
+    field = "text"
+
+
+class ChatUnavailable(DependencyUnavailable):
+    """The bot (Lex) is unreachable, throttling or failing; the rest of the store is not."""
+
+    message = "The chat assistant is temporarily unavailable; retry"
+
+
+class InvalidLocation(DomainError):
+    """A coordinate, radius, limit or address the store locator cannot use; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+class AddressNotFound(DomainError):
+    """The address or place could not be geocoded."""
+
+    message = "No place matches this address"
+    field = "q"
+
+
+class LocationUnavailable(DependencyUnavailable):
+    """Amazon Location throttled, timed out or failed."""
+
+    message = "Location services are temporarily unavailable; retry"

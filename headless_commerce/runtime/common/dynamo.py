@@ -49,9 +49,9 @@ def values(**named: object) -> dict:
     return {f":{k}": to_attr(v) for k, v in named.items()}
 
 
-def get(key: dict, *, consistent: bool = True, client=None) -> dict | None:
+def get(key: dict, *, consistent: bool = True, client=None, table: str | None = None) -> dict | None:
     response = (client or dynamodb()).get_item(
-        TableName=table_name(), Key=to_item(key), ConsistentRead=consistent)
+        TableName=table or table_name(), Key=to_item(key), ConsistentRead=consistent)
     return from_item(response.get("Item"))
 
 
@@ -90,9 +90,10 @@ def put(item: dict, condition: str | None = None, **expression: object) -> None:
     dynamodb().put_item(**kwargs)
 
 
-def batch_put(items: list[dict]) -> None:
-    """BatchWriteItem in chunks of 25, retrying unprocessed items with backoff."""
-    client, name = dynamodb(), table_name()
+def batch_put(items: list[dict], *, table: str | None = None) -> None:
+    """BatchWriteItem in chunks of 25, retrying unprocessed items with backoff (into the
+    commerce table, or `table`)."""
+    client, name = dynamodb(), table or table_name()
     for start in range(0, len(items), 25):
         request = {name: [{"PutRequest": {"Item": to_item(item)}} for item in items[start:start + 25]]}
         for attempt in range(10):

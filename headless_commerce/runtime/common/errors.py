@@ -61,6 +61,11 @@ HTTP_ERRORS: dict[type[d.DomainError], tuple[int, str]] = {
     d.InvalidSearch: (400, "invalid_parameter"),
     d.InvalidSearchCursor: (400, "invalid_cursor"),
     d.SearchUnavailable: (503, "search_unavailable"),
+    d.InvalidChatText: (400, "invalid_text"),
+    d.ChatUnavailable: (503, "chat_unavailable"),
+    d.InvalidLocation: (400, "invalid_parameter"),
+    d.AddressNotFound: (404, "address_not_found"),
+    d.LocationUnavailable: (503, "location_unavailable"),
 }
 
 
@@ -69,6 +74,6 @@ def from_domain(error: d.DomainError) -> ApiError:
     headers = {}
     if isinstance(error, d.CheckoutInProgress):
         headers["Retry-After"] = "1"
-    elif isinstance(error, (d.PaymentUnavailable, d.SearchUnavailable)):
+    elif isinstance(error, (d.PaymentUnavailable, d.DependencyUnavailable)):
         headers["Retry-After"] = str(error.retry_after_s)
     return ApiError(status, code, error.message, error.field, error.details, headers)

@@ -32,6 +32,11 @@ INVALID_GROUP = "invalid"
 Process = Callable[[dict], None]
 
 
+class RetryLater(Exception):
+    """The event arrived before what it depends on (e.g. a status for an order whose payment has
+    not settled): an expected race, redelivered after the visibility timeout, not an error."""
+
+
 def envelope_of(body: str, detail_type: str | tuple[str, ...]) -> dict:
     """The event envelope in an SQS body: a whole EventBridge event (default target input) or
     the envelope itself (a target with input path `$.detail`, as the OMS FIFO queue uses)."""
@@ -101,6 +106,10 @@ def run_batch(sqs_event: dict, process: Process, *, detail_type: str | tuple[str
         logger.set_correlation_id(envelope["id"])
         try:
             process(envelope)
+        except RetryLater as early:
+            logger.info("event retried later", extra={"message_id": message_id, "reason": str(early)})
+            count("EventsRetried")
+            fail()
         except Exception:
             logger.exception("event processing failed",
                              extra={"message_id": message_id, "event_id": envelope["id"]})

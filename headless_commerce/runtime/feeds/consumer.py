@@ -1,5 +1,6 @@
 """The batch runner every feed consumer is built on (MSK event source -> Lambda, with
-ReportBatchItemFailures).
+ReportBatchItemFailures on provisioned pollers; on on-demand pollers, env FEED_PARTIAL_BATCH=false,
+a retryable failure fails the whole batch instead).
 
 Per record, in offset order within each partition:
 - unreadable (bad base64, not JSON, not an object), schema-invalid, or rejected by the feed
@@ -64,6 +65,11 @@ class _Entry:
     record: msk.KafkaRecord | msk.Unreadable
     document: dict | None = None
     rejection: Rejected | None = None
+
+
+class BatchRetry(RuntimeError):
+    """Redeliver the whole batch: raised instead of a partial batch response when the event
+    source mapping cannot take one (on-demand pollers)."""
 
 
 def decode(record: msk.KafkaRecord, validate: Callable[[Any], tuple[str | None, str] | None]) -> dict:
@@ -178,4 +184,8 @@ def run(event: dict, feed: Feed) -> dict:
     outcomes[FAILED] += len(failed)
     for outcome, number in outcomes.items():
         count(f"FeedRecords{outcome.title()}", number)
+    if failed and not settings.feed_partial_batch():
+        # On-demand pollers ignore batchItemFailures (it would read as success): fail the whole
+        # batch so Lambda redelivers it; what was applied comes back as redeliveries and is skipped.
+        raise BatchRetry(f"{len(failed)} record(s) of the {feed.name} feed hit a retryable fault")
     return msk.batch_response(failed)

@@ -107,14 +107,15 @@ def reject(order_id: str, reviewer: str, note: str = "") -> dict:
 
 def _text(event: dict, name: str, required: bool = True) -> str:
     value = event.get(name)
-    if value is None and not required:
+    if value in (None, "") and not required:
         return ""
     if not isinstance(value, str) or not value.strip() or len(value) > 500:
         raise ValueError(f"{name} must be a non-empty string of at most 500 characters")
     return value.strip()
 
 
-def _handle(event: object, context: object = None) -> dict:
+def handle(event: object, context: object = None) -> dict:
+    """One operator request (the function's payload); the answer as JSON."""
     if not isinstance(event, dict):
         return {"error": "the payload must be a JSON object"}
     action = event.get("action")
@@ -133,4 +134,4 @@ def _handle(event: object, context: object = None) -> dict:
     return {"error": "action must be one of list, release, reject"}
 
 
-handler = lambda_entry(_handle)
+handler = lambda_entry(handle)

@@ -17,11 +17,11 @@ import re
 
 from headless_commerce import model
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common import signing_keys
 from headless_commerce.runtime.common.domain_errors import InvalidUnsubscribeToken
 
 VERSION = "v1"
 MAX_TOKEN_LENGTH = 512
-SECRET_MAX_AGE_S = 300
 _B64 = re.compile(r"^[A-Za-z0-9_-]+$")
 _CUSTOMER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
@@ -41,17 +41,9 @@ def _unb64(text: str) -> bytes:
 
 def signing_key() -> bytes:
     """The key from MARKETING_UNSUBSCRIBE_KEY (local mode) or the secret (cached by Powertools)."""
-    key = settings.marketing_unsubscribe_key()
-    if key is None:
-        arn = settings.marketing_unsubscribe_secret_arn()
-        if arn is None:
-            raise RuntimeError("no unsubscribe key: set MARKETING_UNSUBSCRIBE_SECRET_ARN")
-        from aws_lambda_powertools.utilities.parameters import get_secret
-
-        key = get_secret(arn, max_age=SECRET_MAX_AGE_S)
-    if not key or len(key) < 32:
-        raise RuntimeError("the unsubscribe key must be at least 32 characters")
-    return key.encode("utf-8")
+    return signing_keys.signing_key(key=settings.marketing_unsubscribe_key(),
+                                    secret_arn=settings.marketing_unsubscribe_secret_arn(), what="unsubscribe",
+                                    arn_variable=settings.MARKETING_UNSUBSCRIBE_SECRET_ARN)
 
 
 def _signature(payload: str, key: bytes) -> str:

@@ -50,7 +50,7 @@ def ssm_client():
 
 def reset() -> None:
     """Forget cached clients and ARNs (tests switch stubs and parameters)."""
-    aws.reset_clients()
+    aws.reset_fail_fast_clients()
     _arns.clear()
 
 

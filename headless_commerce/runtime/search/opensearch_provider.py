@@ -254,7 +254,8 @@ class OpenSearchProvider:
         self.ensure_reader_role()
 
     def ensure_reader_role(self) -> None:
-        """Fine-grained access control: the query function's IAM role reads the alias, nothing else."""
+        """Fine-grained access control: the query functions' IAM roles (comma-separated) read the
+        alias, nothing else."""
         if not self._reader_role_arn:
             return
         transport = self._client.transport
@@ -262,7 +263,7 @@ class OpenSearchProvider:
             "index_permissions": [{"index_patterns": [f"{self.alias}*"],
                                    "allowed_actions": ["read", "indices:data/read/search*"]}]})
         self._call(transport.perform_request, "PUT", f"/_plugins/_security/api/rolesmapping/{READER_ROLE}",
-                   body={"backend_roles": [self._reader_role_arn]})
+                   body={"backend_roles": [arn.strip() for arn in self._reader_role_arn.split(",") if arn.strip()]})
 
     def rebuild(self, actions: Iterable[IndexAction], batch_size: int = 500) -> str:
         """Load every action into a new index, then swap the alias to it in one atomic call.

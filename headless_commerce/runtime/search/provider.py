@@ -71,6 +71,14 @@ def set_provider(provider: SearchProvider | None) -> None:
         _provider = provider
 
 
+def available() -> bool:
+    """Whether this process can search: a provider is installed or OpenSearch is configured
+    (functions deployed without the search capability have neither)."""
+    with _lock:
+        return _provider is not None or (settings.search_provider() == "opensearch"
+                                         and settings.search_endpoint_configured())
+
+
 def get_provider() -> SearchProvider:
     """The installed provider, or the OpenSearch one built from the environment (lazily, once)."""
     global _provider

@@ -117,6 +117,14 @@ class CommerceApi:
             return await self._call("GET", "/recommendations", params=params)
         return await self._cached_listing("recommendations", "/recommendations", params)
 
+    async def chat(self, text: str, *, session_id: str | None = None, token: str | None = None) -> dict:
+        """One chatbot turn: the signed-in customer's own conversation (the API verifies the
+        token there), or an anonymous one continued by the session id the API issued."""
+        if token:
+            return await self._call("POST", "/me/chat", token=token, body={"text": text})
+        body = {"text": text, **({"session_id": session_id} if session_id else {})}
+        return await self._call("POST", "/chat", body=body)
+
     # ---- the customer's own, never cached -------------------------------------------------
 
     async def cart(self, token: str) -> dict:

@@ -153,6 +153,8 @@ ROUTES = [
     Route("/account/sign-out", views.sign_out, methods=["POST"]),
     Route("/account/orders", views.orders),
     Route("/account/orders/{order_id}", views.order),
+    Route("/chat", views.chat_page),
+    Route("/chat", views.chat_send, methods=["POST"]),
     Mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static"),
 ]
 

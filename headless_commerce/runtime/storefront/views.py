@@ -659,3 +659,55 @@ async def order(request: Request) -> Response:
             raise not_found("order") from None
         raise
     return _render(request, "order.html", order=found)
+
+
+# ---- the chat slot ---------------------------------------------------------------------------
+# A page with a form (no JavaScript needed): each turn posts here, the storefront asks the API's
+# chatbot and shows the conversation kept in the shopper's session.
+
+CHAT_KEY, CHAT_SESSION_KEY = "chat", "chat_session"
+CHAT_MAX_TEXT = 1024
+CHAT_KEPT_LINES = 12
+
+
+def _chat_page(request: Request, status: int = 200, error: str | None = None, text: str = "") -> Response:
+    return _render(request, "chat.html", status=status, lines=request.state.session.get(CHAT_KEY) or [],
+                   error=error, text=text)
+
+
+@page
+async def chat_page(request: Request) -> Response:
+    flags = await _flags(request)
+    if not flags["chat"]:
+        raise not_found()
+    return _chat_page(request)
+
+
+@page
+async def chat_send(request: Request) -> Response:
+    storefront = request.app.state.storefront
+    flags = await _flags(request)
+    if not flags["chat"]:
+        raise not_found()
+    session = request.state.session
+    text = " ".join(request.state.form.get("text", "").split())
+    if not text or len(text) > CHAT_MAX_TEXT:
+        return _chat_page(request, 400, f"Type a message of 1 to {CHAT_MAX_TEXT} characters.", text[:CHAT_MAX_TEXT])
+    try:
+        if _signed_in(request):
+            reply = await _as_customer(request, lambda t: storefront.api.chat(text, token=t))
+        else:
+            reply = await storefront.api.chat(text, session_id=session.get(CHAT_SESSION_KEY))
+    except _SignInRequired:
+        return _sign_in_redirect(request)
+    except ApiError as error:
+        if error.status == 400:
+            return _chat_page(request, 400, "The assistant could not read that message. Try other words.", text)
+        return _chat_page(request, 503, "The assistant is not available right now. Please try again shortly.", text)
+    if reply.get("session_id"):
+        session[CHAT_SESSION_KEY] = reply["session_id"]
+    lines = (session.get(CHAT_KEY) or []) + [{"who": "you", "text": text}] + [
+        {"who": "assistant", "text": str(m.get("text", ""))[:CHAT_MAX_TEXT]}
+        for m in reply.get("messages", []) if isinstance(m, dict)]
+    session[CHAT_KEY] = lines[-CHAT_KEPT_LINES:]
+    return RedirectResponse("/chat#latest", status_code=303)
