@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from headless_commerce.runtime.common import aws
@@ -164,3 +166,35 @@ def test_local_outbox_records_push_messages(push, tmp_path, monkeypatch):
 def test_applications_ignore_unreadable_configuration(monkeypatch):
     monkeypatch.setenv("PUSH_PLATFORM_APPLICATIONS", "not json")
     assert devices.applications() == {}
+
+
+def test_a_token_the_push_service_refuses_is_a_400_and_nothing_is_stored(push):
+    with Stubber(aws.sns()) as stub:
+        stub.add_client_error("create_platform_endpoint", "InvalidParameter",
+                              "Invalid parameter: Token Reason: iOS device tokens must be 64 hexadecimal characters")
+        reply = register("alice")
+    assert reply.status == 400 and reply.body["error"] == {
+        "code": "invalid_push_token", "message": "The device token is not valid for this platform", "field": "token"}
+    assert "push_endpoint_arn" not in (customers.get_profile("alice") or {})
+
+
+def test_a_token_registered_with_other_attributes_reuses_and_re_enables_its_endpoint(push):
+    # What SNS answers when the token's endpoint exists but differs (for example, disabled).
+    arn = push["APNS"].replace(":app/", ":endpoint/") + "/0b1c2d3e-aaaa-bbbb-cccc-000000000001"
+    with Stubber(aws.sns()) as stub:
+        stub.add_client_error("create_platform_endpoint", "InvalidParameter",
+                              f"Invalid parameter: Token Reason: Endpoint {arn} already exists with the same "
+                              "Token, but different attributes.")
+        stub.add_response("set_endpoint_attributes", {}, {
+            "EndpointArn": arn, "Attributes": {"Token": APNS_TOKEN, "Enabled": "true"}})
+        reply = register("alice")
+        stub.assert_no_pending_responses()
+    assert reply.status == 200 and customers.get_profile("alice")["push_endpoint_arn"] == arn
+
+
+def test_an_sns_outage_is_not_a_client_error(push):
+    with Stubber(aws.sns()) as stub:
+        stub.add_client_error("create_platform_endpoint", "InternalError", "try again", http_status_code=500)
+        with pytest.raises(ClientError):
+            devices.register("alice", None, "APNS", APNS_TOKEN)
+    assert "push_endpoint_arn" not in (customers.get_profile("alice") or {})
