@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,29 @@ ROOT = Path(__file__).resolve().parent.parent
 class Synthesized:
     outdir: Path
     reference: object  # headless_commerce.app_builder.ReferenceApp
+    _inlined: dict[str, str] = field(default_factory=dict, repr=False)
 
     def template(self, stack: str) -> dict:
+        """The stack as CloudFormation deploys it: its nested stacks' resources included."""
+        from headless_commerce.assembly import inline_nested_stacks
+
+        if stack not in self._inlined:
+            self._inlined[stack] = json.dumps(inline_nested_stacks(self.top_template(stack), self.outdir))
+        return json.loads(self._inlined[stack])  # a fresh copy: tests may change what they read
+
+    def top_template(self, stack: str) -> dict:
+        """The stack's own template file, nested stacks as `AWS::CloudFormation::Stack` resources."""
         stack_name = self.reference.stacks[stack].stack_name
         return json.loads((self.outdir / f"{stack_name}.template.json").read_text())
+
+    def template_files(self, stack: str) -> dict[str, dict]:
+        """Every template file the stack deploys, its own and its nested stacks', by file name."""
+        from headless_commerce.assembly import nested_templates
+
+        top = self.top_template(stack)
+        stack_name = self.reference.stacks[stack].stack_name
+        return {f"{stack_name}.template.json": top,
+                **{path.name: nested for _, path, nested in nested_templates(top, self.outdir)}}
 
     def metadata(self) -> dict:
         entries: dict = {}

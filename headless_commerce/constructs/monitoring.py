@@ -60,7 +60,11 @@ class StackMonitoring(Construct):
 
     Parameters: `profile`; `alarm_topic` (every alarm of the stack notifies it, on ALARM and OK);
     `thresholds` (default `_defaults.alarm_thresholds(profile)`; a key it does not know is a
-    ValueError); `dashboard_name` (default the stack name).
+    ValueError); `dashboard_name` (default the watched stack's name); `watched` (default the stack
+    StackMonitoring is in): the stack whose alarms, its nested stacks' included, are routed and
+    listed. Build StackMonitoring in a `NestedStack` of a large stack and pass the stack as
+    `watched`: the dashboard and the alarms made here then count against the nested template's
+    500 resources, not the stack's.
 
     Add what the stack runs with the `monitor_*` methods; `monitor_function_factory` also
     monitors every function the factory creates later, so a new capability's functions alarm
@@ -68,7 +72,8 @@ class StackMonitoring(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, alarm_topic: sns.ITopic,
-                 thresholds: Mapping[str, float] | None = None, dashboard_name: str | None = None) -> None:
+                 thresholds: Mapping[str, float] | None = None, dashboard_name: str | None = None,
+                 watched: Stack | None = None) -> None:
         super().__init__(scope, id)
         base = defaults.alarm_thresholds(profile)
         unknown = sorted(set(thresholds or {}) - set(base))
@@ -76,7 +81,7 @@ class StackMonitoring(Construct):
             raise ValueError(f"StackMonitoring: unknown thresholds {', '.join(unknown)}; "
                              f"known: {', '.join(sorted(base))}")
         self.thresholds: dict[str, float] = {**base, **(thresholds or {})}
-        stack = Stack.of(self)
+        stack = watched or Stack.of(self)
         name = dashboard_name or stack.stack_name
         self._dashboards = DefaultDashboardFactory(
             self, "Dashboards", dashboard_name_prefix=name, create_dashboard=True,

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from ..assembly import inline_nested_stacks
 from .pricing import Line, PriceTable, load_prices, price_template
 
 CORE = "core"
@@ -64,14 +65,16 @@ class StackTemplate:
 
 
 def read_assembly(outdir: str | Path) -> list[StackTemplate]:
-    """The stacks of a cloud assembly in manifest order, with their construct paths."""
+    """The stacks of a cloud assembly in manifest order, with their construct paths; a nested
+    stack's resources are part of its parent's (`assembly.inline_nested_stacks`)."""
     outdir = Path(outdir)
     manifest = json.loads((outdir / "manifest.json").read_text())
     stacks = []
     for artifact_id, artifact in manifest.get("artifacts", {}).items():
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
-        template = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
+        template = inline_nested_stacks(json.loads((outdir / artifact["properties"]["templateFile"]).read_text()),
+                                        outdir)
         metadata = dict(artifact.get("metadata") or {})
         if artifact.get("additionalMetadataFile"):
             metadata.update(json.loads((outdir / artifact["additionalMetadataFile"]).read_text()))

@@ -52,13 +52,17 @@ UPDATE_CART_ITEM_SCHEMA: dict = {
     "properties": {"quantity": {"type": "integer", "minimum": 0, "maximum": 99}},
 }
 
+NOT_A_CARD_NUMBER = "must be a payment provider's token (tok_..., pm_...), never a card number"
+
 CHECKOUT_SCHEMA: dict = {
     "type": "object",
     "additionalProperties": False,
     "required": ["payment_token"],
     "properties": {
-        # A provider token (tok_..., pm_...): card data never reaches this API.
-        "payment_token": {"type": "string", "pattern": "^[A-Za-z0-9_]{3,255}$"},
+        # A provider token (tok_..., pm_...): card data never reaches this API. A string of digits
+        # is refused before anything stores it (a held order keeps its token for the release).
+        "payment_token": {"type": "string", "pattern": "^[A-Za-z0-9_]{3,255}$",
+                          "not": {"pattern": "^[0-9]+$", "description": NOT_A_CARD_NUMBER}},
         "shipping_address": ADDRESS_SCHEMA,
         # Optional; the fraud screen compares its country with the shipping address's.
         "billing_address": ADDRESS_SCHEMA,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput
+from aws_cdk import CfnOutput, NestedStack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -44,7 +44,11 @@ class CommerceStack(CommerceStackBase):
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
         topic = sns.Topic.from_topic_arn(self, "AlarmTopic", foundation.alarm_topic.topic.topic_arn)
-        self.monitoring = StackMonitoring(self, "Monitoring", profile=self.profile, alarm_topic=topic)
+        # A nested stack: the dashboard and its alarms (one per function, API, table, ...) would
+        # push this stack past CloudFormation's 500 resources per template with every capability on.
+        self.monitoring = StackMonitoring(
+            NestedStack(self, "MonitoringStack", description="Headless commerce: Commerce dashboard and alarms"),
+            "Monitoring", profile=self.profile, alarm_topic=topic, watched=self)
         self.identity = Identity(
             self, "Identity", profile=self.profile, email_from=email_from,
             hosted_sign_in_domain_prefix=hosted_sign_in.domain_prefix if hosted_sign_in else None,

@@ -50,6 +50,19 @@ def test_checkout_confirms_order_decrements_stock_and_clears_cart(catalog, sandb
     assert stored == order
 
 
+@pytest.mark.parametrize("card_number", ["4111111111111111", "378282246310005", "0000"])
+def test_a_card_number_in_place_of_a_token_is_refused_before_anything_is_stored(catalog, sandbox, card_number):
+    add("alice", "mug-1", 1)
+    reply = checkout("alice", KEY, token=card_number)
+    assert reply.status == 400
+    assert reply.body["error"]["field"] == "payment_token"
+    assert "never a card number" in reply.body["error"]["message"]
+    assert sandbox.charges == [] and outbox_events() == []
+    items = aws.dynamodb().scan(TableName=dynamo.table_name())["Items"]
+    assert card_number not in json.dumps(items)
+    assert call("GET", "/cart", sub="alice").body["lines"][0]["sku"] == "mug-1"
+
+
 def test_checkout_dynamodb_calls(catalog, sandbox, ddb_calls):
     add("alice", "mug-1", 1)
     ddb_calls.reset()

@@ -154,6 +154,7 @@ def route_samples():
             [{"payment_token": "tok_visa"}, {"payment_token": "tok_visa", "shipping_address": address}],
             [
                 {"payment_token": "tok visa"},
+                {"payment_token": "4111111111111111"},
                 {"payment_token": "tok_visa", "shipping_address": {**address, "country": "usa"}},
                 {"payment_token": "tok_visa", "shipping_address": {**address, "zip": "1"}},
             ],

@@ -46,6 +46,9 @@ def _message(error) -> str:
         return f"must be {'at least' if rule == 'minimum' else 'at most'} {limit}"
     if rule in ("minItems", "maxItems"):
         return f"must have {'at least' if rule == 'minItems' else 'at most'} {limit} items"
+    if rule == "not" and isinstance(limit, dict) and limit.get("description"):
+        # A forbidden shape names what is expected instead (routes.NOT_A_CARD_NUMBER).
+        return limit["description"]
     # Anything else: fastjsonschema's own wording, without its "data..." prefix.
     return error.validation_message.removeprefix(error.name).strip()
 
