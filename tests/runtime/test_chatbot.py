@@ -32,6 +32,9 @@ KEY = "k" * 48
 @pytest.fixture(autouse=True)
 def chat_key(monkeypatch):
     monkeypatch.setenv("CHAT_SESSION_KEY", KEY)
+    # These scenarios run without Location (another test may have left its table's name set):
+    # FindStore says the locator is unavailable (test_chatbot_stores.py covers it with Location).
+    monkeypatch.delenv("LOCATION_TABLE_NAME", raising=False)
     yield
     chat_provider.set_provider(None)
 

@@ -258,6 +258,36 @@ def test_local_mode_invalidates_the_cache_on_catalog_events(store):
     assert int(redis.get(key) or 0) == before + 1
 
 
+def sign_in_new_shopper(store, page, prefix: str) -> None:
+    """A confirmed customer made through local mode's Cognito, signed in through the form."""
+    import uuid
+
+    import boto3
+
+    well_known = request("GET", store["api"] + "/.well-known/headless-commerce.json").body
+    cognito = boto3.client("cognito-idp", endpoint_url=well_known["aws_endpoint_url"],
+                           region_name=well_known["region"], aws_access_key_id="local",
+                           aws_secret_access_key="local")
+    email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+    client_id = well_known["user_pool_client_id"]
+    cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD,
+                    UserAttributes=[{"Name": "email", "Value": email}])
+    cognito.confirm_sign_up(ClientId=client_id, Username=email, ConfirmationCode="000000")
+    page.goto(store["url"] + "/account/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(store["url"] + "/")
+
+
+def open_checkout_with(page, base: str, product_id: str) -> None:
+    """The product's preselected variant in the cart, then the checkout page."""
+    page.goto(f"{base}/products/{product_id}")
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_url(re.compile(r"/cart$"))
+    page.goto(base + "/checkout")
+
+
 def test_two_simultaneous_place_order_posts_make_one_order(store, page):
     """What a double click sends when JavaScript is off: the same checkout form twice at
     once. Both answers lead to the one order; the history shows one."""
@@ -265,29 +295,10 @@ def test_two_simultaneous_place_order_posts_make_one_order(store, page):
     import urllib.error
     import urllib.parse
     import urllib.request
-    import uuid
-
-    import boto3
 
     base = store["url"]
-    well_known = request("GET", store["api"] + "/.well-known/headless-commerce.json").body
-    cognito = boto3.client("cognito-idp", endpoint_url=well_known["aws_endpoint_url"],
-                           region_name=well_known["region"], aws_access_key_id="local",
-                           aws_secret_access_key="local")
-    email = f"twice-{uuid.uuid4().hex[:10]}@example.com"
-    client_id = well_known["user_pool_client_id"]
-    cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD,
-                    UserAttributes=[{"Name": "email", "Value": email}])
-    cognito.confirm_sign_up(ClientId=client_id, Username=email, ConfirmationCode="000000")
-    page.goto(base + "/account/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/")
-    page.goto(base + "/products/p-0003")
-    page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_url(re.compile(r"/cart$"))
-    page.goto(base + "/checkout")
+    sign_in_new_shopper(store, page, "twice")
+    open_checkout_with(page, base, "p-0003")
     form = {name: page.locator(f"form[data-once] input[name={name}]").input_value()
             for name in ("csrf_token", "attempt")}
     body = urllib.parse.urlencode({**form, "payment_token": "tok_visa", "name": "Twice",
@@ -365,3 +376,86 @@ def test_chat_slot_answers_through_local_modes_bot_without_javascript(store, bro
         assert "I found" in answer and "Hoodie" in answer, answer
     finally:
         context.close()
+
+
+def test_store_locator_by_place_and_by_the_browsers_location(store, browser):
+    """The footer link, a search by city (nearest first, with distance), then "Use my location"
+    with the browser's geolocation (Fifth Avenue's corner in New York) filling the coordinates."""
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900}, bypass_csp=True,
+                                  geolocation={"latitude": 40.7484, "longitude": -73.9857},
+                                  permissions=["geolocation"])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(store["url"] + "/")
+        page.get_by_role("link", name="Find a store near you").click()
+        page.wait_for_url(re.compile(r"/stores$"))
+        page.get_by_label("City, address or postcode").fill("London")
+        page.get_by_role("button", name="Find stores", exact=True).click()
+        page.wait_for_url(re.compile(r"/stores\?q=London"))
+        assert page.get_by_role("heading", name="Stores near London").is_visible()
+        names = page.locator(".store h3").all_inner_texts()
+        assert names == ["Oxford Street", "Covent Garden"], names
+        distances = page.locator(".store .distance").all_inner_texts()
+        assert distances[0] == "0 m away" and distances[1].endswith("km away"), distances
+        check_accessibility(page, "store locator")
+        screenshots(page, "stores")
+
+        locate = page.get_by_role("button", name="Use my location")
+        assert locate.is_visible()                  # site.js shows it where geolocation exists
+        locate.click()
+        page.wait_for_url(re.compile(r"/stores\?lat=40\.7484&lon=-73\.9857"))
+        assert page.locator(".store").first.get_attribute("data-store") == "nyc-fifth"
+        assert page.locator(".store h3").all_inner_texts() == ["Fifth Avenue", "SoHo"]
+
+        # An unknown place and out-of-range coordinates: the locator's own messages.
+        assert page.goto(store["url"] + "/stores?q=Atlantis").status == 404
+        assert "could not find that place" in page.get_by_role("alert").inner_text()
+        assert page.goto(store["url"] + "/stores?lat=91&lon=0").status == 400
+        assert "Latitude" in page.get_by_role("alert").inner_text()
+    finally:
+        context.close()
+    assert errors == [], errors
+
+
+def test_delivery_tracking_after_the_courier_simulator(store, page):
+    """A signed-in shopper's order, accepted by local mode's OMS, gets a courier from
+    `POST /_local/couriers/simulate`; its tracking page (linked from the order page) shows it
+    out for delivery with the courier's position and an ETA."""
+    import time
+
+    base = store["url"]
+    sign_in_new_shopper(store, page, "tracked")
+    open_checkout_with(page, base, "p-0004")
+    page.get_by_label("Full name").fill("Tracked Shopper")
+    page.get_by_label("Address", exact=True).fill("1 Test Street")
+    page.get_by_label("City").fill("Springfield")
+    page.get_by_label("Postal code").fill("12345")
+    page.get_by_role("button", name="Place order").click()
+    page.wait_for_url(re.compile(r"/account/orders/[^/]+$"))
+    order_url = page.url
+
+    page.get_by_role("link", name="Track this delivery").click()
+    page.wait_for_url(order_url + "/tracking")
+    assert "Not yet on its way" in page.locator("main").inner_text()
+
+    def status() -> str:
+        page.goto(order_url + "/tracking")
+        return page.locator("strong.status").inner_text()
+
+    deadline = time.monotonic() + 30
+    while status() != "accepted by oms" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    started = request("POST", store["api"] + "/_local/couriers/simulate").body["started"]
+    assert order_url.rsplit("/", 1)[1] in started
+    deadline = time.monotonic() + 40
+    while status() not in ("out for delivery", "arriving") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert page.locator("strong.status").inner_text() in ("out for delivery", "arriving")
+    assert page.get_by_text("Last position").is_visible()
+    assert re.search(r"^-?\d+\.\d{4}, -?\d+\.\d{4}, seen \d\d:\d\d UTC", page.locator(".position").inner_text())
+    assert re.search(r"in about \d+ min \(\d+\.\d km to go\)", page.locator(".eta").inner_text())
+    check_accessibility(page, "tracking")
+    screenshots(page, "tracking")

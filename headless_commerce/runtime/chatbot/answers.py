@@ -28,6 +28,8 @@ _STATUS_WORDS = {
     model.OrderStatus.ACCEPTED_BY_OMS: "accepted by our warehouse",
     model.OrderStatus.PICKED: "packed and waiting for the carrier",
     model.OrderStatus.SHIPPED: "on its way",
+    model.OrderStatus.OUT_FOR_DELIVERY: "out for delivery with our courier",
+    model.OrderStatus.ARRIVING: "arriving: the courier is nearly there",
     model.OrderStatus.DELIVERED: "delivered",
     model.OrderStatus.CANCELLED: "cancelled",
 }
@@ -36,7 +38,9 @@ ORDER_NOT_FOUND = ("I could not find an order {order_id} in your account. Please
                    "number in your confirmation e-mail.")
 SEARCH_UNAVAILABLE = "Product search is not available right now; please try again in a moment."
 NO_PRODUCTS = "I found no products matching \u201c{query}\u201d. Try other words?"
-NO_STORES = "I found no stores near {location}."
+NO_STORES = "I found no stores within {radius:g} km of {place}. Try a bigger city nearby?"
+UNKNOWN_PLACE = ("I could not find a place called \u201c{location}\u201d. Please give a city name or a "
+                 "postcode, such as \u201cBerlin\u201d or \u201c10115\u201d.")
 STORES_UNAVAILABLE = "The store locator is not available right now; please try again later."
 # Intents with an answer of their own (the metric dimension; anything else is the fallback).
 ANSWERED_INTENTS = frozenset(item.name for item in intents.INTENTS) | {intents.FALLBACK_INTENT}
@@ -88,15 +92,21 @@ def find_product(query: str) -> str:
     return f"I found {page['total']} matching \u201c{query[:100]}\u201d: {listed}."
 
 
+def _distance(km: float) -> str:
+    return f"{km * 1000:.0f} m" if km < 1 else f"{km:.1f} km"
+
+
 def find_store(location: str) -> str:
     try:
         found = stores.find(location, STORE_RESULTS)
     except stores.StoresUnavailable:
         return STORES_UNAVAILABLE
-    if not found:
-        return NO_STORES.format(location=location[:100])
-    listed = "; ".join(f"{store.name}, {store.address}" for store in found)
-    return f"Stores near {location[:100]}: {listed}."
+    except stores.PlaceNotFound:
+        return UNKNOWN_PLACE.format(location=" ".join(location.split())[:100])
+    if not found.stores:
+        return NO_STORES.format(radius=found.radius_km, place=found.place[:100])
+    listed = "; ".join(f"{store.name}, {store.address} ({_distance(store.distance_km)})" for store in found.stores)
+    return f"Stores near {found.place[:100]}, nearest first: {listed}."
 
 
 def answer(intent: str, slots: dict[str, str], customer: str | None) -> str:

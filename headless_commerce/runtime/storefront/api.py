@@ -17,7 +17,7 @@ from headless_commerce.runtime.storefront import cache as cache_keys
 TIMEOUT_S = 10.0
 # Seconds a cached response lives, per kind of page (invalidation usually ends it sooner).
 TTL_S = {"product": 300, "products": 120, "categories": 600, "search": 60, "suggest": 300,
-         "recommendations": 300}
+         "recommendations": 300, "stores": 300}
 
 
 @dataclass
@@ -117,6 +117,10 @@ class CommerceApi:
             return await self._call("GET", "/recommendations", params=params)
         return await self._cached_listing("recommendations", "/recommendations", params)
 
+    async def stores(self, params: dict) -> dict:
+        """The store locator (GET /stores): ?q= or ?lat=&lon=, with radius_km and limit."""
+        return await self._cached_listing("stores", "/stores", params)
+
     async def chat(self, text: str, *, session_id: str | None = None, token: str | None = None) -> dict:
         """One chatbot turn: the signed-in customer's own conversation (the API verifies the
         token there), or an anonymous one continued by the session id the API issued."""
@@ -152,3 +156,6 @@ class CommerceApi:
 
     async def order(self, token: str, order_id: str) -> dict:
         return await self._call("GET", f"/orders/{quote(order_id, safe='')}", token=token)
+
+    async def tracking(self, token: str, order_id: str) -> dict:
+        return await self._call("GET", f"/orders/{quote(order_id, safe='')}/tracking", token=token)

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from headless_commerce.runtime import settings
-from headless_commerce.runtime.storefront import views
+from headless_commerce.runtime.storefront import locator, views
 from headless_commerce.runtime.storefront.api import ApiError, CommerceApi
 from headless_commerce.runtime.storefront.cache import open_cache
 from headless_commerce.runtime.storefront.config import PACKAGE_DIR, StorefrontConfig
@@ -153,6 +153,8 @@ ROUTES = [
     Route("/account/sign-out", views.sign_out, methods=["POST"]),
     Route("/account/orders", views.orders),
     Route("/account/orders/{order_id}", views.order),
+    Route("/account/orders/{order_id}/tracking", locator.order_tracking),
+    Route("/stores", locator.stores),
     Route("/chat", views.chat_page),
     Route("/chat", views.chat_send, methods=["POST"]),
     Mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static"),

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from headless_commerce.runtime.routes import IDEMPOTENCY_KEY_PATTERN, PATH_PARAM_PATTERN
-from headless_commerce.runtime.storefront.api import ApiError
+from headless_commerce.runtime.storefront.api import ApiError, CommerceApi
 from headless_commerce.runtime.storefront.identity import IdentityError
 from headless_commerce.runtime.storefront.interactions import VISITOR_KEY, cart_item_added, product_viewed, visitor_id
 from headless_commerce.runtime.storefront.web import PageError, page
@@ -645,20 +645,26 @@ async def orders(request: Request) -> Response:
     return _render(request, "orders.html", orders=page_.get("items", []), next_cursor=page_.get("next_cursor"))
 
 
-@page
-async def order(request: Request) -> Response:
+async def own_order_page(request: Request, template: str, name: str, fetch) -> Response:
+    """A page about one of the signed-in customer's orders, read with `fetch(api, token,
+    order_id)`: another customer's order, a malformed id and a missing one are the same 404."""
     storefront = request.app.state.storefront
     await _flags(request)
     order_id = _valid_id(request.path_params["order_id"], "order")
     try:
-        found = await _as_customer(request, lambda t: storefront.api.order(t, order_id))
+        found = await _as_customer(request, lambda t: fetch(storefront.api, t, order_id))
     except _SignInRequired:
         return _sign_in_redirect(request)
     except ApiError as error:
         if error.status in (400, 403, 404):
             raise not_found("order") from None
         raise
-    return _render(request, "order.html", order=found)
+    return _render(request, template, **{name: found})
+
+
+@page
+async def order(request: Request) -> Response:
+    return await own_order_page(request, "order.html", "order", CommerceApi.order)
 
 
 # ---- the chat slot ---------------------------------------------------------------------------

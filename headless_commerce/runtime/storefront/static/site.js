@@ -41,6 +41,28 @@
   document.querySelectorAll("input[name=sku][data-price]").forEach(function (radio) {
     radio.addEventListener("change", function () { if (price) { price.textContent = radio.dataset.price; } });
   });
+  // Store locator: "Use my location" fills the coordinates form from the browser's geolocation
+  // (rounded to about 10 m: the URL and the logs need no more) and sends it. Without JavaScript
+  // or geolocation the button stays hidden and the coordinates are typed in.
+  var near = document.querySelector("form[data-geolocate]");
+  if (near && navigator.geolocation) {
+    var locate = near.querySelector("[data-geolocate-button]");
+    var status = near.querySelector("[data-geolocate-status]");
+    locate.parentNode.hidden = false;
+    locate.addEventListener("click", function () {
+      status.textContent = "Finding your location\u2026";
+      locate.disabled = true;
+      navigator.geolocation.getCurrentPosition(function (position) {
+        near.elements.lat.value = position.coords.latitude.toFixed(4);
+        near.elements.lon.value = position.coords.longitude.toFixed(4);
+        status.textContent = "";
+        near.submit();
+      }, function () {
+        locate.disabled = false;
+        status.textContent = "Your location is not available. Enter a place or your coordinates instead.";
+      }, {timeout: 10000, maximumAge: 300000});
+    });
+  }
   // Live availability on the product page.
   var product = document.querySelector("[data-product]");
   if (product && window.fetch) {
