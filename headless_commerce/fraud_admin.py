@@ -17,6 +17,8 @@ import sys
 import urllib.error
 import urllib.request
 
+from .admin_invoke import add_target_arguments, invoke, stack_output
+
 OUTPUT_PREFIX = "FraudReviewFunction"
 
 
@@ -28,17 +30,13 @@ def add_parser(commands) -> None:
         description="Without --release or --reject: the orders held for review, oldest first, with their "
                     "score and reasons. --release pays and confirms one; --reject cancels it and gives the "
                     "stock back.")
-    target = review.add_mutually_exclusive_group(required=True)
-    target.add_argument("--function", metavar="NAME", help="the deployed review function")
-    target.add_argument("--stack", metavar="NAME", help=f"a deployed Commerce stack: uses its {OUTPUT_PREFIX} output")
-    target.add_argument("--local", metavar="URL", help="a running local mode's API URL")
+    add_target_arguments(review, function_help="the deployed review function", output_key=OUTPUT_PREFIX)
     verdict = review.add_mutually_exclusive_group()
     verdict.add_argument("--release", metavar="ORDER_ID", help="release the held order to payment")
     verdict.add_argument("--reject", metavar="ORDER_ID", help="cancel the held order")
     review.add_argument("--reviewer", default=os.environ.get("USER") or "operator",
                         help="who decided (recorded with the decision; default $USER)")
     review.add_argument("--note", default="", help="why (recorded with the decision)")
-    review.add_argument("--region", help="AWS region (default: your AWS configuration)")
 
 
 def payload(args: argparse.Namespace) -> dict:
@@ -74,30 +72,33 @@ def review_on_aws(args: argparse.Namespace, event: dict) -> dict:
     import boto3
 
     session = boto3.session.Session(region_name=args.region)
-    function = args.function
+    function = args.function or stack_output(session.client("cloudformation"), args.stack, OUTPUT_PREFIX)
     if function is None:
-        stacks = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"]
-        outputs = [o for s in stacks for o in s.get("Outputs", []) if o["OutputKey"].startswith(OUTPUT_PREFIX)]
-        if not outputs:
-            raise LookupError(f"stack {args.stack} has no {OUTPUT_PREFIX} output (is fraud on?)")
-        function = outputs[0]["OutputValue"]
-    response = session.client("lambda").invoke(FunctionName=function, InvocationType="RequestResponse",
-                                                Payload=json.dumps(event).encode())
-    answer = json.loads(response["Payload"].read() or b"null")
-    if response.get("FunctionError"):
-        return {"error": answer.get("errorMessage") if isinstance(answer, dict) else str(answer)}
-    return answer
+        raise LookupError(f"stack {args.stack} has no {OUTPUT_PREFIX} output (is fraud on?)")
+    answer, error = invoke(session.client("lambda"), function, event)
+    return {"error": error} if error else answer
 
 
 def run(args: argparse.Namespace) -> int:
     event = payload(args)
-    try:
-        answer = review_local(args.local, event) if args.local else review_on_aws(args, event)
-    except (urllib.error.URLError, OSError) as problem:
-        print(f"error: cannot reach local mode at {args.local}: {problem}", file=sys.stderr)
-        return 2
-    except LookupError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    if args.local:
+        try:
+            answer = review_local(args.local, event)
+        except (urllib.error.URLError, OSError) as problem:
+            return _fail(f"cannot reach local mode at {args.local}: {problem}", 2)
+    else:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            answer = review_on_aws(args, event)
+        except LookupError as problem:
+            return _fail(str(problem), 2)
+        except (BotoCoreError, ClientError) as problem:  # no credentials, access denied, no such stack
+            return _fail(str(problem), 1)
     print(json.dumps(answer, indent=2, default=str))
     return 1 if "error" in answer else 0
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code

@@ -535,3 +535,10 @@ def location_table_kwargs() -> dict:
         "Projection": {"ProjectionType": "ALL"},
     }]
     return kwargs
+
+
+# The business counts on each stack's dashboard (runtime/common/logging.count), by KPI group.
+BUSINESS_KPIS: dict[str, tuple[str, ...]] = {
+    "orders": ("OrdersPlaced", "PaymentDeclines", "FraudApproved", "FraudReview", "FraudDenied"),
+    "search": ("Searches", "SearchZeroResults"),
+}

@@ -15,6 +15,8 @@ import sys
 import urllib.error
 import urllib.request
 
+from .admin_invoke import add_target_arguments, invoke, stack_output
+
 OUTPUT_KEY = "SearchIndexerFunction"
 REINDEX_EVENT = {"action": "reindex"}
 
@@ -26,13 +28,7 @@ def add_parser(commands) -> None:
         "reindex", help="rebuild the search index from the table, then swap the alias (no downtime)",
         description="Rebuild the product search index from the commerce table into a new index and "
                     "swap the alias to it atomically.")
-    target = reindex.add_mutually_exclusive_group(required=True)
-    target.add_argument("--function", metavar="NAME", help="the deployed search indexer function")
-    target.add_argument("--stack", metavar="NAME",
-                        help=f"a deployed Commerce stack: uses its {OUTPUT_KEY} output")
-    target.add_argument("--local", metavar="URL", help="a running local mode's API URL")
-    reindex.add_argument("--region", help="AWS region (default: your AWS configuration)")
-
+    add_target_arguments(reindex, function_help="the deployed search indexer function", output_key=OUTPUT_KEY)
 
 def _print(result: dict) -> None:
     print(f"reindexed {result.get('documents')} products into {result.get('index')} "
@@ -45,20 +41,12 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def indexer_function(cloudformation, stack: str) -> str | None:
-    stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    outputs = {o["OutputKey"]: o["OutputValue"] for s in stacks for o in s.get("Outputs", [])}
-    return outputs.get(OUTPUT_KEY)
+    return stack_output(cloudformation, stack, OUTPUT_KEY)
 
 
 def reindex_on_aws(lambda_client, function: str) -> tuple[dict | None, str | None]:
     """(result, None) or (None, error) of invoking the indexer with the reindex event."""
-    response = lambda_client.invoke(FunctionName=function, InvocationType="RequestResponse",
-                                    Payload=json.dumps(REINDEX_EVENT).encode())
-    payload = json.loads(response["Payload"].read() or b"null")
-    if response.get("FunctionError"):
-        message = payload.get("errorMessage") if isinstance(payload, dict) else payload
-        return None, f"{function} failed: {message}"
-    return payload, None
+    return invoke(lambda_client, function, REINDEX_EVENT)
 
 
 def reindex_local(url: str) -> dict:

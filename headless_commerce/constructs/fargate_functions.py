@@ -53,6 +53,8 @@ class FargateService(Construct):
     `cluster`; `vpc`; `load_balancer` (the NLB its listener joins); `listener_port`;
     `environment` (the function's own); `image` (the commerce container); `encryption_key`
     (None: AWS-managed log encryption).
+
+    `publish_counts(names)` turns the function's business counts into CloudWatch metrics.
     """
 
     def __init__(self, scope: Construct, id: str, *, spec: FunctionSpec, profile: Profile, cluster: ecs.ICluster,
@@ -73,12 +75,14 @@ class FargateService(Construct):
             volumes=[ecs.Volume(name="tmp")])
         log_group = logs.LogGroup(self, "Logs", retention=profile.log_retention,
                                   removal_policy=profile.removal_policy, encryption_key=encryption_key)
+        self.log_group = log_group
+        self._function_name = spec.name
         container = self.task_definition.add_container(
             "Handler", image=image, essential=True, readonly_root_filesystem=True,
             port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT, name="http")],
             environment={**environment, settings.SERVED_FUNCTION: spec.name,
                          settings.PORT: str(CONTAINER_PORT),
-                         "POWERTOOLS_SERVICE_NAME": spec.name,
+                         "POWERTOOLS_SERVICE_NAME": spec.name, settings.COUNT_LOG_LINES: "1",
                          settings.POWERTOOLS_METRICS_NAMESPACE: Stack.of(self).stack_name},
             logging=ecs.LogDriver.aws_logs(stream_prefix=spec.name, log_group=log_group),
             # In-flight requests finish: ECS waits this long after SIGTERM before SIGKILL.
@@ -143,6 +147,22 @@ class FargateService(Construct):
     @property
     def role(self) -> iam.IRole:
         return self.task_definition.task_role
+
+
+    def publish_counts(self, names: tuple[str, ...] | list[str]) -> list[logs.MetricFilter]:
+        """The counts `names` (runtime/common/logging.count) as the metrics a Lambda function
+        publishes: same namespace, name and `service` dimension, so one dashboard graph serves
+        both computes. Lambda reads embedded-metric-format lines by itself; the awslogs driver
+        does not, so the container logs each count as a line (COUNT_LOG_LINES) and a metric
+        filter per name publishes it (free; at most 100 filters per log group)."""
+        namespace = Stack.of(self).stack_name
+        return [logs.MetricFilter(self, f"{name}Count", log_group=self.log_group, metric_namespace=namespace,
+                                  metric_name=name, metric_value="$.value", unit=cloudwatch.Unit.COUNT,
+                                  filter_pattern=logs.FilterPattern.all(
+                                      logs.FilterPattern.string_value("$.count", "=", name),
+                                      logs.FilterPattern.exists("$.value")),
+                                  dimensions={"service": "$.service"})
+                for name in names]
 
 
 class FargateFunctions(Construct):

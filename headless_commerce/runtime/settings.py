@@ -267,6 +267,16 @@ def metrics_namespace() -> str:
     return os.environ.get(POWERTOOLS_METRICS_NAMESPACE) or "HeadlessCommerce"
 
 
+COUNT_LOG_LINES = "COUNT_LOG_LINES"
+
+
+def count_log_lines() -> bool:
+    """Also log each business count as a line of its own (`{"count": name, "value": n}`): set on
+    Fargate, where CloudWatch does not read embedded-metric-format lines from the awslogs driver
+    and metric filters on these lines publish the counts instead."""
+    return os.environ.get(COUNT_LOG_LINES) == "1"
+
+
 def commerce_table_name() -> str | None:
     """TABLE_NAME where it is optional (the audience consumer reads contact details if set)."""
     return _optional(TABLE_NAME)

@@ -168,8 +168,11 @@ class CommerceStack(CommerceStackBase):
         """The Commerce dashboard and alarms; functions capabilities add later are monitored by
         the factory hook, and every alarm of the stack is routed and listed by StackMonitoring."""
         monitoring, tier = self.monitoring, self.app_tier
-        monitoring.add_business_kpis(tier.function_factory.metrics_namespace,
-                                     {"orders": "checkout", "search": "search" if self.search else ""})
+        emitters = {"orders": "checkout", "search": "search" if self.search else ""}
+        monitoring.add_business_kpis(tier.function_factory.metrics_namespace, emitters)
+        for group, name in emitters.items():
+            if name in tier.services:
+                tier.services[name].publish_counts(model.BUSINESS_KPIS[group])
         monitoring.monitor_function_factory(tier.function_factory)
         monitoring.monitor_api(tier.api, tier.api.deployment_stage.stage_name)
         monitoring.monitor_table("Commerce", tier.table)

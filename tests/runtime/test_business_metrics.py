@@ -57,3 +57,22 @@ def test_search_counts_searches_and_zero_results(monkeypatch):
     monkeypatch.setattr(service, "get_provider", lambda: Provider(3))
     service.search({"q": "sneakers"})
     assert counted == ["Searches", "SearchZeroResults", "Searches"]
+
+
+def test_on_fargate_each_count_is_also_a_log_line_a_metric_filter_can_read(caplog, monkeypatch):
+    monkeypatch.setenv("COUNT_LOG_LINES", "1")
+    app_logging.count("OrdersPlaced")
+    app_logging.count("FraudReview", 2)
+    records = [r for r in caplog.records if r.getMessage() == "count"]
+    assert [(r.count, r.value) for r in records] == [("OrdersPlaced", 1), ("FraudReview", 2)]
+    # The line as the awslogs driver ships it: what the metric filter's $.count/$.value/$.service read.
+    line = json.loads(app_logging.logger.registered_formatter.format(records[0]))
+    assert (line["count"], line["value"], line["service"]) == ("OrdersPlaced", 1, app_logging.logger.service)
+    app_logging._publish_metrics()
+
+
+def test_without_the_setting_counts_are_only_metrics(caplog, monkeypatch):
+    monkeypatch.delenv("COUNT_LOG_LINES", raising=False)
+    app_logging.count("OrdersPlaced")
+    assert not [r for r in caplog.records if r.getMessage() == "count"]
+    app_logging._publish_metrics()

@@ -8,6 +8,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
 
+from headless_commerce import model
 from headless_commerce.constructs.alarms import notify_alarms
 from headless_commerce.constructs.monitoring import StackMonitoring
 
@@ -117,8 +118,7 @@ def test_business_kpis_on_the_commerce_dashboard(dev_app):
     (dashboard,) = resources_of(t, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     namespace = dev_app.reference.stacks["Commerce"].stack_name
-    for kpi in ("OrdersPlaced", "PaymentDeclines", "FraudApproved", "FraudReview", "FraudDenied", "Searches",
-                "SearchZeroResults"):
+    for kpi in (kpi for names in model.BUSINESS_KPIS.values() for kpi in names):
         assert kpi in body, kpi
     assert namespace in body and "SearchZeroResults" in body and "100 * FILL(zero, 0) / searches" in body
     # The functions publish into that namespace (the stack name carries the stage).
@@ -127,6 +127,30 @@ def test_business_kpis_on_the_commerce_dashboard(dev_app):
                 == "checkout"]
     assert checkout and all(f["Properties"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == namespace
                             for f in checkout)
+
+
+def test_kpis_of_a_function_on_fargate_are_published_by_metric_filters(prod_app):
+    """Prod runs checkout on Fargate, where CloudWatch reads no embedded-metric-format lines: the
+    container logs each count and a filter on its log group publishes the dashboard's metric."""
+    t = prod_app.template("Commerce")
+    namespace = prod_app.reference.stacks["Commerce"].stack_name
+    task = next(v for v in resources_of(t, "AWS::ECS::TaskDefinition").values()
+                if any(e["Value"] == "checkout" for c in v["Properties"]["ContainerDefinitions"]
+                       for e in c.get("Environment", []) if e["Name"] == "POWERTOOLS_SERVICE_NAME"))
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    assert {"Name": "COUNT_LOG_LINES", "Value": "1"} in container["Environment"]
+    log_group = container["LogConfiguration"]["Options"]["awslogs-group"]
+    filters = {f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"]
+               for f in resources_of(t, "AWS::Logs::MetricFilter").values()
+               if f["Properties"]["LogGroupName"] == log_group}
+    assert set(filters) == set(model.BUSINESS_KPIS["orders"])
+    for name, props in filters.items():
+        (transform,) = props["MetricTransformations"]
+        assert transform["MetricNamespace"] == namespace and transform["MetricValue"] == "$.value"
+        assert transform["Dimensions"] == [{"Key": "service", "Value": "$.service"}]
+        assert f'$.count = "{name}"' in props["FilterPattern"]
+    # Dev runs checkout on Lambda, which publishes the same metrics by itself.
+    assert prod_app.reference.stacks["Commerce"].app_tier.services.get("checkout") is not None
 
 
 def test_dashboard_lists_every_alarm_of_its_stack(dev_app):

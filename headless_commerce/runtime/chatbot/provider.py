@@ -6,10 +6,10 @@ function) runs in local mode and tests. The chat service only sees this interfac
 
 from __future__ import annotations
 
-import threading
 from typing import Protocol
 
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common.provider_slot import ProviderSlot
 
 
 class ChatProvider(Protocol):
@@ -19,28 +19,18 @@ class ChatProvider(Protocol):
         ...
 
 
-_lock = threading.Lock()
-_provider: ChatProvider | None = None
+def _build() -> ChatProvider:
+    if settings.chat_provider() == "local":
+        from headless_commerce.runtime.chatbot.local_provider import LocalBot
+
+        return LocalBot()
+    from headless_commerce.runtime.chatbot.lex_provider import LexProvider
+
+    return LexProvider.from_environment()
 
 
-def set_provider(provider: ChatProvider | None) -> None:
-    """Local mode and tests install their provider; None forgets it."""
-    global _provider
-    with _lock:
-        _provider = provider
-
-
-def get_provider() -> ChatProvider:
-    """The installed provider, or one built from the environment (lazily, once)."""
-    global _provider
-    with _lock:
-        if _provider is None:
-            if settings.chat_provider() == "local":
-                from headless_commerce.runtime.chatbot.local_provider import LocalBot
-
-                _provider = LocalBot()
-            else:
-                from headless_commerce.runtime.chatbot.lex_provider import LexProvider
-
-                _provider = LexProvider.from_environment()
-        return _provider
+_slot: ProviderSlot[ChatProvider] = ProviderSlot(_build)
+# Local mode and tests install their provider (None forgets it); otherwise the first use builds
+# the one the environment names.
+set_provider = _slot.set
+get_provider = _slot.get

@@ -40,6 +40,9 @@ def count(name: str, value: int = 1) -> None:
     a CloudWatch metric (embedded metric format) when the invocation ends."""
     with _metrics_lock:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    if settings.count_log_lines():
+        # One line per count, whatever the other threads add to the shared metric set.
+        logger.info("count", extra={"count": name, "value": value})
 
 
 def _publish_metrics() -> None:

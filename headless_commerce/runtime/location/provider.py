@@ -9,11 +9,11 @@ errors, so callers answer 503 and nothing else in the store is touched.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Protocol
 
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common.provider_slot import ProviderSlot
 
 
 @dataclass(frozen=True)
@@ -56,26 +56,17 @@ class LocationProvider(Protocol):
         ...
 
 
-_lock = threading.Lock()
-_provider: LocationProvider | None = None
+def _build() -> LocationProvider:
+    kind = settings.location_provider()
+    if kind != "aws":
+        raise RuntimeError(f"location provider {kind!r} must be installed with set_provider()")
+    from headless_commerce.runtime.location.aws_provider import AmazonLocation
+
+    return AmazonLocation.from_environment()
 
 
-def set_provider(provider: LocationProvider | None) -> None:
-    """Local mode and tests install their provider; None forgets it."""
-    global _provider
-    with _lock:
-        _provider = provider
-
-
-def get_provider() -> LocationProvider:
-    """The installed provider, or Amazon Location built from the environment (lazily, once)."""
-    global _provider
-    with _lock:
-        if _provider is None:
-            kind = settings.location_provider()
-            if kind != "aws":
-                raise RuntimeError(f"location provider {kind!r} must be installed with set_provider()")
-            from headless_commerce.runtime.location.aws_provider import AmazonLocation
-
-            _provider = AmazonLocation.from_environment()
-        return _provider
+_slot: ProviderSlot[LocationProvider] = ProviderSlot(_build)
+# Local mode and tests install their provider (None forgets it); otherwise the first use builds
+# Amazon Location's from the environment.
+set_provider = _slot.set
+get_provider = _slot.get

@@ -6,11 +6,11 @@ authorization id is stored.
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common.provider_slot import ProviderSlot
 
 
 @dataclass(frozen=True)
@@ -102,31 +102,21 @@ def payment_secret() -> dict:
     return get_secret(arn, transform="json", max_age=SECRET_MAX_AGE_S)
 
 
-_provider: PaymentProvider | None = None
-_provider_lock = threading.Lock()
+def _build() -> PaymentProvider:
+    name = settings.payment_provider()
+    if name == "sandbox":
+        from headless_commerce.runtime.payments.sandbox import SandboxProvider
+
+        return SandboxProvider(secret_loader=lambda: payment_secret().get("webhook_secret"))
+    if name == "stripe":
+        from headless_commerce.runtime.payments.stripe_provider import StripeProvider
+
+        return StripeProvider(secret_loader=payment_secret)
+    raise RuntimeError(f"unknown PAYMENT_PROVIDER {name!r}")
 
 
-def get_provider() -> PaymentProvider:
-    """The configured provider, created once per process (the sandbox keeps its ledger in it)."""
-    global _provider
-    with _provider_lock:
-        if _provider is None:
-            name = settings.payment_provider()
-            if name == "sandbox":
-                from headless_commerce.runtime.payments.sandbox import SandboxProvider
-
-                _provider = SandboxProvider(secret_loader=lambda: payment_secret().get("webhook_secret"))
-            elif name == "stripe":
-                from headless_commerce.runtime.payments.stripe_provider import StripeProvider
-
-                _provider = StripeProvider(secret_loader=payment_secret)
-            else:
-                raise RuntimeError(f"unknown PAYMENT_PROVIDER {name!r}")
-        return _provider
-
-
-def set_provider(provider: PaymentProvider | None) -> None:
-    """Replace (or with None, forget) the process's provider: tests and local mode."""
-    global _provider
-    with _provider_lock:
-        _provider = provider
+_slot: ProviderSlot[PaymentProvider] = ProviderSlot(_build)
+# The configured provider, created once per process (the sandbox keeps its ledger in it); tests
+# and local mode replace it (None forgets it).
+get_provider = _slot.get
+set_provider = _slot.set

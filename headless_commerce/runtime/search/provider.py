@@ -7,12 +7,12 @@ with the same shapes and the same errors.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from headless_commerce.runtime import settings
+from headless_commerce.runtime.common.provider_slot import ProviderSlot
 from headless_commerce.runtime.search.params import SearchQuery
 
 
@@ -60,34 +60,24 @@ class SearchProvider(Protocol):
         ...
 
 
-_lock = threading.Lock()
-_provider: SearchProvider | None = None
+def _build() -> SearchProvider:
+    kind = settings.search_provider()
+    if kind != "opensearch":
+        raise RuntimeError(f"search provider {kind!r} must be installed with set_provider()")
+    from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider
+
+    return OpenSearchProvider.from_environment()
 
 
-def set_provider(provider: SearchProvider | None) -> None:
-    """Local mode and tests install their provider; None forgets it."""
-    global _provider
-    with _lock:
-        _provider = provider
+_slot: ProviderSlot[SearchProvider] = ProviderSlot(_build)
+# Local mode and tests install their provider (None forgets it); otherwise the first use builds
+# the OpenSearch one from the environment.
+set_provider = _slot.set
+get_provider = _slot.get
 
 
 def available() -> bool:
     """Whether this process can search: a provider is installed or OpenSearch is configured
     (functions deployed without the search capability have neither)."""
-    with _lock:
-        return _provider is not None or (settings.search_provider() == "opensearch"
-                                         and settings.search_endpoint_configured())
-
-
-def get_provider() -> SearchProvider:
-    """The installed provider, or the OpenSearch one built from the environment (lazily, once)."""
-    global _provider
-    with _lock:
-        if _provider is None:
-            kind = settings.search_provider()
-            if kind != "opensearch":
-                raise RuntimeError(f"search provider {kind!r} must be installed with set_provider()")
-            from headless_commerce.runtime.search.opensearch_provider import OpenSearchProvider
-
-            _provider = OpenSearchProvider.from_environment()
-        return _provider
+    return _slot.installed() or (settings.search_provider() == "opensearch"
+                                 and settings.search_endpoint_configured())
