@@ -46,6 +46,7 @@ _EXPORTS = {
     "SearchDomain": ".constructs.search_domain",
     "Personalization": ".constructs.personalization",
     "Chatbot": ".constructs.chatbot",
+    "Location": ".constructs.location",
     "RecommendationSignals": ".constructs.recommendation_signals",
     "Marketing": ".constructs.marketing",
     "Campaign": ".constructs.marketing",

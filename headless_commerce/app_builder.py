@@ -71,6 +71,7 @@ def build(context: dict[str, Any] | None = None, *, outdir: str | None = None,
                              response_cache=config.enabled("response_cache"),
                              fraud=config.enabled("fraud"),
                              chatbot=config.enabled("chatbot"),
+                             location=config.enabled("location"),
                              description="Headless commerce: identity and commerce services",
                              # The edge stack (us-east-1) reads the API's address.
                              cross_region_references=config.enabled("edge"),

@@ -8,11 +8,14 @@ maps: the runtime depends on those, and overriding one raises ValueError naming 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_location as location
 from aws_cdk import aws_opensearchservice as opensearch
 
 from .. import model
@@ -186,6 +189,32 @@ CHATBOT_BOT_LOCKED = {
     "bot_locales": "built from the one intent definition the local matcher also uses",
     "bot_file_s3_location": "the bot is defined in the template, from the shared intent definition",
 }
+
+
+# What the clients' key may do: draw the map the stores and the courier are shown on. Geocoding
+# and routes run in the API's functions through their roles, behind the API's WAF rate limit: a
+# key that ships in page source must not let anyone bill geocodes and route calculations here.
+LOCATION_API_KEY_ACTIONS = ("geo-maps:GetStyleDescriptor", "geo-maps:GetTile", "geo-maps:GetGlyphs",
+                            "geo-maps:GetSprites")
+
+
+def location_api_key(name: str, *, resources: Sequence[str], referers: Sequence[str] = (),
+                     expire_time: str | None = None) -> dict:
+    """location.CfnAPIKey: only LOCATION_API_KEY_ACTIONS on the V2 maps provider; bound to the
+    storefront's pages when referers are given; no expiry unless a time is given."""
+    restrictions = {"allow_actions": list(LOCATION_API_KEY_ACTIONS), "allow_resources": list(resources)}
+    if referers:
+        restrictions["allow_referers"] = list(referers)
+    return {"key_name": name, "description": "Clients' key: the map of stores and couriers",
+            "restrictions": location.CfnAPIKey.ApiKeyRestrictionsProperty(**restrictions),
+            **({"expire_time": expire_time} if expire_time else {"no_expiry": True})}
+
+
+def location_tracker(name: str, key_arn: str | None) -> dict:
+    """location.CfnTracker: distance-based filtering (a parked courier's updates within 30 m
+    are neither stored nor billed as geofence evaluations); the CMK when given."""
+    return {"tracker_name": name, "position_filtering": "DistanceBased", "kms_key_id": key_arn,
+            "description": "Delivery couriers' positions"}
 
 
 def alarm_thresholds(profile: Profile) -> dict[str, float]:

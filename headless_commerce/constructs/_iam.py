@@ -65,13 +65,16 @@ def source_arn_pattern(service: str, resource: str) -> str:
 
 
 def grant_table_actions(table: dynamodb.ITableV2, grantee: iam.IGrantable, actions: Sequence[str], *,
-                        leading_key_prefix: str | None = None) -> iam.Grant:
+                        leading_key_prefix: str | None = None,
+                        query_indexes: Sequence[str] | None = None) -> iam.Grant:
     """Exactly `actions` on `table` (and its indexes when the grantee queries), plus the key
     actions they need; `leading_key_prefix` confines every request to items whose partition
-    key starts with it."""
+    key starts with it; `query_indexes` (default None: every index of the table) names the
+    only indexes a Query may read (empty: the table itself only)."""
     resources = [table.table_arn]
     if "dynamodb:Query" in actions:
-        resources.append(f"{table.table_arn}/index/*")
+        resources += ([f"{table.table_arn}/index/*"] if query_indexes is None
+                      else [f"{table.table_arn}/index/{name}" for name in query_indexes])
     conditions = ({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{leading_key_prefix}*"]}}
                   if leading_key_prefix else None)
     grant = iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=resources,

@@ -42,13 +42,16 @@ class EventSubscription(Construct):
     dead letter. Attributes: `rule`, `queue`, `dead_letter_queue`, `alarm`.
 
     Parameters: `bus` (events.IEventBus, ours or imported); `detail_types` (required);
-    `sources_` (default None: any source); `consumer` (the Lambda); `encryption_key` (default
+    `sources_` (default None: any source); `resources` (default None: any; events naming one
+    of these ARNs, for a bus other producers share); `detail` (default None: any; an EventBridge
+    content filter on the detail); `consumer` (the Lambda); `encryption_key` (default
     None: SQS-managed encryption); `max_event_age` (default 24 h) and `retry_attempts`
     (default 185) of the rule target; `batch_size` (default 10).
     """
 
     def __init__(self, scope: Construct, id: str, *, bus: events.IEventBus, detail_types: Sequence[str],
-                 sources_: Sequence[str] | None = None, consumer: lambda_.Function,
+                 sources_: Sequence[str] | None = None, resources: Sequence[str] | None = None,
+                 detail: dict | None = None, consumer: lambda_.Function,
                  encryption_key: kms.IKey | None = None, max_event_age: Duration = Duration.hours(24),
                  retry_attempts: int = 185, batch_size: int = 10) -> None:
         super().__init__(scope, id)
@@ -58,7 +61,8 @@ class EventSubscription(Construct):
                                 visibility_timeout=Duration.seconds(consumer.timeout.to_seconds() * 6)
                                 if consumer.timeout else Duration.minutes(5))
         pattern = events.EventPattern(detail_type=list(detail_types),
-                                      source=list(sources_) if sources_ else None)
+                                      source=list(sources_) if sources_ else None,
+                                      resources=list(resources) if resources else None, detail=detail)
         self.rule = events.Rule(self, "Rule", event_bus=bus, event_pattern=pattern,
                                 description=f"{', '.join(detail_types)} to {consumer.node.id}")
         self.rule.add_target(RuleQueueTarget(self.queue, dead_letter_queue=self.dead_letter_queue,

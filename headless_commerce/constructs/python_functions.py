@@ -71,6 +71,11 @@ class PythonFunctions(Construct):
     `powertools_layer_arn` (default: the Powertools `POWERTOOLS_VERSION` layer for arm64 and
     python3.14 from AWS's public SSM parameter; required in regions outside
     `POWERTOOLS_REGIONS`).
+
+    `add(..., scope=...)` (default: this factory) puts the function, its role, log group,
+    dead-letter queue and alarm under another construct, such as a capability's
+    `NestedStack`, sharing this factory's code asset, layers, security group and `on_add`
+    callbacks. References then flow from this factory's stack into the scope's, never back.
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc | None,
@@ -85,6 +90,9 @@ class PythonFunctions(Construct):
         # copies of the app in one account never add up each other's business metrics.
         self.metrics_namespace = Stack.of(self).stack_name
         self.code = lambda_.Code.from_asset(code_directory())
+        # An asset belongs to one stack: functions added under another stack's scope get their
+        # own Code of the same staged directory (same hash, same S3 object).
+        self._code_by_stack: dict[str, lambda_.Code] = {}
         layer_arn = powertools_layer_arn or self._powertools_parameter()
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
         self.security_group = None
@@ -111,15 +119,20 @@ class PythonFunctions(Construct):
     def add(self, name: str, *, handler: str, memory_mb: int, timeout_s: int,
             environment: dict[str, str], reserved_concurrency: int | None = None,
             invoked_synchronously: bool = True,
-            extra_layers: list[lambda_.ILayerVersion] | None = None) -> lambda_.Function:
-        log_group = logs.LogGroup(self, f"{name}Logs", retention=self._profile.log_retention,
+            extra_layers: list[lambda_.ILayerVersion] | None = None,
+            scope: Construct | None = None) -> lambda_.Function:
+        """A function named `name` under `scope` (default: this factory; see the class docstring)."""
+        if name in self.functions:
+            raise ValueError(f"PythonFunctions: a function named {name!r} already exists")
+        where = scope if scope is not None else self
+        log_group = logs.LogGroup(where, f"{name}Logs", retention=self._profile.log_retention,
                                   removal_policy=self._profile.removal_policy, encryption_key=self._key)
-        role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        role = iam.Role(where, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"Commerce function {name}")
         log_group.grant_write(role)
         fn = lambda_.Function(
-            self, name,
-            runtime=RUNTIME, architecture=ARCHITECTURE, handler=handler, code=self.code,
+            where, name,
+            runtime=RUNTIME, architecture=ARCHITECTURE, handler=handler, code=self._code_for(where),
             memory_size=memory_mb, timeout=Duration.seconds(timeout_s),
             environment={settings.POWERTOOLS_SERVICE_NAME: name,
                          settings.POWERTOOLS_METRICS_NAMESPACE: self.metrics_namespace, **environment},
@@ -146,7 +159,7 @@ class PythonFunctions(Construct):
         # L1 because the L2's `dead_letter_queue` grants the role `kms:ReEncrypt*` too.
         async_dead_letters = None
         if not invoked_synchronously:
-            async_dead_letters = dead_letter_queue(self, f"{name}DeadLetters", key=self._key)
+            async_dead_letters = dead_letter_queue(where, f"{name}DeadLetters", key=self._key)
             grant_send(async_dead_letters, role)
             cfn.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
                 target_arn=async_dead_letters.queue_arn)
@@ -162,11 +175,17 @@ class PythonFunctions(Construct):
                          "reservations are opt-in (-c reserved_concurrency=true) because they fail the deploy "
                          "in accounts whose concurrency quota is below reservations + 100.")
         if async_dead_letters is not None:
-            dead_letter_alarm(self, f"{name}DeadLetterAlarm", async_dead_letters, name)
+            dead_letter_alarm(where, f"{name}DeadLetterAlarm", async_dead_letters, name)
         self.functions[name] = fn
         for callback in self._on_add:
             callback(name, fn)
         return fn
+
+    def _code_for(self, scope: Construct) -> lambda_.Code:
+        stack = Stack.of(scope)
+        if stack is Stack.of(self):
+            return self.code
+        return self._code_by_stack.setdefault(stack.node.path, lambda_.Code.from_asset(code_directory()))
 
     def on_add(self, callback: Callable[[str, lambda_.Function], None]) -> None:
         """Call `callback(name, fn)` for every function made so far and every later one (how

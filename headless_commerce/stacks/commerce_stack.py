@@ -16,6 +16,7 @@ from ..constructs.chatbot import Chatbot
 from ..constructs.consent_fanout import ConsentFanout
 from ..constructs.fraud import Fraud, disable_screening
 from ..constructs.identity import Identity
+from ..constructs.location import Location
 from ..constructs.marketing import Marketing, SmsOptions
 from ..constructs.monitoring import StackMonitoring
 from ..constructs.order_events import OrderEvents
@@ -38,8 +39,8 @@ class CommerceStack(CommerceStackBase):
                  search: bool = True, response_cache: bool = True, personalization: bool = True,
                  recommenders: bool | None = None, marketing: bool = True,
                  marketing_sms: bool = False, sms_origination_identity: str | None = None, fraud: bool = True,
-                 chatbot: bool = True, push_platform_application_arns: tuple[str, ...] = (),
-                 **kwargs) -> None:
+                 chatbot: bool = True, location: bool = True,
+                 push_platform_application_arns: tuple[str, ...] = (), **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -67,7 +68,8 @@ class CommerceStack(CommerceStackBase):
                                 capabilities=(("search",) if search else ())
                                 + (("recommendations",) if personalization else ())
                                 + (("marketing",) if marketing else ())
-                                + (("chatbot",) if chatbot else ()),
+                                + (("chatbot",) if chatbot else ())
+                                + (("location",) if location else ()),
                                 # The storefront calls the API for every shopper from the NAT addresses;
                                 # CloudFront's web ACL rate-limits the shoppers themselves.
                                 waf_rate_limit_exempt_cidrs=foundation.network.nat_cidrs)
@@ -119,6 +121,7 @@ class CommerceStack(CommerceStackBase):
             recommenders=recommenders) if personalization else None)
         if self.personalization is not None:
             self.personalization.grant_recommend(self.app_tier.functions["recommendations"])
+        self._add_location(location, key, allowed_origins)
         # `-c chatbot=false` creates no bot, no fulfillment function and no /chat routes.
         self.chatbot = (Chatbot(self, "Chatbot", profile=self.profile, functions=self.app_tier.function_factory,
                                 table=self.app_tier.table, encryption_key=key) if chatbot else None)
@@ -127,6 +130,9 @@ class CommerceStack(CommerceStackBase):
             if self.search is not None:
                 # FindProduct asks the same search service as GET /search.
                 self.search.grant_query(self.chatbot.fulfillment)
+            if self.location is not None:
+                # FindStore asks the same store locator as GET /stores.
+                self.location.grant_store_search(self.chatbot.fulfillment)
         # `-c response_cache=false`: no Valkey and no invalidation function; every read reaches the table.
         self.response_cache = (ResponseCache(self, "ResponseCache", profile=self.profile, vpc=foundation.network.vpc,
                                              functions=self.app_tier.function_factory, bus=foundation.events.bus,
@@ -163,6 +169,26 @@ class CommerceStack(CommerceStackBase):
         self.consent_fanout = ConsentFanout(self, "ConsentFanout", profile=self.profile, functions=functions,
                                             bus=foundation.events.bus, encryption_key=key,
                                             profile_table=self.app_tier.table, webhook_url=consent_webhook_url)
+
+    def _add_location(self, enabled: bool, key: kms.IKey, allowed_origins: tuple[str, ...]) -> None:
+        """`-c location=false` creates no location table, API key, tracker, geofences, functions or
+        /stores. Its own resources live in a nested stack (this stack is near CloudFormation's 500
+        resources); the API's `location` function stays here with the other routes."""
+        self.location = None
+        if not enabled:
+            return
+        nested = NestedStack(self, "LocationStack",
+                             description="Headless commerce: store locator and delivery tracking (Amazon Location)")
+        self.location = Location(nested, "Location", profile=self.profile, functions=self.app_tier.function_factory,
+                                 commerce_table=self.app_tier.table, encryption_key=key,
+                                 allowed_referers=tuple(f"{o}/*" for o in allowed_origins if o != "*"))
+        api = self.app_tier.functions["location"]
+        self.location.grant_store_search(api)
+        self.location.grant_tracking(api)
+        CfnOutput(self, "LocationCouriersFunction", value=self.location.couriers.function_name,
+                  description="The fleet's backend invokes it to assign orders and send couriers' positions")
+        CfnOutput(self, "LocationApiKeyName", value=self.location.api_key.key_name,
+                  description="Clients' map key: aws location describe-key --key-name NAME")
 
     def _monitor(self) -> None:
         """The Commerce dashboard and alarms; functions capabilities add later are monitored by

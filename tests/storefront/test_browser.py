@@ -358,7 +358,8 @@ def test_recommendation_slots_on_home_product_and_cart(store, page):
 
 def test_chat_slot_answers_through_local_modes_bot_without_javascript(store, browser):
     """The footer's chat link, a two-turn conversation (the bot asks for the missing product
-    words) with JavaScript off, answered from the demo catalog by local mode's bot."""
+    words) with JavaScript off, answered from the demo catalog by local mode's bot, then a store
+    search answered from the demo stores."""
     context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900},
                                   java_script_enabled=False)
     page = context.new_page()
@@ -374,6 +375,12 @@ def test_chat_slot_answers_through_local_modes_bot_without_javascript(store, bro
         page.get_by_role("button", name="Send").click()
         answer = page.locator(".chat-assistant").last.inner_text()
         assert "I found" in answer and "Hoodie" in answer, answer
+        # FindStore asks the store locator's service: the demo stores nearest the postcode's city.
+        page.get_by_label("Your message").fill("stores near 10719")
+        page.get_by_role("button", name="Send").click()
+        answer = page.locator(".chat-assistant").last.inner_text()
+        assert "Stores near Berlin, nearest first: Mitte, Alexanderplatz 1, 10178 Berlin (" in answer, answer
+        assert "Kurfuerstendamm, Kurfuerstendamm 21, 10719 Berlin (" in answer, answer
     finally:
         context.close()
 

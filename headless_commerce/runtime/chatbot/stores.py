@@ -3,8 +3,9 @@
 its own.
 
 The fulfillment function reaches Location only where the Location construct handed it the
-location table (LOCATION_TABLE_NAME); without it, or while Amazon Location cannot answer, `find`
-raises StoresUnavailable and the bot asks the shopper to try again later.
+location table (LOCATION_TABLE_NAME) and the rights a search by place takes (dynamodb:Query on
+the table's ByCell index, geo-places:Geocode); without the table, or while Amazon Location cannot
+answer, `find` raises StoresUnavailable and the bot asks the shopper to try again later.
 """
 
 from __future__ import annotations
