@@ -215,7 +215,8 @@ SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "stor
             "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
             "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn",
             "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control", "recommenders",
-            "sms_origination_identity", "account_protection", "dashboards")
+            "sms_origination_identity", "account_protection", "push_platform_application_arns",
+            "dashboards")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -230,6 +231,7 @@ _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _CLOUDFRONT_WEB_ACL_ARN = re.compile(
     r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]{36}$"
 )
+_PUSH_APPLICATION = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:app/(APNS|APNS_SANDBOX|GCM)/[A-Za-z0-9_.-]+$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 # Cognito prefix domains: lowercase, digits, hyphens; no reserved words.
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -295,6 +297,8 @@ class AppConfig:
     sms_origination_identity: str | None = None
     # ATP and ACFP on the CloudFront web ACL (resolved: the profile's default or the context's).
     account_protection: bool = False
+    # SNS platform applications (APNs, FCM) that mobile devices register push endpoints under.
+    push_platform_application_arns: tuple[str, ...] = ()
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -491,6 +495,10 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         problems.append("marketing_sms needs marketing: SMS is one of its channels")
     if read.text("sms_origination_identity") and not toggles["marketing_sms"]:
         problems.append("sms_origination_identity is used only with -c marketing_sms=true")
+    push_apps = read.each("push_platform_application_arns", _PUSH_APPLICATION.match,
+                          "SNS platform application ARNs (arn:aws:sns:REGION:ACCOUNT:app/APNS|APNS_SANDBOX|GCM/NAME)")
+    if push_apps and not toggles["marketing"]:
+        problems.append("push_platform_application_arns needs marketing: push is one of its channels")
     # Without web there is no edge (its default origin is the storefront); asking for both is a mistake.
     if toggles["edge"] and not toggles["web"] and "edge" in context:
         problems.append("edge needs web: the distribution's default origin is the storefront")
@@ -562,4 +570,5 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         # The profile decides unless the context does; never on someone else's web ACL.
         account_protection=toggles["fraud"] and not web_acl_arn and (
             profile.fraud_account_protection if account_protection is None else account_protection),
+        push_platform_application_arns=push_apps,
     )

@@ -69,6 +69,13 @@ def test_an_unknown_place_is_a_helpful_reply(located):
     assert "postcode" in content(response)
 
 
+def test_near_me_asks_for_a_place_instead_of_guessing(located, local_bot):
+    for words in ("me", "Here!", "my  location"):
+        assert content(fulfill(words)) == answers.NEAR_YOU
+    reply = call("POST", "/chat", body={"text": "find a store near me"})
+    assert [m["text"] for m in reply.body["messages"]] == [answers.NEAR_YOU]
+
+
 def test_a_place_without_a_store_nearby_says_so(located):
     assert content(fulfill("York")) == answers.NO_STORES.format(radius=25, place="York")
 
@@ -120,5 +127,6 @@ def test_any_place_text_gets_a_polite_reply(located, place):
     assert response["sessionState"]["intent"]["state"] == "Fulfilled", response
     text = content(response)
     assert text and len(text) < 600
-    assert text.startswith(("Stores near ", "I found no stores within", "I could not find a place")) \
+    assert text.startswith(("Stores near ", "I found no stores within", "I could not find a place",
+                            "I cannot see where you are")) \
         or text == intents.FALLBACK, text

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from headless_commerce.runtime.routes import PATH_PARAM_PATTERN
 from headless_commerce.runtime.storefront import locator
 from tests.storefront.test_bff import FakeApi, FakeFlags, csrf, make_client
 
@@ -309,3 +310,29 @@ def test_tracking_unavailable_is_the_storefronts_503_page():
         _signed_in(client)
         page = client.get("/account/orders/o-1/tracking")
     assert page.status_code == 503 and "Traceback" not in page.text
+
+
+def test_a_cancelled_order_has_no_tracking_link():
+    fake = LocatingApi()
+    fake.tracking = {"order_id": "o-1", "status": "CANCELLED", "courier": None, "eta": None}
+    with make_client(fake) as client:
+        _signed_in(client)
+        order = client.get("/account/orders/o-1")
+        page = client.get("/account/orders/o-1/tracking")
+    assert order.status_code == 200 and "Track this delivery" not in order.text
+    assert "This order will not be delivered." in page.text and "Not yet on its way" not in page.text
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order_id=st.one_of(st.text(min_size=1, max_size=80), st.binary(min_size=1, max_size=40).map(bytes.hex)))
+def test_any_order_id_in_the_tracking_path_is_a_page_never_a_5xx(order_id):
+    fake = LocatingApi()
+    with make_client(fake) as client:
+        _signed_in(client)
+        reply = client.get(f"/account/orders/{urllib.parse.quote(order_id, safe='')}/tracking")
+    assert reply.status_code in (200, 404), (order_id, reply.status_code)
+    assert "Traceback" not in reply.text
+    # Only an id of the API's path pattern is ever sent to it.
+    for call in fake.calls:
+        if call.url.path.endswith("/tracking"):
+            assert re.fullmatch(f"/orders/{PATH_PARAM_PATTERN}/tracking", call.url.path), call.url.path

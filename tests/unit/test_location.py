@@ -270,6 +270,9 @@ def test_prod_binds_the_clients_key_to_the_storefront(prod_app):
                                                                   "https://m.shop.example.com/*"]
     (table,) = resources_of(inner, "AWS::DynamoDB::GlobalTable").values()
     assert table["DeletionPolicy"] == "RetainExceptOnCreate"
+    # Named after the deployed stack (a nested stack's own name is made up by CloudFormation).
+    (tracker,) = resources_of(inner, "AWS::Location::Tracker").values()
+    assert tracker["Properties"]["TrackerName"].startswith("HeadlessCommerce-prod-Commerce-")
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,10 @@ NO_STORES = "I found no stores within {radius:g} km of {place}. Try a bigger cit
 UNKNOWN_PLACE = ("I could not find a place called \u201c{location}\u201d. Please give a city name or a "
                  "postcode, such as \u201cBerlin\u201d or \u201c10115\u201d.")
 STORES_UNAVAILABLE = "The store locator is not available right now; please try again later."
+NEAR_YOU = ("I cannot see where you are. Tell me a city or a postcode, or use \u201cUse my location\u201d on "
+            "the store locator page.")
+# "near me" fills the Location slot with words that name no place: the bot has no position.
+_HERE = frozenset({"me", "here", "my location", "my position", "my area", "where i am", "you", "my place"})
 # Intents with an answer of their own (the metric dimension; anything else is the fallback).
 ANSWERED_INTENTS = frozenset(item.name for item in intents.INTENTS) | {intents.FALLBACK_INTENT}
 
@@ -97,6 +101,8 @@ def _distance(km: float) -> str:
 
 
 def find_store(location: str) -> str:
+    if " ".join(location.casefold().split()).strip(".!?") in _HERE:
+        return NEAR_YOU
     try:
         found = stores.find(location, STORE_RESULTS)
     except stores.StoresUnavailable:
