@@ -171,7 +171,8 @@ class LocalCommerce:
                                                embedded.PREFIX)
         self.marketing = LocalMarketing(self.data_dir)
         os.environ.update(self.marketing.environment(api_url=self.api_url, table_name=r.marketing_table_name,
-                                                     jobs_queue_url=r.marketing_jobs.url))
+                                                     jobs_queue_url=r.marketing_jobs.url,
+                                                     sns=embedded._client("sns", r.endpoint_url, r.region)))
         categories, products = seed.seed(self.catalog, r.table_name, r.region) if kept is None else (None, None)
         # Search loads what was just seeded, or reads a kept table back.
         self.search = local_search.install(self.catalog if kept is None else None)
