@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/local_bench.py [--samples 3] [--seconds 4] [--clients 4]
                                           [--mixed 10000] [--cancelled 1000]
+                                          [--only startup,memory,products,product,cart,
+                                                  cart-add,checkout]
 
 What it measures, each figure the median of `--samples` runs:
 - Start-up: `headless-commerce local --port 0` (demo catalog, then a 10,000-product file) until
@@ -14,7 +16,8 @@ What it measures, each figure the median of `--samples` runs:
 - Stop: SIGTERM to exit.
 
 The machine may be shared: absolute timings move with whatever else runs; the targets are
-what a quiet laptop should reach.
+what a quiet laptop should reach. The load average is printed before and after (the server's
+CPU milliseconds per request are the figures to compare between loaded runs).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import os
 import random
 import re
 import shutil
@@ -48,6 +52,7 @@ PASSWORD = "Bench-Passw0rd!x"
 SOLD_OUT_SKU = "p-0001-1"
 START_TIMEOUT_S = 300
 CART_ADD_SKUS = 10     # distinct SKUs per client in the POST /cart/items phase (< MAX_CART_LINES)
+SECTIONS = ("startup", "memory", "products", "product", "cart", "cart-add", "checkout")
 
 
 # ---- the server under test ------------------------------------------------------------------
@@ -290,19 +295,31 @@ def main() -> int:
     parser.add_argument("--cancelled", type=int, default=1000)
     parser.add_argument("--startup-samples", type=int, default=None,
                         help="start-up samples (default --samples)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run, of {','.join(SECTIONS)}")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if only - set(SECTIONS):
+        parser.error(f"unknown --only section(s): {','.join(sorted(only - set(SECTIONS)))}")
     startup_samples = args.startup_samples or args.samples
     clients, rng = args.clients, random.Random(7)
 
     print(f"python {sys.version.split()[0]}; {clients} keep-alive clients in a second process; "
           f"median of {args.samples} samples of {args.seconds:g} s", flush=True)
-    startup(startup_samples, "demo catalog")
+    report("machine load average (1 min) at the start", os.getloadavg()[0])
+    if "startup" in only:
+        startup(startup_samples, "demo catalog")
 
     workdir = Path(tempfile.mkdtemp(prefix="hc-local-bench-data-"))
     try:
-        big = workdir / "catalog-10000.json"
-        big.write_text(json.dumps(bench_catalog(10_000)))
-        startup(startup_samples, "10000 products", "--catalog", str(big))
+        if "startup" in only:
+            big = workdir / "catalog-10000.json"
+            big.write_text(json.dumps(bench_catalog(10_000)))
+            startup(startup_samples, "10000 products", "--catalog", str(big))
+        if not only - {"startup"}:
+            shutil.rmtree(workdir, ignore_errors=True)
+            report("machine load average (1 min) at the end", os.getloadavg()[0])
+            return finish()
 
         catalog_file = workdir / "catalog.json"
         catalog = bench_catalog(args.products)
@@ -324,6 +341,7 @@ def main() -> int:
                                 {"sku": SOLD_OUT_SKU, "quantity": 1})
             assert status == 200, body
         buyer_tokens = sign_up(server, clients)
+        before = server.rss_mb()
 
         def mixed_plans(count: int, cancelled: int) -> list[list[tuple]]:
             per_client, cancelled_each = count // clients, cancelled // clients
@@ -352,44 +370,34 @@ def main() -> int:
         # The baseline follows a warm-up of the same mix (handlers imported, schemas compiled,
         # caches and malloc's arenas at their working size) and the event flow catching up:
         # what is left of the growth is what the requests keep.
-        run_clients(server, mixed_plans(max(clients, args.mixed // 10), args.cancelled // 10))
-        settle(server.process.pid)
-        before = server.rss_mb()
-        plans = mixed_plans(args.mixed, args.cancelled)
-        total = sum(len(p) for p in plans)
-        _latencies, problems, elapsed = run_clients(server, plans)
-        settle(server.process.pid)
-        after = server.rss_mb()
-        cancelled = len([1 for plan in plans for r in plan if r[6] == 409])
-        report(f"mixed requests sent ({cancelled} cancelled checkouts)", total)
-        report("mixed requests wall time s", elapsed)
-        at_most("mixed requests unexpected answers", len(problems), 0)
-        if problems:
-            print(f"  first: {problems[0]}")
-        report("RSS before the mixed requests MB", before)
-        at_most("RSS growth over the mixed requests MB", after - before, 50)
+        if "memory" in only:
+            before = memory(server, mixed_plans, args)
 
         # -- throughput ---------------------------------------------------------------------
         def endless(make):
             return lambda: [[make(i) for _ in range(100_000)] for i in range(clients)]
 
-        throughput(server, "GET /products", endless(lambda i: (
-            "GET /products", "GET", "/products", None, None, None, 200)),
-            args.samples, args.seconds, 200, None)
-        throughput(server, "GET /products/{id}", endless(lambda i: (
-            "GET /products/{id}", "GET", f"/products/{rng.choice(ids)}", None, None, None, 200)),
-            args.samples, args.seconds, 200, None)
-        throughput(server, "GET /cart", endless(lambda i: (
-            "GET /cart", "GET", "/cart", cart_tokens[i], None, None, 200)),
-            args.samples, args.seconds, None, None)
+        if "products" in only:
+            throughput(server, "GET /products", endless(lambda i: (
+                "GET /products", "GET", "/products", None, None, None, 200)),
+                args.samples, args.seconds, 200, None)
+        if "product" in only:
+            throughput(server, "GET /products/{id}", endless(lambda i: (
+                "GET /products/{id}", "GET", f"/products/{rng.choice(ids)}", None, None, None,
+                200)), args.samples, args.seconds, 200, None)
+        if "cart" in only:
+            throughput(server, "GET /cart", endless(lambda i: (
+                "GET /cart", "GET", "/cart", cart_tokens[i], None, None, 200)),
+                args.samples, args.seconds, None, None)
         # A cart holds at most MAX_CART_LINES lines (409 cart_full past that): each client
         # adds from its own few SKUs, so its cart stays small and every add answers 200
         # (adding a SKU the cart has raises its quantity, which is capped, never refused).
         own_skus = [rng.sample(skus, CART_ADD_SKUS) for _ in range(clients)]
-        throughput(server, "POST /cart/items", endless(lambda i: (
-            "POST /cart/items", "POST", "/cart/items", buyer_tokens[i],
-            {"sku": rng.choice(own_skus[i]), "quantity": 1}, None, 200)),
-            args.samples, args.seconds, None, None)
+        if "cart-add" in only:
+            throughput(server, "POST /cart/items", endless(lambda i: (
+                "POST /cart/items", "POST", "/cart/items", buyer_tokens[i],
+                {"sku": rng.choice(own_skus[i]), "quantity": 1}, None, 200)),
+                args.samples, args.seconds, None, None)
         # Every checkout needs a filled cart: shoppers are prepared before each sample, as
         # many as the fastest allowed rate could use, and only the checkouts are timed.
         per_sample = max(4, int(40 * args.seconds))
@@ -399,13 +407,38 @@ def main() -> int:
             fill_carts(server, tokens, skus)
             return [[checkout_request(t) for t in tokens[i::clients]] for i in range(clients)]
 
-        throughput(server, "POST /checkout", checkout_plans, args.samples, 0, 20, 100)
+        if "checkout" in only:
+            throughput(server, "POST /checkout", checkout_plans, args.samples, 0, 20, 100)
         at_most("RSS after the run MB", server.rss_mb(), before + 150)
     finally:
         seconds, code = server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     at_most(f"SIGTERM to exit s (exit code {code})", seconds if code == 0 else 999, 5)
+    report("machine load average (1 min) at the end", os.getloadavg()[0])
     return finish()
+
+
+def memory(server: Server, mixed_plans, args) -> float:
+    """RSS growth over `--mixed` requests after a warm-up of a tenth of them; returns the RSS
+    before them."""
+    clients = args.clients
+    run_clients(server, mixed_plans(max(clients, args.mixed // 10), args.cancelled // 10))
+    settle(server.process.pid)
+    before = server.rss_mb()
+    plans = mixed_plans(args.mixed, args.cancelled)
+    total = sum(len(p) for p in plans)
+    _latencies, problems, elapsed = run_clients(server, plans)
+    settle(server.process.pid)
+    after = server.rss_mb()
+    cancelled = len([1 for plan in plans for r in plan if r[6] == 409])
+    report(f"mixed requests sent ({cancelled} cancelled checkouts)", total)
+    report("mixed requests wall time s", elapsed)
+    at_most("mixed requests unexpected answers", len(problems), 0)
+    if problems:
+        print(f"  first: {problems[0]}")
+    report("RSS before the mixed requests MB", before)
+    at_most("RSS growth over the mixed requests MB", after - before, 50)
+    return before
 
 
 if __name__ == "__main__":

@@ -61,9 +61,29 @@ class Profile:
     web_min_tasks: int = 1
     web_max_tasks: int = 2
     web_execute_command: bool = True
+    # The storefront's load balancer is internal and CloudFront reaches it through a VPC origin (no
+    # public addresses: $3.65/month each, one per AZ, and nothing on the internet to bypass the
+    # CloudFront web ACL). False: internet-facing, for a Region without CloudFront VPC origins.
+    web_vpc_origin: bool = True
+    # Container Insights on the ECS clusters: task- and service-level metrics billed as custom
+    # metrics (about 16 a cluster with one service, $4.80/month). Dev watches the service through
+    # ECS's free CPUUtilization/MemoryUtilization, which its alarms and autoscaling use anyway.
+    container_insights: bool = True
+    # One CloudWatch dashboard per stack ($3/month each, five stacks). Dev keeps every alarm but no
+    # dashboard: CloudWatch's automatic per-service dashboards (free) graph the same Lambda, API
+    # Gateway, DynamoDB and ECS metrics. `-c dashboards=true|false` overrides either profile.
+    dashboards: bool = True
+    # Each function's alarm also watches its throttles (prod). Without (dev), functions that have
+    # no reserved concurrency share one alarm on the Region's Lambda throttles: one alarm metric
+    # ($0.10/month) instead of one per function.
+    function_throttle_alarms: bool = True
     # "serverless": ElastiCache Serverless for Valkey (100 MB minimum, about $6/month idle); a node
     # type: a replication group with one node per AZ (steady load costs less per request).
     web_cache_node_type: str = "serverless"
+    # The storefront uses the API's response cache (with the response_cache capability) instead of a
+    # Valkey of its own: one serverless minimum ($6.11/month) instead of two. Its own user there
+    # reaches only its `sf:` keys; the API's invalidation bumps the counters both read.
+    web_cache_shared: bool = False
     # Amazon Personalize recommenders bill a minimum throughput every hour (about $146/month
     # each): none in dev unless `-c recommenders=true`; the fallback ranking serves meanwhile.
     personalize_recommenders: bool = False
@@ -106,6 +126,10 @@ _DEV = Profile(
     interface_endpoints=(),
     # The dev budget (every capability on, ≤ $200/month idle; `headless-commerce cost`).
     feed_provisioned_pollers=False,
+    container_insights=False,
+    web_cache_shared=True,
+    dashboards=False,
+    function_throttle_alarms=False,
 )
 
 _PROD = dataclasses.replace(
@@ -135,6 +159,8 @@ _PROD = dataclasses.replace(
     # Shell access into production containers bypasses change control.
     web_execute_command=False,
     web_cache_node_type="cache.m7g.large",
+    # Two node-based groups: the storefront's load and the API's scale and fail over apart.
+    web_cache_shared=False,
     personalize_recommenders=True,
     fraud_account_protection=True,
     # What functions in the VPC call: Secrets Manager (payment secret), EventBridge (the OMS
@@ -142,6 +168,9 @@ _PROD = dataclasses.replace(
     # its environment outside the VPC, so Logs, X-Ray, KMS and STS endpoints would sit unused.
     interface_endpoints=("SECRETS_MANAGER", "EVENTBRIDGE", "SQS"),
     feed_provisioned_pollers=True,
+    container_insights=True,
+    dashboards=True,
+    function_throttle_alarms=True,
     # Steady traffic and warm payment-provider connections: checkout and its webhook run as
     # services; everything else stays on Lambda.
     fargate_functions=("checkout", "payments_webhook"),
@@ -186,7 +215,8 @@ SETTINGS = ("profile", "stage", "account", "region", "availability_zones", "stor
             "alarm_emails", "alarm_https_endpoints", "api_domain_name", "api_certificate_arn",
             "auth_domain_prefix", "auth_callback_urls", "auth_logout_urls", "powertools_layer_arn",
             "domain_name", "hosted_zone_id", "existing_web_acl_arn", "bot_control", "recommenders",
-            "sms_origination_identity", "account_protection")
+            "sms_origination_identity", "account_protection", "push_platform_application_arns",
+            "dashboards")
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -201,6 +231,7 @@ _HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _CLOUDFRONT_WEB_ACL_ARN = re.compile(
     r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/[A-Za-z0-9_-]+/[0-9a-f-]{36}$"
 )
+_PUSH_APPLICATION = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:app/(APNS|APNS_SANDBOX|GCM)/[A-Za-z0-9_.-]+$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 # Cognito prefix domains: lowercase, digits, hyphens; no reserved words.
 _DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -266,6 +297,8 @@ class AppConfig:
     sms_origination_identity: str | None = None
     # ATP and ACFP on the CloudFront web ACL (resolved: the profile's default or the context's).
     account_protection: bool = False
+    # SNS platform applications (APNs, FCM) that mobile devices register push endpoints under.
+    push_platform_application_arns: tuple[str, ...] = ()
 
     def enabled(self, toggle: str) -> bool:
         if toggle not in self.toggles:
@@ -384,6 +417,7 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
 
     toggles = {key: read.flag(key, default) for key, default in TOGGLES.items()}
     reserve = read.flag("reserved_concurrency", False)
+    dashboards = read.flag("dashboards", True) if "dashboards" in context else None
 
     account = read.matching("account", _ACCOUNT, "a 12-digit AWS account id") or default_account
     region = read.matching("region", _REGION, "an AWS region name such as us-east-1") \
@@ -461,6 +495,10 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         problems.append("marketing_sms needs marketing: SMS is one of its channels")
     if read.text("sms_origination_identity") and not toggles["marketing_sms"]:
         problems.append("sms_origination_identity is used only with -c marketing_sms=true")
+    push_apps = read.each("push_platform_application_arns", _PUSH_APPLICATION.match,
+                          "SNS platform application ARNs (arn:aws:sns:REGION:ACCOUNT:app/APNS|APNS_SANDBOX|GCM/NAME)")
+    if push_apps and not toggles["marketing"]:
+        problems.append("push_platform_application_arns needs marketing: push is one of its channels")
     # Without web there is no edge (its default origin is the storefront); asking for both is a mistake.
     if toggles["edge"] and not toggles["web"] and "edge" in context:
         problems.append("edge needs web: the distribution's default origin is the storefront")
@@ -506,6 +544,8 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
     assert profile is not None
     if reserve:
         profile = dataclasses.replace(profile, reserved_concurrency=dict(RESERVED_CONCURRENCY))
+    if dashboards is not None:
+        profile = dataclasses.replace(profile, dashboards=dashboards)
     return AppConfig(
         profile=profile,
         stage=stage,
@@ -530,4 +570,5 @@ def from_context(context: Mapping[str, Any], *, default_account: str | None = No
         # The profile decides unless the context does; never on someone else's web ACL.
         account_protection=toggles["fraud"] and not web_acl_arn and (
             profile.fraud_account_protection if account_protection is None else account_protection),
+        push_platform_application_arns=push_apps,
     )

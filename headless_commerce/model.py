@@ -125,6 +125,7 @@ class EventName:
     ORDER_PLACED = "OrderPlaced"
     ORDER_STATUS_CHANGED = "OrderStatusChanged"
     CUSTOMER_CONSENT_CHANGED = "CustomerConsentChanged"
+    CUSTOMER_PROFILE_CHANGED = "CustomerProfileChanged"
     PAYMENT_AUTHORIZED = "PaymentAuthorized"
     PAYMENT_FAILED = "PaymentFailed"
     PRODUCT_MODIFIED = "ProductModified"
@@ -139,6 +140,7 @@ EVENT_SOURCES: dict[str, str] = {
     EventName.ORDER_HELD_FOR_REVIEW: EventSource.ORDERS,
     EventName.ORDER_STATUS_CHANGED: EventSource.ORDERS,
     EventName.CUSTOMER_CONSENT_CHANGED: EventSource.CUSTOMERS,
+    EventName.CUSTOMER_PROFILE_CHANGED: EventSource.CUSTOMERS,
     EventName.PAYMENT_AUTHORIZED: EventSource.PAYMENTS,
     EventName.PAYMENT_FAILED: EventSource.PAYMENTS,
     EventName.PRODUCT_MODIFIED: EventSource.CATALOG,

@@ -85,6 +85,8 @@ PROD_CONTEXT = {
     "marketing_sms": "true",
     "sms_origination_identity":
         "arn:aws:sms-voice:us-east-1:123456789012:phone-number/phone-0123456789abcdef0123456789abcdef",
+    "push_platform_application_arns":
+        "arn:aws:sns:us-east-1:123456789012:app/APNS/shop,arn:aws:sns:us-east-1:123456789012:app/GCM/shop",
 }
 
 

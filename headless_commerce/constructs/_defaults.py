@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_location as location
@@ -62,6 +63,16 @@ def vpc(profile: Profile, cidr: str) -> dict:
 # Every construct placing resources selects these subnet types by name.
 VPC_LOCKED = {"subnet_configuration": "constructs place workloads in PRIVATE_WITH_EGRESS and data stores in "
                                       "PRIVATE_ISOLATED subnets"}
+
+
+def ecs_cluster(profile: Profile, vpc_: ec2.IVpc) -> dict:
+    """ecs.Cluster: Container Insights as the profile says (off in dev: its metrics bill as custom
+    metrics, and ECS's own service CPU and memory metrics are free)."""
+    return {
+        "vpc": vpc_,
+        "container_insights_v2": (ecs.ContainerInsights.ENABLED if profile.container_insights
+                                  else ecs.ContainerInsights.DISABLED),
+    }
 
 
 def commerce_table(profile: Profile, key: kms.IKey | None) -> dict:

@@ -8,6 +8,7 @@ from aws_cdk import Annotations, Duration, Names, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
@@ -58,7 +59,9 @@ class EdgeDistribution(Construct):
     only for viewers, TLSv1.2_2021 with a certificate, IPv6, standard logging.
 
     Parameters: `profile` (removal, log expiry); `storefront_origin_domain` (the load
-    balancer's DNS name, or its own name with a certificate); `storefront_origin_https`
+    balancer's DNS name, or its own name with a certificate); `storefront_load_balancer`
+    (default None: `storefront_origin_domain` is reached over the internet; an internal load
+    balancer: through a CloudFront VPC origin, see CloudFrontOnlyLoadBalancer); `storefront_origin_https`
     (default False: HTTP to the origin; True when the load balancer has a certificate for
     `storefront_origin_domain`); `origin_secret_name` (Secrets Manager secret in this region
     holding the origin header value); `api_domain` and `api_origin_path` (default "": e.g.
@@ -74,7 +77,9 @@ class EdgeDistribution(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, storefront_origin_domain: str,
-                 origin_secret_name: str, api_domain: str, storefront_origin_https: bool = False,
+                 origin_secret_name: str, api_domain: str,
+                 storefront_load_balancer: elbv2.IApplicationLoadBalancer | None = None,
+                 storefront_origin_https: bool = False,
                  api_origin_path: str = "", encryption_key: kms.IKey | None = None,
                  existing_web_acl_arn: str | None = None, web_acl_props: dict | None = None,
                  bot_control: bool = False, account_protection: bool = False, rate_limit_per_5_min: int = 2000,
@@ -164,13 +169,20 @@ class EdgeDistribution(Construct):
             code=cloudfront.FunctionCode.from_inline(_STRIP_API_PREFIX),
             runtime=cloudfront.FunctionRuntime.JS_2_0)
 
-        storefront = origins.HttpOrigin(
-            storefront_origin_domain,
-            protocol_policy=(cloudfront.OriginProtocolPolicy.HTTPS_ONLY if storefront_origin_https
-                             else cloudfront.OriginProtocolPolicy.HTTP_ONLY),
-            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
-            custom_headers={ORIGIN_VERIFY_HEADER: origin_secret_reference(origin_secret_name)},
-            read_timeout=Duration.seconds(30))
+        storefront_options = {
+            "protocol_policy": (cloudfront.OriginProtocolPolicy.HTTPS_ONLY if storefront_origin_https
+                                else cloudfront.OriginProtocolPolicy.HTTP_ONLY),
+            "origin_ssl_protocols": [cloudfront.OriginSslPolicy.TLS_V1_2],
+            "custom_headers": {ORIGIN_VERIFY_HEADER: origin_secret_reference(origin_secret_name)},
+            "read_timeout": Duration.seconds(30),
+        }
+        if storefront_load_balancer is not None:
+            # The domain is what TLS checks the certificate against (and the Host CloudFront sends);
+            # the VPC origin itself routes by the load balancer's ARN.
+            storefront = origins.VpcOrigin.with_application_load_balancer(
+                storefront_load_balancer, domain_name=storefront_origin_domain, **storefront_options)
+        else:
+            storefront = origins.HttpOrigin(storefront_origin_domain, **storefront_options)
         api = origins.HttpOrigin(api_domain, origin_path=api_origin_path or None,
                                  protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
                                  origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2])

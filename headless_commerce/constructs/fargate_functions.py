@@ -23,7 +23,7 @@ from ..config import Profile
 from ..runtime import settings
 from ..runtime.routes import FunctionSpec, Route
 from ._checkov import skip_checkov
-from ._containers import CONTAINER_PORT, HEALTH_CHECK_PATH, container_health_check
+from ._containers import CONTAINER_PORT, HEALTH_CHECK_PATH, container_health_check, ecs_cluster
 from ._iam import service_role, source_arn_pattern
 from ._nag import acknowledge
 
@@ -181,7 +181,7 @@ class FargateFunctions(Construct):
         if vpc is None:
             raise ValueError("FargateFunctions: `vpc` is required: the services and their load balancer run in it")
         self._profile, self._vpc, self._key = profile, vpc, encryption_key
-        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        self.cluster = ecs_cluster(self, "Cluster", profile=profile, vpc=vpc)
         nlb_group = ec2.SecurityGroup(self, "NlbSecurityGroup", vpc=vpc, allow_all_outbound=False,
                                       description="Internal NLB of the commerce services: out to their tasks only")
         self.load_balancer = elbv2.NetworkLoadBalancer(

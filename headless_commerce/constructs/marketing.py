@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import Annotations, Aws, Duration, TimeZone
+from aws_cdk import Annotations, Aws, Duration, Stack, TimeZone, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -30,7 +30,7 @@ from constructs import Construct
 
 from .. import model
 from ..config import Profile
-from ..runtime import settings, table_permissions
+from ..runtime import routes, settings, table_permissions
 from ..runtime.events.subscriptions import MARKETING_LIFECYCLE
 from ..runtime.marketing import names
 from ._iam import grant_send, grant_table_actions, service_role, source_arn_pattern
@@ -44,6 +44,7 @@ from .python_functions import PythonFunctions
 _CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SCHEDULE = re.compile(r"^(rate|cron|at)\(.+\)$")
 _EMAIL = re.compile(r"^[^@\s]+@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
+_PLATFORM_APPLICATION = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:app/([A-Z_]+)/[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class Marketing(Construct):
     (SES, with `event_destination` of bounces and complaints), `lifecycle`, `jobs` and
     `suppression` (functions), `jobs_queue`, `schedule_group`, `schedules` (by id:
     `abandoned-cart` and each campaign), `subscriptions`, and with SMS `sms_configuration_set`,
-    `opt_out_list`, `phone_number` (None when an origination identity is given).
+    `opt_out_list`, `phone_number` (None when an origination identity is given), and
+    `push_applications` ({platform: SNS platform application ARN}).
 
     Parameters: `profile`; `functions` (the PythonFunctions factory); `bus` (events.IEventBus,
     the commerce bus: OrderPlaced and CustomerConsentChanged); `commerce_table`
@@ -86,8 +88,10 @@ class Marketing(Construct):
     `existing_table` or `table_props` (default: a new table); `campaigns` (default none);
     `abandoned_cart_hours` (default 24); `abandoned_cart_schedule` (default `rate(1 hour)`);
     `sms` (default None: no SMS resources, SMS consent is recorded but nothing is sent);
-    `push_platform_application_arns` (default none: push messages are not sent; SNS platform
-    applications whose endpoints the senders may publish to).
+    `push_platform_application_arns` (default none: push is not configured and
+    `PUT /me/push-device` answers 422; SNS platform applications, at most one per platform of
+    APNS, APNS_SANDBOX and GCM, whose endpoints the senders may publish to and under which
+    `grant_push_registration(fn)` lets the customers function register devices).
     """
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, functions: PythonFunctions,
@@ -100,6 +104,7 @@ class Marketing(Construct):
         super().__init__(scope, id)
         check_exclusive(type(self).__name__, existing_table=existing_table, table_props=table_props)
         _validate(email_from, campaigns, abandoned_cart_hours, abandoned_cart_schedule, sms)
+        self.push_applications = _push_applications(push_platform_application_arns)
         self._key = encryption_key
         self._profile = profile
         if existing_table is not None:
@@ -172,7 +177,7 @@ class Marketing(Construct):
         if audience_table.encryption_key is not None:
             audience_table.encryption_key.grant(self.jobs, "kms:Decrypt")
         for fn in (self.lifecycle, self.jobs):
-            self._grant_sender(fn, commerce_table, email_from, sms_identity, push_platform_application_arns)
+            self._grant_sender(fn, commerce_table, email_from, sms_identity, sorted(self.push_applications.values()))
 
         self.suppression = functions.add(names.SUPPRESSION_FUNCTION, handler=names.SUPPRESSION_HANDLER, memory_mb=256,
                                          timeout_s=30,
@@ -194,7 +199,12 @@ class Marketing(Construct):
 
     def _grant_sender(self, fn: lambda_.Function, commerce_table: dynamodb.ITableV2, email_from: str | None,
                       sms_identity: str | None, push_arns: Sequence[str]) -> None:
-        grant_table_actions(commerce_table, fn, table_permissions.actions_for(fn.node.id))
+        actions = table_permissions.actions_for(fn.node.id)
+        grant_table_actions(commerce_table, fn, [a for a in actions if a != table_permissions.UPDATE])
+        if table_permissions.UPDATE in actions:
+            # Only to clear a push endpoint SNS disabled from the customer's profile.
+            grant_table_actions(commerce_table, fn, [table_permissions.UPDATE],
+                                leading_key_prefix=table_permissions.CUSTOMER_KEY_PREFIX)
         # Suppression lookups, delivery claims (conditional put), release and the sent mark.
         grant_table_actions(self.table, fn, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                                              "dynamodb:DeleteItem"])
@@ -218,6 +228,22 @@ class Marketing(Construct):
                 acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::{_endpoints_of(arn)}]",
                             "SNS names each device endpoint of a platform application with a random id; the "
                             "wildcard covers only the endpoints of this one application.")
+
+    def grant_push_registration(self, fn: lambda_.Function) -> None:
+        """Let the `/me/push-device` route's function (AppTier's `customers`) create, re-enable
+        and delete device endpoints of the push platform applications; nothing without them."""
+        if not self.push_applications:
+            return
+        fn.add_environment(settings.PUSH_PLATFORM_APPLICATIONS,
+                           Stack.of(self).to_json_string(dict(sorted(self.push_applications.items()))))
+        arns = sorted(self.push_applications.values())
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["sns:CreatePlatformEndpoint"], resources=arns))
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["sns:SetEndpointAttributes", "sns:DeleteEndpoint"],
+                                                  resources=[_endpoints_of(arn) for arn in arns]))
+        for arn in arns:
+            acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::{_endpoints_of(arn)}]",
+                        "SNS names each device endpoint of a platform application with a random id; the "
+                        "wildcard covers only the endpoints of this one application.")
 
     def grant_unsubscribe(self, fn: lambda_.Function) -> None:
         """Give the unsubscribe route's function (AppTier's `unsubscribe`) the signing key."""
@@ -301,6 +327,25 @@ def _identity_arn(identity: str) -> str:
 def _endpoints_of(application_arn: str) -> str:
     # arn:aws:sns:region:account:app/GCM/name -> arn:aws:sns:region:account:endpoint/GCM/name/*
     return application_arn.replace(":app/", ":endpoint/", 1) + "/*"
+
+
+def _push_applications(arns: Sequence[str]) -> dict[str, str]:
+    """{platform: application ARN}; the platform is read from the ARN (app/<platform>/<name>)."""
+    by_platform: dict[str, str] = {}
+    problems = []
+    for arn in arns:
+        found = None if Token.is_unresolved(arn) else _PLATFORM_APPLICATION.match(arn)
+        if found is None or found.group(1) not in routes.PUSH_PLATFORMS:
+            problems.append(f"push platform application {arn!r} must be the literal ARN of an SNS platform "
+                            f"application of {', '.join(routes.PUSH_PLATFORMS)} (arn:aws:sns:REGION:ACCOUNT:"
+                            "app/PLATFORM/NAME)")
+        elif found.group(1) in by_platform:
+            problems.append(f"two push platform applications for {found.group(1)}: a device registers under one")
+        else:
+            by_platform[found.group(1)] = arn
+    if problems:
+        raise ValueError("Marketing: " + "; ".join(problems))
+    return by_platform
 
 
 def _validate(email_from: str | None, campaigns: Sequence[Campaign], hours: int, abandoned_schedule: str,

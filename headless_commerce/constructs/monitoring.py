@@ -55,8 +55,8 @@ _ALARMS_PER_WIDGET = 100
 
 class StackMonitoring(Construct):
     """`facade` (MonitoringFacade), `dashboard` (the stack's one dashboard, named after the stack,
-    so two copies of the app never share one), `thresholds` and `alarms` (the ones created here,
-    by name).
+    so two copies of the app never share one; None without one), `thresholds` and `alarms` (the
+    ones created here, by name).
 
     Parameters: `profile`; `alarm_topic` (every alarm of the stack notifies it, on ALARM and OK);
     `thresholds` (default `_defaults.alarm_thresholds(profile)`; a key it does not know is a
@@ -64,7 +64,8 @@ class StackMonitoring(Construct):
     StackMonitoring is in): the stack whose alarms, its nested stacks' included, are routed and
     listed. Build StackMonitoring in a `NestedStack` of a large stack and pass the stack as
     `watched`: the dashboard and the alarms made here then count against the nested template's
-    500 resources, not the stack's.
+    500 resources, not the stack's. `dashboard` (default None: the profile's `dashboards`; False:
+    the alarms only, $3/month less).
 
     Add what the stack runs with the `monitor_*` methods; `monitor_function_factory` also
     monitors every function the factory creates later, so a new capability's functions alarm
@@ -73,7 +74,7 @@ class StackMonitoring(Construct):
 
     def __init__(self, scope: Construct, id: str, *, profile: Profile, alarm_topic: sns.ITopic,
                  thresholds: Mapping[str, float] | None = None, dashboard_name: str | None = None,
-                 watched: Stack | None = None) -> None:
+                 watched: Stack | None = None, dashboard: bool | None = None) -> None:
         super().__init__(scope, id)
         base = defaults.alarm_thresholds(profile)
         unknown = sorted(set(thresholds or {}) - set(base))
@@ -84,7 +85,8 @@ class StackMonitoring(Construct):
         stack = watched or Stack.of(self)
         name = dashboard_name or stack.stack_name
         self._dashboards = DefaultDashboardFactory(
-            self, "Dashboards", dashboard_name_prefix=name, create_dashboard=True,
+            self, "Dashboards", dashboard_name_prefix=name,
+            create_dashboard=profile.dashboards if dashboard is None else dashboard,
             create_summary_dashboard=False, create_alarm_dashboard=False)
         # The facade creates alarms without actions: notify_alarms adds the topic to every alarm
         # of the stack, the library's and the constructs' own alike, exactly once.
@@ -93,9 +95,11 @@ class StackMonitoring(Construct):
             alarm_factory_defaults=AlarmFactoryDefaults(
                 actions_enabled=True, alarm_name_prefix=name, action=NoopAlarmActionStrategy(),
                 datapoints_to_alarm=1, evaluation_periods=1))
-        self.dashboard: cloudwatch.Dashboard = self._dashboards.dashboard
+        self.dashboard: cloudwatch.Dashboard | None = self._dashboards.dashboard
         self.alarms: dict[str, cloudwatch.AlarmBase] = {}
         self._function_graphs: dict[str, cloudwatch.GraphWidget] | None = None
+        self._throttles_per_function = profile.function_throttle_alarms
+        self._reserved = frozenset(profile.reserved_concurrency)
         notify_alarms(stack, alarm_topic)
         # First on the dashboard: the state of every alarm of the stack.
         self.facade.add_widget(_AlarmStatus(stack))
@@ -112,21 +116,27 @@ class StackMonitoring(Construct):
 
         Hand-written, not the library's two alarms per function: the prod Commerce stack is
         close to CloudFormation's 500-resource limit, and one metric-math alarm over both
-        metrics costs the same ($0.10 per metric) with half the resources."""
+        metrics costs the same ($0.10 per metric) with half the resources. Without
+        `function_throttle_alarms` (dev) a function's alarm watches its errors only, unless it
+        has reserved concurrency, and one alarm watches the Region's throttles instead."""
         t = self.thresholds
-        errors = fn.metric_errors(period=FIVE_MINUTES, statistic="Sum")
-        throttles = fn.metric_throttles(period=FIVE_MINUTES, statistic="Sum")
+        metrics = {"errors": fn.metric_errors(period=FIVE_MINUTES, statistic="Sum")}
+        condition = f"FILL(errors, 0) > {t['lambda_errors']}"
+        if self._throttles_per_function or name in self._reserved:
+            metrics["throttles"] = fn.metric_throttles(period=FIVE_MINUTES, statistic="Sum")
+            condition += f" OR FILL(throttles, 0) > {t['lambda_throttles']}"
+            watched = (f"{t['lambda_errors']:.0f} errors (crashes, timeouts) or {t['lambda_throttles']:.0f} "
+                       "throttles in 5 minutes; throttles mean raising its concurrency or the account quota")
+        else:
+            self._watch_region_throttles()
+            watched = f"{t['lambda_errors']:.0f} errors (crashes, timeouts) in 5 minutes"
         scope = Construct(self, name)
         self.alarms[f"{name}Failures"] = cloudwatch.Alarm(
             scope, "Failures", evaluation_periods=1, threshold=0,
-            alarm_description=(f"Function {name}: more than {t['lambda_errors']:.0f} errors (crashes, timeouts) or "
-                               f"{t['lambda_throttles']:.0f} throttles in 5 minutes; throttles mean raising its "
-                               "concurrency or the account quota"),
+            alarm_description=f"Function {name}: more than {watched}",
             metric=cloudwatch.MathExpression(
-                expression=f"IF(FILL(errors, 0) > {t['lambda_errors']} OR FILL(throttles, 0) > "
-                           f"{t['lambda_throttles']}, 1, 0)",
-                using_metrics={"errors": errors, "throttles": throttles}, period=FIVE_MINUTES,
-                label=f"{name} errors or throttles over threshold"),
+                expression=f"IF({condition}, 1, 0)", using_metrics=metrics, period=FIVE_MINUTES,
+                label=f"{name} {' or '.join(metrics)} over threshold"),
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
         # The library's four graphs per function would make the Commerce dashboard alone over
@@ -146,6 +156,28 @@ class StackMonitoring(Construct):
         graphs["throttles"].add_left_metric(fn.metric_throttles(period=FIVE_MINUTES, label=name))
         graphs["duration p99 (ms)"].add_left_metric(fn.metric_duration(period=FIVE_MINUTES, statistic="p99",
                                                                         label=name))
+
+    def _watch_region_throttles(self) -> None:
+        """Without reserved concurrency a function is throttled only when the account's pool (or
+        Lambda's scaling rate) runs out, which the Region-wide Throttles metric shows for every
+        function at once: one metric instead of one per function ($0.10 each a month)."""
+        # One per app and Region: another StackMonitoring's alarm already watches the same metric.
+        root, region = self.node.root, Stack.of(self).region
+        watching = getattr(root, "_region_throttle_alarms", None)
+        if watching is None:
+            watching = root._region_throttle_alarms = {}
+        if region in watching:
+            return
+        limit = self.thresholds["lambda_throttles"]
+        self.alarms["LambdaThrottles"] = cloudwatch.Alarm(
+            self, "LambdaThrottles", evaluation_periods=1, threshold=limit,
+            alarm_description=(f"Lambda throttled more than {limit:.0f} invocations in 5 minutes (any function of "
+                               "this account in this Region): raise the account's concurrency quota"),
+            metric=cloudwatch.Metric(namespace="AWS/Lambda", metric_name="Throttles", statistic="Sum",
+                                     period=FIVE_MINUTES),
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+        watching[region] = self.alarms["LambdaThrottles"]
 
     def monitor_function_factory(self, factory) -> None:
         """Every function of a `PythonFunctions` factory, including the ones added later."""

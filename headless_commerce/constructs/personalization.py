@@ -26,7 +26,7 @@ from constructs import Construct
 
 from ..config import Profile
 from ..runtime import settings, table_permissions
-from ..runtime.events.subscriptions import PERSONALIZE_EVENTS
+from ..runtime.events.subscriptions import PERSONALIZE_EVENTS, PERSONALIZE_USERS
 from ..runtime.recommendations.names import (
     CATALOG_EXPORT_FUNCTION,
     CATALOG_EXPORT_HANDLER,
@@ -66,9 +66,12 @@ ITEMS_SCHEMA = _schema("Items", [
     {"name": "ITEM_ID", "type": "string"}, {"name": "PRICE", "type": "float"},
     {"name": "CATEGORY_L1", "type": "string", "categorical": True},
     {"name": "BRAND", "type": ["null", "string"], "categorical": True}])
+# Privacy: only attributes that describe a shopper without identifying them (no name, e-mail,
+# phone or street); runtime/recommendations/users.py fills them from the profile.
 USERS_SCHEMA = _schema("Users", [
     {"name": "USER_ID", "type": "string"},
-    {"name": "MEMBERSHIP", "type": ["null", "string"], "categorical": True}])
+    {"name": "LOCALE", "type": ["null", "string"], "categorical": True},
+    {"name": "COUNTRY", "type": ["null", "string"], "categorical": True}])
 
 
 class Personalization(Construct):
@@ -77,7 +80,8 @@ class Personalization(Construct):
     (SSM parameters by kind: for_you, also_viewed, bought_together; "NONE" until the recommender
     is ACTIVE), `recommenders` (the custom resource), `resources_function` (its provider, also
     the hourly reconciler), `event_consumer` and `event_subscription` (interactions to the
-    tracker), `catalog_export` (scheduled PutItems of the catalog), `signals`
+    tracker), `users_consumer` and `users_subscription` (CustomerProfileChanged to the users
+    dataset: locale and country only), `catalog_export` (scheduled PutItems of the catalog), `signals`
     (RecommendationSignals), `role` (the role Personalize uses for the key), `key`.
     `grant_recommend(fn)` wires the recommendations API function.
 
@@ -149,6 +153,7 @@ class Personalization(Construct):
             for kind in KINDS}
         self._add_recommenders(functions, min_recommendation_requests_per_second, reconcile_every)
         self._add_event_consumer(functions, table, bus, encryption_key)
+        self._add_users_consumer(functions, table, bus, encryption_key)
         self._add_catalog_export(functions, table, catalog_export_every, encryption_key)
 
     def _recommender_arns(self) -> str:
@@ -219,6 +224,18 @@ class Personalization(Construct):
         self.event_subscription = EventSubscription(
             self, "Interactions", bus=bus, detail_types=list(PERSONALIZE_EVENTS.detail_types),
             sources_=list(PERSONALIZE_EVENTS.sources), consumer=fn, encryption_key=encryption_key)
+
+    def _add_users_consumer(self, functions: PythonFunctions, table: dynamodb.ITableV2, bus: events.IEventBus,
+                            encryption_key: kms.IKey | None) -> None:
+        users = self.datasets["users"].attr_dataset_arn
+        self.users_consumer = fn = functions.add(
+            PERSONALIZE_USERS.name, handler=PERSONALIZE_USERS.handler, memory_mb=256, timeout_s=30,
+            environment={settings.TABLE_NAME: table.table_name, settings.PERSONALIZE_USERS_DATASET_ARN: users})
+        grant_table_actions(table, fn, table_permissions.actions_for(PERSONALIZE_USERS.name))
+        fn.add_to_role_policy(iam.PolicyStatement(actions=["personalize:PutUsers"], resources=[users]))
+        self.users_subscription = EventSubscription(
+            self, "Users", bus=bus, detail_types=list(PERSONALIZE_USERS.detail_types),
+            sources_=list(PERSONALIZE_USERS.sources), consumer=fn, encryption_key=encryption_key)
 
     def _add_catalog_export(self, functions: PythonFunctions, table: dynamodb.ITableV2, every: Duration,
                             encryption_key: kms.IKey | None) -> None:

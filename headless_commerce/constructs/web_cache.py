@@ -1,7 +1,10 @@
 """The storefront's response cache: ElastiCache for Valkey with TLS and a password, in isolated
-subnets. Serverless (cheapest idle) or a node-based replication group, by profile."""
+subnets. Serverless (cheapest idle) or a node-based replication group, by profile. A second
+client (the storefront sharing the API's cache) gets its own user, limited to its own keys."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from aws_cdk import Names
 from aws_cdk import aws_ec2 as ec2
@@ -34,10 +37,23 @@ def _physical_id(scope: Construct, max_length: int = 40) -> str:
     return "hc" + Names.unique_resource_name(scope, max_length=max_length - 2).lower()
 
 
+@dataclasses.dataclass(frozen=True)
+class CacheUser:
+    """A user of a shared cache: `url` (rediss://NAME@host:port: redis-py sends AUTH NAME
+    password), `auth_secret` (its password, a plain string), `user` (CfnUser)."""
+    url: str
+    auth_secret: secretsmanager.ISecret
+    user: elasticache.CfnUser
+
+    def grant_auth(self, grantee: iam.IGrantable) -> iam.Grant:
+        return self.auth_secret.grant_read(grantee)
+
+
 class WebCache(Construct):
     """`url` (rediss://host:port), `auth_secret` (the password, a plain string), `connections`
     (the cache's security group and port: `connections.allow_default_port_from(x)`), `cache`
-    (CfnServerlessCache or CfnReplicationGroup), `user`, `user_group`.
+    (CfnServerlessCache or CfnReplicationGroup), `user`, `user_group`. `add_user(...)` gives
+    another client its own password and key patterns (one cache shared by two services).
 
     TLS is always on (serverless enforces it; the replication group uses transit encryption
     mode `required`); the only user is a password user; data at rest is encrypted with
@@ -65,21 +81,9 @@ class WebCache(Construct):
                                                 description=f"{description}: Valkey over TLS from its clients")
         self.connections = ec2.Connections(security_groups=[self.security_group], default_port=ec2.Port.tcp(port))
 
-        self.auth_secret = secretsmanager.Secret(
-            self, "AuthSecret", encryption_key=encryption_key,
-            description=f"{description}: Valkey password of the cache user (plain string)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True))
-        rotation = ("ElastiCache takes the password in the user resource; rotating means a coordinated "
-                    "two-password change (user, then clients), done by redeploying with a new secret version.")
-        acknowledge(self.auth_secret, "AwsSolutions-SMG4", rotation)
-        acknowledge(self.auth_secret, "PCI.DSS.321-SecretsManagerRotationEnabled", rotation)
-
-        self.user = elasticache.CfnUser(
-            self, "User", engine=ENGINE, user_id=_physical_id(self), user_name=USER_NAME,
-            access_string=ACCESS_STRING,
-            authentication_mode={"Type": "password",
-                                 "Passwords": [self.auth_secret.secret_value.unsafe_unwrap()]})
+        self._key, self._description = encryption_key, description
+        self.auth_secret = self._password(self, "AuthSecret", "the cache user")
+        self.user = self._user(self, "User", _physical_id(self), USER_NAME, ACCESS_STRING, self.auth_secret)
         group_scope = Construct(self, "Group")
         self.user_group = elasticache.CfnUserGroup(self, "UserGroup", engine=ENGINE,
                                                    user_group_id=_physical_id(group_scope),
@@ -134,7 +138,45 @@ class WebCache(Construct):
             host, cache_port = self.cache.attr_primary_end_point_address, self.cache.attr_primary_end_point_port
         self.cache.add_dependency(self.user_group)
         self.cache.apply_removal_policy(profile.removal_policy)
+        self._host, self._port = host, cache_port
         self.url = f"rediss://{host}:{cache_port}"
+
+    def _password(self, scope: Construct, id: str, whose: str) -> secretsmanager.Secret:
+        secret = secretsmanager.Secret(
+            scope, id, encryption_key=self._key,
+            description=f"{self._description}: Valkey password of {whose} (plain string)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True))
+        rotation = ("ElastiCache takes the password in the user resource; rotating means a coordinated "
+                    "two-password change (user, then clients), done by redeploying with a new secret version.")
+        acknowledge(secret, "AwsSolutions-SMG4", rotation)
+        acknowledge(secret, "PCI.DSS.321-SecretsManagerRotationEnabled", rotation)
+        return secret
+
+    @staticmethod
+    def _user(scope: Construct, id: str, user_id: str, user_name: str, access_string: str,
+              secret: secretsmanager.ISecret) -> elasticache.CfnUser:
+        return elasticache.CfnUser(
+            scope, id, engine=ENGINE, user_id=user_id, user_name=user_name,
+            access_string=access_string,
+            authentication_mode={"Type": "password", "Passwords": [secret.secret_value.unsafe_unwrap()]})
+
+    def add_user(self, id: str, *, user_name: str, key_patterns: list[str]) -> CacheUser:
+        """Another client of this cache, with its own password, allowed only the keys matching
+        `key_patterns` (Valkey glob patterns) and the commands of the default user.
+
+        Created beside the cache (its user group must list the user before the cache uses it),
+        so call it before synthesis, from whichever stack the client lives in."""
+        if user_name == USER_NAME or not key_patterns:
+            raise ValueError(f"WebCache.add_user: a user name other than {USER_NAME!r} and at least one key "
+                             "pattern are required")
+        scope = Construct(self, id)
+        secret = self._password(scope, "AuthSecret", f"user {user_name}")
+        access = " ".join(["on", *(f"~{pattern}" for pattern in key_patterns), "+@all -@admin -@dangerous -@scripting"])
+        user = self._user(scope, "User", _physical_id(scope), user_name, access, secret)
+        self.user_group.user_ids = [*self.user_group.user_ids, user.user_id]
+        self.user_group.add_dependency(user)
+        return CacheUser(url=f"rediss://{user_name}@{self._host}:{self._port}", auth_secret=secret, user=user)
 
     def grant_auth(self, grantee: iam.IGrantable) -> iam.Grant:
         """Read the password (and decrypt it with its key)."""

@@ -1,9 +1,11 @@
 """The storefront's load balancer as a CloudFront-only origin.
 
-Two locks, because either alone is weak: the security group admits only AWS's CloudFront
-origin-facing prefix list (any CloudFront distribution, including other accounts'), and the
-listener forwards only requests carrying a secret header that only our distribution adds;
-everything else gets 403.
+By default the load balancer is internal: CloudFront reaches it through a VPC origin of this
+account (EdgeDistribution), so it has no public address at all. Two more locks stay, because
+either alone is weak and an internet-facing load balancer (`vpc_origin=False`) relies on them:
+the security group admits only AWS's CloudFront origin-facing prefix list (any CloudFront
+distribution, including other accounts'), and the listener forwards only requests carrying a
+secret header that only our distribution adds; everything else gets 403.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ EDGE_REGION = "us-east-1"
 
 
 class CloudFrontOnlyLoadBalancer(Construct):
-    """`load_balancer` (internet-facing ALB in the public subnets, access logs, invalid header
-    fields dropped), `listener` (default action 403), `security_group`, `origin_secret` (the
+    """`load_balancer` (internal ALB in the private subnets, or internet-facing in the public
+    ones; access logs, invalid header fields dropped), `vpc_origin` (True: internal, for a
+    CloudFront VPC origin), `listener` (default action 403), `security_group`, `origin_secret` (the
     value of `ORIGIN_VERIFY_HEADER`) and `origin_secret_name`, `access_logs` (bucket),
     `origin_domain_name`, `certificate`, `protocol` and `port`.
 
@@ -41,7 +44,9 @@ class CloudFrontOnlyLoadBalancer(Construct):
     CloudFront to the load balancer is then unencrypted on AWS's network, and the secret header
     travels in clear there (README, "Web tier security").
 
-    Parameters: `profile` (deletion protection, log expiry); `vpc` (public subnets);
+    Parameters: `profile` (deletion protection, log expiry, `web_vpc_origin`); `vpc` (its private
+    subnets, or its public ones when internet-facing); `vpc_origin` (default None: the profile's
+    `web_vpc_origin`; False: an internet-facing load balancer with a public address per AZ);
     `certificate` and `origin_domain_name` (default None: HTTP origin; they go together);
     `encryption_key` (default None: AWS-managed keys) for the prefix-list lookup's logs;
     `replica_regions` (default: `EDGE_REGION` when this stack is elsewhere: the edge stack reads
@@ -60,8 +65,10 @@ class CloudFrontOnlyLoadBalancer(Construct):
         encryption_key: kms.IKey | None = None,
         replica_regions: Sequence[str] | None = None,
         load_balancer_props: dict | None = None,
+        vpc_origin: bool | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self.vpc_origin = profile.web_vpc_origin if vpc_origin is None else vpc_origin
         if (certificate is None) != (origin_domain_name is None):
             raise ValueError("CloudFrontOnlyLoadBalancer: certificate and origin_domain_name go together")
         self.certificate = certificate
@@ -71,6 +78,8 @@ class CloudFrontOnlyLoadBalancer(Construct):
             self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
             description="Storefront load balancer: CloudFront origin-facing addresses only")
         # One rule only: a prefix-list rule weighs the list's 55 entries against the 60-rule quota.
+        # CloudFront's documentation names this prefix list (or the group it creates for VPC origins,
+        # which exists only after the edge deploys) for admitting VPC origin traffic: one rule for both.
         self.prefix_list = CloudFrontPrefixList(self, "CloudFrontAddresses", profile=profile,
                                                 encryption_key=encryption_key)
         self.security_group.add_ingress_rule(ec2.Peer.prefix_list(self.prefix_list.prefix_list_id),
@@ -78,8 +87,9 @@ class CloudFrontOnlyLoadBalancer(Construct):
 
         self.load_balancer = elbv2.ApplicationLoadBalancer(self, "LoadBalancer", **merge({
             "vpc": vpc,
-            "internet_facing": True,
-            "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            "internet_facing": not self.vpc_origin,
+            "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS if self.vpc_origin
+                                               else ec2.SubnetType.PUBLIC),
             "security_group": self.security_group,
             "drop_invalid_header_fields": True,
             "desync_mitigation_mode": elbv2.DesyncMitigationMode.STRICTEST,

@@ -24,7 +24,9 @@ from constructs import Construct
 from .. import model
 from ..config import Profile
 from ..runtime import settings
-from ._containers import CONTAINER_PORT, HEALTH_CHECK_PATH, container_health_check
+from ..runtime.cache import keys as cache_keys
+from ..runtime.storefront import cache as storefront_cache
+from ._containers import CONTAINER_PORT, HEALTH_CHECK_PATH, container_health_check, ecs_cluster
 from ._nag import acknowledge
 from ._props import check_exclusive, merge
 from .event_bus import grant_put_events
@@ -32,7 +34,7 @@ from .identity import _client_defaults
 from .python_functions import PythonFunctions
 from .response_cache import CacheInvalidation
 from .shared_files import grant_mount
-from .web_cache import WebCache
+from .web_cache import CacheUser, WebCache
 from .web_origin import CloudFrontOnlyLoadBalancer
 from .web_tables import WebTables
 
@@ -62,53 +64,73 @@ class WebTier(Construct):
 
     Attributes: `service` (ecs.FargateService), `task_definition`, `container`, `cluster`,
     `origin` (CloudFrontOnlyLoadBalancer: `load_balancer`, `origin_secret`,
-    `origin_domain_name`, `protocol`), `target_group`, `scaling`, `cache` (WebCache), `tables`
-    (WebTables), `session_secret`, `user_pool_client`, `invalidation` (the function),
-    `invalidation_subscription` and `alarms` (unhealthy tasks, 5xx answers).
+    `origin_domain_name`, `protocol`), `target_group`, `scaling`, `cache` (WebCache: its own or
+    the shared one), `shared_cache` (True with `existing_cache`), `cache_user` (the credentials
+    the storefront uses: `cache` itself or its CacheUser on a shared cache), `tables`
+    (WebTables), `session_secret`, `user_pool_client`, `invalidation` (the function; None on a
+    shared cache), `invalidation_subscription` and `alarms` (unhealthy tasks, 5xx answers).
 
     Parameters: `profile` (task size and count, ECS Exec, cache kind, retention, removal); `vpc`
-    (service in the private subnets, cache in the isolated ones, load balancer in the public
-    ones); `functions` (PythonFunctions in the same VPC, for the invalidation function); `bus`
+    (service and load balancer in the private subnets, cache in the isolated ones); `functions`
+    (PythonFunctions in the same VPC, for the invalidation function; None with `existing_cache`); `bus`
     (events.IEventBus with ProductModified and InventoryChanged); `user_pool`
     (cognito.IUserPool); `api_url` (the commerce API base URL the storefront calls);
     `file_system` and `access_point` (efs.IFileSystem / IAccessPoint: the `/web` tree, mounted
     read-only at /mnt/web); `encryption_key` (default None: AWS-managed keys); `image` (default
     `storefront_image()`); `certificate` and `origin_domain_name` (default None: HTTP origin;
     see CloudFrontOnlyLoadBalancer); `existing_user_pool_client` (default None: a new public
-    client from `storefront_client_defaults()`) or `user_pool_client_props`; `cache_node_type`
-    and `cache_props` (see WebCache); `existing_session_table` / `session_table_props`,
-    `existing_flags_table` / `flags_table_props` (see WebTables); `load_balancer_props`;
+    client from `storefront_client_defaults()`) or `user_pool_client_props`; `existing_cache`
+    (default None: a WebCache of its own; a WebCache shared with another client, such as the API's
+    response cache: the storefront gets a user of its own there, limited to its `sf:` keys and the
+    generation counters it reads, and no invalidation function, since the cache's owner INCRs the
+    same counters) or `cache_node_type` and `cache_props` (see WebCache);
+    `existing_session_table` / `session_table_props`, `existing_flags_table` /
+    `flags_table_props` (see WebTables); `load_balancer_props`;
+    `vpc_origin` (default None: the profile's `web_vpc_origin`, see CloudFrontOnlyLoadBalancer);
     `task_definition_props` (overrides of cpu, memory_limit_mib, ...: the runtime platform is
     locked to Linux/ARM64, what the image is built for); `publish_interactions` (default True: the
     storefront puts ProductViewed and CartItemAdded on `bus`, source `commerce.storefront` only,
     for recommendations; False: it publishes nothing).
     """
 
-    def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc, functions: PythonFunctions,
+    def __init__(self, scope: Construct, id: str, *, profile: Profile, vpc: ec2.IVpc,
+                 functions: PythonFunctions | None,
                  bus: events.IEventBus, user_pool: cognito.IUserPool, api_url: str,
                  file_system: efs.IFileSystem, access_point: efs.IAccessPoint,
                  encryption_key: kms.IKey | None = None, image: ecs.ContainerImage | None = None,
                  certificate: acm.ICertificate | None = None, origin_domain_name: str | None = None,
                  existing_user_pool_client: cognito.IUserPoolClient | None = None,
                  user_pool_client_props: dict | None = None,
+                 existing_cache: WebCache | None = None,
                  cache_node_type: str | None = None, cache_props: dict | None = None,
                  existing_session_table=None, session_table_props: dict | None = None,
                  existing_flags_table=None, flags_table_props: dict | None = None,
                  load_balancer_props: dict | None = None, task_definition_props: dict | None = None,
-                 publish_interactions: bool = True) -> None:
+                 publish_interactions: bool = True, vpc_origin: bool | None = None) -> None:
         super().__init__(scope, id)
         # Shopper interactions (ProductViewed, CartItemAdded) for recommendations go to `bus`.
         self._interactions_bus = bus if publish_interactions else None
         check_exclusive(type(self).__name__, existing_user_pool_client=existing_user_pool_client,
                         user_pool_client_props=user_pool_client_props)
+        check_exclusive(type(self).__name__, existing_cache=existing_cache, cache_props=cache_props)
+        if existing_cache is not None and cache_node_type is not None:
+            raise ValueError("WebTier: cache_node_type sizes a cache of its own; the existing_cache has its size")
+        if functions is None and existing_cache is None:
+            raise ValueError("WebTier: `functions` is required for the invalidation function of its own cache")
         self.tables = WebTables(self, "Tables", profile=profile, encryption_key=encryption_key,
                                 existing_session_table=existing_session_table, session_table_props=session_table_props,
                                 existing_flags_table=existing_flags_table, flags_table_props=flags_table_props)
-        self.cache = WebCache(self, "Cache", profile=profile, vpc=vpc, encryption_key=encryption_key,
-                              node_type=cache_node_type, cache_props=cache_props)
+        self.cache = existing_cache or WebCache(self, "Cache", profile=profile, vpc=vpc, encryption_key=encryption_key,
+                                                node_type=cache_node_type, cache_props=cache_props)
+        self.shared_cache = existing_cache is not None
+        # The storefront's own credentials: the cache's user, or a user of its own on a shared cache.
+        self.cache_user: WebCache | CacheUser = self.cache if existing_cache is None else existing_cache.add_user(
+            "Storefront", user_name="storefront",
+            key_patterns=[f"{storefront_cache.PREFIX}:*", cache_keys.CATALOG_GENERATION,
+                          f"{cache_keys.CATALOG_GENERATION}:*"])
         self.origin = CloudFrontOnlyLoadBalancer(self, "Origin", profile=profile, vpc=vpc, certificate=certificate,
                                                  origin_domain_name=origin_domain_name, encryption_key=encryption_key,
-                                                 load_balancer_props=load_balancer_props)
+                                                 load_balancer_props=load_balancer_props, vpc_origin=vpc_origin)
         # In this construct's scope (not `user_pool.add_client`, which puts it beside the pool), so
         # switching the web tier off removes its client too.
         self.user_pool_client: cognito.IUserPoolClient = existing_user_pool_client or cognito.UserPoolClient(
@@ -126,10 +148,12 @@ class WebTier(Construct):
         self._build_service(profile, vpc, file_system, access_point, encryption_key, image or storefront_image(),
                             api_url, user_pool, task_definition_props)
         self._build_alarms()
-        self.invalidation_construct = CacheInvalidation(self, "CacheInvalidation", functions=functions, bus=bus,
-                                                        cache=self.cache, encryption_key=encryption_key)
-        self.invalidation = self.invalidation_construct.function
-        self.invalidation_subscription = self.invalidation_construct.subscription
+        self.invalidation_construct = self.invalidation = self.invalidation_subscription = None
+        if not self.shared_cache:
+            self.invalidation_construct = CacheInvalidation(self, "CacheInvalidation", functions=functions, bus=bus,
+                                                            cache=self.cache, encryption_key=encryption_key)
+            self.invalidation = self.invalidation_construct.function
+            self.invalidation_subscription = self.invalidation_construct.subscription
 
     def _environment(self, api_url: str, user_pool: cognito.IUserPool) -> dict[str, str]:
         return {
@@ -137,8 +161,8 @@ class WebTier(Construct):
             settings.STOREFRONT_API_URL: api_url,
             settings.SESSION_TABLE_NAME: self.tables.session_table.table_name,
             settings.FLAGS_TABLE_NAME: self.tables.flags_table.table_name,
-            settings.CACHE_URL: self.cache.url,
-            settings.CACHE_AUTH_SECRET_ARN: self.cache.auth_secret.secret_arn,
+            settings.CACHE_URL: self.cache_user.url,
+            settings.CACHE_AUTH_SECRET_ARN: self.cache_user.auth_secret.secret_arn,
             settings.SESSION_SECRET_ARN: self.session_secret.secret_arn,
             settings.USER_POOL_ID: user_pool.user_pool_id,
             settings.USER_POOL_CLIENT_ID: self.user_pool_client.user_pool_client_id,
@@ -149,7 +173,7 @@ class WebTier(Construct):
     def _build_service(self, profile: Profile, vpc: ec2.IVpc, file_system: efs.IFileSystem,
                        access_point: efs.IAccessPoint, key: kms.IKey | None, image: ecs.ContainerImage,
                        api_url: str, user_pool: cognito.IUserPool, task_definition_props: dict | None) -> None:
-        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        self.cluster = ecs_cluster(self, "Cluster", profile=profile, vpc=vpc)
         self.task_definition = ecs.FargateTaskDefinition(self, "Task", **merge({
             "cpu": profile.web_task_cpu,
             "memory_limit_mib": profile.web_task_memory_mib,
@@ -185,7 +209,7 @@ class WebTier(Construct):
                     "ecr:GetAuthorizationToken, which pulls the image, has no resource-level permissions.")
         role = self.task_definition.task_role
         self.tables.grant_storefront(role)
-        self.cache.grant_auth(role)
+        self.cache_user.grant_auth(role)
         self.session_secret.grant_read(role)
         grant_mount(file_system, role, access_point, write=False)
         if self._interactions_bus is not None:
@@ -210,7 +234,8 @@ class WebTier(Construct):
             acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
                         "ECS Exec (dev profile only) needs the ssmmessages channel actions, which have no "
                         "resource-level permissions; the prod profile turns ECS Exec off.")
-        self.cache.connections.allow_default_port_from(self.service, "Storefront to Valkey")
+        # From this side, so a shared cache's rule lands in this stack (the cache's cannot refer back here).
+        self.service.connections.allow_to_default_port(self.cache.connections, "Storefront to Valkey")
         file_system.connections.allow_default_port_from(self.service, "Storefront mounts shared files")
 
         self.target_group = elbv2.ApplicationTargetGroup(

@@ -29,6 +29,10 @@ POLL_INTERVAL_S = 0.2
 # whose visibility timeout ends, a retry, is announced by nothing.
 IDLE_POLL_S = 1.0
 RETRY_VISIBILITY_S = 1       # a failed message is retried after this (SQS: visibility timeout)
+# With `traffic` (local mode's API requests), a poll waits for a moment without requests, at
+# most this long (http_adapter.Traffic says why); under steady traffic the flow still polls
+# this often, in larger batches.
+FLOW_DEFER_S = 0.25
 _env_lock = threading.Lock()  # DEAD_LETTER_QUEUE_URL is per consumer but the env is per process
 
 
@@ -128,6 +132,7 @@ class _Poller(threading.Thread):
         self.errors = 0
         self._wake = threading.Event()
         self._listening = False
+        self.traffic = None          # http_adapter.Traffic: defer to requests being answered
 
     def listen(self, *activities: str) -> None:
         """Poll when one of `activities` (moto_patches.queue_activity, stream_activity) has
@@ -146,6 +151,8 @@ class _Poller(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.is_set():
+            if self.traffic is not None:
+                self.traffic.wait_quiet(FLOW_DEFER_S)
             self._wake.clear()     # before reading: a write during the poll wakes the next wait
             try:
                 busy = self.poll()

@@ -11,6 +11,7 @@ socket-free core; `make_server` serves it with werkzeug's threaded WSGI server.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import io
 import json
@@ -293,12 +294,19 @@ class LocalApi:
 
 
 # ---- the socket side -------------------------------------------------------------------------------
-# werkzeug's threaded WSGI server parses requests and writes responses (it closes each
-# connection after its response, so no keep-alive stall, no pipelining bugs). What it does
-# not do is added here: JSON instead of http.server's HTML error pages (400/414/431/505), a
-# deadline on reading the head and the body of a request (its socket timeout is per recv, so a
-# client sending a byte every few seconds would hold a thread forever), TCP_NODELAY, and quiet
-# handling of clients that disconnect.
+# werkzeug's threaded WSGI server parses requests and writes responses. What it does not do is
+# added here: JSON instead of http.server's HTML error pages (400/414/431/505), a deadline on
+# reading the head and the body of a request (its socket timeout is per recv, so a client
+# sending a byte every few seconds would hold a thread forever), TCP_NODELAY, quiet handling
+# of clients that disconnect, and keep-alive. werkzeug closes every connection after its
+# response because http.server cannot skip an unread body before the next request line; here
+# the body is always read whole before the answer, so with `keep_alive` (local mode) an
+# HTTP/1.1 connection stays open after a successful answer with a Content-Length (a new
+# connection and thread per request was a third of the server's CPU time for a product
+# listing). It is closed after an error, when the client asks, when the body was not read,
+# and when no next request starts within HEAD_TIMEOUT_S. The container keeps closing every
+# connection: behind a load balancer that keeps idle connections longer than HEAD_TIMEOUT_S,
+# one it reuses just as this server closes it would fail a request.
 
 HEAD_TIMEOUT_S = 10.0        # request line and headers, from accepting the connection
 BODY_TIMEOUT_S = 30.0        # the body, from the end of the headers (API Gateway: 29 s)
@@ -328,18 +336,61 @@ class _DeadlineReader(io.RawIOBase):
             self._sock.settimeout(WRITE_TIMEOUT_S)
 
 
+BODY_READ = "headless_commerce.body_read"      # environ: the request body was read whole
+
+
+class _Input(io.BufferedReader):
+    """The connection's request stream. While `held`, read() answers nothing: after a response
+    werkzeug reads and drops whatever the client has sent since (the unread rest of a body,
+    when it closes every connection), which on a kept connection is the next request."""
+
+    held = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        return b"" if self.held else super().read(size)
+
+
 class _RequestHandler(WSGIRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = _DeadlineReader(self.connection)
-        self.rfile = io.BufferedReader(self._reader)
+        self.rfile = _Input(self._reader)
+        self._environ: dict = {}
+        self._answer: dict[str, object] = {}
+
+    def handle_one_request(self) -> None:
+        # Each request's head has HEAD_TIMEOUT_S from when the connection is free for it.
+        self._reader.deadline = time.monotonic() + HEAD_TIMEOUT_S
+        self._environ, self._answer = {}, {}
+        self.rfile.held = False
+        super().handle_one_request()
 
     def make_environ(self) -> dict:
         environ = super().make_environ()
         # The headers as sent (order, case, repeats), for the proxy event's multiValueHeaders.
         environ["headless_commerce.headers"] = list(self.headers.items())
+        self._environ = environ
         return environ
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._answer["status"] = code
+        super().send_response(code, message)
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "content-length":
+            self._answer["length"] = value
+        elif keyword.lower() == "connection" and value.lower() == "close" and self._keep_alive():
+            self.rfile.held = True     # until the next request starts
+            return                # werkzeug's unconditional close, not needed: see above
+        super().send_header(keyword, value)
+
+    def _keep_alive(self) -> bool:
+        return (self.server.keep_alive and self.request_version == "HTTP/1.1"
+                and not self.close_connection
+                and self._environ.get(BODY_READ) is True and "length" in self._answer
+                and int(self._answer.get("status", 500)) < 400
+                and self.headers.get("Connection", "").lower() != "close")
 
     def run_wsgi(self) -> None:
         self._reader.deadline = time.monotonic() + BODY_TIMEOUT_S
@@ -376,6 +427,39 @@ _STATUS_CODES = {400: ("bad_request",), 408: ("request_timeout",), 411: ("length
                  505: ("http_version_not_supported",)}
 
 
+class Traffic:
+    """The requests being answered. Local mode's event flow waits for a moment without any
+    (`wait_quiet`) before each poll: in AWS the consumers run in their own functions, here they
+    share one interpreter lock with the requests, and a consumer batch in the middle of a
+    checkout made the checkout wait for it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._active = 0
+
+    def __enter__(self) -> Traffic:
+        with self._changed:
+            self._active += 1
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        with self._changed:
+            self._active -= 1
+            if not self._active:
+                self._changed.notify_all()
+
+    def wait_quiet(self, limit_s: float) -> bool:
+        """Wait until no request is being answered, at most `limit_s`; True if none is."""
+        deadline = time.monotonic() + limit_s
+        with self._changed:
+            while self._active:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+
 class LocalHttpServer(ThreadedWSGIServer):
     """Binds at construction (OSError if the port is in use: on Linux SO_REUSEADDR only
     reuses TIME_WAIT ports, never a listening one) and answers 503 `starting` until `api`
@@ -383,6 +467,8 @@ class LocalHttpServer(ThreadedWSGIServer):
 
     request_queue_size = LISTEN_BACKLOG
     api: LocalApi | None = None
+    traffic = None                 # a Traffic, when something wants to know (local mode)
+    keep_alive = False             # HTTP/1.1 keep-alive (local mode; see the socket side)
 
     def __init__(self, host: str, port: int) -> None:
         # Bound here rather than by werkzeug, which prints and exits on a busy port.
@@ -418,13 +504,15 @@ class LocalHttpServer(ThreadedWSGIServer):
             return error(408, "request_timeout", "The request body did not arrive in time")
         if len(body) < length:
             return error(400, "incomplete_body", "The connection closed before the whole body")
+        environ[BODY_READ] = True
         api = self.api
         if api is None:
             return error(503, "starting", "Local mode is still starting",
                          {"Retry-After": str(STARTING_RETRY_AFTER_S)})
-        return api.handle(request.method, environ.get("RAW_URI") or request.full_path,
-                          environ["headless_commerce.headers"], body,
-                          request.remote_addr or "127.0.0.1")
+        with self.traffic or contextlib.nullcontext():
+            return api.handle(request.method, environ.get("RAW_URI") or request.full_path,
+                              environ["headless_commerce.headers"], body,
+                              request.remote_addr or "127.0.0.1")
 
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up or stalls is not an error of ours: no traceback for it."""

@@ -4,6 +4,8 @@ a temporary directory without --data-dir), listed at `GET /local/outbox`.
 
 What stands in for what is deployed:
     SES / End User Messaging / SNS push -> runtime/marketing/outbox.py (a file per message)
+    SNS platform applications (APNs, FCM) -> the embedded AWS's, created at start-up, so
+        PUT /me/push-device makes real (emulated) endpoints
     EventBridge Scheduler (abandoned-cart check) -> AbandonedCartSchedule (a thread)
     unsubscribe key in Secrets Manager -> a random key kept in the data dir (links keep working
     across restarts)
@@ -13,6 +15,7 @@ SES bounces and complaints do not exist locally, so the suppression consumer doe
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import tempfile
@@ -21,7 +24,7 @@ import time
 from pathlib import Path
 
 from headless_commerce.local.events import _Poller
-from headless_commerce.runtime import settings
+from headless_commerce.runtime import routes, settings
 from headless_commerce.runtime.marketing import names, outbox
 
 OUTBOX_PATH = "/local/outbox"
@@ -49,8 +52,10 @@ class LocalMarketing:
         path.chmod(0o600)
         return key
 
-    def environment(self, *, api_url: str, table_name: str, jobs_queue_url: str) -> dict[str, str]:
-        return {settings.MARKETING_TRANSPORT: "outbox",
+    def environment(self, *, api_url: str, table_name: str, jobs_queue_url: str, sns=None) -> dict[str, str]:
+        """The handlers' settings; with `sns` (the embedded AWS's client), push applications too."""
+        push = {settings.PUSH_PLATFORM_APPLICATIONS: json.dumps(push_applications(sns, table_name))} if sns else {}
+        return {**push, settings.MARKETING_TRANSPORT: "outbox",
                 settings.MARKETING_OUTBOX_DIR: str(self.outbox_dir),
                 settings.MARKETING_UNSUBSCRIBE_KEY: self.key,
                 settings.MARKETING_API_URL: api_url,
@@ -64,6 +69,16 @@ class LocalMarketing:
     def close(self) -> None:
         if self._temporary:
             shutil.rmtree(self.outbox_dir.parent, ignore_errors=True)
+
+
+def push_applications(sns, prefix: str) -> dict[str, str]:
+    """One platform application per push platform (same name, same ARN on every start, so
+    endpoints kept in --data-dir stay valid); no credentials reach Apple or Google."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", prefix)[:200]
+    return {platform: sns.create_platform_application(
+        Name=f"{name}-{platform.lower()}", Platform=platform,
+        Attributes={"PlatformCredential": "local-mode", "PlatformPrincipal": "local-mode"})["PlatformApplicationArn"]
+        for platform in routes.PUSH_PLATFORMS}
 
 
 def abandoned_cart_job(now: float | None = None) -> dict:

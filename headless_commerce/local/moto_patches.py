@@ -18,8 +18,10 @@ What real DynamoDB does and moto does not, bridged here:
    most MAX_SHARD_ITERATORS are kept (the oldest go first), so memory stays flat.
 4. Queries read one partition. moto answers every Query by sorting the whole table and
    filtering it, so a product read costs O(table) in Python. Here a base-table query looks at
-   its partition only, and an index query at the items whose index partition key matches,
-   grouped once per table version (any write request starts a new version). moto's own key
+   its partition only, and an index query at the items whose index partition key matches:
+   grouped once, then kept grouped by moving the items each write request names (a checkout
+   wrote a few items, and the next index query re-grouped and re-sorted the whole table:
+   a tenth of a checkout's CPU time with 1,000 products). moto's own key
    condition, filter, sort and paging still run on those candidates, so answers are unchanged.
    Comparing and sorting string keys uses the strings themselves (moto converts every value
    through a chain of type checks per comparison; for strings the result is the same).
@@ -31,6 +33,11 @@ What real DynamoDB does and moto does not, bridged here:
    The same holds for DynamoDB Streams' GetRecords (the records carry item images): walking
    them was 40% of the event flow's CPU time per order; their one timestamp is written as
    moto's serializer writes it (epoch seconds, milliseconds as the fraction).
+   moto also walks every result into a new copy of itself (dynamo_to_dict: its model objects
+   to DynamoDB JSON, binary values decoded) before any serializer sees it: 30% of a product
+   listing's CPU time, for results that are DynamoDB JSON already. A result is converted when
+   something reads it; the JSON writer first tries the result as the action returned it, and
+   only what json.dumps cannot write (model objects, bytes, datetimes) is converted first.
 6. Stream records can be trimmed. DynamoDB drops a stream's records after 24 hours; moto keeps
    every record, with its item images, forever (megabytes per hundred orders). `trim_stream`
    drops the records up to a sequence number (local mode: what its relay has read); the
@@ -58,7 +65,33 @@ What real DynamoDB does and moto does not, bridged here:
    methods with inspect.getmembers and converts the action name with regular expressions, and
    SQS's retention check builds every attribute of the queue (counting its messages) for each
    message a receive looks at. The method lists and names are kept per class and string (both
-   fixed), and the retention check reads the one attribute it needs.
+   fixed), and the retention check reads the one attribute it needs. SQS reads the clock
+   for every message of a queue each time it counts them (a send counts them three times):
+   moto builds two datetimes for each reading; here it is time.time(), the same clock.
+12. Items are sized once when built. moto's item dict checks the 400 KB limit on every
+   attribute it sets by summing the sizes of all the attributes already set, so building an
+   item of n attributes sizes O(n^2) values (a third of the CPU time of seeding a catalog).
+   Here an item is built and then sized once: its size only grows while it is built, so the
+   whole item is over the limit exactly when one of moto's intermediate checks would fail.
+   `put_items` loads many items at start-up (a catalog) without a request per 25 items: the
+   puts BatchWriteItem makes, under the request lock, without botocore's serializing and
+   validation and moto's parsing of each request (most of a 10,000-product seed's time).
+13. Update expressions are parsed once per string. moto parses an UpdateExpression twice per
+   update (the request's checks, then the update) and its validator deep-copies the parsed
+   tree with copy's generic reduce protocol before replacing names and values in the copy:
+   a quarter of the CPU time of an update or a checkout's transaction. The parsed trees are
+   kept per expression string (every user of one only reads it or copies it first), and a
+   tree node copies itself as copy.deepcopy would (a new object of its class, its attributes
+   deep-copied with the same memo), without the reduce protocol's detour.
+14. Requests from botocore are read with json.loads. moto parses a DynamoDB request by
+   walking botocore's input shape over the JSON it received, value by value: what comes back
+   differs from json.loads only in binary values (base64-decoded), timestamps and members
+   that are null or not in the shape, and botocore's serializer writes neither nulls nor
+   unmodelled members. So an item request that local/aws_transport.py hands over
+   from botocore, with no binary attribute value in it (the inputs of these actions have no
+   timestamps), is parsed with json.loads (DynamoDB Streams' requests are read as JSON by
+   moto already). Each response's request id (52 random letters and
+   digits) is drawn with one choices() call instead of 52 choice() calls.
 """
 
 from __future__ import annotations
@@ -95,6 +128,10 @@ _applied = False
 _request_lock = threading.RLock()
 _local = threading.local()     # .in_transaction, .candidates (per thread, set around a call)
 _version = [0]                 # bumped by every DynamoDB request that may write
+_epoch = [0]                   # bumped by every write whose keys are not known (see _touch)
+_KEYED_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+                           "TransactWriteItems"})
+MAX_TOUCHED = 4096             # keys kept per table for its index groups before a rebuild
 
 
 def apply() -> None:
@@ -114,6 +151,9 @@ def apply() -> None:
         _writes_announced()
         _query_results_shared()
         _bookkeeping_once()
+        _items_sized_once()
+        _update_expressions_parsed_once()
+        _botocore_requests_read_as_json()
         _applied = True
 
 
@@ -139,9 +179,11 @@ def _serialise_requests() -> None:
 
     def dynamodb_call(self):
         with _request_lock:
-            writes = not self._get_action().startswith(_READ_ACTIONS)
+            action = self._get_action()
+            writes = not action.startswith(_READ_ACTIONS)
             if writes:
                 _version[0] += 1
+                _touch(self, action)
             try:
                 return original_dynamodb(self)
             finally:
@@ -156,6 +198,48 @@ def _serialise_requests() -> None:
 
     DynamoHandler.call_action = dynamodb_call
     DynamoDBStreamsHandler.call_action = streams_call
+
+
+def _touch(handler, action: str) -> None:
+    """Note the keys a write request names on their tables, for the index groups (4): the
+    next index query moves those items only. Any other write starts a new `_epoch`."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    try:
+        if action not in _KEYED_WRITES:
+            raise KeyError(action)
+        tables = handler.dynamodb_backend.tables
+        for name, attrs in _written_keys(action, handler.params):
+            table = tables[name]
+            if not table.__dict__.get("_hc_index_groups"):
+                continue
+            touched = table.__dict__.setdefault("_hc_touched", [])
+            if len(touched) >= MAX_TOUCHED:     # rebuilt at the next index query
+                table._hc_index_groups, table._hc_touched = {}, []
+                continue
+            touched.append((DynamoType(attrs[table.hash_key_attr]),
+                            DynamoType(attrs[table.range_key_attr]) if table.range_key_attr
+                            else None))
+    except Exception:       # keys not known (an ARN for a name, a malformed request...)
+        _epoch[0] += 1
+
+
+def _written_keys(action: str, params: dict) -> list[tuple[str, dict]]:
+    """(table name, attributes holding the key) of each item a keyed write request names."""
+    if action == "PutItem":
+        return [(params["TableName"], params["Item"])]
+    if action in ("UpdateItem", "DeleteItem"):
+        return [(params["TableName"], params["Key"])]
+    if action == "BatchWriteItem":
+        return [(name, request["PutRequest"]["Item"] if "PutRequest" in request
+                 else request["DeleteRequest"]["Key"])
+                for name, requests in params["RequestItems"].items() for request in requests]
+    written = []
+    for entry in params["TransactItems"]:
+        (op_type, op), = entry.items()
+        if op_type != "ConditionCheck":
+            written.append((op["TableName"], op["Item"] if op_type == "Put" else op["Key"]))
+    return written
 
 
 # ---- 2. transactions --------------------------------------------------------------------------
@@ -353,18 +437,67 @@ def _candidates(table, bound: dict) -> list | None:
     wanted = dict(bound.get("hash_key_conditions") or {}).get(attribute, hash_key)
     if wanted is None:
         return None
-    version, groups = getattr(table, "_hc_index_groups", {}).get(index_name, (None, None))
-    if version != _version[0]:
-        groups = {}
-        for item in table.all_items():
+    cache = table.__dict__.setdefault("_hc_index_groups", {})
+    groups = cache.get(index_name)
+    try:
+        if groups is None or groups.epoch != _epoch[0]:
+            groups = cache[index_name] = _IndexGroups(table, attribute)
+        else:
+            groups.catch_up(table)
+        return list(groups.groups.get(wanted, ()))
+    except TypeError:                 # an unhashable value cannot be a key: let moto decide
+        cache.pop(index_name, None)
+        return None
+
+
+def _table_key(item) -> tuple:
+    """An item's position in moto's all_items order (by hash key, then range key; key
+    attributes have one type per table, so their values compare as moto's DynamoTypes do)."""
+    return (item.hash_key.cast_value,
+            item.range_key.cast_value if item.range_key is not None else None)
+
+
+class _IndexGroups:
+    """An index's items by the value of its partition key attribute, each group in all_items
+    order. Built from the whole table once, then kept up to date with the keys that write
+    requests name (`_touch`): a query after a write looks at what the write changed, not at
+    the whole table again. Anything else that may change a table (a request whose keys are
+    not known, a bulk load) moves `_epoch`, and the groups are built again."""
+
+    def __init__(self, table, attribute: str) -> None:
+        self.epoch, self.attribute = _epoch[0], attribute
+        self.groups: dict = {}
+        self.values: dict = {}        # (hash key, range key) -> the group it is in
+        self.read = len(table.__dict__.setdefault("_hc_touched", []))
+        for item in sorted(table.all_items(), key=_table_key):
             value = item.attrs.get(attribute)
             if value is not None:
-                groups.setdefault(value, []).append(item)
-        table.__dict__.setdefault("_hc_index_groups", {})[index_name] = (_version[0], groups)
-    try:
-        return list(groups.get(wanted, ()))
-    except TypeError:                 # an unhashable value cannot be a key: let moto decide
-        return None
+                self.groups.setdefault(value, []).append(item)
+                self.values[(item.hash_key, item.range_key)] = value
+
+    def catch_up(self, table) -> None:
+        touched = table.__dict__.get("_hc_touched", ())
+        for hash_key, range_key in touched[self.read:]:
+            self._move(table, hash_key, range_key)
+        self.read = len(touched)
+
+    def _move(self, table, hash_key, range_key) -> None:
+        old = self.values.pop((hash_key, range_key), None)
+        if old is not None:
+            group = self.groups[old]
+            position = bisect.bisect_left(
+                group, (hash_key.cast_value, range_key.cast_value if range_key is not None
+                        else None), key=_table_key)
+            del group[position]
+            if not group:
+                del self.groups[old]
+        partition = table.items.get(hash_key)
+        item = (partition.get(range_key) if table.range_key_attr else partition
+                ) if partition is not None else None
+        value = item.attrs.get(self.attribute) if item is not None else None
+        if value is not None:
+            bisect.insort(self.groups.setdefault(value, []), item, key=_table_key)
+            self.values[(hash_key, range_key)] = value
 
 
 def _page_window(table, bound: dict, candidates: list) -> list:
@@ -427,15 +560,25 @@ def _item_responses_as_json() -> None:
     def fast(handler_class, actions: frozenset[str], default=None, plain: bool = False) -> None:
         original_serialized = handler_class.serialized
 
+        def dump(result: object) -> str | None:
+            if not isinstance(result, dict):
+                return None
+            try:
+                return json.dumps(_without_none(result), separators=(",", ":"),
+                                  allow_nan=False, default=default)
+            except (TypeError, ValueError):          # bytes, datetimes...: moto knows how
+                return None
+
         def serialized(self, action_result):
-            result = action_result.result
-            if (FAST_ITEM_RESPONSES and isinstance(result, dict)
-                    and self._get_action() in actions):
-                try:
-                    body = json.dumps(_without_none(result), separators=(",", ":"),
-                                      allow_nan=False, default=default)
-                except (TypeError, ValueError):      # bytes, datetimes...: moto knows how
-                    return original_serialized(self, action_result)
+            if not (FAST_ITEM_RESPONSES and self._get_action() in actions):
+                return original_serialized(self, action_result)
+            state = action_result.__dict__
+            # A DynamoResult that is plain JSON as the action returned it, else as
+            # moto converts it.
+            body = dump(state["_hc_raw"]) if "_hc_raw" in state and "_result" not in state else None
+            if body is None:
+                body = dump(action_result.result)
+            if body is not None:
                 headers = {"Content-Type": JSON_CONTENT_TYPE}
                 headers.update(self.response_headers)
                 if plain and '"B":' not in body and '"BS":' not in body:
@@ -447,6 +590,23 @@ def _item_responses_as_json() -> None:
 
     fast(DynamoHandler, _ITEM_ACTIONS, plain=True)
     fast(DynamoDBStreamsHandler, frozenset({"GetRecords"}), default=_epoch_seconds)
+    _results_converted_when_read()
+
+
+def _results_converted_when_read() -> None:
+    from moto.dynamodb.models.utilities import dynamo_to_dict
+    from moto.dynamodb.responses import DynamoResult
+
+    def init(self, result: object) -> None:
+        self._hc_raw = result
+
+    def converted(self) -> object:
+        if "_result" not in self.__dict__:
+            self._result = dynamo_to_dict(self._hc_raw)
+        return self._result
+
+    DynamoResult.__init__ = init
+    DynamoResult.result = property(converted)
 
 
 def _epoch_seconds(value: object) -> float | int:
@@ -657,7 +817,111 @@ def _bookkeeping_once() -> None:
 
     def is_message_valid_based_on_retention_period(self, queue_name: str, message) -> bool:
         retention = int(self.get_queue(queue_name).message_retention_period)
-        return retention + message.sent_timestamp / 1000 > unix_time()
+        return retention + message.sent_timestamp / 1000 > clock()
+
+    def clock(dt: datetime | None = None) -> float:
+        return time.time() if dt is None else unix_time(dt)
+
+    def clock_millis(dt: datetime | None = None) -> float:
+        return clock(dt) * 1000.0
+
+    sqs_models.unix_time, sqs_models.unix_time_millis = clock, clock_millis
 
     sqs_models.SQSBackend.is_message_valid_based_on_retention_period = (
         is_message_valid_based_on_retention_period)
+
+
+# ---- 12. item sizes, bulk loads ---------------------------------------------------------------
+
+def _items_sized_once() -> None:
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    limit = 405000        # moto's LimitedSizeDict limit (DynamoDB's 400 KB, as moto measures it)
+
+    def item_init(self, hash_key, range_key, attrs) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        built = dynamo_type.LimitedSizeDict()
+        dict.update(built, {key: dynamo_type.DynamoType(value) for key, value in attrs.items()})
+        if sum(bytesize(key) + value.size() for key, value in built.items()) > limit:
+            raise dynamo_type.ItemSizeTooLarge
+        self.attrs = built
+
+    dynamo_type.Item.__init__ = item_init
+
+
+def put_items(table_name: str, region: str, items: list[dict]) -> None:
+    """Unconditional puts of `items` (DynamoDB JSON) into a table of the embedded DynamoDB, as
+    BatchWriteItem makes them (moto's own checks of each item), in one step under the request
+    lock: a bulk load (a catalog at start-up), counted as a write."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.responses import validate_put_has_empty_keys
+
+    with _request_lock:
+        _version[0] += 1
+        _epoch[0] += 1
+        try:
+            backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
+            table = backend.get_table(table_name)
+            for item in items:
+                validate_put_has_empty_keys(item, table)
+                backend.put_item(table_name, item)
+        finally:
+            _version[0] += 1
+
+
+# ---- 13. update expressions -------------------------------------------------------------------
+
+_ATOMIC = (type(None), bool, int, float, str, bytes)
+
+
+def _update_expressions_parsed_once() -> None:
+    from moto.dynamodb.parsing.ast_nodes import Node
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    parse = UpdateExpressionParser.make.__func__
+    UpdateExpressionParser.make = classmethod(functools.lru_cache(maxsize=512)(parse))
+
+    def node_deepcopy(self, memo):
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        state = clone.__dict__
+        for name, value in self.__dict__.items():
+            state[name] = value if type(value) in _ATOMIC else copy.deepcopy(value, memo)
+        return clone
+
+    Node.__deepcopy__ = node_deepcopy
+
+
+# ---- 14. requests from botocore ----------------------------------------------------------------
+
+def _botocore_requests_read_as_json() -> None:
+    import string
+
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.moto_api._internal import mock_random
+
+    original = DynamoHandler.parse_parameters
+
+    def parse_parameters(self, request) -> None:
+        if getattr(request, "from_botocore", False) and self._get_action() in _ITEM_ACTIONS:
+            body = request.data
+            if b'"B":' not in body and b'"BS":' not in body:
+                self.params = json.loads(body) if body else {}
+                return
+        original(self, request)
+
+    DynamoHandler.parse_parameters = parse_parameters
+
+    alphabet = string.ascii_letters + string.digits      # moto's get_random_string(52)
+
+    def request_id(headers: dict | None = None) -> str:
+        value = "".join(mock_random.choices(alphabet, k=52))
+        if isinstance(headers, dict):
+            headers["x-amzn-requestid"] = value
+        return value
+
+    responses.gen_amzn_requestid_long = request_id

@@ -27,6 +27,7 @@ from headless_commerce.local.events import OmsPipe, QueuePoller, ScheduledInvoke
 from headless_commerce.local.http_adapter import (
     LocalApi,
     Response,
+    Traffic,
     import_handler,
     make_server,
 )
@@ -112,6 +113,7 @@ class LocalCommerce:
             raise state.StateError(f"{data_dir} holds a store in region {self.saved.kept.region}"
                                    f", not {region}: pass --region {self.saved.kept.region}")
         self.http = make_server(host, port)
+        self.http.keep_alive = True
         # storefront_port None: API only (the API's own tests need no storefront).
         try:
             self.storefront = (LocalStorefront(host, storefront_port)
@@ -169,8 +171,9 @@ class LocalCommerce:
                                                embedded.PREFIX)
         self.marketing = LocalMarketing(self.data_dir)
         os.environ.update(self.marketing.environment(api_url=self.api_url, table_name=r.marketing_table_name,
-                                                     jobs_queue_url=r.marketing_jobs.url))
-        categories, products = seed.seed(self.catalog) if kept is None else (None, None)
+                                                     jobs_queue_url=r.marketing_jobs.url,
+                                                     sns=embedded._client("sns", r.endpoint_url, r.region)))
+        categories, products = seed.seed(self.catalog, r.table_name, r.region) if kept is None else (None, None)
         # Search loads what was just seeded, or reads a kept table back.
         self.search = local_search.install(self.catalog if kept is None else None)
         self._start_event_flow(r, kept.relay_positions if kept else None)
@@ -266,7 +269,9 @@ class LocalCommerce:
         self.pollers[sweeper.name] = ScheduledInvoker(
             sweeper.name, handler=import_handler(sweeper.handler), region=r.region,
             stop=self._stop, interval=SWEEP_INTERVAL_S)
+        self.http.traffic = Traffic()
         for poller in self.pollers.values():
+            poller.traffic = self.http.traffic
             poller.start()
             self._threads.append(poller)
 

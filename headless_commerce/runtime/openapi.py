@@ -21,6 +21,7 @@ from headless_commerce.runtime.routes import (
     IDEMPOTENCY_KEY_PATTERN,
     MAX_BODY_BYTES,
     PATH_PARAM_PATTERN,
+    PUSH_PLATFORMS,
     ROUTES,
     Route,
 )
@@ -98,6 +99,8 @@ SCHEMAS: dict[str, dict] = {
          "created_at": _TIMESTAMP, "updated_at": _TIMESTAMP},
         {"given_name": _TEXT, "family_name": _TEXT, "phone": _TEXT, "locale": _TEXT,
          "default_address": _ref("Address")}),
+    "PushDevice": _object({"registered": {"type": "boolean"},
+                           "platform": {"type": "string", "nullable": True, "enum": [*PUSH_PLATFORMS, None]}}),
     "Subscription": _object({"channel": {"type": "string", "enum": list(model.CONSENT_CHANNELS)},
                              "subscribed": {"type": "boolean"}}),
     "WebhookAck": _object({"received": {"type": "boolean"}, "applied": {"type": "boolean"}},
@@ -181,6 +184,8 @@ _ERROR_DETAILS = {
     ("searchProducts", 503): "search_unavailable: the search engine cannot answer now",
     ("suggestProducts", 503): "search_unavailable: the search engine cannot answer now",
     ("getRecommendations", 404): "not_found: product_id is not in the catalog",
+    ("putPushDevice", 422): "push_not_configured: this deployment has no push platform application "
+                            "for the device's platform",
     ("chat", 503): "chat_unavailable: the chatbot cannot answer now (the rest of the API is unaffected)",
     ("chatSignedIn", 503): "chat_unavailable: the chatbot cannot answer now (the rest of the API is unaffected)",
     ("findStores", 404): "address_not_found: nothing matches q",

@@ -92,6 +92,19 @@ CONSENTS_SCHEMA: dict = {
     },
 }
 
+# SNS platforms a device may register for (the app's build decides APNS or its sandbox).
+PUSH_PLATFORMS = ("APNS", "APNS_SANDBOX", "GCM")
+PUSH_DEVICE_SCHEMA: dict = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["platform", "token"],
+    "properties": {
+        "platform": {"type": "string", "enum": list(PUSH_PLATFORMS)},
+        # APNs tokens are hex, FCM registration tokens base64url with a colon.
+        "token": {"type": "string", "pattern": "^[A-Za-z0-9:_-]{32,4096}$"},
+    },
+}
+
 # An anonymous chat session id: version, base-36 seconds, a 128-bit nonce and the HMAC, base64url.
 CHAT_SESSION_ID_PATTERN = r"^v1\.[0-9a-z]{1,10}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$"
 # The text limit is Lex V2's; the session id is one this API issued (runtime/chatbot/sessions.py).
@@ -189,6 +202,11 @@ ROUTES: tuple[Route, ...] = (
           "Change profile fields", "Profile", UPDATE_PROFILE_SCHEMA),
     Route("PUT", "/me/consents", "user", "customers", "putConsents",
           "Set marketing consents per channel", "Profile", CONSENTS_SCHEMA, errors=(404,)),
+    Route("PUT", "/me/push-device", "user", "customers", "putPushDevice",
+          "Register the caller's device for push messages (an SNS platform endpoint)", "PushDevice",
+          PUSH_DEVICE_SCHEMA, errors=(422,)),
+    Route("DELETE", "/me/push-device", "user", "customers", "deletePushDevice",
+          "Forget the caller's push device (call it on sign-out)", "PushDevice"),
     Route("POST", "/payments/webhook", "signature", "payments_webhook", "paymentWebhook",
           "Payment provider callback (signed)", "WebhookAck"),
     Route("GET", "/search", "public", "search", "searchProducts",
@@ -202,7 +220,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/recommendations", "public", "recommendations", "getRecommendations",
           "Recommended products (Personalize, or our own order history when it cannot answer); "
           "never empty for a known catalog", "Recommendations",
-          query_params=("product_id", "kind", "visitor_id", "limit"), errors=(404,)),
+          query_params=("product_id", "kind", "visitor_id", "limit"), errors=(404,), cache_ttl_s=60),
     # The signed-in form: API Gateway verifies the token, so the customer's own history (and the
     # filter leaving out what they bought) applies. The public form never trusts a token it is
     # sent, because no authorizer has checked it there.

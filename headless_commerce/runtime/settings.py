@@ -64,6 +64,9 @@ MARKETING_API_URL = "MARKETING_API_URL"
 MARKETING_JOBS_QUEUE_URL = "MARKETING_JOBS_QUEUE_URL"
 # Whole hours a cart must sit untouched before the abandoned-cart reminder (default 24).
 MARKETING_ABANDONED_CART_HOURS = "MARKETING_ABANDONED_CART_HOURS"
+# SNS mobile push: JSON {platform: platform application ARN} (platform APNS, APNS_SANDBOX or
+# GCM) that PUT /me/push-device creates device endpoints under; unset: push is not configured.
+PUSH_PLATFORM_APPLICATIONS = "PUSH_PLATFORM_APPLICATIONS"
 
 # Search: "opensearch" (a managed domain or a serverless collection) or "local" (tantivy).
 SEARCH_PROVIDER = "SEARCH_PROVIDER"
@@ -94,6 +97,8 @@ POPULAR_WINDOW_DAYS = "POPULAR_WINDOW_DAYS"
 # The event tracker real-time interactions go to, and the items dataset the catalog export fills.
 PERSONALIZE_TRACKING_ID = "PERSONALIZE_TRACKING_ID"
 PERSONALIZE_ITEMS_DATASET_ARN = "PERSONALIZE_ITEMS_DATASET_ARN"
+# The users dataset CustomerProfileChanged fills (locale and country only).
+PERSONALIZE_USERS_DATASET_ARN = "PERSONALIZE_USERS_DATASET_ARN"
 
 # Location (runtime/location/, deployed by the Location construct).
 # Its own table: stores (geohash index), deliveries and what each courier carries.
@@ -253,6 +258,11 @@ def fraud_model_timeout_ms() -> str | None:
     return _optional(FRAUD_MODEL_TIMEOUT_MS)
 
 
+def push_platform_applications() -> str | None:
+    """The raw JSON; marketing/devices.py reads it."""
+    return _optional(PUSH_PLATFORM_APPLICATIONS)
+
+
 def metrics_namespace() -> str:
     return os.environ.get(POWERTOOLS_METRICS_NAMESPACE) or "HeadlessCommerce"
 
@@ -328,6 +338,11 @@ def personalize_tracking_id() -> str:
 
 def personalize_items_dataset_arn() -> str:
     return os.environ[PERSONALIZE_ITEMS_DATASET_ARN]
+
+
+def personalize_users_dataset_arn() -> str:
+    return os.environ[PERSONALIZE_USERS_DATASET_ARN]
+
 
 def chat_provider() -> str:
     return os.environ.get(CHAT_PROVIDER) or "lex"

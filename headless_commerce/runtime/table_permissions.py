@@ -42,9 +42,11 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     # Copies contact details from the customer profile.
     "marketing_audience": (GET,),
     # Marketing senders re-read the profile (consent, contact) at send time; the job worker a
-    # page of profiles and carts at once. Unsubscribe withdraws consent like PUT /me/consents.
-    "marketing_lifecycle": (GET,),
-    "marketing_jobs": (BATCH_GET,),
+    # page of profiles and carts at once. Both remove a push endpoint SNS disabled from its
+    # profile (UpdateItem, confined to customer items). Unsubscribe withdraws consent like
+    # PUT /me/consents.
+    "marketing_lifecycle": (GET, UPDATE),
+    "marketing_jobs": (BATCH_GET, UPDATE),
     "unsubscribe": (GET, PUT, UPDATE),
     # Reads a changed product and its SKUs (consistent Get/BatchGet); a reindex pages the
     # catalog index (Query).
@@ -65,6 +67,8 @@ TABLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "location": (GET,),
     "location_geofences": (GET, PUT, UPDATE),
     "location_couriers": (GET,),
+    # Reads the changed profile for the users dataset.
+    "personalize_users": (GET,),
     # Pages the catalog index for the scheduled export to the items dataset.
     "personalize_catalog_export": (QUERY,),
     # Integration feeds: one BatchGetItem per batch, then one conditional write (a transaction

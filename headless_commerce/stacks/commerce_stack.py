@@ -39,7 +39,8 @@ class CommerceStack(CommerceStackBase):
                  search: bool = True, response_cache: bool = True, personalization: bool = True,
                  recommenders: bool | None = None, marketing: bool = True,
                  marketing_sms: bool = False, sms_origination_identity: str | None = None, fraud: bool = True,
-                 chatbot: bool = True, location: bool = True, **kwargs) -> None:
+                 chatbot: bool = True, location: bool = True,
+                 push_platform_application_arns: tuple[str, ...] = (), **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.add_stack_dependency(foundation, reason="Commerce runs in Foundation's VPC and uses its key")
         # Imported by ARN, like the key: this stack's alarms notify Foundation's topic.
@@ -81,8 +82,10 @@ class CommerceStack(CommerceStackBase):
                 bus=foundation.events.bus, commerce_table=self.app_tier.table,
                 audience_table=self.consent_fanout.audience_table, api_url=self.app_tier.rest.url,
                 email_from=email_from, encryption_key=key,
-                sms=SmsOptions(origination_identity=sms_origination_identity) if marketing_sms else None)
+                sms=SmsOptions(origination_identity=sms_origination_identity) if marketing_sms else None,
+                push_platform_application_arns=push_platform_application_arns)
             self.marketing.grant_unsubscribe(self.app_tier.functions["unsubscribe"])
+            self.marketing.grant_push_registration(self.app_tier.functions["customers"])
         self.order_sweeper = PendingOrderSweeper(
             self, "OrderSweeper", functions=self.app_tier.function_factory, table=self.app_tier.table,
             payment_secret=self.app_tier.payment_secret, payment_provider=self.app_tier.payment_provider,

@@ -49,6 +49,7 @@ class EdgeStack(CommerceStackBase):
         origin = web.web.origin
         self.edge = EdgeDistribution(
             self, "Edge", profile=self.profile, storefront_origin_domain=origin.origin_domain_name,
+            storefront_load_balancer=origin.load_balancer if origin.vpc_origin else None,
             storefront_origin_https=origin.certificate is not None, origin_secret_name=Fn.get_stack_output(
                 web.stack_name, web.get_logical_id(web.origin_secret_name_output), region=web.region),
             api_domain=api_domain, api_origin_path=api_path, encryption_key=self.encryption.key,

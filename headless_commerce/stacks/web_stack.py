@@ -30,7 +30,8 @@ def hosted_zone(scope: Construct, domain: WebDomain) -> route53.IHostedZone:
 
 
 class WebStack(CommerceStackBase):
-    """`web` (WebTier), `origin_certificate` (with a domain: `origin.<domain>`, DNS-validated).
+    """`web` (WebTier), `functions` (PythonFunctions; None when the storefront shares the API's
+    cache and so runs no function here), `origin_certificate` (with a domain: `origin.<domain>`, DNS-validated).
 
     With `domain` the load balancer listens on HTTPS only, under `origin.<domain>` (an alias
     record in the hosted zone), and CloudFront connects to that name; without, on HTTP.
@@ -53,8 +54,6 @@ class WebStack(CommerceStackBase):
             self, "SharedFiles", file_system_id=shared.file_system_id,
             security_group=ec2.SecurityGroup.from_security_group_id(
                 self, "SharedFilesSecurityGroup", shared.connections.security_groups[0].security_group_id))
-        self.functions = PythonFunctions(self, "Functions", profile=self.profile, vpc=vpc, encryption_key=key,
-                                         powertools_layer_arn=powertools_layer_arn)
         self.origin_certificate = None
         zone = None
         if domain is not None:
@@ -63,9 +62,17 @@ class WebStack(CommerceStackBase):
                                                       validation=acm.CertificateValidation.from_dns(zone))
         # The stage URL (or the custom domain), ending in "/"; the storefront strips it.
         api_url = commerce.app_tier.rest.url
+        # One Valkey for the API's and the storefront's response caches where the profile says so;
+        # the API's invalidation then serves both, and this stack runs no function.
+        shared_cache = (commerce.response_cache.cache if self.profile.web_cache_shared
+                        and commerce.response_cache is not None else None)
+        self.functions = None
+        if shared_cache is None:
+            self.functions = PythonFunctions(self, "Functions", profile=self.profile, vpc=vpc, encryption_key=key,
+                                             powertools_layer_arn=powertools_layer_arn)
         self.web = WebTier(self, "Web", profile=self.profile, vpc=vpc, functions=self.functions,
                            bus=foundation.events.bus, user_pool=commerce.identity.user_pool, api_url=api_url,
-                           file_system=file_system,
+                           file_system=file_system, existing_cache=shared_cache,
                            access_point=foundation.shared_files.web_access_point, encryption_key=key,
                            certificate=self.origin_certificate,
                            origin_domain_name=domain.origin_name if domain is not None else None,
@@ -87,11 +94,13 @@ class WebStack(CommerceStackBase):
 
     def _monitor(self) -> None:
         web, monitoring = self.web, self.monitoring
-        monitoring.monitor_function_factory(self.functions)
+        if self.functions is not None:
+            monitoring.monitor_function_factory(self.functions)
         # Target 5xx and unhealthy hosts alarm in WebTier; CPU and memory here.
         monitoring.show_alarms({f"Storefront {name}": alarm for name, alarm in sorted(web.alarms.items())})
         monitoring.monitor_fargate_service("Storefront", web.service)
-        monitoring.monitor_cache("WebCache", web.cache.cache)
+        if not web.shared_cache:  # a shared cache is monitored by its owner
+            monitoring.monitor_cache("WebCache", web.cache.cache)
         monitoring.monitor_table("Sessions", web.tables.session_table)
         monitoring.monitor_table("Flags", web.tables.flags_table)
 

@@ -353,3 +353,43 @@ def test_malloc_arenas_are_capped_unless_the_environment_says(monkeypatch):
     assert server.limit_malloc_arenas() is False          # the user's setting stands
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     assert server.limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
+
+
+def test_event_flow_polls_in_the_gaps_between_api_requests(monkeypatch):
+    import threading
+    import time
+
+    from headless_commerce.local.http_adapter import Traffic
+
+    monkeypatch.setattr(events, "FLOW_DEFER_S", 1.0)
+    traffic = Traffic()
+    assert traffic.wait_quiet(5)                         # nothing in flight: at once
+    polled: list[float] = []
+
+    class Poller(events._Poller):
+        def poll(self) -> bool:
+            polled.append(time.monotonic())
+            return False
+
+    stop = threading.Event()
+    poller = Poller("deferring", stop, interval=0.05)
+    poller.traffic = traffic
+    with traffic:                                       # a request being answered
+        started = time.monotonic()
+        assert not traffic.wait_quiet(0.1)               # still busy after the limit
+        poller.start()
+        time.sleep(0.1)
+        assert polled == []                              # the poller waits for the gap...
+    poller.wake()
+    deadline = time.monotonic() + 5
+    while not polled and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert polled and polled[0] - started < events.FLOW_DEFER_S + 1   # ...or the limit
+    with traffic:                                       # steady traffic: it still polls
+        count = len(polled)
+        poller.wake()
+        time.sleep(events.FLOW_DEFER_S * 2.5)
+        assert len(polled) > count
+    stop.set()
+    poller.wake()
+    poller.join(5)

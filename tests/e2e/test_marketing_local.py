@@ -4,6 +4,7 @@ the ledger) and later orders send nothing; a forged link is a 403; no consent, n
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -95,3 +96,37 @@ def test_no_consent_no_message(local, shopper):
     place_order(local, shopper, f"mkt-none-{shopper.sub}")
     time.sleep(SETTLE_S)
     assert outbox_to(local, shopper.email) == []
+
+
+def test_a_registered_device_gets_push_messages_in_the_outbox(local, shopper):
+    assert local.call("PUT", "/me/consents", body={"email": False, "sms": False, "push": True},
+                      token=shopper.token).status == 200
+    token = "fcm:" + shopper.sub.replace("-", "_") * 2
+    reply = local.call("PUT", "/me/push-device", body={"platform": "GCM", "token": token}, token=shopper.token)
+    assert reply.status == 200 and reply.body == {"registered": True, "platform": "GCM"}, reply.body
+    # A real (emulated) SNS endpoint under local mode's GCM platform application.
+    sns = local.client("sns")
+    (application,) = [a["PlatformApplicationArn"] for a in sns.list_platform_applications()["PlatformApplications"]
+                      if ":app/GCM/" in a["PlatformApplicationArn"]]
+    (endpoint,) = [e["EndpointArn"] for e in sns.list_endpoints_by_platform_application(
+        PlatformApplicationArn=application)["Endpoints"] if e["Attributes"]["Token"] == token]
+
+    # A push campaign run (what its schedule sends); re-sent until the audience has caught up
+    # with the consent event: the same run is delivered at most once anyway.
+    sqs = local.client("sqs")
+    queue = sqs.get_queue_url(QueueName="hc-local-marketing-jobs")["QueueUrl"]
+    job = json.dumps({"job": "campaign", "id": "flash", "run": f"run-{shopper.sub}", "channel": "push",
+                      "subject": "Flash sale", "text": "Hi {name}, two hours only."})
+
+    def pushed():
+        sqs.send_message(QueueUrl=queue, MessageBody=job)
+        return wait_for(lambda: outbox_to(local, endpoint) or None, 3)
+
+    messages = wait_for(pushed, 30)
+    assert messages, local.call("GET", "/local/outbox").body
+    time.sleep(SETTLE_S)
+    (message,) = outbox_to(local, endpoint)
+    assert (message["channel"], message["subject"]) == ("push", "Flash sale")
+    assert message["text"].endswith(", two hours only.") and "{name}" not in message["text"]
+    forgotten = local.call("DELETE", "/me/push-device", token=shopper.token)
+    assert forgotten.status == 200 and forgotten.body["registered"] is False

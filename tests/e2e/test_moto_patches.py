@@ -434,3 +434,219 @@ def test_index_pages_are_what_motos_whole_partition_loop_answers(dynamodb, monke
         monkeypatch.setattr(moto_patches, "QUERY_WINDOW", True)
         assert windowed == whole, case
         assert len(windowed) > 1 or case["Limit"] >= 13, case
+
+
+def test_item_size_limit_is_where_motos_attribute_by_attribute_check_puts_it(dynamodb):
+    # moto refuses an item whose attribute names and values pass 405,000 bytes; sized once now.
+    key = {"pk": {"S": "BIG"}, "sk": {"S": "A"}}
+    fixed = sum(len(name) + len(value["S"]) for name, value in key.items())
+    names = [f"a{i:02d}" for i in range(40)]
+    share = (405_000 - fixed) // len(names) - 3
+    item = {**key, **{name: {"S": "x" * share} for name in names}}
+    room = 405_000 - fixed - sum(len(n) + share for n in names)
+    item["pad"] = {"S": "y" * (room - 3)}           # exactly at the limit: accepted
+    dynamodb.put_item(TableName=TABLE, Item=item)
+    item["pad"] = {"S": "y" * (room - 2)}           # one byte over: refused, nothing written
+    with pytest.raises(ClientError) as refused:
+        dynamodb.put_item(TableName=TABLE, Item={**item, "pk": {"S": "BIGGER"}})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "BIGGER"},
+                                                                  "sk": {"S": "A"}})
+
+
+def test_bulk_load_puts_what_batch_write_item_would(dynamodb):
+    items = [{"pk": {"S": f"BULK#{i}"}, "sk": {"S": "A"}, "gpk": {"S": "BULK"},
+              "gsk": {"S": f"{i:03d}"}, "n": {"N": str(i)}} for i in range(60)]
+    before = moto_patches.write_version()
+    moto_patches.put_items(TABLE, "us-east-1", items)
+    assert moto_patches.write_version() > before       # caches of reads before it are stale
+    got = dynamodb.query(TableName=TABLE, IndexName="gsi", KeyConditionExpression="gpk = :g",
+                         ExpressionAttributeValues={":g": {"S": "BULK"}})["Items"]
+    assert sorted(got, key=lambda i: i["gsk"]["S"]) == items
+    # The same checks as a put's: an empty key attribute is refused.
+    with pytest.raises(Exception, match="empty string"):
+        moto_patches.put_items(TABLE, "us-east-1", [{"pk": {"S": ""}, "sk": {"S": "A"}}])
+
+
+def test_index_queries_follow_every_kind_of_write(dynamodb):
+    """Index groups move only the items a write names: after puts, updates that change or drop
+    the index key, deletes, batch writes and transactions (committed or cancelled), every
+    index query answers what a scan of the table says it should."""
+    import random
+
+    rng = random.Random(11)
+    _fill(dynamodb, 40)
+    groups = [f"G#{i}" for i in range(7)] + ["G#new"]
+
+    def check() -> None:
+        items = dynamodb.scan(TableName=TABLE)["Items"]
+        for group in groups:
+            expected = sorted((i["gsk"]["S"], i["pk"]["S"]) for i in items
+                              if i.get("gpk", {}).get("S") == group and "gsk" in i)
+            got = dynamodb.query(TableName=TABLE, IndexName="gsi", KeyConditionExpression="gpk = :g",
+                                 ExpressionAttributeValues={":g": {"S": group}})["Items"]
+            assert [(i["gsk"]["S"], i["pk"]["S"]) for i in got] == expected, group
+
+    def key(i: int) -> dict:
+        return {"pk": {"S": f"P#{i:05d}"}, "sk": {"S": "A"}}
+
+    check()
+    for step in range(60):
+        i, group = rng.randrange(50), rng.choice(groups)
+        kind = step % 6
+        if kind == 0:
+            dynamodb.put_item(TableName=TABLE, Item={**key(i), "gpk": {"S": group},
+                                                     "gsk": {"S": f"{i:05d}"}, "stock": {"N": "1"}})
+        elif kind == 1:
+            dynamodb.update_item(TableName=TABLE, Key=key(i), UpdateExpression="SET gpk = :g, gsk = :s",
+                                 ExpressionAttributeValues={":g": {"S": group}, ":s": {"S": f"{i:05d}"}})
+        elif kind == 2:
+            dynamodb.update_item(TableName=TABLE, Key=key(i), UpdateExpression="REMOVE gpk")
+        elif kind == 3:
+            dynamodb.delete_item(TableName=TABLE, Key=key(i))
+        elif kind == 4:
+            dynamodb.batch_write_item(RequestItems={TABLE: [
+                {"PutRequest": {"Item": {**key(i), "gpk": {"S": group}, "gsk": {"S": f"{i:05d}"}}}},
+                {"DeleteRequest": {"Key": key((i + 1) % 50)}}]})
+        else:
+            moves = [{"Update": {"TableName": TABLE, "Key": key(i), "UpdateExpression": "SET gpk = :g",
+                                 "ExpressionAttributeValues": {":g": {"S": group}}}}]
+            if step % 12 == 5:        # a failing condition cancels the whole transaction
+                moves.append({"ConditionCheck": {"TableName": TABLE, "Key": key(999),
+                                                 "ConditionExpression": "attribute_exists(pk)"}})
+                with pytest.raises(ClientError):
+                    dynamodb.transact_write_items(TransactItems=moves)
+            else:
+                dynamodb.transact_write_items(TransactItems=moves)
+        check()
+
+
+def test_sqs_reads_the_same_clock_for_delays_and_visibility(endpoint):
+    import time
+
+    from moto.core.utils import unix_time
+    from moto.sqs import models as sqs_models
+
+    assert abs(sqs_models.unix_time() - unix_time()) < 0.05
+    assert abs(sqs_models.unix_time_millis() - unix_time() * 1000) < 50
+    sqs = _client(endpoint, "sqs")
+    url = sqs.create_queue(QueueName="patched-clock")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)          # delayed
+    time.sleep(1.2)
+    received = sqs.receive_message(QueueUrl=url, VisibilityTimeout=1)["Messages"]
+    assert [m["Body"] for m in received] == ["later"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)          # in flight
+    time.sleep(1.2)
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["later"]
+    sqs.delete_queue(QueueUrl=url)
+
+
+def _tree(node) -> list:
+    """A parsed expression as (class, attributes) rows, children in order, parents checked."""
+    rows = [(type(node).__name__, {k: repr(v) for k, v in vars(node).items()
+                                    if k not in ("children", "parent")})]
+    for child in node.children or []:
+        if hasattr(child, "children"):
+            assert child.parent is node
+            rows += _tree(child)
+        else:
+            rows.append(repr(child))
+    return rows
+
+
+def test_update_expressions_are_parsed_once_and_copied_whole(dynamodb):
+    import copy
+
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    expression = "SET stock = stock - :q, #n = :name REMOVE gone ADD tags :t"
+    parsed = UpdateExpressionParser.make(expression)
+    assert UpdateExpressionParser.make(expression) is parsed
+    copied = copy.deepcopy(parsed)
+    assert copied is not parsed and _tree(copied) == _tree(parsed)
+    # Each update gets its own values from the one parsed tree, which stays as parsed.
+    for number, (quantity, name) in enumerate([(2, "first"), (5, "second"), (1, "third")]):
+        key = {"pk": {"S": f"U#{number}"}, "sk": {"S": "A"}}
+        dynamodb.put_item(TableName=TABLE, Item={**key, "stock": {"N": "10"}, "gone": {"S": "x"}})
+        dynamodb.update_item(TableName=TABLE, Key=key, UpdateExpression=expression,
+                             ExpressionAttributeNames={"#n": "name"},
+                             ExpressionAttributeValues={":q": {"N": str(quantity)},
+                                                        ":name": {"S": name},
+                                                        ":t": {"SS": [name]}})
+        item = dynamodb.get_item(TableName=TABLE, Key=key)["Item"]
+        assert item == {**key, "stock": {"N": str(10 - quantity)}, "name": {"S": name},
+                        "tags": {"SS": [name]}}
+    assert _tree(UpdateExpressionParser.make(expression)) == _tree(copied)
+
+
+def test_botocore_requests_read_as_json_are_what_motos_parser_reads(dynamodb, monkeypatch):
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb.responses import DynamoHandler
+
+    compared = []
+    patched = DynamoHandler.parse_parameters
+
+    def both(self, request):
+        patched(self, request)
+        fast = self.params
+        BaseResponse.parse_parameters(self, request)           # moto's shape walk
+        assert fast == self.params, self._get_action()
+        compared.append(self._get_action())
+
+    monkeypatch.setattr(DynamoHandler, "parse_parameters", both)
+    key = {"pk": {"S": "J#1"}, "sk": {"S": "A"}}
+    item = {**key, "gpk": {"S": "J"}, "gsk": {"S": "1"}, "n": {"N": "1.50"}, "ok": {"BOOL": True},
+            "none": {"NULL": True}, "tags": {"SS": ["a", "b"]}, "nums": {"NS": ["1", "2"]},
+            "m": {"M": {"x": {"L": [{"S": "y"}, {"N": "2"}, {"M": {}}]}}}, "empty": {"S": ""}}
+    dynamodb.put_item(TableName=TABLE, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    dynamodb.update_item(TableName=TABLE, Key=key, UpdateExpression="SET #n = #n + :d",
+                         ExpressionAttributeNames={"#n": "n"},
+                         ExpressionAttributeValues={":d": {"N": "1"}}, ReturnValues="ALL_NEW")
+    dynamodb.get_item(TableName=TABLE, Key=key, ConsistentRead=True, ProjectionExpression="m, tags")
+    dynamodb.query(TableName=TABLE, IndexName="gsi", KeyConditionExpression="gpk = :g",
+                   ExpressionAttributeValues={":g": {"S": "J"}}, Limit=1,
+                   ExclusiveStartKey={**key, "gpk": {"S": "J"}, "gsk": {"S": "0"}})
+    dynamodb.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": {**key, "sk": {"S": "B"}}}}]})
+    dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [key, {**key, "sk": {"S": "B"}}]}})
+    dynamodb.transact_write_items(TransactItems=[
+        {"ConditionCheck": {"TableName": TABLE, "Key": key, "ConditionExpression": "ok = :t",
+                            "ExpressionAttributeValues": {":t": {"BOOL": True}}}},
+        {"Delete": {"TableName": TABLE, "Key": {**key, "sk": {"S": "B"}}}}])
+    dynamodb.scan(TableName=TABLE, Limit=5)
+    assert {"PutItem", "UpdateItem", "GetItem", "Query", "BatchWriteItem", "BatchGetItem",
+            "TransactWriteItems", "Scan"} <= set(compared)
+    # A binary value is read by moto's parser (base64 decoded), and comes back as it went in.
+    dynamodb.put_item(TableName=TABLE, Item={**key, "sk": {"S": "BIN"}, "b": {"B": b"\x00\xff"}})
+    got = dynamodb.get_item(TableName=TABLE, Key={**key, "sk": {"S": "BIN"}})["Item"]
+    assert got["b"] == {"B": b"\x00\xff"}
+
+
+def test_calls_to_the_embedded_endpoint_name_their_region_unsigned(endpoint):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    def signed(url: str) -> str:
+        request = AWSRequest(method="POST", url=url, data=b"{}",
+                             headers={"X-Amz-Target": "DynamoDB_20120810.ListTables"})
+        SigV4Auth(Credentials("AKIDLOCAL", "secret"), "dynamodb", "eu-west-3").add_auth(request)
+        return request.headers["Authorization"]
+
+    local, remote = signed(endpoint + "/"), signed("https://dynamodb.eu-west-3.amazonaws.com/")
+    assert local.startswith("AWS4-HMAC-SHA256 Credential=AKIDLOCAL/") and "/eu-west-3/dynamodb/" in local
+    assert local.endswith("Signature=" + "0" * 64)
+    assert "Signature=" + "0" * 64 not in remote and "/eu-west-3/dynamodb/aws4_request" in remote
+    # moto reads the region from it: the table is made in eu-west-3.
+    client = boto3.session.Session().client("dynamodb", endpoint_url=endpoint, region_name="eu-west-3",
+                                            aws_access_key_id="x", aws_secret_access_key="x")
+    client.create_table(TableName="in-eu-west-3", BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    assert "in-eu-west-3" in dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-3"].tables
+    assert "in-eu-west-3" not in dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables
+    request_id = client.list_tables()["ResponseMetadata"]["RequestId"]
+    assert len(request_id) == 52 and request_id.isalnum()
+    client.delete_table(TableName="in-eu-west-3")

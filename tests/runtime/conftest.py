@@ -255,6 +255,7 @@ def example_event(name: str, detail: dict | None = None, **envelope: object) -> 
                                    "consents": {"email": True, "sms": False, "push": False},
                                    "previous": {"email": False, "sms": False, "push": False},
                                    "changed_at": at},
+        "CustomerProfileChanged": {"customer_id": "alice", "fields": ["locale"], "changed_at": at},
         "ProductViewed": {"product_id": "p-mug", "visitor_id": "v" * 32},
         "CartItemAdded": {"product_id": "p-mug", "sku": "mug-1", "quantity": 2, "visitor_id": "v" * 32,
                           "customer_id": "alice"},

@@ -23,7 +23,7 @@ from headless_commerce.runtime.oms import service as oms_service
 from headless_commerce.runtime.orders import checkout as checkout_service
 from headless_commerce.runtime.orders import status_events
 from headless_commerce.runtime.recommendations import signals as recommendation_signals
-from headless_commerce.runtime.recommendations import tracker
+from headless_commerce.runtime.recommendations import tracker, users
 from headless_commerce.runtime.storefront import interactions
 from tests.runtime.conftest import (
     add,
@@ -35,7 +35,7 @@ from tests.runtime.conftest import (
     queue_messages,
     sqs_event,
 )
-from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture of a consumer case
+from tests.runtime.test_recommendation_events import tracker_stub, users_stub  # noqa: F401 - fixtures of consumer cases
 from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture of a consumer case
 
 NAMES = sorted({**model.EVENT_SOURCES, **model.DIRECT_EVENT_SOURCES})
@@ -151,6 +151,7 @@ def test_every_producer_emits_contract_valid_events(catalog, sandbox):
     held = checkout_service.checkout("carol", None, "key-held-0001", {"payment_token": "tok_visa"},
                                      screen=lambda _: FraudDecision(outcome=Outcome.REVIEW, reasons=("test",)))
     fraud_review.release(held.body["order_id"], reviewer="auditor")
+    assert call("PATCH", "/me", sub="alice", body={"locale": "en-GB"}).status == 200
 
     produced = [entry["detail"] for entry in relay(outbox_stream_records())]
     produced.append(oms_service.status_event("o-1", "alice"))  # the OMS publishes directly
@@ -165,6 +166,7 @@ def test_every_producer_emits_contract_valid_events(catalog, sandbox):
         ("OrderPlaced", "commerce.orders"), ("PaymentAuthorized", "commerce.payments"),
         ("PaymentFailed", "commerce.payments"), ("OrderStatusChanged", "commerce.orders"),
         ("OrderStatusChanged", "commerce.oms"), ("CustomerConsentChanged", "commerce.customers"),
+        ("CustomerProfileChanged", "commerce.customers"),
         ("ProductViewed", "commerce.storefront"), ("CartItemAdded", "commerce.storefront"),
         ("OrderHeldForReview", "commerce.orders"),
     }
@@ -209,7 +211,15 @@ def _prepare_tracker(request):
     return example_event("ProductViewed")
 
 
+def _prepare_users(request):
+    stub = request.getfixturevalue("users_stub")
+    call("PATCH", "/me", sub="alice", body={"locale": "en-GB"})
+    stub.add_response("put_users", {})
+    return example_event("CustomerProfileChanged")
+
+
 CONSUMERS = {
+    "personalize_users": (users.handler, _prepare_users, False),
     "oms": (oms_consumer.handler, _prepare_oms, True),
     "recommendation_signals": (recommendation_signals.handler, _prepare_signals, False),
     "personalize_events": (tracker.handler, _prepare_tracker, False),

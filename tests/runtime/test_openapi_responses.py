@@ -11,6 +11,7 @@ from openapi_spec_validator import validate as validate_openapi
 
 from headless_commerce.runtime import routes
 from headless_commerce.runtime.chatbot import provider as chat_provider
+from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.common.domain_errors import ChatUnavailable
 from headless_commerce.runtime.location import provider as location_provider
 from headless_commerce.runtime.location import stores_repository as location_stores
@@ -89,7 +90,7 @@ def _signed(event: dict) -> dict:
             "headers": {"Sandbox-Signature": signature.sign(raw.encode(), WEBHOOK_SECRET)}}
 
 
-def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing):
+def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing, monkeypatch):
     rec = Recorder()
     alice, bob = "alice", "bob"
     # Catalog
@@ -146,6 +147,16 @@ def test_real_responses_match_the_documented_schemas(catalog, sandbox, marketing
     rec("PUT", "/me/consents", sub=alice, body={"email": True, "sms": False, "push": False})
     rec("PUT", "/me/consents", sub=alice, body={"email": "yes", "sms": False, "push": False})
     rec("GET", "/me")
+    # Push device: not configured, registered, refused token shape, forgotten
+    monkeypatch.delenv("PUSH_PLATFORM_APPLICATIONS", raising=False)
+    rec("PUT", "/me/push-device", sub=alice, body={"platform": "APNS", "token": "ab" * 32})
+    application = aws.sns().create_platform_application(
+        Name="shop-apns", Platform="APNS", Attributes={"PlatformCredential": "test"})["PlatformApplicationArn"]
+    monkeypatch.setenv("PUSH_PLATFORM_APPLICATIONS", json.dumps({"APNS": application}))
+    rec("PUT", "/me/push-device", sub=alice, body={"platform": "APNS", "token": "ab" * 32})
+    rec("PUT", "/me/push-device", sub=alice, body={"platform": "APNS", "token": "x"})
+    rec("DELETE", "/me/push-device", sub=alice)
+    rec("DELETE", "/me/push-device")
     # Webhook: bad signature, unknown order, settling the pending order
     rec("POST", "/payments/webhook", raw_body="{}", headers={"Sandbox-Signature": "t=1,v1=00"})
     rec("POST", "/payments/webhook", **_signed({"id": "e1", "type": "payment.authorized",

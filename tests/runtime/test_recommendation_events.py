@@ -10,9 +10,10 @@ import pytest
 from botocore.stub import Stubber
 
 from headless_commerce.runtime.common import aws
-from headless_commerce.runtime.recommendations import catalog_export, tracker
+from headless_commerce.runtime.events.relay import handler as relay_handler
+from headless_commerce.runtime.recommendations import catalog_export, tracker, users
 from headless_commerce.runtime.storefront import interactions
-from tests.runtime.conftest import eventbridge_event, example_event, sqs_event
+from tests.runtime.conftest import call, eventbridge_event, example_event, outbox_stream_records, sqs_event
 
 TRACKING_ID = "tracking-1234"
 ITEMS = "arn:aws:personalize:us-east-1:123456789012:dataset/hc-shop/ITEMS"
@@ -119,3 +120,56 @@ def test_storefront_events_name_an_opaque_visitor_and_publish_after_the_page():
     assert json.loads(entry["Detail"]) == event
     interactions.Interactions("commerce-bus", client=Events(fail=True)).put(event)     # logged, not raised
     assert interactions.Interactions(None).after_response(event) is None
+
+
+# ---- the users dataset: CustomerProfileChanged -> PutUsers (locale and country only) ------------
+
+USERS = "arn:aws:personalize:us-east-1:123456789012:dataset/hc-shop/USERS"
+ADDRESS = {"name": "Ada Lovelace", "line1": "12 Rue X", "city": "Paris", "postal_code": "75001", "country": "FR"}
+
+
+@pytest.fixture
+def users_stub(table, monkeypatch):
+    monkeypatch.setenv("PERSONALIZE_USERS_DATASET_ARN", USERS)
+    with Stubber(aws.personalize_events()) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
+
+
+def profile_changes() -> list[dict]:
+    """The CustomerProfileChanged events PATCH /me wrote to the outbox, as the bus delivers them."""
+    return [e["detail"] for e in relay_handler(outbox_stream_records("CustomerProfileChanged"), None)]
+
+
+def test_a_profile_change_puts_only_locale_and_country_in_the_users_dataset(users_stub):
+    reply = call("PATCH", "/me", sub="alice", body={"given_name": "Ada", "phone": "+33612345678",
+                                                    "locale": "fr-FR", "default_address": ADDRESS})
+    assert reply.status == 200 and reply.body["locale"] == "fr-FR"
+    (event,) = profile_changes()
+    # No personal data on the bus: the event names fields, never their values.
+    assert event["detail"] == {"customer_id": "alice", "changed_at": event["detail"]["changed_at"],
+                               "fields": ["default_address", "given_name", "locale", "phone"]}
+    put = {"datasetArn": USERS, "users": [{"userId": "alice", "properties": json.dumps(
+        {"locale": "fr-FR", "country": "FR"})}]}
+    users_stub.add_response("put_users", {}, put)
+    assert users.handler(sqs_event(eventbridge_event(event)), None) == {"batchItemFailures": []}
+    # Redelivered: the same current values again (PutUsers stores them as they are).
+    users_stub.add_response("put_users", {}, put)
+    assert users.handler(sqs_event(eventbridge_event(event)), None) == {"batchItemFailures": []}
+
+
+def test_changes_the_dataset_does_not_hold_send_nothing(users_stub):
+    assert call("PATCH", "/me", sub="bob", body={"given_name": "Bob", "phone": "+14155550100"}).status == 200
+    (event,) = profile_changes()
+    assert users.handler(sqs_event(eventbridge_event(event)), None) == {"batchItemFailures": []}
+    # A profile deleted meanwhile: nothing to send, nothing to retry.
+    gone = example_event("CustomerProfileChanged", {"customer_id": "nobody", "fields": ["locale"]})
+    assert users.handler(sqs_event(eventbridge_event(gone)), None) == {"batchItemFailures": []}
+
+
+def test_a_failed_put_is_retried(users_stub):
+    assert call("PATCH", "/me", sub="carol", body={"locale": "en-GB"}).status == 200
+    (event,) = profile_changes()
+    users_stub.add_client_error("put_users", "ThrottlingException")
+    result = users.handler(sqs_event(eventbridge_event(event)), None)
+    assert len(result["batchItemFailures"]) == 1

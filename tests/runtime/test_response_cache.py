@@ -11,6 +11,7 @@ from headless_commerce.runtime import routes
 from headless_commerce.runtime.cache import invalidation
 from headless_commerce.runtime.catalog import repository as catalog_repository
 from tests.runtime.conftest import call, example_event, sqs_event
+from tests.runtime.test_recommendations import signals_table  # noqa: F401 - a fixture
 from tests.storefront.conftest import free_port, redis_server, start_redis  # noqa: F401 - a fixture
 
 
@@ -138,3 +139,29 @@ def test_a_cache_that_dies_mid_run_is_bypassed(catalog, monkeypatch):
         server.stop()
     reply = call("GET", "/categories")
     assert reply.status == 200 and reply.body["items"] and "X-Cache" not in reply.headers
+
+
+def test_anonymous_recommendations_are_cached_per_query_and_dropped_when_the_catalog_changes(cached, signals_table):
+    def recommend(**query):
+        return call("GET", "/recommendations", query={"limit": "3", **query})
+
+    first = recommend()
+    assert first.status == 200 and first.headers["X-Cache"] == "MISS"
+    assert recommend().headers["X-Cache"] == "HIT" and recommend().body == first.body
+    # Each visitor and product has its own entry: one shopper's slot never answers another's.
+    assert recommend(visitor_id="v-" + "a" * 30).headers["X-Cache"] == "MISS"
+    assert recommend(product_id="p-mug").headers["X-Cache"] == "MISS"
+    ttl = max(cached.ttl(key) for key in cached.scan_iter("api:v1:l:*"))
+    assert 0 < ttl <= routes.ROUTES[[r.operation_id for r in routes.ROUTES].index("getRecommendations")].cache_ttl_s
+    # A product changed: every cached slot misses (it may list that product).
+    _invalidate("ProductModified", "p-pan")
+    assert recommend().headers["X-Cache"] == "MISS"
+
+
+def test_signed_in_recommendations_never_touch_the_cache(cached, signals_table):
+    # The public route with a token (never trusted there) and the signed-in route.
+    public = call("GET", "/recommendations", headers={"Authorization": "Bearer eyJ.x.y"})
+    assert public.status == 200 and "X-Cache" not in public.headers
+    mine = call("GET", "/me/recommendations", sub="alice")
+    assert mine.status == 200 and "X-Cache" not in mine.headers
+    assert list(cached.scan_iter("api:*")) == []

@@ -22,6 +22,7 @@ EXPECTED = {
     ("GET", "/recommendations"), ("GET", "/me/recommendations"),
     ("GET", "/unsubscribe"), ("POST", "/unsubscribe"), ("POST", "/chat"), ("POST", "/me/chat"),
     ("GET", "/stores"), ("GET", "/orders/{order_id}/tracking"),
+    ("PUT", "/me/push-device"), ("DELETE", "/me/push-device"),
 }
 
 
@@ -165,6 +166,11 @@ def route_samples():
         "putConsents": (
             [{"email": True, "sms": False, "push": False}],
             [{"email": 1, "sms": False, "push": False}, {"email": None, "sms": False, "push": False}],
+        ),
+        "putPushDevice": (
+            [{"platform": "APNS", "token": "ab" * 32}, {"platform": "GCM", "token": "fcm:" + "A_b-" * 40}],
+            [{"platform": "WNS", "token": "ab" * 32}, {"platform": "APNS", "token": "ab"},
+             {"platform": "APNS", "token": "ab" * 32 + " "}, {"token": "ab" * 32}],
         ),
         "chat": (
             [{"text": "hi"}, {"text": "x" * 1024, "session_id": "v1.abc." + "A" * 22 + "." + "b" * 43}],

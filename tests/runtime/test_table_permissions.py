@@ -42,6 +42,7 @@ from tests.runtime import (
     test_marketing,
     test_orders,
     test_payments,
+    test_push_devices,
     test_recommendation_events,
     test_recommendations,
     test_search_indexer,
@@ -51,7 +52,8 @@ from tests.runtime.feed_helpers import failures  # noqa: F401 - fixture used by 
 from tests.runtime.test_events_order_status import order  # noqa: F401 - fixture used by a scenario
 from tests.runtime.test_fraud import fraud_env  # noqa: F401 - fixture used by the fraud scenarios
 from tests.runtime.test_location_tracking import local_location, shipped  # noqa: F401 - fixtures of scenarios
-from tests.runtime.test_recommendation_events import tracker_stub  # noqa: F401 - fixture used by the scenarios
+from tests.runtime.test_push_devices import push  # noqa: F401 - fixture used by the scenarios
+from tests.runtime.test_recommendation_events import tracker_stub, users_stub  # noqa: F401 - fixtures of the scenarios
 from tests.runtime.test_recommendations import signals_table  # noqa: F401 - fixture used by the scenarios
 from tests.runtime.test_search_indexer import engine  # noqa: F401 - fixture used by a scenario
 
@@ -76,6 +78,7 @@ ENTRY_MODULES = {
     f"{_PKG}recommendations.handler": "recommendations",
     f"{_PKG}recommendations.signals": "recommendation_signals",
     f"{_PKG}recommendations.tracker": "personalize_events",
+    f"{_PKG}recommendations.users": "personalize_users",
     f"{_PKG}recommendations.catalog_export": "personalize_catalog_export",
     f"{_PKG}chatbot.handler": "chat",
     f"{_PKG}chatbot.fulfillment": "chat_fulfillment",
@@ -169,12 +172,15 @@ SCENARIOS = [
     test_marketing.test_campaign_pages_through_the_audience_and_honours_consent_at_send_time,
     test_marketing.test_abandoned_cart_reminder_once_per_cart_only_to_consenting_customers,
     test_marketing.test_one_click_unsubscribe_withdraws_consent_through_the_consent_event,
+    test_push_devices.test_a_new_token_replaces_the_old_endpoint_and_delete_forgets_it,
+    test_push_devices.test_a_disabled_endpoint_is_cleared_on_send_and_re_registering_enables_it,
     test_search_indexer.test_out_of_order_and_duplicate_records_index_the_current_state,
     test_search_indexer.test_deleted_products_leave_the_index,
     test_recommendations.test_bought_together_first_then_popular_never_the_product_itself,
     test_recommendations.test_an_order_of_unknown_skus_counts_nothing_and_an_invalid_event_is_dead_lettered,
     test_recommendation_events.test_an_order_is_one_purchase_per_product_in_calls_of_ten,
     test_recommendation_events.test_the_catalog_export_sends_every_product_ten_at_a_time,
+    test_recommendation_events.test_a_profile_change_puts_only_locale_and_country_in_the_users_dataset,
     test_search_indexer.test_reindex_backfills_the_catalog,
     test_feeds_catalog.test_a_newer_version_changes_the_product_and_keeps_stock_of_existing_skus,
     test_feeds_catalog.test_sku_dropped_from_a_product_is_withdrawn_from_sale,
@@ -215,6 +221,7 @@ def test_no_function_scans_and_every_function_is_declared():
         OMS_CONSUMER,
         ORDER_STATUS,
         PERSONALIZE_EVENTS,
+        PERSONALIZE_USERS,
         RECOMMENDATION_SIGNALS,
     )
     from headless_commerce.runtime.feeds.names import FEEDS
@@ -226,7 +233,7 @@ def test_no_function_scans_and_every_function_is_declared():
     names = {*routes.FUNCTIONS, routes.POST_CONFIRMATION.name, routes.ORDER_SWEEPER.name, routes.FRAUD_REVIEW.name,
              OMS_CONSUMER.name, ORDER_STATUS.name, MARKETING_AUDIENCE.name, MARKETING_LIFECYCLE.name,
              MARKETING_JOBS, SEARCH_INDEXER, CHAT_FULFILLMENT,
-             RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, CATALOG_EXPORT_FUNCTION,
+             RECOMMENDATION_SIGNALS.name, PERSONALIZE_EVENTS.name, PERSONALIZE_USERS.name, CATALOG_EXPORT_FUNCTION,
              GEOFENCE_FUNCTION, COURIERS_FUNCTION,
              *(feed.function_name for feed in FEEDS.values())}
     assert names == set(TABLE_ACTIONS)

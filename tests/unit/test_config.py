@@ -58,3 +58,22 @@ def test_availability_zones_must_cover_the_profile():
         from_context({**PROD_REQUIRED, "availability_zones": "eu-west-1a,eu-west-1b"})
     config = from_context({**PROD_REQUIRED, "availability_zones": "eu-west-1a, eu-west-1b,eu-west-1c"})
     assert config.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+
+
+def test_dev_trims_idle_cost_that_prod_keeps():
+    dev, prod = get_profile("dev"), get_profile("prod")
+    # The dev budget's profile settings (README, Cost); prod keeps each of them.
+    assert (dev.dashboards, dev.container_insights, dev.function_throttle_alarms, dev.web_cache_shared) == \
+        (False, False, False, True)
+    assert (prod.dashboards, prod.container_insights, prod.function_throttle_alarms, prod.web_cache_shared) == \
+        (True, True, True, False)
+    # Both: the storefront's load balancer is internal behind a CloudFront VPC origin.
+    assert dev.web_vpc_origin and prod.web_vpc_origin
+
+
+def test_dashboards_context_overrides_the_profile():
+    assert from_context({"dashboards": "true"}).profile.dashboards is True
+    assert from_context({"dashboards": "false"}).profile.dashboards is False
+    assert from_context({}).profile.dashboards is False
+    with pytest.raises(ConfigError, match="'dashboards' must be true or false"):
+        from_context({"dashboards": "sometimes"})

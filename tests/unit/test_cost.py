@@ -251,9 +251,5 @@ def test_dev_pays_no_event_poller_units_and_no_interface_endpoints(dev_app):
     assert "AWS::EC2::VPCEndpoint" not in by_type
 
 
-@pytest.mark.xfail(strict=True, reason="dev costs about $228 idle with every capability on: the NAT gateway, "
-                                       "two WAF web ACLs, the ALB and its addresses, one search node, two Kafka "
-                                       "brokers and two Valkey serverless caches already exceed $200 "
-                                       "(README, Cost); remove this mark once it fits")
 def test_dev_with_every_capability_on_fits_the_budget(dev_app):
     assert estimate_assembly(dev_app.outdir, "dev").total <= DEV_BUDGET_USD

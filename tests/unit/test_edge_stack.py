@@ -85,13 +85,35 @@ def test_behaviours_route_to_alb_api_and_assets_through_oac(any_app):
                 for b in behaviours.values()}) == 3
 
 
+def _vpc_origin(tmpl: dict) -> tuple[dict, dict]:
+    """The storefront origin of the distribution and the VPC origin it goes through."""
+    config = _distribution(tmpl)
+    origin = _origin(config, config["DefaultCacheBehavior"])
+    assert "CustomOriginConfig" not in origin  # never over the internet
+    [logical_id] = [k for k, r in tmpl["Resources"].items() if r["Type"] == "AWS::CloudFront::VpcOrigin"]
+    assert origin["VpcOriginConfig"]["VpcOriginId"] == {"Fn::GetAtt": [logical_id, "Id"]}
+    return origin, tmpl["Resources"][logical_id]["Properties"]["VpcOriginEndpointConfig"]
+
+
+def test_storefront_origin_is_the_internal_load_balancer_through_a_vpc_origin(dev_app, prod_app):
+    for app in (dev_app, prod_app):
+        origin, endpoint = _vpc_origin(app.template("Edge"))
+        web = app.reference.stacks["Web"]
+        alb_id = web.get_logical_id(web.web.origin.load_balancer.node.default_child)
+        # The load balancer's ARN, published by the Web stack (which may be in another region).
+        assert alb_id in endpoint["Arn"]["Fn::GetStackOutput"]["OutputName"]
+        assert endpoint["OriginSSLProtocols"] == ["TLSv1.2"]
+        assert origin["VpcOriginConfig"]["OriginReadTimeout"] == 30
+
+
 def test_storefront_origin_is_http_without_a_domain_https_with_one(dev_app, prod_app):
     dev = _distribution(dev_app.template("Edge"))
-    assert _origin(dev, dev["DefaultCacheBehavior"])["CustomOriginConfig"]["OriginProtocolPolicy"] == "http-only"
+    assert _vpc_origin(dev_app.template("Edge"))[1]["OriginProtocolPolicy"] == "http-only"
     assert "ViewerCertificate" not in dev or "AcmCertificateArn" not in dev.get("ViewerCertificate", {})
     prod = _distribution(prod_app.template("Edge"))
-    origin = _origin(prod, prod["DefaultCacheBehavior"])
-    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    origin, endpoint = _vpc_origin(prod_app.template("Edge"))
+    assert endpoint["OriginProtocolPolicy"] == "https-only"
+    # The name the load balancer's certificate covers: what CloudFront checks over TLS.
     assert origin["DomainName"] == "origin.shop.example.com"
     assert prod["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
     assert prod["ViewerCertificate"]["SslSupportMethod"] == "sni-only"
@@ -252,3 +274,16 @@ def test_construct_existing_assets_bucket_and_custom_csp():
     assert policy["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["ContentSecurityPolicy"][
         "ContentSecurityPolicy"] == "default-src 'self'"
     assert len(edge.records) == 2
+
+
+def test_construct_without_a_load_balancer_reaches_a_public_origin_by_name():
+    """An internet-facing load balancer (CloudFrontOnlyLoadBalancer with vpc_origin=False)."""
+    stack, profile = _edge_stack()
+    _distribution_construct(stack, profile)
+    t = template(stack).to_json()
+    assert not _resources(t, "AWS::CloudFront::VpcOrigin")
+    config = _distribution(t)
+    origin = _origin(config, config["DefaultCacheBehavior"])
+    assert origin["DomainName"] == "alb.example.com"
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "http-only"
+    assert origin["OriginCustomHeaders"][0]["HeaderName"] == ORIGIN_VERIFY_HEADER

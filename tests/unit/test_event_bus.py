@@ -102,9 +102,10 @@ def test_oms_handoff_fifo_with_group_per_order_and_dedup_by_event(dev_app):
 def test_consumers_report_batch_item_failures(dev_app):
     mappings = _of(dev_app, "Commerce", "AWS::Lambda::EventSourceMapping").values()
     # OMS, order status, consent ledger, audience; the search indexer; the response cache's
-    # invalidation; marketing lifecycle, jobs and suppression; recommendation signals and
-    # Personalize interactions; Location's geofence events (its nested stack, inlined).
-    assert len(mappings) == 12
+    # invalidation; marketing lifecycle, jobs and suppression; recommendation signals,
+    # Personalize interactions and the users dataset; Location's geofence events (its nested
+    # stack, inlined).
+    assert len(mappings) == 13
     assert all(m["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
 
 

@@ -79,9 +79,14 @@ def test_senders_send_only_as_the_configured_address_and_read_consent_from_the_p
         assert all("*" not in json.dumps(r) or "identity/" in json.dumps(r) for r in send["Resource"])
         (sms,) = [s for s in statements if "sms-voice:SendTextMessage" in _actions(s)]
         assert env["MARKETING_SMS_ORIGINATION_IDENTITY"] in sms["Resource"]
-        commerce = {a for s in statements for a in _actions(s) if a.startswith("dynamodb:")
-                    and any("AppTierData" in json.dumps(r) for r in _list(s["Resource"]))}
-        assert commerce <= {"dynamodb:GetItem", "dynamodb:BatchGetItem"}, commerce
+        commerce = [s for s in statements if any(a.startswith("dynamodb:") for a in _actions(s))
+                    and any("AppTierData" in json.dumps(r) for r in _list(s["Resource"]))]
+        reads = {a for s in commerce if "Condition" not in s for a in _actions(s)}
+        assert reads <= {"dynamodb:GetItem", "dynamodb:BatchGetItem"}, reads
+        # The one write: clearing a push endpoint SNS disabled, on customer items only.
+        (clear,) = [s for s in commerce if "Condition" in s]
+        assert _actions(clear) == ["dynamodb:UpdateItem"]
+        assert clear["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CUSTOMER#*"]}}
 
 
 def _list(value) -> list:
@@ -221,6 +226,54 @@ def test_existing_table_is_used_as_it_is():
     t.resource_count_is("AWS::DynamoDB::GlobalTable", 2)     # the commerce and audience tables only
     t.has_resource_properties("AWS::Lambda::Function", {"Environment": {"Variables": Match.object_like(
         {"MARKETING_TABLE_NAME": "kept-marketing"})}})
+
+
+APNS_APP = "arn:aws:sns:us-east-1:123456789012:app/APNS/shop"
+GCM_APP = "arn:aws:sns:us-east-1:123456789012:app/GCM/shop"
+
+
+def test_push_registration_gets_exactly_the_endpoint_actions_of_its_applications():
+    stack, marketing = _construct(push_platform_application_arns=[APNS_APP, GCM_APP])
+    assert marketing.push_applications == {"APNS": APNS_APP, "GCM": GCM_APP}
+    customers = PythonFunctions(stack, "Api", profile=marketing._profile, vpc=None, powertools_layer_arn=LAYER).add(
+        "customers", handler="headless_commerce.runtime.customers.handler.handler", memory_mb=256, timeout_s=10,
+        environment={})
+    marketing.grant_push_registration(customers)
+    t = template(stack)
+    resources = t.to_json()["Resources"]
+    (fn,) = [f for f in resources.values() if f["Type"] == "AWS::Lambda::Function"
+             and f["Properties"]["Handler"].startswith("headless_commerce.runtime.customers")]
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert json.loads(env["PUSH_PLATFORM_APPLICATIONS"]) == {"APNS": APNS_APP, "GCM": GCM_APP}
+    role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = [s for r in resources.values() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+                  and {"Ref": role} in r["Properties"].get("Roles", [])
+                  for s in r["Properties"]["PolicyDocument"]["Statement"]]
+    sns = {tuple(_actions(s)): s["Resource"] for s in statements if _actions(s)[0].startswith("sns:")}
+    assert sns == {("sns:CreatePlatformEndpoint",): [APNS_APP, GCM_APP],
+                   ("sns:SetEndpointAttributes", "sns:DeleteEndpoint"): [
+                       "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/shop/*",
+                       "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/shop/*"]}
+
+
+def test_without_push_applications_registration_gets_nothing():
+    stack, marketing = _construct()
+    fn = PythonFunctions(stack, "Api", profile=marketing._profile, vpc=None, powertools_layer_arn=LAYER).add(
+        "customers", handler="headless_commerce.runtime.customers.handler.handler", memory_mb=256, timeout_s=10,
+        environment={})
+    marketing.grant_push_registration(fn)
+    assert "sns:" not in json.dumps(template(stack).to_json())
+    assert "PUSH_PLATFORM_APPLICATIONS" not in json.dumps(template(stack).to_json())
+
+
+@pytest.mark.parametrize("arns,message", [
+    (["arn:aws:sns:us-east-1:123456789012:mytopic"], "literal ARN of an SNS platform application"),
+    (["arn:aws:sns:us-east-1:123456789012:app/WNS/shop"], "APNS, APNS_SANDBOX, GCM"),
+    ([APNS_APP, APNS_APP.replace("/shop", "/other")], "two push platform applications for APNS"),
+])
+def test_wrong_push_applications_raise(arns, message):
+    with pytest.raises(ValueError, match=message):
+        _construct(push_platform_application_arns=arns)
 
 
 @pytest.mark.parametrize("context,message", [

@@ -1,6 +1,7 @@
 """StackMonitoring: one dashboard per stack, the alarms of every capability, all routed to the
 alarm topic. The app-wide checks read the session's dev and prod synths (tests/conftest.py)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -49,11 +50,25 @@ def test_every_alarm_of_every_stack_notifies_the_alarm_topic(any_app):
     assert checked > 50
 
 
-def test_one_dashboard_per_monitored_stack_named_after_it(any_app):
+def test_one_dashboard_per_monitored_stack_named_after_it_in_prod_none_in_dev(dev_app, prod_app):
     for stack in ("Foundation", "Commerce", "Integration", "Web", "Edge"):
-        dashboards = resources_of(any_app.template(stack), "AWS::CloudWatch::Dashboard")
+        dashboards = resources_of(prod_app.template(stack), "AWS::CloudWatch::Dashboard")
         assert [d["Properties"]["DashboardName"] for d in dashboards.values()] == \
-            [any_app.reference.stacks[stack].stack_name], stack
+            [prod_app.reference.stacks[stack].stack_name], stack
+        # Dev keeps the alarms only (profile `dashboards`: $3/month a dashboard).
+        assert resources_of(dev_app.template(stack), "AWS::CloudWatch::Dashboard") == {}, stack
+        assert resources_of(dev_app.template(stack), "AWS::CloudWatch::Alarm"), stack
+
+
+def test_dashboards_on_request_in_dev(tmp_path):
+    from headless_commerce.app_builder import build
+
+    reference = build({"profile": "dev", "dashboards": "true", "integration": "false", "web": "false"},
+                      outdir=str(tmp_path), compliance=False)
+    assert reference.config.profile.dashboards is True
+    reference.app.synth()
+    foundation = json.loads((tmp_path / "HeadlessCommerce-Foundation.template.json").read_text())
+    assert len(resources_of(foundation, "AWS::CloudWatch::Dashboard")) == 1
 
 
 def _alarm_metrics(app, stack: str) -> set[str]:
@@ -82,20 +97,32 @@ EXPECTED = {
 }
 
 
+# What a dev Web stack leaves to Commerce: its storefront shares the API's response cache, whose
+# invalidation function and cache alarms are Commerce's (profile `web_cache_shared`).
+SHARED_WITH_COMMERCE = {"Errors", "Throttles", "Evictions"}
+
+
 @pytest.mark.parametrize("stack", sorted(EXPECTED))
 def test_every_capability_alarms_in_both_profiles(dev_app, prod_app, stack):
     for app in (dev_app, prod_app):
-        missing = EXPECTED[stack] - _alarm_metrics(app, stack)
+        expected = EXPECTED[stack]
+        if stack == "Web" and app.reference.stacks["Web"].web.shared_cache:
+            expected = expected - SHARED_WITH_COMMERCE
+            assert SHARED_WITH_COMMERCE | {"BytesUsedForCache"} <= _alarm_metrics(app, "Commerce")
+        if not app.reference.config.profile.function_throttle_alarms:
+            # The Region's throttles are one alarm, in Commerce (test_dev_alarms_on_each_functions_...).
+            expected = expected - {"Throttles"}
+            assert "Throttles" in _alarm_metrics(app, "Commerce")
+        missing = expected - _alarm_metrics(app, stack)
         assert not missing, f"{app.reference.config.profile.name} {stack}: no alarm on {sorted(missing)}"
     if stack in ("Commerce", "Web"):
         # Valkey memory: of the serverless cap in dev, the engine's own percentage on each node in prod.
-        assert "BytesUsedForCache" in _alarm_metrics(dev_app, stack)
+        assert "BytesUsedForCache" in _alarm_metrics(dev_app, "Commerce")
         assert "DatabaseMemoryUsagePercentage" in _alarm_metrics(prod_app, stack)
 
 
-def test_every_function_has_error_and_throttle_alarms(dev_app):
-    t = dev_app.template("Commerce")
-    functions = resources_of(t, "AWS::Lambda::Function")
+def _function_alarm_metrics(t: dict) -> dict[str, set]:
+    """Metric names each function's alarms watch, by the function's logical id."""
     watched: dict[str, set] = {}
     for alarm in resources_of(t, "AWS::CloudWatch::Alarm").values():
         props = alarm["Properties"]
@@ -106,22 +133,65 @@ def test_every_function_has_error_and_throttle_alarms(dev_app):
             for dim in metric.get("Dimensions", []):
                 if dim["Name"] == "FunctionName" and "Ref" in dim["Value"]:
                     watched.setdefault(dim["Value"]["Ref"], set()).add(metric["MetricName"])
+    return watched
+
+
+def _our_functions(t: dict) -> list[str]:
     # Functions CDK creates for itself (custom resource providers) are not the app's.
+    functions = resources_of(t, "AWS::Lambda::Function")
     ours = [k for k, v in functions.items() if "POWERTOOLS_SERVICE_NAME" in json.dumps(v["Properties"])]
     assert len(ours) > 20
-    for logical_id in ours:
+    return ours
+
+
+def test_every_function_has_error_and_throttle_alarms_in_prod(prod_app):
+    t = prod_app.template("Commerce")
+    watched = _function_alarm_metrics(t)
+    for logical_id in _our_functions(t):
         assert {"Errors", "Throttles"} <= watched.get(logical_id, set()), logical_id
 
 
-def test_business_kpis_on_the_commerce_dashboard(dev_app):
+def test_dev_alarms_on_each_functions_errors_and_the_regions_throttles(dev_app):
     t = dev_app.template("Commerce")
-    (dashboard,) = resources_of(t, "AWS::CloudWatch::Dashboard").values()
+    watched = _function_alarm_metrics(t)
+    for logical_id in _our_functions(t):
+        assert watched.get(logical_id) == {"Errors"}, logical_id
+    # One metric for every function's throttles (none has reserved concurrency in dev).
+    region = [a["Properties"] for a in resources_of(t, "AWS::CloudWatch::Alarm").values()
+              if a["Properties"].get("MetricName") == "Throttles"]
+    assert len(region) == 1
+    assert region[0]["Namespace"] == "AWS/Lambda" and "Dimensions" not in region[0]
+    # Once per app and Region: Integration's functions are covered by the same alarm.
+    assert not [a for a in resources_of(dev_app.template("Integration"), "AWS::CloudWatch::Alarm").values()
+                if a["Properties"].get("MetricName") == "Throttles"]
+
+
+def test_a_function_with_reserved_concurrency_keeps_its_own_throttle_alarm():
+    base = commerce_base()
+    topic = sns.Topic(base.stack, "Topic")
+    profile = dataclasses.replace(base.profile, reserved_concurrency={"capped": 5})
+    monitoring = StackMonitoring(base.stack, "Monitoring", profile=profile, alarm_topic=topic)
+    monitoring.monitor_function_factory(base.functions)
+    base.functions.add("capped", handler="x.handler", memory_mb=128, timeout_s=3, environment={})
+    base.functions.add("free", handler="x.handler", memory_mb=128, timeout_s=3, environment={})
+    expressions = {name: json.dumps(template(base.stack).to_json()["Resources"][
+        base.stack.get_logical_id(monitoring.alarms[f"{name}Failures"].node.default_child)]["Properties"]["Metrics"])
+        for name in ("capped", "free")}
+    assert "throttles" in expressions["capped"] and "throttles" not in expressions["free"]
+    assert "LambdaThrottles" in monitoring.alarms
+
+
+def test_business_kpis_on_the_commerce_dashboard(dev_app, prod_app):
+    (dashboard,) = resources_of(prod_app.template("Commerce"), "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    namespace = dev_app.reference.stacks["Commerce"].stack_name
+    prod_namespace = prod_app.reference.stacks["Commerce"].stack_name
     for kpi in (kpi for names in model.BUSINESS_KPIS.values() for kpi in names):
         assert kpi in body, kpi
-    assert namespace in body and "SearchZeroResults" in body and "100 * FILL(zero, 0) / searches" in body
-    # The functions publish into that namespace (the stack name carries the stage).
+    assert prod_namespace in body and "SearchZeroResults" in body and "100 * FILL(zero, 0) / searches" in body
+    # Dev has no dashboard; its Lambda checkout publishes into its own stack's namespace (the stack
+    # name carries the stage), which a dashboard (`-c dashboards=true`) would graph.
+    t = dev_app.template("Commerce")
+    namespace = dev_app.reference.stacks["Commerce"].stack_name
     checkout = [v for v in resources_of(t, "AWS::Lambda::Function").values()
                 if v["Properties"].get("Environment", {}).get("Variables", {}).get("POWERTOOLS_SERVICE_NAME")
                 == "checkout"]
@@ -153,8 +223,8 @@ def test_kpis_of_a_function_on_fargate_are_published_by_metric_filters(prod_app)
     assert prod_app.reference.stacks["Commerce"].app_tier.services.get("checkout") is not None
 
 
-def test_dashboard_lists_every_alarm_of_its_stack(dev_app):
-    t = dev_app.template("Web")
+def test_dashboard_lists_every_alarm_of_its_stack(prod_app):
+    t = prod_app.template("Web")
     (dashboard,) = resources_of(t, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for logical_id in resources_of(t, "AWS::CloudWatch::Alarm"):
@@ -185,7 +255,8 @@ def test_threshold_override_and_functions_added_later_are_monitored():
     alarms = resources_of(template(base.stack).to_json(), "AWS::CloudWatch::Alarm")
     errors = [a["Properties"] for a in alarms.values() if "Errors" in json.dumps(a) and "FunctionName" in json.dumps(a)]
     assert len(errors) == 2
-    assert all("FILL(errors, 0) > 5 OR FILL(throttles, 0) > 0" in json.dumps(a["Metrics"]) for a in errors)
+    # Dev's profile: errors per function, throttles on one Region-wide alarm.
+    assert all("FILL(errors, 0) > 5, 1, 0" in json.dumps(a["Metrics"]) for a in errors)
     assert all(a["AlarmActions"] == [{"Ref": base.stack.get_logical_id(topic.node.default_child)}] for a in errors)
 
 

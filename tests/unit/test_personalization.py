@@ -146,6 +146,8 @@ def test_grants_are_least_privilege():
         stack.get_logical_id(built.event_tracker), "EventTrackerArn"]}]
     assert resources_of("personalize:PutItems") == [{"Fn::GetAtt": [
         stack.get_logical_id(built.datasets["items"]), "DatasetArn"]}]
+    assert resources_of("personalize:PutUsers") == [{"Fn::GetAtt": [
+        stack.get_logical_id(built.datasets["users"]), "DatasetArn"]}]
     assert resources_of("personalize:ListRecommenders") == ["*"]    # no resource-level permission
     assert "ssm:PutParameter" not in json.dumps([s for s in statements if "GetRecommendations" in json.dumps(s)])
 
@@ -190,3 +192,25 @@ def test_an_imported_signals_table_is_used_as_is():
     consumer = template["Resources"][stack.get_logical_id(built.signals.consumer.node.default_child)]
     variables = consumer["Properties"]["Environment"]["Variables"]
     assert variables[settings.RECOMMENDATION_SIGNALS_TABLE_NAME] == "their-signals"
+
+
+def test_the_users_dataset_holds_no_personal_data_and_profile_changes_feed_it():
+    stack, built, template = _build()
+    (users,) = [json.loads(s["Properties"]["Schema"]) for s in _of(template, "AWS::Personalize::Schema").values()
+                if json.loads(s["Properties"]["Schema"])["name"] == "Users"]
+    assert {f["name"] for f in users["fields"]} == {"USER_ID", "LOCALE", "COUNTRY"}
+    env = template["Resources"][stack.get_logical_id(built.users_consumer.node.default_child)]["Properties"][
+        "Environment"]["Variables"]
+    assert env[settings.PERSONALIZE_USERS_DATASET_ARN] == {"Fn::GetAtt": [
+        stack.get_logical_id(built.datasets["users"]), "DatasetArn"]}
+    changed = [model.EventName.CUSTOMER_PROFILE_CHANGED]
+    (rule,) = [r for r in _of(template, "AWS::Events::Rule").values()
+               if r["Properties"].get("EventPattern", {}).get("detail-type") == changed]
+    assert rule["Properties"]["EventPattern"]["source"] == [model.EventSource.CUSTOMERS]
+    # The consumer reads profiles (GetItem) and writes nothing to the table.
+    role = template["Resources"][stack.get_logical_id(built.users_consumer.node.default_child)]["Properties"][
+        "Role"]["Fn::GetAtt"][0]
+    actions = {a for p in _of(template, "AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]
+               for s in p["Properties"]["PolicyDocument"]["Statement"]
+               for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]) if a.startswith("dynamodb:")}
+    assert actions == {"dynamodb:GetItem"}

@@ -234,10 +234,15 @@ def test_alarms_cover_functions_api_and_pipes(any_app):
             metric = queries[0]["Metric"]
             by_metric.setdefault((metric["Namespace"], metric["MetricName"]), []).append((alarm, queries[0]["Stat"]))
     functions = _all(any_app, "AWS::Lambda::Function")
-    # One alarm per function over its errors and throttles (StackMonitoring.monitor_function).
-    failures = [a for a in alarms if {q.get("MetricStat", {}).get("Metric", {}).get("MetricName")
-                                      for q in a.get("Metrics", [])} >= {"Errors", "Throttles"}]
+    # One alarm per function over its errors and throttles (StackMonitoring.monitor_function); in dev
+    # over its errors, with the Region's throttles on one alarm (profile `function_throttle_alarms`).
+    per_function = any_app.reference.config.profile.function_throttle_alarms
+    watched = {"Errors", "Throttles"} if per_function else {"Errors"}
+    failures = [a for a in alarms if {q["MetricStat"]["Metric"]["MetricName"]
+                                      for q in a.get("Metrics", []) if "MetricStat" in q} == watched]
     assert len(failures) == len(_ours(any_app)) <= len(functions)
+    region_throttles = [a for a, _ in by_metric.get(("AWS/Lambda", "Throttles"), []) if not a.get("Dimensions")]
+    assert len(region_throttles) == (0 if per_function else 1)
     ((server_errors, stat),) = by_metric[("AWS/ApiGateway", "5XXError")]
     assert stat == "Average" and server_errors["Threshold"] == 0.01
     ((_, stat),) = by_metric[("AWS/ApiGateway", "Latency")]

@@ -16,6 +16,7 @@ from headless_commerce.constructs.encryption import EncryptionKey
 from headless_commerce.constructs.network import Network
 from headless_commerce.constructs.python_functions import PythonFunctions
 from headless_commerce.constructs.shared_files import SharedFiles
+from headless_commerce.constructs.web_cache import WebCache
 from headless_commerce.constructs.web_origin import ORIGIN_VERIFY_HEADER
 from headless_commerce.constructs.web_tier import WebTier
 from headless_commerce.runtime import settings
@@ -70,7 +71,10 @@ def test_load_balancer_logs_and_drops_invalid_headers(any_app):
     attributes = {a["Key"]: a["Value"] for a in alb["LoadBalancerAttributes"]}
     assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
     assert attributes["access_logs.s3.enabled"] == "true"
-    assert alb["Scheme"] == "internet-facing"
+    # Internal, in the private subnets: CloudFront reaches it through a VPC origin (test_edge_stack).
+    assert alb["Scheme"] == "internal"
+    assert all("PrivateSubnet" in json.dumps(subnet) for subnet in alb["Subnets"])
+    assert not _resources(web, "AWS::EC2::EIP")
     bucket = _one(web, "AWS::S3::Bucket")
     # ALB access logs accept only S3-managed encryption.
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
@@ -158,13 +162,33 @@ def test_execute_command_grants_only_in_dev(dev_app, prod_app):
     assert "elasticfilesystem:ClientMount" in prod and "elasticfilesystem:ClientWrite" not in prod
 
 
-def test_cache_is_serverless_in_dev_and_multi_az_nodes_in_prod(dev_app, prod_app):
-    dev = dev_app.template("Web")
-    cache = _one(dev, "AWS::ElastiCache::ServerlessCache")
-    assert cache["Engine"] == "valkey"
-    assert "UserGroupId" in cache and "KmsKeyId" in cache
-    assert len(cache["SubnetIds"]) == 2
-    assert _resources(dev, "AWS::ElastiCache::ReplicationGroup") == []
+def test_dev_storefront_shares_the_api_response_cache_with_a_user_of_its_own(dev_app):
+    web, commerce = dev_app.template("Web"), dev_app.template("Commerce")
+    assert not [r for r in web["Resources"].values() if r["Type"].startswith("AWS::ElastiCache::")]
+    handlers = [f["Properties"].get("Handler", "") for f in _resources(web, "AWS::Lambda::Function")]
+    assert not [h for h in handlers if "invalidation" in h]
+    [cache] = _resources(commerce, "AWS::ElastiCache::ServerlessCache")
+    users = {u["Properties"]["UserName"]: u["Properties"] for u in _resources(commerce, "AWS::ElastiCache::User")}
+    assert set(users) == {"default", "storefront"}
+    # Only its own entries and the generation counters the API's invalidation bumps.
+    assert users["storefront"]["AccessString"] == "on ~sf:v1:* ~gen ~gen:* +@all -@admin -@dangerous -@scripting"
+    assert users["storefront"]["AuthenticationMode"]["Type"] == "password"
+    [group] = _resources(commerce, "AWS::ElastiCache::UserGroup")
+    assert sorted(group["Properties"]["UserIds"]) == sorted(u["UserId"] for u in users.values())
+    [task] = _resources(web, "AWS::ECS::TaskDefinition")
+    env = {e["Name"]: e["Value"] for e in task["Properties"]["ContainerDefinitions"][0]["Environment"]}
+    url = json.dumps(env[settings.CACHE_URL])
+    assert "rediss://storefront@" in url and "ResponseCache" in url
+    assert "ResponseCacheStorefrontAuthSecret" in json.dumps(env[settings.CACHE_AUTH_SECRET_ARN])
+    # The rule admitting the storefront sits in this stack (Commerce cannot refer to Web).
+    ingress = [r["Properties"] for r in _resources(web, "AWS::EC2::SecurityGroupIngress")
+               if r["Properties"].get("Description") == "Storefront to Valkey"]
+    assert [(i["FromPort"], "ResponseCacheSecurityGroup" in json.dumps(i["GroupId"])) for i in ingress] == [
+        (6379, True)]
+    assert cache["Properties"]["Engine"] == "valkey"
+
+
+def test_prod_storefront_cache_is_its_own_multi_az_nodes(prod_app):
     prod = prod_app.template("Web")
     group = _one(prod, "AWS::ElastiCache::ReplicationGroup")
     assert group["Engine"] == "valkey"
@@ -177,10 +201,16 @@ def test_cache_is_serverless_in_dev_and_multi_az_nodes_in_prod(dev_app, prod_app
     assert "{{resolve:secretsmanager:" in json.dumps(user["AuthenticationMode"]["Passwords"])
 
 
-def test_cache_subnets_are_isolated(dev_app):
-    cache = _one(dev_app.template("Web"), "AWS::ElastiCache::ServerlessCache")
-    outputs = json.dumps(cache["SubnetIds"])
-    assert "IsolatedSubnet" in outputs and "PrivateSubnet" not in outputs
+def test_construct_own_cache_is_serverless_in_isolated_subnets(stub_image):
+    stack, _ = _tier(stub_image)
+    t = template(stack).to_json()
+    cache = _one(t, "AWS::ElastiCache::ServerlessCache")
+    assert cache["Engine"] == "valkey"
+    assert "UserGroupId" in cache and "KmsKeyId" in cache
+    assert len(cache["SubnetIds"]) == 2
+    subnets = json.dumps(cache["SubnetIds"])
+    assert "IsolatedSubnet" in subnets and "PrivateSubnet" not in subnets
+    assert _resources(t, "AWS::ElastiCache::ReplicationGroup") == []
 
 
 def test_session_and_flag_tables(any_app):
@@ -201,8 +231,8 @@ def test_storefront_client_signs_in_with_password_and_refresh(any_app):
     assert client["GenerateSecret"] is False
 
 
-def test_invalidation_subscribes_to_catalog_changes_and_reaches_the_cache(dev_app):
-    web = dev_app.template("Web")
+def test_invalidation_subscribes_to_catalog_changes_and_reaches_the_cache(prod_app):
+    web = prod_app.template("Web")
     rule = _one(web, "AWS::Events::Rule")
     assert sorted(rule["EventPattern"]["detail-type"]) == ["InventoryChanged", "ProductModified"]
     functions = {f["Properties"]["Handler"]: f["Properties"] for f in _resources(web, "AWS::Lambda::Function")
@@ -213,7 +243,7 @@ def test_invalidation_subscribes_to_catalog_changes_and_reaches_the_cache(dev_ap
     assert len(fn["Layers"]) == 2  # Powertools and redis-py
     cache_ports = {r["Properties"]["FromPort"] for r in _resources(web, "AWS::EC2::SecurityGroupIngress")
                    if r["Properties"].get("Description") == "Cache invalidation to Valkey"}
-    assert cache_ports == {6379}
+    assert cache_ports == {6380}  # the node-based group's port
 
 
 def test_toggles_off_create_no_web_stack():
@@ -232,7 +262,7 @@ def stub_image(tmp_path_factory):
     return ecs.ContainerImage.from_asset(str(context))
 
 
-def _tier(stub_image, profile="dev", **kwargs):
+def _tier(stub_image, profile="dev", shared_cache=False, **kwargs):
     stack, prof = new_stack(profile)
     key = EncryptionKey(stack, "Key", profile=prof).key
     network = Network(stack, "Network", profile=prof, interface_endpoints=[], encryption_key=key)
@@ -241,9 +271,13 @@ def _tier(stub_image, profile="dev", **kwargs):
                                 powertools_layer_arn="arn:aws:lambda:eu-west-1:017000801446:layer:Powertools:1")
     pool = cognito.UserPool.from_user_pool_id(stack, "Pool", "eu-west-1_abc")
     bus = events.EventBus.from_event_bus_arn(stack, "Bus", "arn:aws:events:eu-west-1:111111111111:event-bus/b")
-    tier = WebTier(stack, "Web", profile=prof, vpc=network.vpc, functions=functions, bus=bus, user_pool=pool,
+    if shared_cache:  # another client's cache, as the API's response cache in the dev profile
+        shared = WebCache(stack, "Shared", profile=prof, vpc=network.vpc, description="Shared cache")
+        kwargs = {"existing_cache": shared, "functions": None, **kwargs}
+    tier = WebTier(stack, "Web", profile=prof, vpc=network.vpc, bus=bus, user_pool=pool,
                    api_url="https://api.example.com/v1/", file_system=files.file_system,
-                   access_point=files.web_access_point, encryption_key=key, image=stub_image, **kwargs)
+                   access_point=files.web_access_point, encryption_key=key, image=stub_image,
+                   **{"functions": functions, **kwargs})
     return stack, tier
 
 
@@ -256,6 +290,39 @@ def test_construct_replicates_the_origin_secret_to_the_cloudfront_region(stub_im
     )
     assert secret["ReplicaRegions"] == [{"Region": "us-east-1"}]
     assert tier.origin.origin_domain_name == tier.origin.load_balancer.load_balancer_dns_name
+
+
+def test_construct_internet_facing_load_balancer_on_request(stub_image):
+    stack, tier = _tier(stub_image, vpc_origin=False)
+    assert tier.origin.vpc_origin is False
+    alb = _one(template(stack).to_json(), "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert alb["Scheme"] == "internet-facing"
+    assert all("PublicSubnet" in json.dumps(subnet) for subnet in alb["Subnets"])
+    _stack, default = _tier(stub_image)
+    assert default.origin.vpc_origin is True
+
+
+def test_construct_shared_cache_gets_a_user_and_no_invalidation(stub_image):
+    stack, tier = _tier(stub_image, shared_cache=True)
+    shared = stack.node.find_child("Shared")
+    assert tier.cache is shared and tier.invalidation is None
+    assert tier.cache_user.url.startswith("rediss://storefront@")
+    t = template(stack).to_json()
+    assert len(_resources(t, "AWS::ElastiCache::ServerlessCache")) == 1
+    assert {u["UserName"] for u in (r["Properties"] for r in _resources(t, "AWS::ElastiCache::User"))} == {
+        "default", "storefront"}
+    with pytest.raises(ValueError, match="a user name other than 'default'"):
+        shared.add_user("Again", user_name="default", key_patterns=["x:*"])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"shared_cache": True, "cache_node_type": "cache.t4g.micro"}, "existing_cache has its size"),
+    ({"shared_cache": True, "cache_props": {}}, "existing_cache and cache_props"),
+    ({"functions": None}, "`functions` is required"),
+])
+def test_construct_refuses_a_shared_cache_with_its_own_settings(stub_image, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        _tier(stub_image, **kwargs)
 
 
 def test_construct_existing_client_and_tables(stub_image):

@@ -90,12 +90,12 @@ def put_product(product: dict, skus: list[dict]) -> None:
         dynamo.put(entry)
 
 
-def put_catalog(categories: list[dict], products: list[dict]) -> None:
-    """Bulk load (demo and file catalogs): unconditional puts, batched 25 per call."""
+def catalog_items(categories: list[dict], products: list[dict]) -> list[dict]:
+    """The items of a whole catalog (categories, products with their `skus`)."""
     items = [category_item(c["category_id"], c["name"], c.get("parent_id")) for c in categories]
     for product in products:
         items += product_items({k: v for k, v in product.items() if k != "skus"}, product["skus"])
-    dynamo.batch_put(items)
+    return items
 
 
 def get_product_collection(product_id: str) -> list[dict]:

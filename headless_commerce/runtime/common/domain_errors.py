@@ -120,6 +120,23 @@ class InvalidUnsubscribeToken(DomainError):
     field = "token"
 
 
+class PushNotConfigured(DomainError):
+    """No SNS platform application is configured for the device's platform: a deployment fact no
+    retry changes, so a 4xx rather than a 503."""
+
+    field = "platform"
+
+    def __init__(self, platform: str) -> None:
+        super().__init__(f"Push notifications are not configured for {platform} here")
+
+
+class InvalidPushToken(DomainError):
+    """The push service refused the device token."""
+
+    message = "The device token is not valid for this platform"
+    field = "token"
+
+
 class InvalidSearch(DomainError):
     """A search parameter search cannot run with; `field` names it."""
 

@@ -56,6 +56,8 @@ HTTP_ERRORS: dict[type[d.DomainError], tuple[int, str]] = {
     d.InvalidSignature: (401, "invalid_signature"),
     d.MalformedEvent: (400, "malformed_event"),
     d.InvalidUnsubscribeToken: (403, "invalid_token"),
+    d.PushNotConfigured: (422, "push_not_configured"),
+    d.InvalidPushToken: (400, "invalid_push_token"),
     d.InvalidSearch: (400, "invalid_parameter"),
     d.InvalidSearchCursor: (400, "invalid_cursor"),
     d.SearchUnavailable: (503, "search_unavailable"),

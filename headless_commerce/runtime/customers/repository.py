@@ -52,19 +52,51 @@ def update_profile(sub: str, fields: dict) -> dict:
     return dynamo.from_item(response["Attributes"])
 
 
-def set_consents(sub: str, consents: dict[str, bool], event: dict, now: str) -> bool:
-    """Record consents and their CustomerConsentChanged event (outbox) in one transaction;
-    False when the profile does not exist."""
+def _update_with_event(sub: str, fields: dict, detail_type: str, event: dict, now: str) -> bool:
+    """SET the profile fields (and updated_at) and write their event (outbox) in one
+    transaction; False when the profile does not exist."""
     tx = Transaction()
-    tx.update("profile", model.customer_key(sub), "SET consents = :c, updated_at = :now",
-              condition="attribute_exists(pk)", vals={"c": consents, "now": now})
-    tx.put(f"event:{model.EventName.CUSTOMER_CONSENT_CHANGED}",
-           outbox.item(model.EventName.CUSTOMER_CONSENT_CHANGED, event),
-           condition="attribute_not_exists(pk)")
+    tx.update("profile", model.customer_key(sub),
+              "SET " + ", ".join([f"#f{i} = :v{i}" for i in range(len(fields))] + ["updated_at = :now"]),
+              condition="attribute_exists(pk)", names={f"#f{i}": f for i, f in enumerate(fields)},
+              vals={**{f"v{i}": v for i, v in enumerate(fields.values())}, "now": now})
+    tx.put(f"event:{detail_type}", outbox.item(detail_type, event), condition="attribute_not_exists(pk)")
     try:
         tx.write()
     except TransactionCancelled as cancelled:
         if "profile" in cancelled.failed:
+            return False
+        raise
+    return True
+
+
+def record_profile_change(sub: str, fields: dict, event: dict, now: str) -> bool:
+    """Profile fields and their CustomerProfileChanged event together; False without a profile."""
+    return _update_with_event(sub, fields, model.EventName.CUSTOMER_PROFILE_CHANGED, event, now)
+
+
+def set_consents(sub: str, consents: dict[str, bool], event: dict, now: str) -> bool:
+    """Record consents and their CustomerConsentChanged event (outbox) in one transaction;
+    False when the profile does not exist."""
+    return _update_with_event(sub, {"consents": consents}, model.EventName.CUSTOMER_CONSENT_CHANGED, event, now)
+
+
+def set_push_endpoint(sub: str, platform: str, endpoint_arn: str) -> dict:
+    """Store the device's push endpoint on an existing profile; the new profile."""
+    return update_profile(sub, {"push_platform": platform, "push_endpoint_arn": endpoint_arn})
+
+
+def clear_push_endpoint(sub: str, endpoint_arn: str) -> bool:
+    """Forget `endpoint_arn` if it is still the profile's (a device registered meanwhile is
+    kept); True when it was removed."""
+    try:
+        dynamo.dynamodb().update_item(
+            TableName=dynamo.table_name(), Key=dynamo.to_item(model.customer_key(sub)),
+            UpdateExpression="REMOVE push_endpoint_arn, push_platform SET updated_at = :now",
+            ConditionExpression="push_endpoint_arn = :arn",
+            ExpressionAttributeValues={":arn": dynamo.to_attr(endpoint_arn), ":now": dynamo.to_attr(now_iso())})
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
             return False
         raise
     return True

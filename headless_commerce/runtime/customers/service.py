@@ -19,7 +19,7 @@ def profile_view(profile: dict) -> dict:
     return view
 
 
-def _profile(sub: str, email: str | None) -> dict:
+def ensure_profile(sub: str, email: str | None) -> dict:
     """The profile; created here if the sign-up trigger has not run (or failed) for this user."""
     profile = customers.get_profile(sub)
     if profile is None:
@@ -29,18 +29,26 @@ def _profile(sub: str, email: str | None) -> dict:
 
 
 def get_profile(sub: str, email: str | None) -> dict:
-    return profile_view(_profile(sub, email))
+    return profile_view(ensure_profile(sub, email))
 
 
 def update_profile(sub: str, email: str | None, changes: dict) -> dict:
-    _profile(sub, email)
-    return profile_view(customers.update_profile(
-        sub, {f: changes[f] for f in EDITABLE_FIELDS if f in changes}))
+    """Change profile fields and record CustomerProfileChanged (naming the fields, never their
+    values) with them."""
+    previous = ensure_profile(sub, email)
+    fields = {f: changes[f] for f in EDITABLE_FIELDS if f in changes}
+    if not fields:
+        return profile_view(previous)
+    now = now_iso()
+    event = {"customer_id": sub, "fields": sorted(fields), "changed_at": now}
+    if not customers.record_profile_change(sub, fields, event, now):
+        raise NotFound("Profile")
+    return profile_view({**previous, **fields, "updated_at": now})
 
 
 def put_consents(sub: str, email: str | None, consents: dict[str, bool]) -> dict:
     """Record consents and the CustomerConsentChanged event together."""
-    return _record_consents(_profile(sub, email), {c: bool(consents[c]) for c in model.CONSENT_CHANNELS})
+    return _record_consents(ensure_profile(sub, email), {c: bool(consents[c]) for c in model.CONSENT_CHANNELS})
 
 
 def withdraw_consent(sub: str, channel: str) -> dict:

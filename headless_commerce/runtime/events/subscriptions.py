@@ -62,6 +62,9 @@ RECOMMENDATION_SIGNALS = Consumer("recommendation_signals",
 PERSONALIZE_EVENTS = Consumer("personalize_events", "headless_commerce.runtime.recommendations.tracker.handler",
                               (EventName.PRODUCT_VIEWED, EventName.CART_ITEM_ADDED, EventName.ORDER_PLACED),
                               (EventSource.STOREFRONT, EventSource.ORDERS))
+# Profile changes to the Personalize users dataset (locale and country only).
+PERSONALIZE_USERS = Consumer("personalize_users", "headless_commerce.runtime.recommendations.users.handler",
+                             (EventName.CUSTOMER_PROFILE_CHANGED,), (EventSource.CUSTOMERS,))
 
 # Consumers fed by an EventBridge rule -> their own queue.
 RULE_CONSUMERS: tuple[Consumer, ...] = (ORDER_STATUS, CONSENT_LEDGER, MARKETING_AUDIENCE)

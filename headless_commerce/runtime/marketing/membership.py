@@ -21,9 +21,7 @@ from headless_commerce.runtime import settings
 from headless_commerce.runtime.common import aws, dynamo
 from headless_commerce.runtime.common.logging import logger
 from headless_commerce.runtime.customers import repository as customers
-
-# Which profile attribute reaches a customer on each channel (push tokens live with devices).
-CONTACT_ATTRIBUTE = {"email": "email", "sms": "phone", "push": None}
+from headless_commerce.runtime.marketing.names import CONTACT_ATTRIBUTE
 
 
 def audience_table() -> str:
@@ -31,8 +29,7 @@ def audience_table() -> str:
 
 
 def _contact(profile: dict | None, channel: str) -> str | None:
-    attribute = CONTACT_ATTRIBUTE.get(channel)
-    return (profile or {}).get(attribute) if attribute else None
+    return (profile or {}).get(CONTACT_ATTRIBUTE[channel])
 
 
 def _put_if_newer(item: dict) -> bool:

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 _PKG = "headless_commerce.runtime.marketing"
 
+# The profile attribute that reaches a customer on each channel. Push: the SNS platform endpoint
+# of the customer's device (PUT /me/push-device stores it). Audiences follow consent alone, so a
+# customer who consents to push before registering a device is a member; the sender re-reads the
+# profile and records `no_contact` until a device is registered.
+CONTACT_ATTRIBUTE = {"email": "email", "sms": "phone", "push": "push_endpoint_arn"}
+
 # Audience jobs (campaign pages, the abandoned-cart check) from the jobs queue.
 JOBS_FUNCTION = "marketing_jobs"
 JOBS_HANDLER = f"{_PKG}.jobs.handler"

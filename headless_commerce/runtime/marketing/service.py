@@ -14,8 +14,10 @@ from collections.abc import Callable
 
 from headless_commerce.runtime.common.clock import now_iso
 from headless_commerce.runtime.common.logging import count, logger
+from headless_commerce.runtime.customers import repository as customers
 from headless_commerce.runtime.marketing import repository, tokens, transport
 from headless_commerce.runtime.marketing.messages import Message
+from headless_commerce.runtime.marketing.names import CONTACT_ATTRIBUTE
 
 SENT = "sent"
 NO_PROFILE = "no_profile"
@@ -24,10 +26,7 @@ NO_CONTACT = "no_contact"
 SUPPRESSED = "suppressed"
 DUPLICATE = "duplicate"
 CHANNEL_UNAVAILABLE = "channel_unavailable"
-
-# Where each channel's address lives on the profile. Push endpoints (SNS platform endpoints)
-# appear only once a device-registration route stores them there.
-CONTACT_ATTRIBUTE = {"email": "email", "sms": "phone", "push": "push_endpoint_arn"}
+ADDRESS_GONE = "address_gone"
 
 
 def consented(profile: dict | None, channel: str) -> bool:
@@ -60,6 +59,11 @@ def _deliver(customer_id, profile, channel, kind, ref, build, transactional) -> 
     try:
         message_id = transport.send(channel, address, build(profile), transactional=transactional,
                                     unsubscribe_url=tokens.unsubscribe_url(customer_id, channel))
+    except transport.AddressGone:
+        repository.release_delivery(customer_id, kind, ref, claimed_at)
+        # Stop sending to it: the app registers its new token with PUT /me/push-device.
+        customers.clear_push_endpoint(customer_id, address)
+        return ADDRESS_GONE
     except transport.ChannelUnavailable as unavailable:
         repository.release_delivery(customer_id, kind, ref, claimed_at)
         logger.warning("channel not configured", extra={"channel": channel, "reason": str(unavailable)})

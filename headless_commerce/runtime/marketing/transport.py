@@ -3,6 +3,8 @@ mobile push, or local mode's outbox. Returns the provider's message id."""
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
+
 from headless_commerce.runtime import settings
 from headless_commerce.runtime.common import aws
 from headless_commerce.runtime.marketing import outbox
@@ -13,6 +15,11 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 
 class ChannelUnavailable(Exception):
     """The channel is not configured here (no sender identity, no origination identity)."""
+
+
+class AddressGone(Exception):
+    """The address will never deliver again: SNS disabled the push endpoint because the push
+    service invalidated its token (the app was removed, the token rotated)."""
 
 
 def unsubscribe_headers(url: str | None) -> dict[str, str]:
@@ -71,5 +78,10 @@ def _sms(number: str, message: Message, transactional: bool) -> str:
 
 
 def _push(endpoint_arn: str, message: Message) -> str:
-    return aws.sns().publish(TargetArn=endpoint_arn, Subject=message.subject[:100],
-                             Message=message.text)["MessageId"]
+    try:
+        return aws.sns().publish(TargetArn=endpoint_arn, Subject=message.subject[:100],
+                                 Message=message.text)["MessageId"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("EndpointDisabled", "NotFound"):
+            raise AddressGone(endpoint_arn) from None
+        raise
