@@ -140,6 +140,12 @@ def csrf(client: TestClient, path: str = "/account/sign-in") -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
 
 
+def sign_in(client: TestClient, email: str = "a@example.com", next: str = "/"):
+    """Sign in through the form (the fake API accepts `right-password` for any e-mail)."""
+    return client.post("/account/sign-in", data={"csrf_token": csrf(client), "email": email,
+                                                 "password": "right-password", "next": next})
+
+
 def event(detail_type: str, product_id: str) -> dict:
     detail = ({"product_id": product_id, "change": "UPSERTED", "modified_at": "2026-01-01T00:00:00Z"}
               if detail_type == "ProductModified" else

@@ -10,7 +10,7 @@ import re
 
 import httpx
 
-from tests.storefront.test_bff import FakeApi, FakeFlags, csrf, make_client
+from tests.storefront.test_bff import FakeApi, FakeFlags, csrf, make_client, sign_in
 
 ISSUED = "v1.abc." + "A" * 22 + "." + "b" * 43
 
@@ -62,9 +62,7 @@ def test_the_footer_links_to_the_chat_and_a_turn_works_without_javascript():
 def test_a_signed_in_shopper_chats_with_their_token():
     fake = ChattingApi()
     with make_client(fake) as client:
-        token = csrf(client)
-        client.post("/account/sign-in", data={"csrf_token": token, "email": "a@example.com",
-                                              "password": "right-password", "next": "/chat"})
+        sign_in(client, next="/chat")
         client.post("/chat", data={"csrf_token": csrf(client, "/chat"), "text": "where is my order"})
     [request] = [r for r in fake.calls if r.url.path == "/me/chat"]
     assert request.headers["authorization"] == "id-token-a@example.com"

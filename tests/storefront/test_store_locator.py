@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from headless_commerce.runtime.routes import PATH_PARAM_PATTERN
 from headless_commerce.runtime.storefront import locator
-from tests.storefront.test_bff import FakeApi, FakeFlags, csrf, make_client
+from tests.storefront.test_bff import FakeApi, FakeFlags, make_client, sign_in
 
 MITTE = {"store_id": "ber-mitte", "name": "Mitte", "line1": "Alexanderplatz 1", "city": "Berlin",
          "postal_code": "10178", "country": "DE", "phone": "+49 30 1234567", "lat": 52.5219, "lon": 13.4132,
@@ -229,12 +229,6 @@ def test_fuzzed_locator_queries_never_give_a_5xx(pairs, raw):
 
 # ---- tracking ---------------------------------------------------------------------------------
 
-def _signed_in(client) -> None:
-    token = csrf(client)
-    client.post("/account/sign-in", data={"csrf_token": token, "email": "a@example.com",
-                                          "password": "right-password", "next": "/"})
-
-
 def test_tracking_needs_a_signed_in_customer():
     fake = LocatingApi()
     with make_client(fake) as client:
@@ -246,7 +240,7 @@ def test_tracking_needs_a_signed_in_customer():
 def test_the_order_page_links_to_tracking_which_says_not_yet_on_its_way():
     fake = LocatingApi()
     with make_client(fake) as client:
-        _signed_in(client)
+        sign_in(client)
         order = client.get("/account/orders/o-1")
         assert order.status_code == 200
         assert '<a class="button" href="/account/orders/o-1/tracking">Track this delivery</a>' in order.text
@@ -265,7 +259,7 @@ def test_tracking_shows_the_couriers_last_position_and_eta(status, words):
                      "courier": {"lat": 52.52191, "lon": 13.41317, "updated_at": "2026-11-26T09:41:07.25Z"},
                      "eta": {"duration_s": 421, "distance_km": 2.634, "arrive_by": "2026-11-26T09:48:30Z"}}
     with make_client(fake) as client:
-        _signed_in(client)
+        sign_in(client)
         page = client.get("/account/orders/o-1/tracking")
     assert page.status_code == 200
     assert f'<strong class="status">{words}</strong>' in page.text
@@ -280,7 +274,7 @@ def test_a_delivered_order_shows_the_last_position_without_an_eta():
     fake.tracking = {"order_id": "o-1", "status": "DELIVERED", "eta": None,
                      "courier": {"lat": 52.5, "lon": 13.4, "updated_at": "2026-11-26T09:50:00Z"}}
     with make_client(fake) as client:
-        _signed_in(client)
+        sign_in(client)
         page = client.get("/account/orders/o-1/tracking")
     assert "Your order was delivered." in page.text and "Estimated arrival" not in page.text
 
@@ -288,9 +282,7 @@ def test_a_delivered_order_shows_the_last_position_without_an_eta():
 def test_another_customers_order_is_the_same_not_found_as_a_missing_one():
     fake = LocatingApi()
     with make_client(fake) as client:
-        token = csrf(client)
-        client.post("/account/sign-in", data={"csrf_token": token, "email": "mallory@example.com",
-                                              "password": "right-password", "next": "/"})
+        sign_in(client, "mallory@example.com")
         theirs = client.get("/account/orders/o-1/tracking")
         missing = client.get("/account/orders/o-404/tracking")
         malformed = client.get("/account/orders/o%20'1/tracking")
@@ -307,7 +299,7 @@ def test_tracking_unavailable_is_the_storefronts_503_page():
     fake = LocatingApi()
     fake.tracking = None
     with make_client(fake) as client:
-        _signed_in(client)
+        sign_in(client)
         page = client.get("/account/orders/o-1/tracking")
     assert page.status_code == 503 and "Traceback" not in page.text
 
@@ -316,7 +308,7 @@ def test_a_cancelled_order_has_no_tracking_link():
     fake = LocatingApi()
     fake.tracking = {"order_id": "o-1", "status": "CANCELLED", "courier": None, "eta": None}
     with make_client(fake) as client:
-        _signed_in(client)
+        sign_in(client)
         order = client.get("/account/orders/o-1")
         page = client.get("/account/orders/o-1/tracking")
     assert order.status_code == 200 and "Track this delivery" not in order.text
@@ -328,7 +320,7 @@ def test_a_cancelled_order_has_no_tracking_link():
 def test_any_order_id_in_the_tracking_path_is_a_page_never_a_5xx(order_id):
     fake = LocatingApi()
     with make_client(fake) as client:
-        _signed_in(client)
+        sign_in(client)
         reply = client.get(f"/account/orders/{urllib.parse.quote(order_id, safe='')}/tracking")
     assert reply.status_code in (200, 404), (order_id, reply.status_code)
     assert "Traceback" not in reply.text

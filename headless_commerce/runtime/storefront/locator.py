@@ -16,7 +16,7 @@ from starlette.responses import Response
 from headless_commerce.runtime.common.domain_errors import InvalidLocation
 from headless_commerce.runtime.location import params as location_params
 from headless_commerce.runtime.storefront.api import ApiError, CommerceApi
-from headless_commerce.runtime.storefront.views import _flags, _render, not_found, own_order_page
+from headless_commerce.runtime.storefront.views import _render, own_order_page, require_flag
 from headless_commerce.runtime.storefront.web import page
 
 FIELDS = ("q", "lat", "lon", "radius_km")
@@ -69,9 +69,7 @@ def _error_field(error: ApiError) -> str | None:
 @page
 async def stores(request: Request) -> Response:
     storefront = request.app.state.storefront
-    flags = await _flags(request)
-    if not flags["store_locator"]:
-        raise not_found()
+    await require_flag(request, "store_locator")
     sent = _form(request)
     context = {"form": sent, "radii": RADII_KM, "radius": sent["radius_km"] or _RADIUS_DEFAULT,
                "results": None, "error": None, "field": None}

@@ -52,6 +52,14 @@ async def _flags(request: Request) -> dict[str, bool]:
     return flags
 
 
+async def require_flag(request: Request, name: str) -> dict[str, bool]:
+    """The flags, when `name` is on; a page behind a switched-off flag does not exist (404)."""
+    flags = await _flags(request)
+    if not flags[name]:
+        raise not_found()
+    return flags
+
+
 def _signed_in(request: Request) -> dict | None:
     return request.state.session.get("auth")
 
@@ -683,18 +691,14 @@ def _chat_page(request: Request, status: int = 200, error: str | None = None, te
 
 @page
 async def chat_page(request: Request) -> Response:
-    flags = await _flags(request)
-    if not flags["chat"]:
-        raise not_found()
+    await require_flag(request, "chat")
     return _chat_page(request)
 
 
 @page
 async def chat_send(request: Request) -> Response:
     storefront = request.app.state.storefront
-    flags = await _flags(request)
-    if not flags["chat"]:
-        raise not_found()
+    await require_flag(request, "chat")
     session = request.state.session
     text = " ".join(request.state.form.get("text", "").split())
     if not text or len(text) > CHAT_MAX_TEXT:
