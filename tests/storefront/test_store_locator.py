@@ -324,7 +324,7 @@ def test_any_order_id_in_the_tracking_path_is_a_page_never_a_5xx(order_id):
         reply = client.get(f"/account/orders/{urllib.parse.quote(order_id, safe='')}/tracking")
     assert reply.status_code in (200, 404), (order_id, reply.status_code)
     assert "Traceback" not in reply.text
-    # Only an id of the API's path pattern is ever sent to it. (An empty id collapses the path to
+    # Only an id of the API's path pattern is ever sent to it. (An id of "." collapses the path to
     # /account/orders/tracking: the order page of an order named "tracking", a valid id.)
     for call in fake.calls:
         if call.url.path.startswith("/orders/"):
