@@ -102,8 +102,10 @@ def test_swagger_ui_renders_every_route_under_the_policy(local, browser):
     page.on("request", lambda request: requested.append(request.url))
     try:
         page.goto(f"{local.api}/docs")
-        page.wait_for_function(f"document.querySelectorAll('.opblock').length >= {len(ROUTES)}",
-                               timeout=30_000)
+        # A function, not an expression string: Playwright polls a string through eval, which the
+        # page's policy (no 'unsafe-eval') refuses whenever the first check is not yet true.
+        page.wait_for_function("count => document.querySelectorAll('.opblock').length >= count",
+                               arg=len(ROUTES), timeout=30_000)
         shown = page.eval_on_selector_all(
             ".opblock", """blocks => blocks.map(b => [
                 b.querySelector('.opblock-summary-method').textContent.trim(),
